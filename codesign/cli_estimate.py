@@ -1,0 +1,136 @@
+"""``codesign estimate SPEC``: what a design costs on a part, per layer and in total.
+
+SPEC is a design spec (YAML/JSON, see ``docs/spec.md``) or an ONNX/QONNX model file. Options override
+the spec's hardware settings, so "what does this model cost on that part at reuse factor 8?" is
+``codesign estimate spec.yaml --part xcvu9p --reuse-factor 8``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from cost_models import Cost, get_cost_model
+from hw_templates.config import HardwareConfig, IoType, Strategy
+from hw_templates.parts import resolve_part
+
+from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
+
+__all__ = ["register", "run", "format_cost"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("estimate", help="estimate LUT/FF/DSP/BRAM, latency and II of a design")
+    p.add_argument("spec", help="design spec (.yaml/.json) or ONNX/QONNX model (.onnx)")
+    p.add_argument("--part", help="FPGA part, short or full (e.g. xcvu9p, xcu250-figd2104-2L-e)")
+    p.add_argument("--clock-ns", type=float, help="clock period in ns")
+    p.add_argument("--reuse-factor", type=int, help="model-wide reuse factor (per-layer values in the spec win)")
+    p.add_argument("--strategy", choices=[s.value for s in Strategy])
+    p.add_argument("--io-type", choices=[s.value for s in IoType])
+    p.add_argument("--target", default="hls", choices=["hls", "synth"],
+                   help="predict the HLS csynth estimate (default) or post-synthesis utilization")
+    p.add_argument("--cost-model", default="analytical", help="analytical (default) or lut[:TABLE]")
+    p.add_argument("--per-layer", action="store_true", help="also show per-layer counters and notes")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.set_defaults(func=run)
+
+
+def _load(path: str) -> DesignSpec:
+    if Path(path).suffix.lower() == ".onnx":
+        from codesign.models.frontends import graph_from_onnx
+
+        graph = graph_from_onnx(path)
+        return DesignSpec(graph.name, graph, HardwareConfig(resolve_part("xcu250")), source=Path(path).name)
+    return load_design_spec(path)
+
+
+def _override(spec: DesignSpec, args: argparse.Namespace) -> DesignSpec:
+    hw = spec.hardware
+    changes: dict[str, object] = {}
+    if args.part:
+        changes["part"] = resolve_part(args.part, {hw.part.name: hw.part} if hw.part.family == "custom" else None)
+    if args.clock_ns is not None:
+        changes["clock_ns"] = args.clock_ns
+    if args.reuse_factor is not None:
+        changes["reuse_factor"] = args.reuse_factor
+    if args.strategy:
+        changes["strategy"] = Strategy.parse(args.strategy, "--strategy")
+    if args.io_type:
+        changes["io_type"] = IoType.parse(args.io_type, "--io-type")
+    if not changes:
+        return spec
+    hw = replace(hw, **changes)
+    check_reuse_factors(spec.graph, hw)
+    return replace(spec, hardware=hw)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = _override(_load(args.spec), args)
+    model = get_cost_model(args.cost_model, args.target)
+    cost = model.estimate(spec.graph, spec.hardware)
+    if args.json:
+        print(json.dumps({"design": spec.name, **cost.to_dict()}, indent=2))
+    else:
+        print(format_cost(spec, cost, per_layer=args.per_layer))
+    return 0
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
+    """The human-readable estimate: per-layer table, totals, utilization and headline figures."""
+    hw = spec.hardware
+    head = (
+        f"{spec.name}: {hw.part.full_name} ({hw.part.name}), clock {hw.clock_ns:g} ns, {hw.io_type.value}, "
+        f"{hw.strategy.value} strategy, {cost.model} model, "
+        f"{'HLS (csynth) estimate' if cost.target.value == 'hls' else 'post-synthesis estimate'}"
+    )
+    columns = ["layer", "kind", "out shape", "RF", "LUT", "FF", "DSP", "BRAM18", "latency", "II"]
+    if per_layer:
+        columns += ["BOPs", "notes"]
+    rows = []
+    for layer, lc in zip(spec.graph.layers, cost.layers):
+        row = [lc.name, lc.kind, _shape(layer.output_shape), str(lc.reuse_factor or ""), _num(lc.lut),
+               _num(lc.ff), _num(lc.dsp), _num(lc.bram18), _num(lc.latency_cycles), _num(lc.ii_cycles)]
+        if per_layer:
+            row += [_num(lc.bops), "; ".join(lc.notes)]
+        rows.append(row)
+    util = cost.utilization()
+    total = ["total", "", "", "", _num(cost.lut), _num(cost.ff), _num(cost.dsp), _num(cost.bram18),
+             _num(cost.latency_cycles), _num(cost.ii_cycles)]
+    avail = ["available", "", "", "", _num(hw.part.lut), _num(hw.part.ff), _num(hw.part.dsp),
+             _num(hw.part.bram18), "", ""]
+    used = ["utilization", "", "", "", *(f"{100 * util[r]:.1f}%" for r in ("lut", "ff", "dsp", "bram18")), "", ""]
+    table = _table(columns, rows, [total, avail, used])
+    lines = [head, "", table, ""]
+    lines.append(
+        f"latency {cost.latency_cycles:,.0f} cycles = {cost.latency_ns:,.1f} ns; II {cost.ii_cycles:,.0f} cycles "
+        f"= {cost.ii_ns:,.1f} ns ({1e3 / cost.ii_ns:,.2f} M inferences/s)"
+    )
+    lines.append(f"FLOPs {cost.flops:,}; parameters {cost.params:,}; BOPs {cost.bops:,}")
+    if cost.power_w is not None:
+        lines.append(f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference (rough)")
+    for name, (low, high) in cost.intervals.items():
+        lines.append(f"{name}: interval {low:,.0f} .. {high:,.0f}")
+    fits = "fits" if cost.fits() else "does NOT fit"
+    lines.append(f"the design {fits} on {hw.part.name}" + "".join(f"\nnote: {n}" for n in cost.notes))
+    return "\n".join(lines)
+
+
+def _table(columns: list[str], rows: list[list[str]], footer: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [columns, *rows, *footer] if i < len(r)) for i in range(len(columns))]
+
+    def fmt(row: list[str]) -> str:
+        cells = [c.ljust(w) if i < 3 or i >= 10 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return "  ".join(cells).rstrip()
+
+    rule = "-" * len(fmt(columns))
+    return "\n".join([fmt(columns), rule, *map(fmt, rows), rule, *map(fmt, footer)])

@@ -1,0 +1,345 @@
+"""Design specs: one hand-writable YAML/JSON file that describes a design to estimate, train and export.
+
+A spec names the part and clock, the model-wide hardware settings, the input, a default precision and
+the layers in order (see ``docs/spec.md`` for every key, and ``examples/`` for complete files)::
+
+    name: jet_tagger
+    part: xcu250-figd2104-2L-e
+    clock_ns: 5
+    io_type: io_parallel
+    strategy: latency
+    reuse_factor: 1
+    input_shape: [16]
+    precision: ap_fixed<16,6>          # or {input: .., weight: .., bias: .., result: .., accum: ..}
+    layers:
+      - {type: dense, units: 64, name: fc1, precision: {weight: ap_fixed<6,1>}}
+      - {type: relu}
+      - {type: dense, units: 5, reuse_factor: 4}
+      - {type: softmax}
+
+:func:`load_design_spec` turns it into the typed :class:`DesignSpec` (a LayerGraph plus a
+HardwareConfig), checking every key, precision and reuse factor first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
+from hw_templates.config import Backend, ConvImplementation, HardwareConfig, IoType, LayerHardware, Strategy
+from hw_templates.errors import SpecError, bad_value, did_you_mean
+from hw_templates.parts import FpgaPart, declare_part, resolve_part
+from hw_templates.precision import FixedType, parse_precision
+from hw_templates.reuse import check_reuse_factor
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from codesign.config_io import read_mapping, validate
+
+__all__ = ["DesignSpec", "load_design_spec", "design_spec_from_dict", "DEFAULT_PRECISION"]
+
+#: hls4ml 1.3's default precision (``config_from_*_model(default_precision=...)``).
+DEFAULT_PRECISION = "ap_fixed<16,6>"
+
+PosInt = Annotated[int, Field(strict=True, ge=1)]
+Sizes = PosInt | list[PosInt]
+_PRECISION_KEYS = ("input", "weight", "bias", "result", "accum", "table")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartDecl(_Model):
+    """A user-declared FPGA part (``parts: {name: {...}}``)."""
+
+    lut: PosInt
+    ff: PosInt
+    dsp: Annotated[int, Field(strict=True, ge=0)]
+    bram18: Annotated[int, Field(strict=True, ge=0)]
+    uram: Annotated[int, Field(strict=True, ge=0)] = 0
+    dsp_slice: str = "DSP48E2"
+    full_name: str | None = None
+
+
+class LayerSpec(_Model):
+    """One entry of ``layers:``; which size keys apply depends on ``type``."""
+
+    type: str
+    name: str | None = None
+    inputs: list[str] | None = None
+    units: PosInt | None = None
+    filters: PosInt | None = None
+    kernel: Sizes | None = None
+    stride: Sizes | None = None
+    padding: str | None = None
+    pool: Sizes | None = None
+    scale: Sizes | None = None
+    pad: Annotated[int, Field(strict=True, ge=0)] | list[Annotated[int, Field(strict=True, ge=0)]] | None = None
+    target_shape: list[PosInt] | None = None
+    depth_multiplier: PosInt | None = None
+    alpha: float | None = None
+    axis: Annotated[int, Field(strict=True)] | None = None
+    use_bias: bool | None = None
+    activation: str | None = None
+    sparsity: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
+    table_size: PosInt | None = None
+    precision: Any = None  # validated by _precisions (clearer messages than a union type gives)
+    reuse_factor: PosInt | None = None
+    strategy: str | None = None
+    parallelization_factor: PosInt | None = None
+    fifo_depth: PosInt | None = None
+    conv_implementation: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in _TYPE_TO_KIND:
+            raise ValueError(f"expected a known layer type{did_you_mean(value, _TYPE_TO_KIND)}")
+        return value
+
+
+class TrainingSpec(_Model):
+    """Optional ``training:`` block used by ``codesign train``."""
+
+    dataset: str = "digits"
+    epochs: PosInt = 30
+    batch_size: PosInt = 64
+    learning_rate: Annotated[float, Field(gt=0)] = 1e-2
+    seed: Annotated[int, Field(strict=True, ge=0)] = 0
+    patience: PosInt | None = None
+    proxy_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
+    label_column: str | None = None
+
+
+class SpecFile(_Model):
+    """The top level of a design spec."""
+
+    name: str = "design"
+    part: str = "xcu250-figd2104-2L-e"
+    parts: dict[str, PartDecl] = Field(default_factory=dict)
+    clock_ns: Annotated[float, Field(gt=0)] = 5.0
+    clock_uncertainty_ns: Annotated[float, Field(ge=0)] | None = None
+    backend: str = "vitis"
+    tool_version: str | None = None
+    io_type: str = "io_parallel"
+    strategy: str = "latency"
+    reuse_factor: PosInt = 1
+    input_shape: list[PosInt]
+    precision: Any = DEFAULT_PRECISION
+    layers: list[LayerSpec] = Field(min_length=1)
+    training: TrainingSpec | None = None
+
+
+# Spec ``type`` -> (IR kind, activation function).
+_TYPE_TO_KIND: dict[str, tuple[LayerKind, Activation | None]] = {
+    k.value: (k, None) for k in LayerKind if k not in (LayerKind.INPUT, LayerKind.ACTIVATION)
+}
+_TYPE_TO_KIND.update({a.value: (LayerKind.ACTIVATION, a) for a in Activation})
+_TYPE_TO_KIND["batchnormalization"] = (LayerKind.BATCHNORM, None)
+
+_HW_KEYS = ("reuse_factor", "strategy", "parallelization_factor", "fifo_depth", "conv_implementation")
+_COMMON_KEYS = {"type", "name", "inputs", "precision"}
+_CONV_KEYS = {"kernel", "stride", "padding", "use_bias", "sparsity", "activation", *_HW_KEYS}
+_ALLOWED: dict[LayerKind, set[str]] = {
+    LayerKind.DENSE: {"units", "use_bias", "sparsity", "activation", "reuse_factor", "strategy"},
+    LayerKind.CONV1D: _CONV_KEYS | {"filters"},
+    LayerKind.CONV2D: _CONV_KEYS | {"filters"},
+    LayerKind.DEPTHWISE_CONV1D: _CONV_KEYS | {"depth_multiplier"},
+    LayerKind.DEPTHWISE_CONV2D: _CONV_KEYS | {"depth_multiplier"},
+    LayerKind.SEPARABLE_CONV1D: _CONV_KEYS | {"filters", "depth_multiplier"},
+    LayerKind.SEPARABLE_CONV2D: _CONV_KEYS | {"filters", "depth_multiplier"},
+    LayerKind.ACTIVATION: {"alpha", "table_size"},
+    LayerKind.UPSAMPLING1D: {"scale"},
+    LayerKind.UPSAMPLING2D: {"scale"},
+    LayerKind.ZEROPADDING1D: {"pad"},
+    LayerKind.ZEROPADDING2D: {"pad"},
+    LayerKind.RESHAPE: {"target_shape"},
+    LayerKind.CONCAT: {"axis"},
+}
+for _kind in LayerKind:
+    if _kind.value.startswith(("maxpool", "avgpool")):
+        _ALLOWED[_kind] = {"pool", "stride", "padding"}
+# Layers whose output keeps the input's number format in hls4ml (no arithmetic).
+_PASS_THROUGH = {LayerKind.FLATTEN, LayerKind.RESHAPE, LayerKind.ZEROPADDING1D, LayerKind.ZEROPADDING2D,
+                 LayerKind.UPSAMPLING1D, LayerKind.UPSAMPLING2D, LayerKind.MAXPOOL1D, LayerKind.MAXPOOL2D,
+                 LayerKind.GLOBAL_MAXPOOL1D, LayerKind.GLOBAL_MAXPOOL2D}
+
+
+@dataclass(frozen=True)
+class DesignSpec:
+    """A validated design spec: the network, its hardware, and optional training settings."""
+
+    name: str
+    graph: LayerGraph
+    hardware: HardwareConfig
+    training: TrainingSpec | None = None
+    tool_version: str | None = None
+    source: str = "<dict>"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _precisions(value: Any, where: str) -> dict[str, FixedType]:
+    if value is None:
+        return {}
+    if isinstance(value, dict) and any(str(k).endswith(">") for k in value):
+        _parse(next(v for v in value.values() if v is None or "<" in str(v)), where)
+    if not isinstance(value, dict):
+        fixed = _parse(value, where)
+        return dict.fromkeys(("weight", "bias", "result", "accum", "input"), fixed)
+    out = {}
+    for key, text in value.items():
+        if key not in _PRECISION_KEYS:
+            raise SpecError(bad_value(f"{where} key", key, "one of " + ", ".join(_PRECISION_KEYS), _PRECISION_KEYS))
+        out[key] = _parse(text, f"{where}.{key}")
+    return out
+
+
+def _parse(text: Any, where: str) -> FixedType:
+    if text is None or (isinstance(text, str) and text.count("<") != text.count(">")):
+        raise SpecError(
+            f"{where}: expected a type such as 'ap_fixed<8,3>', got a broken one ({text!r}); inside "
+            "YAML {...} flow mappings, quote types that contain a comma: {result: \"ap_fixed<8,3>\"}"
+        )
+    try:
+        return parse_precision(text)
+    except SpecError as err:
+        raise SpecError(f"{where}: {err}") from None
+
+
+def _layer_precision(kind: LayerKind, default: dict[str, FixedType], own: dict[str, FixedType],
+                     input_result: FixedType) -> LayerPrecision:
+    merged = {**default, **own}
+    if kind in _PASS_THROUGH and "result" not in own:
+        merged["result"] = input_result
+    if kind.has_weights:
+        return LayerPrecision(merged["result"], merged["weight"], merged["bias"], merged.get("accum"))
+    if kind is LayerKind.BATCHNORM:
+        return LayerPrecision(merged["result"], merged["weight"], merged["bias"])
+    return LayerPrecision(merged["result"], table=own.get("table"), accum=own.get("accum"))
+
+
+def _check_keys(spec: LayerSpec, kind: LayerKind, where: str) -> None:
+    allowed = _ALLOWED.get(kind, set()) | _COMMON_KEYS
+    for key in spec.model_fields_set:
+        if key not in allowed and getattr(spec, key) is not None:
+            raise SpecError(
+                f"{where}: key {key!r} does not apply to a {spec.type} layer "
+                f"(allowed: {', '.join(sorted(allowed - {'type'}))})"
+            )
+
+
+def _sizes(value: int | list[int] | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def _add_layer(builder: GraphBuilder, spec: LayerSpec, where: str, default: dict[str, FixedType]) -> str:
+    kind, function = _TYPE_TO_KIND[spec.type]
+    _check_keys(spec, kind, where)
+    attrs: dict[str, Any] = {"function": function} if function else {}
+    for key in ("units", "filters", "padding", "depth_multiplier", "alpha", "axis", "use_bias", "sparsity",
+                "table_size"):
+        if getattr(spec, key) is not None:
+            attrs[key] = getattr(spec, key)
+    for key in ("kernel", "stride", "pool", "scale", "pad", "target_shape"):
+        if getattr(spec, key) is not None:
+            attrs[key] = _sizes(getattr(spec, key))
+    input_result = builder.get(spec.inputs[0]).precision.result if spec.inputs else builder.last.precision.result
+    precision = _layer_precision(kind, default, _precisions(spec.precision, f"{where}.precision"), input_result)
+    try:
+        layer = builder.add(kind, name=spec.name, inputs=spec.inputs, precision=precision, **attrs)
+    except SpecError as err:
+        raise SpecError(f"{where}: {err}") from None
+    if spec.activation:
+        fused = LayerSpec(type=spec.activation, name=f"{layer.name}_{spec.activation}")
+        _add_layer(builder, fused, f"{where}.activation", default)
+    return layer.name
+
+
+def _layer_hardware(spec: LayerSpec, where: str) -> LayerHardware | None:
+    values = {k: getattr(spec, k) for k in _HW_KEYS if getattr(spec, k) is not None}
+    if "strategy" in values:
+        values["strategy"] = Strategy.parse(values["strategy"], f"{where}.strategy")
+    if "conv_implementation" in values:
+        values["conv_implementation"] = ConvImplementation.parse(
+            values["conv_implementation"], f"{where}.conv_implementation"
+        )
+    return LayerHardware(**values) if values else None
+
+
+def _resolve_part(name: str, declared: dict[str, PartDecl]) -> FpgaPart:
+    custom = {key.lower(): declare_part(key, **decl.model_dump()) for key, decl in declared.items()}
+    return resolve_part(name, custom)
+
+
+def check_reuse_factors(graph: LayerGraph, hw: HardwareConfig) -> None:
+    """Refuse any reuse factor hls4ml would silently change (ReuseFactorError names the layer).
+
+    hls4ml 1.3 checks (and snaps) reuse factors only where the Resource-style implementation is used:
+    the Resource strategy on Vivado/Vitis/Catapult, and every Dense/Conv on Quartus
+    (see :mod:`hw_templates.reuse`). The Latency strategy accepts any value.
+    """
+    for layer in graph.weight_layers():
+        settings = hw.resolve(layer.name)
+        if settings.strategy is not Strategy.RESOURCE and hw.backend is not Backend.QUARTUS:
+            continue
+        rf = settings.reuse_factor
+        for n_in, n_out in layer.mult_units():
+            check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, rf)
+
+
+def design_spec_from_dict(data: dict[str, Any], source: str = "<dict>") -> DesignSpec:
+    """Validate a spec given as a mapping (what :func:`load_design_spec` reads from a file)."""
+    spec = validate(SpecFile, data, f"spec {source}")
+    try:
+        return _design_spec(spec, data, source)
+    except SpecError as err:
+        raise type(err)(f"spec {source}: {err}") from None
+
+
+def _design_spec(spec: SpecFile, data: dict[str, Any], source: str) -> DesignSpec:
+    default = {k: parse_precision(DEFAULT_PRECISION) for k in ("weight", "bias", "result")}
+    default.update(_precisions(spec.precision, "precision"))
+    input_precision = default.pop("input", default["result"])
+    builder = GraphBuilder(spec.name, tuple(spec.input_shape), input_precision)
+    overrides = {}
+    for index, layer_spec in enumerate(spec.layers):
+        where = f"layers[{index}]"
+        name = _add_layer(builder, layer_spec, where, default)
+        hw_override = _layer_hardware(layer_spec, where)
+        if hw_override:
+            overrides[name] = hw_override
+    hardware = HardwareConfig(
+        part=_resolve_part(spec.part, spec.parts),
+        clock_ns=spec.clock_ns,
+        clock_uncertainty_ns=spec.clock_uncertainty_ns,
+        backend=Backend.parse(spec.backend, "backend"),
+        io_type=IoType.parse(spec.io_type, "io_type"),
+        strategy=Strategy.parse(spec.strategy, "strategy"),
+        reuse_factor=spec.reuse_factor,
+        layers=overrides,
+    )
+    graph = builder.build()
+    check_reuse_factors(graph, hardware)
+    return DesignSpec(spec.name, graph, hardware, spec.training, spec.tool_version, source, MappingProxyType(data))
+
+
+def load_design_spec(path: str | Path) -> DesignSpec:
+    """Read and validate a design spec file (YAML or JSON).
+
+    Raises:
+        SpecError: the first problem, on one line, naming the key (e.g. ``layers[2].units``).
+
+    Example:
+        >>> spec = load_design_spec("examples/jet_tagger.yaml")  # doctest: +SKIP
+        >>> spec.hardware.part.name, len(spec.graph)  # doctest: +SKIP
+        ('xcu250', 8)
+    """
+    path = Path(path)
+    return design_spec_from_dict(read_mapping(path, "spec"), path.name)

@@ -1,0 +1,79 @@
+"""Hardware-independent counters: FLOPs, parameters and bit operations (BOPs).
+
+Formulas (per inference, one sample):
+
+* Convolution FLOPs ``2 * H_out * W_out * (C_in * K^2 + 1) * C_out`` and dense FLOPs ``2 * (I - 1) * O``,
+  the forms the HW-NAS survey the project started from uses (Benmeziane et al., "A Comprehensive
+  Survey on Hardware-Aware Neural Architecture Search", 2021, after Molchanov et al. 2017).
+  Depthwise convolutions count ``C_in * K^2`` per output channel; pooling, activations and
+  element-wise layers count one operation per output (a comparison, addition or table read).
+* Parameters ``C_in * K^2 * C_out + C_out`` (convolution) and ``I * O + O`` (dense); BatchNorm has
+  ``2 * C`` (scale and shift after folding).
+* BOPs ``positions * C_out * C_in*K^2 * ((1 - s) * b_a * b_w + b_a + b_w + log2(C_in * K^2))`` with
+  pruned fraction ``s``: Baskin et al., "UNIQ", ACM TOCS 2021, in the pruning-aware form of Hawks et
+  al., "Ps and Qs: Quantization-aware pruning", Front. AI 2021, eq. 3. ``b_a`` is the input
+  activation width, ``b_w`` the weight width.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from cost_models.ir import Layer, LayerGraph, LayerKind
+
+__all__ = ["Counters", "count_layer", "count_network"]
+
+
+@dataclass(frozen=True)
+class Counters:
+    flops: int
+    params: int
+    bops: int
+
+    def __add__(self, other: Counters) -> Counters:
+        return Counters(self.flops + other.flops, self.params + other.params, self.bops + other.bops)
+
+
+_ZERO = Counters(0, 0, 0)
+
+
+def _weighted(layer: Layer, input_bits: int) -> Counters:
+    positions = layer.output_positions
+    flops = params = 0
+    bops = 0.0
+    weight_bits = layer.precision.weight.width if layer.precision.weight else 16
+    for n_in, n_out in layer.mult_units():
+        if layer.kind is LayerKind.DENSE:
+            flops += 2 * (n_in - 1) * n_out
+        else:
+            flops += 2 * positions * (n_in + 1) * n_out
+        params += n_in * n_out
+        products = (1 - layer.sparsity) * input_bits * weight_bits
+        bops += positions * n_out * n_in * (products + input_bits + weight_bits + math.log2(max(n_in, 1)))
+    # Depthwise units are counted per channel: n_in is the kernel, n_out the channels.
+    if layer.use_bias:
+        params += layer.mult_units()[-1][1]
+    return Counters(int(flops), int(params), int(round(bops)))
+
+
+def count_layer(layer: Layer, input_bits: int) -> Counters:
+    """Counters of one layer whose input activations are ``input_bits`` wide."""
+    if layer.kind.has_weights:
+        return _weighted(layer, input_bits)
+    if layer.kind is LayerKind.BATCHNORM:
+        channels = layer.output_shape[-1]
+        return Counters(2 * layer.n_outputs, 2 * channels, 0)
+    if layer.kind in (LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE):
+        return _ZERO
+    return Counters(layer.n_outputs, 0, 0)
+
+
+def count_network(graph: LayerGraph) -> Counters:
+    """Sum of :func:`count_layer` over the graph, each layer fed at its input's result precision."""
+    by_name = {x.name: x for x in graph.layers}
+    total = _ZERO
+    for layer in graph.layers:
+        bits = by_name[layer.inputs[0]].precision.result.width if layer.inputs else 0
+        total = total + count_layer(layer, bits)
+    return total

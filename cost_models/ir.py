@@ -1,0 +1,474 @@
+"""The layer-graph IR: the one typed description of a network that every cost model reads.
+
+A :class:`LayerGraph` is a frozen, topologically ordered tuple of :class:`Layer` records. Shapes are
+per sample (no batch dimension) and channels-last, as in hls4ml: Conv1D tensors are ``(width,
+channels)``, Conv2D tensors ``(height, width, channels)``. Each layer carries its own precisions
+(:class:`LayerPrecision`), so mixed-precision designs need no side tables. Skip connections are
+expressed by ``inputs`` naming earlier layers (``add`` / ``concat``).
+
+Build graphs with :class:`GraphBuilder`, which infers every output shape and names layers; a graph
+round-trips through JSON (``to_json`` / ``from_json``) without loss.
+
+Example:
+    >>> from hw_templates.precision import FixedType
+    >>> b = GraphBuilder("mlp", input_shape=(16,), input_precision=FixedType(16, 6))
+    >>> _ = b.add("dense", units=64)
+    >>> _ = b.add("activation", function="relu")
+    >>> b.build().layers[-1].output_shape
+    (64,)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+from hw_templates.errors import ShapeError, SpecError, bad_value
+from hw_templates.precision import FixedType
+
+from cost_models._shapes import normalize_layer
+
+__all__ = ["LayerKind", "Activation", "LayerPrecision", "Layer", "LayerGraph", "GraphBuilder", "IR_VERSION"]
+
+IR_VERSION = 1
+
+
+class LayerKind(str, Enum):
+    """Every layer kind the IR can describe."""
+
+    INPUT = "input"
+    DENSE = "dense"
+    CONV1D = "conv1d"
+    CONV2D = "conv2d"
+    DEPTHWISE_CONV1D = "depthwise_conv1d"
+    DEPTHWISE_CONV2D = "depthwise_conv2d"
+    SEPARABLE_CONV1D = "separable_conv1d"
+    SEPARABLE_CONV2D = "separable_conv2d"
+    MAXPOOL1D = "maxpool1d"
+    MAXPOOL2D = "maxpool2d"
+    AVGPOOL1D = "avgpool1d"
+    AVGPOOL2D = "avgpool2d"
+    GLOBAL_MAXPOOL1D = "global_maxpool1d"
+    GLOBAL_MAXPOOL2D = "global_maxpool2d"
+    GLOBAL_AVGPOOL1D = "global_avgpool1d"
+    GLOBAL_AVGPOOL2D = "global_avgpool2d"
+    UPSAMPLING1D = "upsampling1d"
+    UPSAMPLING2D = "upsampling2d"
+    ZEROPADDING1D = "zeropadding1d"
+    ZEROPADDING2D = "zeropadding2d"
+    BATCHNORM = "batchnorm"
+    ACTIVATION = "activation"
+    FLATTEN = "flatten"
+    RESHAPE = "reshape"
+    ADD = "add"
+    CONCAT = "concat"
+
+    @property
+    def has_weights(self) -> bool:
+        """True for layers with a weight matrix (multipliers in hardware)."""
+        return self in _WEIGHTED
+
+    @property
+    def spatial_dims(self) -> int:
+        """0 for dense/elementwise, 1 or 2 for convolution and pooling layers."""
+        return 2 if self.value.endswith("2d") else 1 if self.value.endswith("1d") else 0
+
+
+_WEIGHTED = {
+    LayerKind.DENSE,
+    LayerKind.CONV1D,
+    LayerKind.CONV2D,
+    LayerKind.DEPTHWISE_CONV1D,
+    LayerKind.DEPTHWISE_CONV2D,
+    LayerKind.SEPARABLE_CONV1D,
+    LayerKind.SEPARABLE_CONV2D,
+}
+
+
+class Activation(str, Enum):
+    """Activation functions. hls4ml implements the non-piecewise-linear ones as lookup tables."""
+
+    LINEAR = "linear"
+    RELU = "relu"
+    LEAKY_RELU = "leaky_relu"
+    ELU = "elu"
+    SELU = "selu"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    HARD_SIGMOID = "hard_sigmoid"
+    HARD_TANH = "hard_tanh"
+    SOFTMAX = "softmax"
+    SOFTPLUS = "softplus"
+    SOFTSIGN = "softsign"
+
+    @property
+    def uses_table(self) -> bool:
+        """True when hls4ml evaluates the function through a ROM lookup table."""
+        return self in _TABLE_ACTIVATIONS
+
+
+_TABLE_ACTIVATIONS = {
+    Activation.ELU,
+    Activation.SELU,
+    Activation.SIGMOID,
+    Activation.TANH,
+    Activation.SOFTMAX,
+    Activation.SOFTPLUS,
+    Activation.SOFTSIGN,
+}
+
+#: hls4ml 1.3 defaults (hls4ml/model/types.py / config_from_* helpers): lookup tables of 1024
+#: entries of ``ap_fixed<18,8>``.
+DEFAULT_TABLE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class LayerPrecision:
+    """Number formats of one layer, named as hls4ml names them.
+
+    Attributes:
+        result: output activations (``result_t``).
+        weight: weights (``weight_t``); ``None`` for layers without weights.
+        bias: biases (``bias_t``); ``None`` without bias.
+        accum: accumulator (``accum_t``); ``None`` means "as ``result``" (hls4ml's default).
+        table: lookup-table entries for table-based activations (``table_t``).
+    """
+
+    result: FixedType
+    weight: FixedType | None = None
+    bias: FixedType | None = None
+    accum: FixedType | None = None
+    table: FixedType | None = None
+
+    @property
+    def accum_or_result(self) -> FixedType:
+        """The accumulator type actually used (hls4ml falls back to the result type)."""
+        return self.accum or self.result
+
+    def to_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name).to_hls() for f in fields(self) if getattr(self, f.name)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> LayerPrecision:
+        return cls(**{k: FixedType.parse(v) for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer. Only the attributes meaningful for ``kind`` are set; the rest keep their defaults.
+
+    Attributes:
+        name: unique within the graph.
+        kind: the layer kind.
+        inputs: names of the layers feeding this one (several for ``add`` / ``concat``).
+        input_shape: shape of the (first) input tensor, per sample, channels-last.
+        output_shape: shape of the output tensor.
+        precision: number formats.
+        units: dense output features.
+        filters: convolution output channels (pointwise filters for separable convolutions).
+        kernel: convolution kernel per spatial dimension.
+        stride: convolution or pooling stride per spatial dimension.
+        padding: ``"valid"`` or ``"same"`` for convolutions and pooling.
+        pool: pooling window per spatial dimension.
+        scale: upsampling factor per spatial dimension.
+        pad: zero-padding amounts ``(before, after)`` per spatial dimension, flattened.
+        target_shape: output shape of a ``reshape``.
+        depth_multiplier: depthwise channel multiplier.
+        function: activation function (``kind == activation``).
+        alpha: slope/scale parameter of leaky_relu / elu.
+        axis: concatenation axis (negative counts from the end, channels-last).
+        use_bias: whether the layer adds a bias.
+        sparsity: fraction of weights that are exactly zero (pruning); hls4ml's Latency strategy drops
+            their multipliers.
+        table_size: entries of an activation lookup table.
+    """
+
+    name: str
+    kind: LayerKind
+    inputs: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    precision: LayerPrecision
+    units: int | None = None
+    filters: int | None = None
+    kernel: tuple[int, ...] = ()
+    stride: tuple[int, ...] = ()
+    padding: str = "valid"
+    pool: tuple[int, ...] = ()
+    scale: tuple[int, ...] = ()
+    pad: tuple[int, ...] = ()
+    target_shape: tuple[int, ...] = ()
+    depth_multiplier: int = 1
+    function: Activation | None = None
+    alpha: float = 0.0
+    axis: int = -1
+    use_bias: bool = True
+    sparsity: float = 0.0
+    table_size: int = DEFAULT_TABLE_SIZE
+    input_shapes: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
+
+    @property
+    def in_channels(self) -> int:
+        return self.input_shape[-1] if self.input_shape else 0
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output values per sample."""
+        return _prod(self.output_shape)
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input values per sample (first input)."""
+        return _prod(self.input_shape)
+
+    @property
+    def weight_count(self) -> int:
+        """Weights (without biases), including the zero ones."""
+        return sum(n_in * n_out for n_in, n_out in self.mult_units())
+
+    @property
+    def bias_count(self) -> int:
+        if not self.use_bias or not self.kind.has_weights:
+            return 0
+        return self.mult_units()[-1][1]
+
+    @property
+    def output_positions(self) -> int:
+        """Spatial output positions (1 for dense): how often the multiplication unit runs per sample."""
+        return _prod(self.output_shape[:-1]) if self.kind.spatial_dims else 1
+
+    def mult_units(self) -> tuple[tuple[int, int], ...]:
+        """The (n_in, n_out) matrix-vector products hls4ml builds for this layer, in order.
+
+        These are the sizes hls4ml's reuse-factor rule is applied to: a dense layer is one
+        ``n_in x n_out`` product; a convolution's product runs once per output position with
+        ``n_in = C_in * prod(kernel)`` and ``n_out = filters``; a depthwise convolution multiplies each
+        channel by its own ``prod(kernel)`` weights (hls4ml 1.3 builds it with ``n_in = C_in *
+        prod(kernel)`` and ``n_out = C_in * depth_multiplier`` but only the diagonal blocks are
+        non-zero: we count those); a separable convolution is a depthwise then a pointwise product.
+        """
+        k = _prod(self.kernel)
+        c_in = self.in_channels
+        kind = self.kind
+        if kind is LayerKind.DENSE:
+            return ((self.n_inputs, int(self.units or 0)),)
+        if kind in (LayerKind.CONV1D, LayerKind.CONV2D):
+            return ((c_in * k, int(self.filters or 0)),)
+        if kind in (LayerKind.DEPTHWISE_CONV1D, LayerKind.DEPTHWISE_CONV2D):
+            return ((k, c_in * self.depth_multiplier),)
+        if kind in (LayerKind.SEPARABLE_CONV1D, LayerKind.SEPARABLE_CONV2D):
+            mid = c_in * self.depth_multiplier
+            return ((k, mid), (mid, int(self.filters or 0)))
+        return ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; attributes at their defaults are left out."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("name", "kind", "inputs", "input_shape", "output_shape", "precision"):
+                pass
+            elif value == f.default:
+                continue
+            out[f.name] = _to_json_value(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Layer:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise SpecError(bad_value("layer field", sorted(unknown)[0], "a Layer attribute", sorted(known)))
+        kwargs = dict(data)
+        kwargs["kind"] = LayerKind(kwargs["kind"])
+        kwargs["precision"] = LayerPrecision.from_dict(kwargs["precision"])
+        if kwargs.get("function") is not None:
+            kwargs["function"] = Activation(kwargs["function"])
+        for key in _TUPLE_FIELDS:
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
+        if "input_shapes" in kwargs:
+            kwargs["input_shapes"] = tuple(tuple(s) for s in kwargs["input_shapes"])
+        return cls(**kwargs)
+
+
+_TUPLE_FIELDS = ("inputs", "input_shape", "output_shape", "kernel", "stride", "pool", "scale", "pad", "target_shape")
+
+
+def _to_json_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, LayerPrecision):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_to_json_value(v) for v in value]
+    return value
+
+
+def _prod(values: tuple[int, ...]) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
+@dataclass(frozen=True)
+class LayerGraph:
+    """A network as a topologically ordered tuple of layers; the first layer is the input.
+
+    Construction checks that names are unique and that every input names an earlier layer.
+    """
+
+    name: str
+    layers: tuple[Layer, ...]
+
+    def __post_init__(self) -> None:
+        if not self.layers or self.layers[0].kind is not LayerKind.INPUT:
+            raise SpecError(f"graph {self.name!r}: expected the first layer to be the input layer")
+        seen: set[str] = set()
+        for layer in self.layers:
+            if layer.name in seen:
+                raise SpecError(f"graph {self.name!r}: layer name {layer.name!r} is used twice")
+            for src in layer.inputs:
+                if src not in seen:
+                    raise ShapeError(
+                        f"layer {layer.name!r}: input {src!r} is not an earlier layer "
+                        f"(expected one of {sorted(seen)})"
+                    )
+            seen.add(layer.name)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise SpecError(bad_value("layer name", name, "a layer of this graph", [x.name for x in self.layers]))
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.layers[0].output_shape
+
+    @property
+    def output(self) -> Layer:
+        return self.layers[-1]
+
+    def weight_layers(self) -> tuple[Layer, ...]:
+        """Layers with weights (where reuse factor and strategy matter)."""
+        return tuple(x for x in self.layers if x.kind.has_weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ir_version": IR_VERSION, "name": self.name, "layers": [x.to_dict() for x in self.layers]}
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerGraph:
+        version = data.get("ir_version", IR_VERSION)
+        if version != IR_VERSION:
+            raise SpecError(bad_value("ir_version", version, f"{IR_VERSION}"))
+        return cls(str(data["name"]), tuple(Layer.from_dict(x) for x in data["layers"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> LayerGraph:
+        return cls.from_dict(json.loads(text))
+
+
+class GraphBuilder:
+    """Append layers one by one; shapes are inferred, names generated, inputs default to the last layer.
+
+    Args:
+        name: graph name.
+        input_shape: per-sample input shape, channels-last.
+        input_precision: precision of the input tensor.
+    """
+
+    def __init__(self, name: str, input_shape: tuple[int, ...], input_precision: FixedType) -> None:
+        shape = tuple(int(s) for s in input_shape)
+        if not shape or any(s < 1 for s in shape):
+            raise ShapeError(bad_value("input_shape", list(input_shape), "a list of positive sizes, e.g. [16]"))
+        self._name = name
+        self._layers: list[Layer] = [
+            Layer("input", LayerKind.INPUT, (), shape, shape, LayerPrecision(result=input_precision))
+        ]
+        self._counts: dict[str, int] = {}
+
+    @property
+    def last(self) -> Layer:
+        return self._layers[-1]
+
+    def get(self, name: str) -> Layer:
+        """The layer added as ``name``."""
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ShapeError(bad_value("inputs", name, "an earlier layer", [x.name for x in self._layers]))
+
+    def _new_name(self, kind: LayerKind) -> str:
+        stem = kind.value
+        taken = {x.name for x in self._layers}
+        n = self._counts.get(stem, 0)
+        while True:
+            n += 1
+            candidate = f"{stem}{n}"
+            if candidate not in taken:
+                self._counts[stem] = n
+                return candidate
+
+    def add(
+        self,
+        kind: str | LayerKind,
+        *,
+        name: str | None = None,
+        inputs: tuple[str, ...] | list[str] | None = None,
+        precision: LayerPrecision | None = None,
+        **attrs: Any,
+    ) -> Layer:
+        """Append a layer and return it. ``attrs`` are :class:`Layer` attributes (units, kernel, ...).
+
+        Without ``precision`` the layer computes at the result precision of its (first) input.
+        """
+        try:
+            kind = LayerKind(kind)
+        except ValueError:
+            allowed = [k.value for k in LayerKind if k is not LayerKind.INPUT]
+            raise SpecError(bad_value("layer type", kind, "a known layer type", allowed)) from None
+        by_name = {x.name: x for x in self._layers}
+        srcs = tuple(inputs) if inputs else (self.last.name,)
+        for src in srcs:
+            if src not in by_name:
+                raise ShapeError(bad_value(f"layer {name or kind.value!r} inputs", src, "an earlier layer", by_name))
+        in_shapes = tuple(by_name[s].output_shape for s in srcs)
+        layer_name = name or self._new_name(kind)
+        if layer_name in by_name:
+            raise SpecError(f"layer name {layer_name!r} is used twice; names must be unique")
+        if "function" in attrs and attrs["function"] is not None:
+            attrs["function"] = Activation(attrs["function"])
+        for key in _TUPLE_FIELDS[3:]:
+            if key in attrs and attrs[key] is not None:
+                attrs[key] = tuple(int(v) for v in attrs[key])
+        draft = Layer(
+            layer_name,
+            kind,
+            srcs,
+            in_shapes[0],
+            in_shapes[0],
+            precision or LayerPrecision(result=by_name[srcs[0]].precision.result),
+            input_shapes=in_shapes if len(in_shapes) > 1 else (),
+            **attrs,
+        )
+        layer = normalize_layer(draft, in_shapes)
+        self._layers.append(layer)
+        return layer
+
+    def build(self) -> LayerGraph:
+        return LayerGraph(self._name, tuple(self._layers))

@@ -1,0 +1,236 @@
+"""Hardware configuration types: what an hls4ml design is built with, apart from the network itself.
+
+A :class:`HardwareConfig` holds the model-wide settings (part, clock, backend, io type, strategy,
+reuse factor) and per-layer overrides (:class:`LayerHardware`). ``resolve(name)`` merges them into
+the :class:`ResolvedLayerHardware` a cost model or exporter reads for one layer, so the inheritance
+rule lives in one place. Names follow hls4ml 1.3's configuration keys (``ReuseFactor``, ``Strategy``,
+``IOType``, ``ParallelizationFactor``, ``ConvImplementation``, ``ClockPeriod``, ``ClockUncertainty``)
+but the CamelCase dict itself is built only by the exporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from hw_templates.errors import SpecError, bad_value
+from hw_templates.parts import FpgaPart
+from hw_templates.precision import FixedType
+
+__all__ = [
+    "Strategy",
+    "IoType",
+    "Backend",
+    "ConvImplementation",
+    "LayerHardware",
+    "ResolvedLayerHardware",
+    "HardwareConfig",
+]
+
+
+class _StrEnum(str, Enum):
+    @classmethod
+    def parse(cls, value: object, field_name: str) -> _StrEnum:
+        """Case-insensitive lookup by value; SpecError with the allowed values otherwise."""
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip().lower()
+        for member in cls:
+            if text in (member.value, member.name.lower()):
+                return member
+        allowed = [m.value for m in cls]
+        raise SpecError(bad_value(field_name, value, "one of " + ", ".join(allowed), allowed))
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Strategy(_StrEnum):
+    """hls4ml implementation strategy of a layer's matrix-vector product."""
+
+    LATENCY = "latency"
+    RESOURCE = "resource"
+
+
+class IoType(_StrEnum):
+    """How tensors pass between layers: arrays of registers or AXI-like FIFO streams."""
+
+    PARALLEL = "io_parallel"
+    STREAM = "io_stream"
+
+
+class Backend(_StrEnum):
+    """hls4ml backend (the HLS tool the project targets)."""
+
+    VITIS = "vitis"
+    VIVADO = "vivado"
+    QUARTUS = "quartus"
+    CATAPULT = "catapult"
+
+
+class ConvImplementation(_StrEnum):
+    """Streaming convolution implementation in hls4ml (``ConvImplementation``)."""
+
+    LINE_BUFFER = "linebuffer"
+    ENCODED = "encoded"
+
+
+@dataclass(frozen=True)
+class LayerHardware:
+    """Per-layer overrides; ``None`` means "inherit the model-wide setting"."""
+
+    reuse_factor: int | None = None
+    strategy: Strategy | None = None
+    precision: Mapping[str, FixedType] | None = None
+    parallelization_factor: int | None = None
+    fifo_depth: int | None = None
+    conv_implementation: ConvImplementation | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("reuse_factor", "parallelization_factor", "fifo_depth"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise SpecError(bad_value(name, value, "a positive integer"))
+        if self.precision is not None:
+            object.__setattr__(self, "precision", MappingProxyType(dict(self.precision)))
+
+
+@dataclass(frozen=True)
+class ResolvedLayerHardware:
+    """The settings one layer is built with, after inheritance."""
+
+    reuse_factor: int
+    strategy: Strategy
+    io_type: IoType
+    precision: Mapping[str, FixedType]
+    parallelization_factor: int
+    fifo_depth: int | None
+    conv_implementation: ConvImplementation
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    """Everything about a design's hardware except the network.
+
+    Attributes:
+        part: the target FPGA.
+        clock_ns: target clock period (hls4ml ``ClockPeriod``).
+        clock_uncertainty_ns: HLS clock uncertainty; ``None`` uses the backend default
+            (hls4ml 1.3: 12.5 % of the period for Vivado, 27 % for Vitis).
+        backend: the HLS tool flavour.
+        io_type: io_parallel or io_stream (model-wide in hls4ml).
+        strategy: model-wide default strategy.
+        reuse_factor: model-wide default reuse factor.
+        layers: per-layer overrides by layer name.
+
+    Example:
+        >>> from hw_templates import resolve_part
+        >>> hw = HardwareConfig(resolve_part("xcu250"), clock_ns=5.0, reuse_factor=4)
+        >>> hw.resolve("fc1").reuse_factor
+        4
+    """
+
+    part: FpgaPart
+    clock_ns: float = 5.0
+    clock_uncertainty_ns: float | None = None
+    backend: Backend = Backend.VITIS
+    io_type: IoType = IoType.PARALLEL
+    strategy: Strategy = Strategy.LATENCY
+    reuse_factor: int = 1
+    layers: Mapping[str, LayerHardware] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.clock_ns, bool) or not isinstance(self.clock_ns, (int, float)) or not (
+            0.5 <= self.clock_ns <= 1000
+        ):
+            raise SpecError(bad_value("clock_ns", self.clock_ns, "a clock period between 0.5 and 1000 ns"))
+        unc = self.clock_uncertainty_ns
+        if unc is not None and not 0 <= unc < self.clock_ns:
+            raise SpecError(bad_value("clock_uncertainty_ns", unc, f"0 <= value < clock_ns ({self.clock_ns})"))
+        if isinstance(self.reuse_factor, bool) or not isinstance(self.reuse_factor, int) or self.reuse_factor < 1:
+            raise SpecError(bad_value("reuse_factor", self.reuse_factor, "a positive integer"))
+        object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+
+    @property
+    def effective_clock_uncertainty_ns(self) -> float:
+        """The uncertainty HLS schedules with (backend default when not given)."""
+        if self.clock_uncertainty_ns is not None:
+            return self.clock_uncertainty_ns
+        fraction = 0.27 if self.backend is Backend.VITIS else 0.125
+        return self.clock_ns * fraction
+
+    def resolve(self, layer_name: str) -> ResolvedLayerHardware:
+        """Merge the per-layer override of ``layer_name`` (if any) over the model-wide settings."""
+        over = self.layers.get(layer_name, LayerHardware())
+        return ResolvedLayerHardware(
+            reuse_factor=over.reuse_factor or self.reuse_factor,
+            strategy=over.strategy or self.strategy,
+            io_type=self.io_type,
+            precision=over.precision or MappingProxyType({}),
+            parallelization_factor=over.parallelization_factor or 1,
+            fifo_depth=over.fifo_depth,
+            conv_implementation=over.conv_implementation or ConvImplementation.LINE_BUFFER,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; the part is stored whole so custom parts survive the round trip."""
+        layers = {}
+        for name, over in self.layers.items():
+            entry = {
+                f.name: _plain(getattr(over, f.name))
+                for f in fields(over)
+                if getattr(over, f.name) is not None and f.name != "precision"
+            }
+            if over.precision:
+                entry["precision"] = {k: v.to_hls() for k, v in over.precision.items()}
+            layers[name] = entry
+        return {
+            "part": self.part.to_dict(),
+            "clock_ns": self.clock_ns,
+            "clock_uncertainty_ns": self.clock_uncertainty_ns,
+            "backend": self.backend.value,
+            "io_type": self.io_type.value,
+            "strategy": self.strategy.value,
+            "reuse_factor": self.reuse_factor,
+            "layers": layers,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HardwareConfig:
+        """Inverse of :meth:`to_dict`."""
+        layers = {}
+        for name, entry in dict(data.get("layers", {})).items():
+            entry = dict(entry)
+            if "strategy" in entry:
+                entry["strategy"] = Strategy.parse(entry["strategy"], f"layers.{name}.strategy")
+            if "conv_implementation" in entry:
+                entry["conv_implementation"] = ConvImplementation.parse(
+                    entry["conv_implementation"], f"layers.{name}.conv_implementation"
+                )
+            if "precision" in entry:
+                entry["precision"] = {k: FixedType.parse(v) for k, v in entry["precision"].items()}
+            layers[name] = LayerHardware(**entry)
+        return cls(
+            part=FpgaPart.from_dict(data["part"]),
+            clock_ns=float(data["clock_ns"]),
+            clock_uncertainty_ns=data.get("clock_uncertainty_ns"),
+            backend=Backend.parse(data.get("backend", "vitis"), "backend"),
+            io_type=IoType.parse(data.get("io_type", "io_parallel"), "io_type"),
+            strategy=Strategy.parse(data.get("strategy", "latency"), "strategy"),
+            reuse_factor=int(data.get("reuse_factor", 1)),
+            layers=layers,
+        )
+
+    def with_layer(self, layer_name: str, **overrides: object) -> HardwareConfig:
+        """A copy with ``overrides`` merged into the per-layer settings of ``layer_name``."""
+        current = self.layers.get(layer_name, LayerHardware())
+        layers = dict(self.layers)
+        layers[layer_name] = replace(current, **overrides)
+        return replace(self, layers=layers)
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value

@@ -1,0 +1,99 @@
+"""The toolkit's one exception hierarchy.
+
+Every error a user can cause derives from :class:`CodesignError`; its message is one line that says
+what was expected, what was given and, where there is one, the fix. The CLI prints that line and exits
+with code 2 (a traceback only with ``--debug``). The hierarchy lives in the leaf package so that
+``cost_models`` and ``codesign`` can raise the same types without import cycles.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CodesignError",
+    "SpecError",
+    "UnknownPartError",
+    "PrecisionError",
+    "ReuseFactorError",
+    "ShapeError",
+    "UnsupportedLayerError",
+    "DatasetError",
+    "TrainingError",
+    "SearchError",
+    "ExportError",
+    "VerificationError",
+    "CalibrationError",
+    "ToolNotFoundError",
+    "did_you_mean",
+    "bad_value",
+]
+
+
+class CodesignError(Exception):
+    """Base of every error the toolkit raises on purpose (user input, missing tools, failed checks)."""
+
+
+class SpecError(CodesignError, ValueError):
+    """A design spec, search config or API argument holds a value that is not allowed."""
+
+
+class UnknownPartError(SpecError):
+    """An FPGA part name that is neither in the catalog nor declared by the user."""
+
+
+class PrecisionError(SpecError):
+    """A malformed or out-of-range fixed-point type."""
+
+
+class ReuseFactorError(SpecError):
+    """A reuse factor that hls4ml would not apply as given."""
+
+
+class ShapeError(SpecError):
+    """Tensor shapes that do not fit together (layer inputs, data vs spec)."""
+
+
+class UnsupportedLayerError(CodesignError):
+    """A layer kind or setting a cost model, builder or exporter cannot handle."""
+
+
+class DatasetError(CodesignError):
+    """A dataset that cannot be used as given (unknown name, bad values, wrong shape)."""
+
+
+class TrainingError(CodesignError):
+    """Training could not produce a usable model (e.g. the loss diverged)."""
+
+
+class SearchError(CodesignError):
+    """A search that cannot run as configured (e.g. no design can meet the budgets)."""
+
+
+class ExportError(CodesignError):
+    """A design that cannot be turned into an HLS project."""
+
+
+class VerificationError(CodesignError):
+    """C simulation disagrees with the trained model."""
+
+
+class CalibrationError(CodesignError):
+    """Calibration sources that cannot be read or matched."""
+
+
+class ToolNotFoundError(CodesignError):
+    """An external program (g++, Vivado, Vitis HLS) that is needed but not on PATH."""
+
+
+def did_you_mean(given: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(given).lower(), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def bad_value(field: str, given: object, expected: str, choices: Iterable[str] | None = None) -> str:
+    """Format the one-line message for a bad parameter: ``field: expected X, got 'Y' (did you mean..)``."""
+    hint = did_you_mean(str(given), choices) if choices is not None else ""
+    return f"{field}: expected {expected}, got {given!r}{hint}"

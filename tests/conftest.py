@@ -1,0 +1,26 @@
+"""Shared fixtures. The calibration data lives outside the project (see its README); tests that need it
+skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def calibration_dir() -> Path | None:
+    """The shared synthesis-results folder, or None when this checkout has none beside it."""
+    env = os.environ.get("CODESIGN_CALIBRATION_DIR")
+    path = Path(env) if env else REPO_ROOT.parent / "shared" / "data" / "synth" / "calibration"
+    return path if path.is_dir() and any(path.glob("*.csv")) else None
+
+
+@pytest.fixture
+def calibration_path() -> Path:
+    path = calibration_dir()
+    if path is None:
+        pytest.skip("calibration data folder not present (../shared/data/synth/calibration)")
+    return path
