@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from hw_templates.errors import CodesignError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["COMMANDS", "main"]
 
 #: Command modules, in the order ``codesign --help`` lists them.
 COMMANDS = ("cli_estimate", "cli_train", "cli_list")

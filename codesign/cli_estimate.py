@@ -12,13 +12,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
 from cost_models import Cost, get_cost_model
 from hw_templates.config import HardwareConfig, IoType, Strategy
 from hw_templates.parts import resolve_part
 
-from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
-
-__all__ = ["register", "run", "format_cost"]
+__all__ = ["format_cost", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse-factor", type=int, help="model-wide reuse factor (per-layer values in the spec win)")
     p.add_argument("--strategy", choices=[s.value for s in Strategy])
     p.add_argument("--io-type", choices=[s.value for s in IoType])
-    p.add_argument("--target", default="hls", choices=["hls", "synth"],
-                   help="predict the HLS csynth estimate (default) or post-synthesis utilization")
+    p.add_argument(
+        "--target",
+        default="hls",
+        choices=["hls", "synth"],
+        help="predict the HLS csynth estimate (default) or post-synthesis utilization",
+    )
     p.add_argument("--cost-model", default="analytical", help="analytical (default) or lut[:TABLE]")
     p.add_argument("--per-layer", action="store_true", help="also show per-layer counters and notes")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -98,16 +101,46 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
         columns += ["BOPs", "notes"]
     rows = []
     for layer, lc in zip(spec.graph.layers, cost.layers):
-        row = [lc.name, lc.kind, _shape(layer.output_shape), str(lc.reuse_factor or ""), _num(lc.lut),
-               _num(lc.ff), _num(lc.dsp), _num(lc.bram18), _num(lc.latency_cycles), _num(lc.ii_cycles)]
+        row = [
+            lc.name,
+            lc.kind,
+            _shape(layer.output_shape),
+            str(lc.reuse_factor or ""),
+            _num(lc.lut),
+            _num(lc.ff),
+            _num(lc.dsp),
+            _num(lc.bram18),
+            _num(lc.latency_cycles),
+            _num(lc.ii_cycles),
+        ]
         if per_layer:
             row += [_num(lc.bops), "; ".join(lc.notes)]
         rows.append(row)
     util = cost.utilization()
-    total = ["total", "", "", "", _num(cost.lut), _num(cost.ff), _num(cost.dsp), _num(cost.bram18),
-             _num(cost.latency_cycles), _num(cost.ii_cycles)]
-    avail = ["available", "", "", "", _num(hw.part.lut), _num(hw.part.ff), _num(hw.part.dsp),
-             _num(hw.part.bram18), "", ""]
+    total = [
+        "total",
+        "",
+        "",
+        "",
+        _num(cost.lut),
+        _num(cost.ff),
+        _num(cost.dsp),
+        _num(cost.bram18),
+        _num(cost.latency_cycles),
+        _num(cost.ii_cycles),
+    ]
+    avail = [
+        "available",
+        "",
+        "",
+        "",
+        _num(hw.part.lut),
+        _num(hw.part.ff),
+        _num(hw.part.dsp),
+        _num(hw.part.bram18),
+        "",
+        "",
+    ]
     used = ["utilization", "", "", "", *(f"{100 * util[r]:.1f}%" for r in ("lut", "ff", "dsp", "bram18")), "", ""]
     table = _table(columns, rows, [total, avail, used])
     lines = [head, "", table, ""]

@@ -22,11 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.what == "parts":
         parts = list_parts(args.pattern)
-        header = f"{'part':10} {'family':24} {'LUT':>10} {'FF':>10} {'DSP':>6} {'BRAM18':>7} {'URAM':>5}  default part string"
-        print(header)
+        print(f"{'part':10} {'family':24} {'LUT':>10} {'FF':>10} {'DSP':>6} {'BRAM18':>7} {'URAM':>5}  part string")
         for p in parts:
-            print(f"{p.name:10} {p.family:24} {p.lut:>10,} {p.ff:>10,} {p.dsp:>6,} {p.bram18:>7,} {p.uram:>5,}"
-                  f"  {p.default_full_name}")
+            print(
+                f"{p.name:10} {p.family:24} {p.lut:>10,} {p.ff:>10,} {p.dsp:>6,} {p.bram18:>7,} {p.uram:>5,}"
+                f"  {p.default_full_name}"
+            )
     else:
         for name in list_cost_models():
             print(name)

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from hw_templates.errors import SpecError, did_you_mean
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["read_mapping", "validate", "format_location"]
+from hw_templates.errors import SpecError, did_you_mean
+
+__all__ = ["format_location", "read_mapping", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -29,17 +29,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from codesign.config_io import read_mapping, validate
 from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
 from hw_templates.config import Backend, ConvImplementation, HardwareConfig, IoType, LayerHardware, Strategy
 from hw_templates.errors import SpecError, bad_value, did_you_mean
 from hw_templates.parts import FpgaPart, declare_part, resolve_part
 from hw_templates.precision import FixedType, parse_precision
 from hw_templates.reuse import check_reuse_factor
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from codesign.config_io import read_mapping, validate
-
-__all__ = ["DesignSpec", "load_design_spec", "design_spec_from_dict", "DEFAULT_PRECISION"]
+__all__ = ["DEFAULT_PRECISION", "DesignSpec", "design_spec_from_dict", "load_design_spec"]
 
 #: hls4ml 1.3's default precision (``config_from_*_model(default_precision=...)``).
 DEFAULT_PRECISION = "ap_fixed<16,6>"
@@ -165,9 +165,18 @@ for _kind in LayerKind:
     if _kind.value.startswith(("maxpool", "avgpool")):
         _ALLOWED[_kind] = {"pool", "stride", "padding"}
 # Layers whose output keeps the input's number format in hls4ml (no arithmetic).
-_PASS_THROUGH = {LayerKind.FLATTEN, LayerKind.RESHAPE, LayerKind.ZEROPADDING1D, LayerKind.ZEROPADDING2D,
-                 LayerKind.UPSAMPLING1D, LayerKind.UPSAMPLING2D, LayerKind.MAXPOOL1D, LayerKind.MAXPOOL2D,
-                 LayerKind.GLOBAL_MAXPOOL1D, LayerKind.GLOBAL_MAXPOOL2D}
+_PASS_THROUGH = {
+    LayerKind.FLATTEN,
+    LayerKind.RESHAPE,
+    LayerKind.ZEROPADDING1D,
+    LayerKind.ZEROPADDING2D,
+    LayerKind.UPSAMPLING1D,
+    LayerKind.UPSAMPLING2D,
+    LayerKind.MAXPOOL1D,
+    LayerKind.MAXPOOL2D,
+    LayerKind.GLOBAL_MAXPOOL1D,
+    LayerKind.GLOBAL_MAXPOOL2D,
+}
 
 
 @dataclass(frozen=True)
@@ -203,7 +212,7 @@ def _parse(text: Any, where: str) -> FixedType:
     if text is None or (isinstance(text, str) and text.count("<") != text.count(">")):
         raise SpecError(
             f"{where}: expected a type such as 'ap_fixed<8,3>', got a broken one ({text!r}); inside "
-            "YAML {...} flow mappings, quote types that contain a comma: {result: \"ap_fixed<8,3>\"}"
+            'YAML {...} flow mappings, quote types that contain a comma: {result: "ap_fixed<8,3>"}'
         )
     try:
         return parse_precision(text)
@@ -211,8 +220,9 @@ def _parse(text: Any, where: str) -> FixedType:
         raise SpecError(f"{where}: {err}") from None
 
 
-def _layer_precision(kind: LayerKind, default: dict[str, FixedType], own: dict[str, FixedType],
-                     input_result: FixedType) -> LayerPrecision:
+def _layer_precision(
+    kind: LayerKind, default: dict[str, FixedType], own: dict[str, FixedType], input_result: FixedType
+) -> LayerPrecision:
     merged = {**default, **own}
     if kind in _PASS_THROUGH and "result" not in own:
         merged["result"] = input_result
@@ -243,8 +253,17 @@ def _add_layer(builder: GraphBuilder, spec: LayerSpec, where: str, default: dict
     kind, function = _TYPE_TO_KIND[spec.type]
     _check_keys(spec, kind, where)
     attrs: dict[str, Any] = {"function": function} if function else {}
-    for key in ("units", "filters", "padding", "depth_multiplier", "alpha", "axis", "use_bias", "sparsity",
-                "table_size"):
+    for key in (
+        "units",
+        "filters",
+        "padding",
+        "depth_multiplier",
+        "alpha",
+        "axis",
+        "use_bias",
+        "sparsity",
+        "table_size",
+    ):
         if getattr(spec, key) is not None:
             attrs[key] = getattr(spec, key)
     for key in ("kernel", "stride", "pool", "scale", "pad", "target_shape"):

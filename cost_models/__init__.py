@@ -9,6 +9,7 @@ from cost_models.counters import Counters, count_layer, count_network
 from cost_models.ir import Activation, GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
 
 __all__ = [
+    "RESOURCES",
     "Activation",
     "Cost",
     "CostModel",
@@ -19,7 +20,6 @@ __all__ = [
     "LayerGraph",
     "LayerKind",
     "LayerPrecision",
-    "RESOURCES",
     "Target",
     "count_layer",
     "count_network",

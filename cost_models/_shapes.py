@@ -61,9 +61,9 @@ def _conv_like(layer: Layer, shape: tuple[int, ...], window_attr: str, default_w
     _spatial(layer, shape, dims)
     window = _per_dim(layer, window_attr, getattr(layer, window_attr), dims, default_window)
     stride_default = 1 if layer.kind.value in _CONV else None
-    stride = _per_dim(layer, "stride", layer.stride, dims, stride_default) if (
-        layer.stride or stride_default
-    ) else window
+    stride = (
+        _per_dim(layer, "stride", layer.stride, dims, stride_default) if (layer.stride or stride_default) else window
+    )
     out = tuple(_window_out(shape[d], window[d], stride[d], layer.padding, layer) for d in range(dims))
     kind = layer.kind.value
     if kind.startswith("depthwise"):

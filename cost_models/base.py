@@ -18,14 +18,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
-from hw_templates.config import HardwareConfig, ResolvedLayerHardware
-from hw_templates.errors import SpecError, bad_value
-
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import count_network
 from cost_models.ir import Layer, LayerGraph
+from hw_templates.config import HardwareConfig, ResolvedLayerHardware
+from hw_templates.errors import SpecError, bad_value
 
-__all__ = ["CostModel", "register_cost_model", "get_cost_model", "list_cost_models"]
+__all__ = ["CostModel", "get_cost_model", "list_cost_models", "register_cost_model"]
 
 
 class CostModel(ABC):

@@ -16,7 +16,7 @@ from typing import Any
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import FpgaPart
 
-__all__ = ["Target", "RESOURCES", "LayerCost", "Cost"]
+__all__ = ["RESOURCES", "Cost", "LayerCost", "Target"]
 
 #: Resource columns, in report order.
 RESOURCES = ("lut", "ff", "dsp", "bram18", "uram")

@@ -54,7 +54,7 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
     # Depthwise units are counted per channel: n_in is the kernel, n_out the channels.
     if layer.use_bias:
         params += layer.mult_units()[-1][1]
-    return Counters(int(flops), int(params), int(round(bops)))
+    return Counters(int(flops), int(params), round(bops))
 
 
 def count_layer(layer: Layer, input_bits: int) -> Counters:

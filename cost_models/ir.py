@@ -26,12 +26,11 @@ from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any
 
+from cost_models._shapes import normalize_layer
 from hw_templates.errors import ShapeError, SpecError, bad_value
 from hw_templates.precision import FixedType
 
-from cost_models._shapes import normalize_layer
-
-__all__ = ["LayerKind", "Activation", "LayerPrecision", "Layer", "LayerGraph", "GraphBuilder", "IR_VERSION"]
+__all__ = ["IR_VERSION", "Activation", "GraphBuilder", "Layer", "LayerGraph", "LayerKind", "LayerPrecision"]
 
 IR_VERSION = 1
 
@@ -335,8 +334,7 @@ class LayerGraph:
             for src in layer.inputs:
                 if src not in seen:
                     raise ShapeError(
-                        f"layer {layer.name!r}: input {src!r} is not an earlier layer "
-                        f"(expected one of {sorted(seen)})"
+                        f"layer {layer.name!r}: input {src!r} is not an earlier layer (expected one of {sorted(seen)})"
                     )
             seen.add(layer.name)
 

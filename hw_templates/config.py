@@ -21,13 +21,13 @@ from hw_templates.parts import FpgaPart
 from hw_templates.precision import FixedType
 
 __all__ = [
-    "Strategy",
-    "IoType",
     "Backend",
     "ConvImplementation",
+    "HardwareConfig",
+    "IoType",
     "LayerHardware",
     "ResolvedLayerHardware",
-    "HardwareConfig",
+    "Strategy",
 ]
 
 
@@ -143,8 +143,10 @@ class HardwareConfig:
     layers: Mapping[str, LayerHardware] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.clock_ns, bool) or not isinstance(self.clock_ns, (int, float)) or not (
-            0.5 <= self.clock_ns <= 1000
+        if (
+            isinstance(self.clock_ns, bool)
+            or not isinstance(self.clock_ns, (int, float))
+            or not (0.5 <= self.clock_ns <= 1000)
         ):
             raise SpecError(bad_value("clock_ns", self.clock_ns, "a clock period between 0.5 and 1000 ns"))
         unc = self.clock_uncertainty_ns

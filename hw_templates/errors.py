@@ -12,22 +12,22 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "CalibrationError",
     "CodesignError",
-    "SpecError",
-    "UnknownPartError",
+    "DatasetError",
+    "ExportError",
     "PrecisionError",
     "ReuseFactorError",
-    "ShapeError",
-    "UnsupportedLayerError",
-    "DatasetError",
-    "TrainingError",
     "SearchError",
-    "ExportError",
-    "VerificationError",
-    "CalibrationError",
+    "ShapeError",
+    "SpecError",
     "ToolNotFoundError",
-    "did_you_mean",
+    "TrainingError",
+    "UnknownPartError",
+    "UnsupportedLayerError",
+    "VerificationError",
     "bad_value",
+    "did_you_mean",
 ]
 
 
@@ -89,8 +89,9 @@ class ToolNotFoundError(CodesignError):
 
 def did_you_mean(given: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(given).lower(), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    by_lower = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(given).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def bad_value(field: str, given: object, expected: str, choices: Iterable[str] | None = None) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from hw_templates.errors import PrecisionError, bad_value
 
-__all__ = ["FixedType", "parse_precision", "MAX_WIDTH"]
+__all__ = ["MAX_WIDTH", "FixedType", "parse_precision"]
 
 #: Widest type accepted. ap_fixed allows up to 1024 bits by default (UG1399); no NN layer needs more
 #: than 64, and a width above it is almost always a typo.
@@ -29,9 +29,7 @@ MAX_WIDTH = 64
 ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
 SATURATION_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
 
-_TYPE_RE = re.compile(
-    r"^\s*(?P<prefix>ap_)?(?P<u>u)?(?P<kind>fixed|int)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE
-)
+_TYPE_RE = re.compile(r"^\s*(?P<prefix>ap_)?(?P<u>u)?(?P<kind>fixed|int)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE)
 _EXPECTED = (
     "an hls4ml type such as 'ap_fixed<16,6>', 'ap_fixed<22,12,AP_RND_CONV,AP_SAT>', "
     "'fixed<8,1,RND_CONV,SAT>', 'ap_int<8>', 'ap_uint<4>' or a bit width 1..64"
@@ -67,9 +65,7 @@ class FixedType:
         if self.rounding not in ROUNDING_MODES:
             raise PrecisionError(bad_value("rounding mode", self.rounding, "an AP_* mode", ROUNDING_MODES))
         if self.saturation not in SATURATION_MODES:
-            raise PrecisionError(
-                bad_value("saturation mode", self.saturation, "an AP_* mode", SATURATION_MODES)
-            )
+            raise PrecisionError(bad_value("saturation mode", self.saturation, "an AP_* mode", SATURATION_MODES))
 
     @property
     def fractional(self) -> int:
