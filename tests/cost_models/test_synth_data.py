@@ -1,0 +1,243 @@
+"""The synthesis-results reader: real calibration rows (skipped when the data is absent) and small CSVs
+written here to exercise errors."""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cost_models._synth_rows import activation_from_name
+from cost_models.cost import Target
+from cost_models.ir import Activation, LayerGraph, LayerKind
+from cost_models.synth_data import (
+    MEASURED_KEYS,
+    SynthRecord,
+    default_synth_dir,
+    load_synth_dir,
+    read_synth_csv,
+)
+from hw_templates.config import IoType, Strategy
+from hw_templates.errors import CalibrationError
+from hw_templates.reuse import is_valid_reuse_factor
+
+# records, skipped per file, established by reading every row (see the reader's module docs).
+EXPECTED_COUNTS = {
+    "argykokk_hls4ml_mlp_estimator.csv": (36, 0),
+    "kebl_hls4ml_data.csv": (14, 33),
+    "ntorc_layer_costs.csv": (232, 184),
+    "wa_hls4ml_jdweitz_sample.csv": (537, 42),
+}
+
+
+@functools.cache
+def _read(path: Path) -> tuple[list[SynthRecord], list]:
+    return read_synth_csv(path)
+
+
+def _record(folder: Path, name: str, line: int) -> SynthRecord:
+    records, _ = _read(folder / name)
+    return next(r for r in records if r.file == f"{name}:{line}")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COUNTS))
+def test_every_file_gives_the_established_record_and_skip_counts(calibration_path: Path, name: str) -> None:
+    records, skipped = _read(calibration_path / name)
+    assert (len(records), len(skipped)) == EXPECTED_COUNTS[name]
+    assert all(s.reason.strip() and s.file.startswith(f"{name}:") for s in skipped)
+
+
+def test_records_are_complete_and_consistent(calibration_path: Path) -> None:
+    records, _ = load_synth_dir(calibration_path)
+    assert len(records) == sum(n for n, _ in EXPECTED_COUNTS.values())
+    for r in records:
+        assert r.measured and set(r.measured) <= set(MEASURED_KEYS), r.file
+        assert all(v >= 0 for v in r.measured.values()), r.file
+        assert (r.target is Target.HLS) == (r.result_kind == "csynth"), r.file
+        assert r.graph.weight_layers(), r.file
+        assert LayerGraph.from_json(r.graph.to_json()) == r.graph, r.file
+
+
+def test_skip_reasons_name_the_cause(calibration_path: Path) -> None:
+    reasons = {s.reason for name in EXPECTED_COUNTS for s in _read(calibration_path / name)[1]}
+    assert any("recurrent layers are not in the IR" in r for r in reasons)
+    assert any("conv2d rows only describe the dense tail" in r for r in reasons)
+    assert any(r.startswith("reuse_factor: not recorded") for r in reasons)
+
+
+def test_argykokk_row_matches_the_csv(calibration_path: Path) -> None:
+    # Line 2: ARRYTHMIA, DSP_reuse1 (values read by hand from the CSV).
+    r = _record(calibration_path, "argykokk_hls4ml_mlp_estimator.csv", 2)
+    dense = r.graph.weight_layers()
+    assert [(x.n_inputs, x.units) for x in dense] == [(274, 8), (8, 16)]
+    assert dense[0].sparsity == pytest.approx(924 / (274 * 8))
+    assert [x.function for x in r.graph if x.kind is LayerKind.ACTIVATION] == [Activation.RELU, Activation.SOFTMAX]
+    assert (
+        str(dense[0].precision.weight) == "ap_fixed<8,2>" and str(r.graph.layers[0].precision.result) == "ap_fixed<8,2>"
+    )
+    assert r.hw.reuse_factor == 1 and r.hw.part.name == "xc7z007s" and r.hw.clock_ns == 3.33
+    assert r.mul_impl == "dsp" and r.result_kind == "csynth" and not r.per_layer
+    assert dict(r.measured) == {
+        "lut": 31704, "ff": 34282, "dsp": 177, "bram18": 16, "uram": 0, "latency_cycles": 40, "ii_cycles": 1,
+    }  # fmt: skip
+
+
+def test_kebl_rows_match_the_csv(calibration_path: Path) -> None:
+    # Line 2: core/model4 csynth, RF 2; line 7: core/model8 vsynth (60.5 BRAM36 tiles).
+    r = _record(calibration_path, "kebl_hls4ml_data.csv", 2)
+    assert [x.filters for x in r.graph if x.kind is LayerKind.CONV2D] == [4, 8, 8]
+    assert [(x.n_inputs, x.units) for x in r.graph if x.kind is LayerKind.DENSE] == [(128, 8)]
+    assert r.hw.reuse_factor == 2 and r.hw.io_type is IoType.STREAM and r.hw.strategy is Strategy.LATENCY
+    assert (r.measured["lut"], r.measured["dsp"], r.measured["latency_cycles"]) == (64927, 1068, 3300)
+    vsynth = _record(calibration_path, "kebl_hls4ml_data.csv", 7)
+    assert vsynth.target is Target.SYNTH and vsynth.measured["bram18"] == 121
+    _, skipped = _read(calibration_path / "kebl_hls4ml_data.csv")
+    assert any(s.file == "kebl_hls4ml_data.csv:3" and "copy" in s.reason for s in skipped)
+
+
+def test_ntorc_row_matches_the_csv(calibration_path: Path) -> None:
+    # Line 2: conv1d_in1_seq128_sz16_rf1.
+    r = _record(calibration_path, "ntorc_layer_costs.csv", 2)
+    (conv,) = r.graph.weight_layers()
+    assert conv.kind is LayerKind.CONV1D and conv.input_shape == (128, 1) and conv.output_shape == (128, 16)
+    assert conv.kernel == (3,) and conv.padding == "same"
+    assert r.per_layer and r.hw.reuse_factor == 1 and r.hw.part.name == "xczu7ev"
+    assert (r.measured["lut"], r.measured["dsp"], r.measured["latency_cycles"]) == (9867, 26, 135)
+    assert "ii_cycles" not in r.measured and "uram" not in r.measured
+
+
+def test_wa_row_matches_the_csv(calibration_path: Path) -> None:
+    # Line 2: dense_80_24_120_6b_rf1024; RF 1024 is illegal for 80x24 and 24x120, hls4ml uses 960.
+    r = _record(calibration_path, "wa_hls4ml_jdweitz_sample.csv", 2)
+    dense = r.graph.weight_layers()
+    assert [(x.n_inputs, x.units) for x in dense] == [(80, 24), (24, 120)]
+    assert str(dense[0].precision.weight) == "ap_fixed<6,1>"
+    assert r.hw.reuse_factor == 1024 and [r.hw.resolve(x.name).reuse_factor for x in dense] == [960, 960]
+    assert r.result_kind == "vsynth" and any("latency from csynth" in n for n in r.notes)
+    assert (r.measured["lut"], r.measured["dsp"], r.measured["latency_cycles"], r.measured["bram18"]) == (
+        15596, 0, 1925, 2,
+    )  # fmt: skip
+    assert "ii_cycles" not in r.measured
+
+
+def test_wa_layers_get_legal_reuse_factors(calibration_path: Path) -> None:
+    records, _ = _read(calibration_path / "wa_hls4ml_jdweitz_sample.csv")
+    for r in records:
+        for layer in r.graph.weight_layers():
+            assert is_valid_reuse_factor(layer.n_inputs, layer.units, r.hw.resolve(layer.name).reuse_factor)
+
+
+# --- small CSVs written by the tests -------------------------------------------------------------
+COLUMNS = [
+    "source",
+    "model_id",
+    "result_kind",
+    "arch_json",
+    "layer_summary",
+    "precision",
+    "weight_precision",
+    "reuse_factor",
+    "strategy",
+    "io_type",
+    "fpga_part",
+    "clock_period_ns",
+    "hls_tool",
+    "hls_version",
+    "LUT",
+    "FF",
+    "DSP",
+    "BRAM18",
+    "latency_cycles_max",
+    "II_max",
+    "notes",
+]
+ARCH = (
+    '[{"name":"fc1","kind":"dense","n_in":4,"n_out":3,"reuse_factor":1,"n_zeros":6},'
+    '{"name":"relu1","kind":"activ","n_in":3}]'
+)
+ROW = {
+    "source": "test/synthetic", "model_id": "m1", "result_kind": "csynth", "arch_json": ARCH,
+    "layer_summary": "Dense(4->3) | Act[relu1](3)", "precision": "input=ap_fixed<8,3>;result=ap_fixed<12,4>",
+    "weight_precision": "ap_fixed<6,1>", "reuse_factor": "1", "strategy": "latency", "io_type": "io_parallel",
+    "fpga_part": "xczu9eg-ffvb1156-2-e", "clock_period_ns": "5", "hls_tool": "Vitis HLS", "hls_version": "2022.2",
+    "LUT": "100", "FF": "50", "DSP": "3", "BRAM18": "0", "latency_cycles_max": "4", "II_max": "1", "notes": "",
+}  # fmt: skip
+
+
+def _write(path: Path, rows: list[dict[str, str]], columns: list[str] = COLUMNS) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_a_written_row_becomes_a_record(tmp_path: Path) -> None:
+    (r,), skipped = read_synth_csv(_write(tmp_path / "ok.csv", [ROW]))
+    assert not skipped and r.file == "ok.csv:2" and r.hw.part.name == "xczu9eg"
+    assert r.graph.weight_layers()[0].sparsity == pytest.approx(0.5)
+    assert dict(r.measured) == {"lut": 100, "ff": 50, "dsp": 3, "bram18": 0, "latency_cycles": 4, "ii_cycles": 1}
+
+
+def test_missing_column_raises_calibration_error_naming_file_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path / "short.csv", [ROW], [c for c in COLUMNS if c != "DSP"])
+    with pytest.raises(CalibrationError, match=r"short\.csv.*'DSP'"):
+        read_synth_csv(path)
+
+
+def test_missing_file_raises_calibration_error(tmp_path: Path) -> None:
+    with pytest.raises(CalibrationError, match="not found"):
+        read_synth_csv(tmp_path / "absent.csv")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"LUT": "12k"}, "LUT: expected a number"),
+        ({"fpga_part": "xc9zz999-1"}, "part: expected a known FPGA part"),
+        ({"arch_json": "[{"}, "arch_json: not valid JSON"),
+        ({"arch_json": ARCH.replace('"n_in":3', '"n_in":5')}, "does not match"),
+        (
+            {"arch_json": ARCH.replace("relu1", "act9"), "layer_summary": "Dense(4->3) | Act[act9](3)"},
+            "cannot be known",
+        ),
+        ({"precision": "ap_fixed<8,3>"}, "precision"),
+        ({"LUT": "", "FF": "", "DSP": "", "BRAM18": "", "latency_cycles_max": "", "II_max": ""}, "empty"),
+    ],
+)
+def test_a_malformed_cell_skips_only_its_row(tmp_path: Path, change: dict[str, str], reason: str) -> None:
+    records, skipped = read_synth_csv(_write(tmp_path / "bad.csv", [ROW, {**ROW, **change}]))
+    assert len(records) == 1 and len(skipped) == 1
+    assert skipped[0].file == "bad.csv:3" and skipped[0].model_id == "m1" and reason in skipped[0].reason
+
+
+def test_relu_is_taken_from_the_layer_summary_when_the_name_is_silent(tmp_path: Path) -> None:
+    row = {**ROW, "arch_json": ARCH.replace("relu1", "act9"), "layer_summary": "Dense(4->3) | act9: ReLU(3)"}
+    (r,), _ = read_synth_csv(_write(tmp_path / "summary.csv", [row]))
+    assert r.graph.layer("act9").function is Activation.RELU
+
+
+@given(st.sampled_from(list(Activation)), st.integers(min_value=0, max_value=99))
+def test_numbered_activation_names_map_to_their_function(function: Activation, number: int) -> None:
+    assert activation_from_name(f"{function.value}{number}", "") is function
+    assert activation_from_name(f"{function.value}_{number}", "") is function
+
+
+def test_default_dir_follows_the_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODESIGN_CALIBRATION_DIR", str(tmp_path))
+    assert default_synth_dir() is None
+    with pytest.raises(CalibrationError, match="calibration folder"):
+        load_synth_dir()
+    _write(tmp_path / "one.csv", [ROW])
+    assert default_synth_dir() == tmp_path
+    records, skipped = load_synth_dir()
+    assert len(records) == 1 and not skipped
+
+
+def test_load_synth_dir_rejects_a_folder_without_csv(tmp_path: Path) -> None:
+    with pytest.raises(CalibrationError, match=r"\*\.csv"):
+        load_synth_dir(tmp_path)
