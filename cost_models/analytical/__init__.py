@@ -1,0 +1,225 @@
+"""The analytical FPGA cost model of hls4ml 1.3 designs (registered as ``"analytical"``).
+
+It models the mechanisms hls4ml's HLS templates build (see the submodules: :mod:`.multipliers`,
+:mod:`.matvec`, :mod:`.memory`, :mod:`.layers`, :mod:`.stream`, :mod:`.power`), with every free
+constant fitted on real synthesis results (:mod:`.constants`, ``scripts/fit_analytical.py``).
+
+``Target.HLS`` predicts the Vivado/Vitis HLS C-synthesis estimate; ``Target.SYNTH`` multiplies each
+resource by the post-synthesis / HLS ratio learned on the post-synthesis rows.
+
+Example:
+    >>> from hw_templates import resolve_part
+    >>> from hw_templates.config import HardwareConfig
+    >>> from hw_templates.precision import FixedType
+    >>> from cost_models.ir import GraphBuilder
+    >>> b = GraphBuilder("jet", (16,), FixedType(16, 6))
+    >>> _ = b.add("dense", units=64)
+    >>> cost = AnalyticalModel().estimate(b.build(), HardwareConfig(resolve_part("xcu250"), reuse_factor=4))
+    >>> cost.ii_cycles
+    4.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
+from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
+from cost_models.analytical.matvec import Terms, add_terms
+from cost_models.analytical.power import POWER_NOTE, power_w
+from cost_models.analytical.stream import dataflow_latency, fifo_terms
+from cost_models.base import CostModel, register_cost_model
+from cost_models.cost import Cost, LayerCost, Target
+from cost_models.counters import count_layer
+from cost_models.ir import Layer, LayerGraph, LayerKind
+from hw_templates.config import ConvImplementation, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
+from hw_templates.reuse import check_reuse_factor
+
+__all__ = ["DEFAULT_CONSTANTS", "GRID_KEYS", "AnalyticalConstants", "AnalyticalModel"]
+
+#: Keys of :meth:`AnalyticalModel.layer_grid`'s result.
+GRID_KEYS = ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")
+#: hls4ml 1.3 defaults where a layer leaves a type unset: ``ap_fixed<16,6>`` weights
+#: (``config_from_*`` default precision) and ``ap_fixed<18,8>`` tables (``table_t``, nnet_activation.h).
+DEFAULT_WEIGHT_BITS = 16
+DEFAULT_TABLE_BITS = 18
+_IN_PLACE = frozenset({LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE})
+_WIRE_NOTE = ("data movement only in io_parallel: no logic (wires)",)
+
+
+class AnalyticalModel(CostModel):
+    """Closed-form cost of hls4ml designs; see the package docstring.
+
+    Args:
+        target: ``Target.HLS`` (csynth estimate) or ``Target.SYNTH`` (post-synthesis).
+        constants: model constants; the fitted defaults unless given (the fitting script passes its own).
+    """
+
+    name = "analytical"
+
+    def __init__(self, target: Target | str = Target.HLS, constants: AnalyticalConstants | None = None) -> None:
+        super().__init__(target)
+        self.constants = constants or DEFAULT_CONSTANTS
+        self._graph_ref: LayerGraph | None = None
+        self._by_name: dict[str, Layer] = {}
+
+    def estimate_layer(
+        self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
+    ) -> LayerCost:
+        """Cost of one layer as hls4ml 1.3 builds it with ``settings``.
+
+        Raises:
+            ReuseFactorError: a Resource-strategy reuse factor hls4ml would silently change.
+            UnsupportedLayerError: a layer kind or function without a formula.
+        """
+        terms, ctx = self._layer_terms(layer, settings, hw, graph)
+        lut, ff, dsp, bram18 = self._resources(terms)
+        counters = count_layer(layer, ctx.a_bits) if layer.inputs else None
+        weighted = layer.kind.has_weights
+        return LayerCost(
+            name=layer.name,
+            kind=layer.kind.value,
+            lut=float(lut),
+            ff=float(ff),
+            dsp=float(dsp),
+            bram18=float(bram18),
+            latency_cycles=float(terms["latency"]),
+            ii_cycles=float(terms["ii"]),
+            reuse_factor=settings.reuse_factor if weighted else None,
+            strategy=settings.strategy.value if weighted else None,
+            flops=counters.flops if counters else 0,
+            params=counters.params if counters else 0,
+            bops=counters.bops if counters else 0,
+            notes=_WIRE_NOTE if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs else (),
+        )
+
+    def design_terms(self, graph: LayerGraph, hw: HardwareConfig) -> dict[str, float]:
+        """The mechanism terms of a whole design, summed over layers (what the fitted coefficients
+        multiply; used by ``scripts/fit_analytical.py``). Same checks as :meth:`estimate_layer`."""
+        total: dict[str, float] = {}
+        for layer in graph.layers:
+            terms, _ = self._layer_terms(layer, hw.resolve(layer.name), hw, graph)
+            for key, value in terms.items():
+                total[key] = total.get(key, 0.0) + float(value)
+        return total
+
+    def layer_grid(
+        self,
+        layer: Layer,
+        hw: HardwareConfig,
+        reuse_factors: np.ndarray,
+        strategy: Strategy,
+        *,
+        graph: LayerGraph | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Costs of ``layer`` at many reuse factors at once (same formulas as :meth:`estimate_layer`).
+
+        Expects legal reuse factors (``hw_templates.reuse.valid_reuse_factors``): this entry point is
+        for search loops and does not check them. Without ``graph`` the input activations are taken
+        to be as wide as the layer's own result type. Output FIFOs (io_stream) are not included.
+
+        Returns:
+            ``{key: array}`` for :data:`GRID_KEYS`, one entry per reuse factor.
+
+        Example:
+            >>> grid = model.layer_grid(layer, hw, np.array([1, 2, 4]), Strategy.RESOURCE)  # doctest: +SKIP
+            >>> grid["dsp"]  # doctest: +SKIP
+            array([1024., 512., 256.])
+        """
+        rf = np.asarray(reuse_factors, dtype=float)
+        settings = replace(hw.resolve(layer.name), strategy=Strategy.parse(strategy, "strategy"))
+        ctx = self._context(layer, settings, hw, graph)
+        terms = layer_terms(layer, rf, ctx)
+        lut, ff, dsp, bram18 = self._resources(terms)
+        values = (lut, ff, dsp, bram18, terms["latency"], terms["ii"])
+        return {k: np.broadcast_to(np.asarray(v, dtype=float), rf.shape).copy() for k, v in zip(GRID_KEYS, values)}
+
+    def power_w(self, totals: dict[str, float], hw: HardwareConfig) -> float | None:
+        """Rough first-order power (see :mod:`cost_models.analytical.power`)."""
+        return power_w(totals, hw.part, hw.clock_ns, self.constants)
+
+    def combine(self, graph: LayerGraph, hw: HardwareConfig, layers: tuple[LayerCost, ...]) -> Cost:
+        """Resources add up; io_stream layers overlap as a dataflow pipeline (see :mod:`.stream`)."""
+        cost = super().combine(graph, hw, layers)
+        notes = (POWER_NOTE,)
+        if hw.io_type is IoType.STREAM:
+            index = {x.name: i for i, x in enumerate(graph.layers)}
+            inputs = [[index[s] for s in x.inputs] for x in graph.layers]
+            latency, ii = dataflow_latency(inputs, [c.latency_cycles for c in layers], [c.ii_cycles for c in layers])
+            return replace(cost, latency_cycles=latency, ii_cycles=ii, notes=notes)
+        return replace(cost, notes=notes)
+
+    def _layer_terms(
+        self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
+    ) -> tuple[Terms, LayerContext]:
+        if layer.kind.has_weights and settings.strategy is Strategy.RESOURCE:
+            for n_in, n_out in layer.mult_units():
+                check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, settings.reuse_factor)
+        ctx = self._context(layer, settings, hw, graph)
+        terms = layer_terms(layer, settings.reuse_factor, ctx)
+        if ctx.stream and layer.kind not in _IN_PLACE and layer.name != graph.layers[-1].name:
+            fifo = fifo_terms(layer.output_shape, ctx.res_bits, settings.fifo_depth, self.constants)
+            add_terms(terms, dict.fromkeys(terms, 0) | fifo)
+        return terms, ctx
+
+    def _resources(self, terms: Terms) -> tuple[object, object, object, object]:
+        c = self.constants
+        lut = terms["lut_fixed"]
+        for key in LUT_FEATURES:
+            lut = lut + c.lut_coef[key] * terms[key]
+        ff = terms["ff_fixed"]
+        for key in FF_FEATURES:
+            ff = ff + c.ff_coef[key] * terms[key]
+        dsp, bram18 = terms["dsp"], terms["bram18"]
+        if self.target is Target.SYNTH:
+            ratio = c.synth_ratio
+            lut, ff, dsp, bram18 = lut * ratio["lut"], ff * ratio["ff"], dsp * ratio["dsp"], bram18 * ratio["bram18"]
+        return lut, ff, dsp, bram18
+
+    def _context(
+        self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph | None
+    ) -> LayerContext:
+        precision = _merged(layer, settings.precision)
+        result = precision["result"]
+        source = self._layer_by_name(graph, layer.inputs[0]) if graph is not None and layer.inputs else None
+        a_bits = result.width
+        if source is not None:
+            a_bits = _merged(source, hw.resolve(source.name).precision)["result"].width
+        weight, accum, table = precision.get("weight"), precision.get("accum"), precision.get("table")
+        return LayerContext(
+            a_bits=a_bits,
+            res_bits=result.width,
+            w_bits=weight.width if weight else DEFAULT_WEIGHT_BITS,
+            acc_bits=(accum or result).width,
+            table_bits=table.width if table else DEFAULT_TABLE_BITS,
+            latency_strategy=settings.strategy is Strategy.LATENCY,
+            stream=hw.io_type is IoType.STREAM,
+            pf=settings.parallelization_factor,
+            fifo_depth=settings.fifo_depth,
+            encoded=settings.conv_implementation is ConvImplementation.ENCODED,
+            dsp_a=hw.part.dsp_a_bits,
+            dsp_b=hw.part.dsp_b_bits,
+            clock_eff_ns=hw.clock_ns - hw.effective_clock_uncertainty_ns,
+            consts=self.constants,
+        )
+
+    def _layer_by_name(self, graph: LayerGraph, name: str) -> Layer:
+        if graph is not self._graph_ref:
+            self._graph_ref = graph
+            self._by_name = {x.name: x for x in graph.layers}
+        return self._by_name[name]
+
+
+def _merged(layer: Layer, override: Mapping[str, object]) -> dict[str, object]:
+    """The layer's precisions with the hardware config's per-layer overrides on top."""
+    p = layer.precision
+    out = {"result": p.result, "weight": p.weight, "bias": p.bias, "accum": p.accum, "table": p.table}
+    if override:
+        out.update(override)
+    return out
+
+
+register_cost_model("analytical", lambda target, arg: AnalyticalModel(target))

@@ -1,0 +1,230 @@
+"""Terms of every IR layer kind: weight layers placed for io_parallel / io_stream, and the rest.
+
+Mechanisms of the layers without weights (hls4ml 1.3 ``nnet_activation.h``, ``nnet_pooling.h``,
+``nnet_batchnorm.h``, ``nnet_merge.h``, their ``_stream`` variants):
+
+* ReLU / LeakyReLU / hard activations / linear: one comparator (and for LeakyReLU a constant
+  multiply) per value; io_parallel handles every value in one pipelined cycle, io_stream one pixel
+  (``n_chan`` values) per cycle.
+* Sigmoid, tanh, ELU, SELU, softplus, softsign: a ROM of ``table_size`` entries of ``table_t``
+  (default 1024 x ``ap_fixed<18,8>``) read once per value; HLS gives every parallel read its own
+  copy of the table. Softmax (``softmax_latency`` / ``softmax_stable``): an exp table read per value,
+  an adder tree, one inverse-table read and one multiply per value. ArgyKokk's designs show exactly
+  ``n`` BRAM18 for an ``n``-way softmax: the exp copies; the single inverse read is counted as LUT ROM.
+* BatchNorm: ``data * scale + bias`` per value with constant scale (multiplier limit
+  ``ceil(n / rf)``, ``core_templates.py``), modelled as a Latency-strategy ``1 x n`` unit.
+* Pooling: ``pool - 1`` comparators (max) or adders (average) per output; global pooling reduces
+  over all pixels. io_stream 2D pooling keeps ``pool_height - 1`` line buffers.
+* Add: one adder per value. Concat, Flatten, Reshape, ZeroPadding, UpSampling move data only: in
+  io_parallel they are wires (no logic: the estimate is 0 and says so), in io_stream a small
+  copy loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cost_models.analytical._num import Num, ceil, log2_ceil
+from cost_models.analytical.constants import AnalyticalConstants
+from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
+from cost_models.analytical.memory import memory_bram18
+from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
+from cost_models.ir import Activation, Layer, LayerKind
+from hw_templates.errors import UnsupportedLayerError
+
+__all__ = ["WIRE_KINDS", "LayerContext", "layer_terms"]
+
+#: Kinds that are pure data movement in io_parallel.
+WIRE_KINDS = frozenset(
+    {LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE, LayerKind.CONCAT,
+     LayerKind.ZEROPADDING1D, LayerKind.ZEROPADDING2D, LayerKind.UPSAMPLING1D, LayerKind.UPSAMPLING2D}
+)  # fmt: skip
+_COMPARATOR_FUNCTIONS = frozenset(
+    {Activation.LINEAR, Activation.RELU, Activation.LEAKY_RELU, Activation.HARD_SIGMOID, Activation.HARD_TANH}
+)
+
+
+@dataclass(frozen=True)
+class LayerContext:
+    """Everything about one layer's implementation that the formulas read.
+
+    Attributes:
+        a_bits: input activation width; res_bits / w_bits / acc_bits / table_bits: result, weight,
+            accumulator and table widths.
+        latency_strategy: Latency (True) or Resource (False).
+        stream: io_stream (True) or io_parallel.
+        pf: parallelization factor; fifo_depth: output FIFO depth override; encoded: encoded conv.
+        dsp_a / dsp_b: DSP port widths; clock_eff_ns: clock period minus uncertainty.
+    """
+
+    a_bits: int
+    res_bits: int
+    w_bits: int
+    acc_bits: int
+    table_bits: int
+    latency_strategy: bool
+    stream: bool
+    pf: int
+    fifo_depth: int | None
+    encoded: bool
+    dsp_a: int
+    dsp_b: int
+    clock_eff_ns: float
+    consts: AnalyticalConstants
+
+
+def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    """Terms of ``layer`` at reuse factor(s) ``rf``.
+
+    Raises:
+        UnsupportedLayerError: a layer kind or activation this model has no formula for.
+    """
+    if layer.kind.has_weights:
+        return _weighted(layer, rf, ctx)
+    handler = _HANDLERS.get(layer.kind)
+    if handler is None:
+        raise UnsupportedLayerError(
+            f"layer {layer.name!r}: the analytical model has no formula for kind {layer.kind.value!r}"
+        )
+    return handler(layer, rf, ctx)
+
+
+def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool) -> UnitSpec:
+    return UnitSpec(n_in, n_out, ctx.a_bits, ctx.w_bits, ctx.acc_bits, layer.sparsity, latency)
+
+
+def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    c = ctx.consts
+    total = zero_terms()
+    unit_latency: Num = 0
+    unit_ii: Num = 1
+    for n_in, n_out in layer.mult_units():
+        t = matvec_terms(_unit(n_in, n_out, layer, ctx, ctx.latency_strategy), rf, ctx.dsp_a, ctx.dsp_b,
+                         ctx.clock_eff_ns, c)  # fmt: skip
+        add_terms(total, t)
+        unit_latency = unit_latency + t["latency"]
+        unit_ii = t["ii"]
+    if layer.kind is LayerKind.DENSE:
+        if ctx.stream:
+            read = ceil(layer.n_inputs / c.stream_dense_pack)
+            unit_latency = unit_latency + read
+        total["latency"], total["ii"] = unit_latency, unit_ii
+        return total
+    total = scale_terms(total, ctx.pf)
+    if ctx.stream:
+        add_terms(total, {**zero_terms(), **line_buffer_terms(layer, ctx.a_bits, ctx.encoded, c)})
+        total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
+        return total
+    partitions = ceil(layer.output_positions / ctx.pf)
+    total["ii"] = partitions * unit_ii
+    total["latency"] = total["ii"] + unit_latency - unit_ii
+    return total
+
+
+def _lanes(layer: Layer, ctx: LayerContext) -> tuple[int, int]:
+    """(values handled in parallel, cycles per sample) of an element-wise layer."""
+    if ctx.stream and len(layer.output_shape) > 1:
+        return layer.output_shape[-1], layer.n_outputs // layer.output_shape[-1]
+    return layer.n_outputs, 1
+
+
+def _timed(t: Terms, cycles_per_sample: int, stages: Num) -> Terms:
+    t["ii"] = cycles_per_sample
+    t["latency"] = cycles_per_sample + stages
+    return t
+
+
+def _activation(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    c = ctx.consts
+    lanes, pixels = _lanes(layer, ctx)
+    t = zero_terms()
+    t["control"] = 1
+    t["pipe"] = lanes * ctx.res_bits
+    function = layer.function
+    if function in _COMPARATOR_FUNCTIONS:
+        t["compare"] = lanes * ctx.a_bits
+        if function is Activation.LEAKY_RELU:
+            t["const_mult"] = lanes * ctx.a_bits * ctx.a_bits / 2
+        return _timed(t, pixels, c.activation_cycles)
+    if function is Activation.SOFTMAX:
+        return _softmax(layer, t, lanes, pixels, ctx)
+    if function is not None and function.uses_table:
+        bram, lut = memory_bram18(ctx.table_bits, layer.table_size, c)
+        t["bram18"], t["lut_fixed"] = lanes * bram, lanes * lut
+        t["compare"] = lanes * ctx.a_bits  # index range clamp
+        return _timed(t, pixels, c.table_cycles)
+    raise UnsupportedLayerError(f"layer {layer.name!r}: activation {function!r} has no formula in the analytical model")
+
+
+def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext) -> Terms:
+    c = ctx.consts
+    bram, lut = memory_bram18(ctx.table_bits, layer.table_size, c)
+    inv_bits = ctx.table_bits * layer.table_size
+    t["bram18"] = lanes * bram
+    t["lut_fixed"] = lanes * lut + inv_bits * c.lut_per_lutram_bit
+    t["adder"] = (lanes - 1) * ctx.table_bits
+    t["compare"] = lanes * ctx.a_bits * 2  # max search + subtraction (stable) / index clamp
+    dpp_unit = UnitSpec(1, lanes, ctx.table_bits, ctx.table_bits, ctx.res_bits, 0.0, False)
+    mult = matvec_terms(dpp_unit, 1, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, c)
+    t["dsp"] = mult["dsp"]
+    t["lut_mult"] = mult["lut_mult"]
+    return _timed(t, pixels, c.softmax_cycles + log2_ceil(lanes))
+
+
+def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    lanes, pixels = _lanes(layer, ctx)
+    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True)
+    t = matvec_terms(unit, rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
+    t["state"] = 0
+    return _timed(t, pixels * t["ii"], t["latency"] - t["ii"])
+
+
+def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    window = 1
+    for p in layer.pool:
+        window *= p
+    if layer.kind.value.startswith("global"):
+        window = layer.n_inputs // max(layer.in_channels, 1)
+    lanes, pixels = _lanes(layer, ctx)
+    t = zero_terms()
+    t["control"] = 1
+    ops = lanes * (window - 1) if not ctx.stream else lanes
+    key = "compare" if "max" in layer.kind.value else "adder"
+    t[key] = ops * ctx.a_bits
+    t["pipe"] = lanes * ctx.res_bits
+    if ctx.stream:
+        in_pixels = layer.n_inputs // max(layer.in_channels, 1)
+        if len(layer.pool) == 2 and not layer.kind.value.startswith("global"):
+            buffer = line_buffer_terms(layer, ctx.a_bits, False, ctx.consts, window=layer.pool)
+            add_terms(t, {**zero_terms(), **buffer})
+        return _timed(t, in_pixels, ctx.consts.activation_cycles + 1)
+    return _timed(t, pixels, ctx.consts.activation_cycles + log2_ceil(window))
+
+
+def _add(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    lanes, pixels = _lanes(layer, ctx)
+    t = zero_terms()
+    t["control"] = 1
+    t["adder"] = lanes * ctx.res_bits * (max(len(layer.inputs), 2) - 1)
+    t["pipe"] = lanes * ctx.res_bits
+    return _timed(t, pixels, ctx.consts.activation_cycles)
+
+
+def _move(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    t = zero_terms()
+    if not ctx.stream or layer.kind in (LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE):
+        t["latency"] = 0
+        return t
+    lanes, pixels = _lanes(layer, ctx)
+    t["control"] = 1
+    t["pipe"] = lanes * ctx.res_bits
+    return _timed(t, pixels, ctx.consts.activation_cycles)
+
+
+_HANDLERS = {
+    LayerKind.ACTIVATION: _activation,
+    LayerKind.BATCHNORM: _batchnorm,
+    LayerKind.ADD: _add,
+    **{k: _move for k in WIRE_KINDS},
+    **{k: _pool for k in LayerKind if "pool" in k.value},
+}

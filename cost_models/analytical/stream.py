@@ -1,0 +1,104 @@
+"""io_stream specifics: streamed convolution, FIFOs between layers, and dataflow latency.
+
+Mechanisms (hls4ml 1.3 ``nnet_conv_stream.h``, ``nnet_conv2d_stream.h``, ``nnet_conv1d_stream.h``,
+``backends/fpga/fpga_types.py``):
+
+* Line-buffer convolution (``conv_2d_buffer_cl``): the input is read pixel by pixel. Under Latency the
+  pixel loop is pipelined with ``II = reuse_factor``, so one image takes ``in_pixels * rf`` cycles.
+  Under Resource the loop is not pipelined: each pixel pays the kernel-window shift (a loop of
+  ``filt_width - 1`` iterations at II 1 plus the push: ``filt_width`` cycles) and each pixel that
+  completes a window runs the Resource dense (``~rf`` cycles; the csynth worst case grows by
+  :attr:`~.constants.AnalyticalConstants.stream_resource_rf_factor` cycles per unit of rf).
+  ``ParallelizationFactor`` replicates the unit and divides the pixel count.
+* Line buffers are ``ap_shift_reg<data, in_width>`` arrays, ``filt_height - 1`` per channel; the
+  kernel window is ``filt_height * filt_width * n_chan`` registers.
+* The encoded implementation keeps ``filt_height * filt_width * n_chan`` FIFOs of depth
+  ``filt_height * out_width`` instead of line buffers.
+* Every tensor between layers is an ``hls::stream`` of packed pixels (``n_chan`` values) with
+  ``depth = prod(shape) / shape[-1]`` unless a FIFO depth is set (``StreamVariableConverter``).
+* Layers run as a dataflow pipeline: they overlap. The design's interval is the slowest layer's; its
+  latency is the slowest interval plus every layer's pipeline fill along the critical path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cost_models.analytical._num import Num, ceil
+from cost_models.analytical.constants import AnalyticalConstants
+from cost_models.analytical.matvec import Terms
+from cost_models.analytical.memory import fifo_cost
+from cost_models.ir import Layer
+
+__all__ = ["dataflow_latency", "fifo_terms", "line_buffer_terms", "stream_conv_timing"]
+
+
+def stream_conv_timing(
+    layer: Layer, unit_latency: Num, rf: Num, latency_strategy: bool, pf: int, consts: AnalyticalConstants
+) -> tuple[Num, Num]:
+    """``(latency, ii)`` in cycles of a streamed (line-buffer) convolution of one image."""
+    in_pixels = _prod(layer.input_shape[:-1])
+    out_pixels = _prod(layer.output_shape[:-1])
+    if latency_strategy:
+        ii = ceil(in_pixels / pf) * rf
+    else:
+        shift_cycles = layer.kernel[-1] if layer.kernel else 1
+        ii = in_pixels * shift_cycles + ceil(out_pixels / pf) * rf * consts.stream_resource_rf_factor
+    return ii + unit_latency, ii
+
+
+def line_buffer_terms(
+    layer: Layer, a_bits: int, encoded: bool, consts: AnalyticalConstants, window: tuple[int, ...] | None = None
+) -> Terms:
+    """Memory and registers that turn a pixel stream into windows (``window``: default the kernel)."""
+    kernel = window or layer.kernel or (1,)
+    channels = layer.in_channels
+    in_width = layer.input_shape[-2] if len(layer.input_shape) > 1 else 1
+    window_regs = _prod(kernel) * channels
+    if encoded:
+        out_width = layer.output_shape[-2] if len(layer.output_shape) > 1 else 1
+        bram, lut, ff = fifo_cost(window_regs * a_bits, kernel[0] * out_width, consts)
+    elif len(kernel) == 2 and kernel[0] > 1:
+        bram, lut, ff = fifo_cost((kernel[0] - 1) * channels * a_bits, in_width, consts)
+    else:
+        bram, lut, ff = 0, 0, 0
+    return {"bram18": bram, "lut_fixed": lut, "ff_fixed": ff + window_regs * a_bits}
+
+
+def fifo_terms(shape: Sequence[int], bits: int, depth: int | None, consts: AnalyticalConstants) -> Terms:
+    """The output stream of a layer: packed pixels of ``shape[-1]`` values, ``depth`` pixels deep."""
+    pixels = _prod(tuple(shape[:-1])) if len(shape) > 1 else 1
+    bram, lut, ff = fifo_cost(shape[-1] * bits, depth or pixels, consts)
+    return {"bram18": bram, "lut_fixed": lut, "ff_fixed": ff}
+
+
+def dataflow_latency(
+    inputs: Sequence[Sequence[int]], latency: Sequence[float], ii: Sequence[float]
+) -> tuple[float, float]:
+    """Latency and interval of layers running as a dataflow pipeline.
+
+    Args:
+        inputs: for each layer, the indices of the layers feeding it (topological order).
+        latency / ii: per-layer latency and interval in cycles.
+
+    Returns:
+        ``(latency, ii)``: the slowest interval plus the longest chain of pipeline fills
+        (``latency - ii`` per layer), and the slowest interval.
+
+    Example:
+        >>> dataflow_latency([[], [0], [1]], [0, 110, 60], [1, 100, 50])
+        (120.0, 100.0)
+    """
+    fill: list[float] = []
+    for srcs, lat, interval in zip(inputs, latency, ii):
+        start = max((fill[s] for s in srcs), default=0.0)
+        fill.append(start + max(lat - interval, 0.0))
+    slowest = float(max(ii, default=1.0))
+    return float(fill[-1]) + slowest, slowest
+
+
+def _prod(values: Sequence[int]) -> int:
+    out = 1
+    for v in values:
+        out *= v
+    return out
