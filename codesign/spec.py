@@ -33,7 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codesign.config_io import read_mapping, validate
 from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
-from hw_templates.config import Backend, ConvImplementation, HardwareConfig, IoType, LayerHardware, Strategy
+from hw_templates.config import (
+    Backend,
+    ConvImplementation,
+    HardwareConfig,
+    IoType,
+    LayerHardware,
+    MultiplierImpl,
+    Strategy,
+)
 from hw_templates.errors import SpecError, bad_value, did_you_mean
 from hw_templates.parts import FpgaPart, declare_part, resolve_part
 from hw_templates.precision import FixedType, parse_precision
@@ -93,6 +101,7 @@ class LayerSpec(_Model):
     parallelization_factor: PosInt | None = None
     fifo_depth: PosInt | None = None
     conv_implementation: str | None = None
+    multiplier_impl: str | None = None
 
     @field_validator("type")
     @classmethod
@@ -129,6 +138,7 @@ class SpecFile(_Model):
     io_type: str = "io_parallel"
     strategy: str = "latency"
     reuse_factor: PosInt = 1
+    multiplier_impl: str = "auto"
     input_shape: list[PosInt]
     precision: Any = DEFAULT_PRECISION
     layers: list[LayerSpec] = Field(min_length=1)
@@ -142,11 +152,18 @@ _TYPE_TO_KIND: dict[str, tuple[LayerKind, Activation | None]] = {
 _TYPE_TO_KIND.update({a.value: (LayerKind.ACTIVATION, a) for a in Activation})
 _TYPE_TO_KIND["batchnormalization"] = (LayerKind.BATCHNORM, None)
 
-_HW_KEYS = ("reuse_factor", "strategy", "parallelization_factor", "fifo_depth", "conv_implementation")
+_HW_KEYS = (
+    "reuse_factor",
+    "strategy",
+    "parallelization_factor",
+    "fifo_depth",
+    "conv_implementation",
+    "multiplier_impl",
+)
 _COMMON_KEYS = {"type", "name", "inputs", "precision"}
 _CONV_KEYS = {"kernel", "stride", "padding", "use_bias", "sparsity", "activation", *_HW_KEYS}
 _ALLOWED: dict[LayerKind, set[str]] = {
-    LayerKind.DENSE: {"units", "use_bias", "sparsity", "activation", "reuse_factor", "strategy"},
+    LayerKind.DENSE: {"units", "use_bias", "sparsity", "activation", "reuse_factor", "strategy", "multiplier_impl"},
     LayerKind.CONV1D: _CONV_KEYS | {"filters"},
     LayerKind.CONV2D: _CONV_KEYS | {"filters"},
     LayerKind.DEPTHWISE_CONV1D: _CONV_KEYS | {"depth_multiplier"},
@@ -289,6 +306,8 @@ def _layer_hardware(spec: LayerSpec, where: str) -> LayerHardware | None:
         values["conv_implementation"] = ConvImplementation.parse(
             values["conv_implementation"], f"{where}.conv_implementation"
         )
+    if "multiplier_impl" in values:
+        values["multiplier_impl"] = MultiplierImpl.parse(values["multiplier_impl"], f"{where}.multiplier_impl")
     return LayerHardware(**values) if values else None
 
 
@@ -343,6 +362,7 @@ def _design_spec(spec: SpecFile, data: dict[str, Any], source: str) -> DesignSpe
         strategy=Strategy.parse(spec.strategy, "strategy"),
         reuse_factor=spec.reuse_factor,
         layers=overrides,
+        multiplier_impl=MultiplierImpl.parse(spec.multiplier_impl, "multiplier_impl"),
     )
     graph = builder.build()
     check_reuse_factors(graph, hardware)

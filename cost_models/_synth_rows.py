@@ -45,6 +45,13 @@ KEBL_LEAKY_ALPHA = 0.3
 #: core/model4's vsynth report is byte-identical to core/model8's (README warning); it is model8's:
 #: its 2996 DSPs equal model8's csynth DSPs, model4's csynth has 1068.
 KEBL_BAD_VSYNTH = frozenset({"latency_analysis/core/model4"})
+#: Keb-L ``latency_analysis/*`` rows leave the strategy cell empty, but they were built with the Resource
+#: strategy: their block RAM holds the weight ROMs Resource builds (``ROM_nP_BRAM``; core/model4 csynth:
+#: 602 BRAM18 where the Resource weight ROMs alone take ~490 and Latency, whose weights are constants in
+#: logic, would take ~14) and their DSPs match Resource's ``ceil(n_in * n_out / rf)`` per layer. Their
+#: reuse factors (2, 4, 18, 72 on a 75-input first convolution) are not legal under hls4ml 1.3's Resource
+#: rule: the 2018 hls4ml that built them had another rule, so hls4ml 1.3 cannot reproduce these designs.
+KEBL_RESOURCE_PREFIX = "latency_analysis/"
 
 _ACTIVATION_NAMES = {a.value: a for a in Activation} | {"leaky_re_lu": Activation.LEAKY_RELU}
 _ASSUMED_RE = re.compile(r"^(?P<value>[^(]*?)\s*\((?P<why>[^)]*)\)\s*$")
@@ -61,6 +68,8 @@ class RowDesign:
         layer_reuse: reuse factor each weight layer was built with, where it differs from the model's.
         layer_strategy: per-layer strategy names where the row records them.
         notes: assumptions and caveats.
+        strategy: the model-wide strategy established from the source when the row's ``strategy``
+            cell is empty (with the evidence in ``notes``); None when the source does not tell.
     """
 
     graph: LayerGraph
@@ -68,6 +77,7 @@ class RowDesign:
     layer_reuse: Mapping[str, int]
     layer_strategy: Mapping[str, str]
     notes: tuple[str, ...]
+    strategy: str | None = None
 
 
 def cell_number(row: Mapping[str, str], column: str) -> float | None:
@@ -303,7 +313,11 @@ def _kebl_design(row: Mapping[str, str]) -> RowDesign:
         "network from Keb-L models/*_model.json (kernels 5,3,3; BN; LeakyReLU 0.3; MaxPool 2)",
         "precision ap_fixed<16,6> (hls4ml default, as the source's one config)",
     )
-    return RowDesign(b.build(), rf, {}, {}, notes)
+    strategy = None
+    if not row.get("strategy", "").strip() and row.get("design_path", "").startswith(KEBL_RESOURCE_PREFIX):
+        strategy = "resource"
+        notes += ("strategy Resource: BRAM and DSP fit Resource weight ROMs; reuse factor from a pre-1.0 hls4ml",)
+    return RowDesign(b.build(), rf, {}, {}, notes, strategy)
 
 
 def _keras_shapes(summary: str) -> list[tuple[str, tuple[int, ...]]]:

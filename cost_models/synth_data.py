@@ -31,7 +31,7 @@ from types import MappingProxyType
 from cost_models._synth_rows import RowDesign, build_design, cell_number, strip_assumed
 from cost_models.cost import Target
 from cost_models.ir import LayerGraph, LayerKind
-from hw_templates.config import Backend, HardwareConfig, IoType, LayerHardware, Strategy
+from hw_templates.config import Backend, HardwareConfig, IoType, LayerHardware, MultiplierImpl, Strategy
 from hw_templates.errors import CalibrationError, CodesignError, bad_value
 from hw_templates.parts import resolve_part
 
@@ -185,7 +185,7 @@ def _record(row: Mapping[str, str | None], label: str) -> SynthRecord:
     hw, hw_notes = _hardware(cells, design)
     measured = _measured(cells, kind)
     tool, version = _tool(cells, kind)
-    mul_impl = re.search(r"mul_impl=(dsp|fabric)\b", cells.get("notes", ""))
+    mul_impl = _MUL_IMPL_RE.search(cells.get("notes", ""))
     return SynthRecord(
         source=cells["source"].strip(),
         model_id=cells["model_id"].strip(),
@@ -227,7 +227,7 @@ def _hardware(row: Mapping[str, str], design: RowDesign) -> tuple[HardwareConfig
     io_text, why = strip_assumed(row["io_type"])
     if why:
         notes.append(f"io_type {io_text}: {why}")
-    strategy_text = row["strategy"].strip()
+    strategy_text = row["strategy"].strip() or (design.strategy or "")
     if not strategy_text:
         strategy_text = "latency"
         notes.append("strategy not recorded: hls4ml's default Latency assumed")
@@ -243,8 +243,18 @@ def _hardware(row: Mapping[str, str], design: RowDesign) -> tuple[HardwareConfig
         strategy=Strategy.parse(strategy_text, "strategy"),
         reuse_factor=design.reuse_factor,
         layers=_layer_hardware(design, Strategy.parse(strategy_text, "strategy")),
+        multiplier_impl=_multiplier_impl(row),
     )
     return hw, tuple(notes)
+
+
+_MUL_IMPL_RE = re.compile(r"mul_impl=(dsp|fabric)\b")
+
+
+def _multiplier_impl(row: Mapping[str, str]) -> MultiplierImpl:
+    """``config_op mul -impl dsp|fabric`` as the row's notes record it (ArgyKokk), else the tool's default."""
+    match = _MUL_IMPL_RE.search(row.get("notes", ""))
+    return MultiplierImpl(match[1]) if match else MultiplierImpl.AUTO
 
 
 def _backend(tool: str) -> Backend:

@@ -26,6 +26,7 @@ __all__ = [
     "HardwareConfig",
     "IoType",
     "LayerHardware",
+    "MultiplierImpl",
     "ResolvedLayerHardware",
     "Strategy",
 ]
@@ -78,6 +79,19 @@ class ConvImplementation(_StrEnum):
     ENCODED = "encoded"
 
 
+class MultiplierImpl(_StrEnum):
+    """Where HLS builds the multipliers: its own choice, DSP slices, or LUT fabric.
+
+    ``dsp`` / ``fabric`` correspond to the Vivado/Vitis HLS directive ``config_op mul -impl dsp|fabric``
+    (UG1399, "config_op"), which hls4ml leaves to the user's build script; ``auto`` is the tool's default
+    (narrow products in LUTs, wide ones in DSPs).
+    """
+
+    AUTO = "auto"
+    DSP = "dsp"
+    FABRIC = "fabric"
+
+
 @dataclass(frozen=True)
 class LayerHardware:
     """Per-layer overrides; ``None`` means "inherit the model-wide setting"."""
@@ -88,6 +102,7 @@ class LayerHardware:
     parallelization_factor: int | None = None
     fifo_depth: int | None = None
     conv_implementation: ConvImplementation | None = None
+    multiplier_impl: MultiplierImpl | None = None
 
     def __post_init__(self) -> None:
         for name in ("reuse_factor", "parallelization_factor", "fifo_depth"):
@@ -96,6 +111,8 @@ class LayerHardware:
                 raise SpecError(bad_value(name, value, "a positive integer"))
         if self.precision is not None:
             object.__setattr__(self, "precision", MappingProxyType(dict(self.precision)))
+        if self.multiplier_impl is not None:
+            object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class ResolvedLayerHardware:
     parallelization_factor: int
     fifo_depth: int | None
     conv_implementation: ConvImplementation
+    multiplier_impl: MultiplierImpl = MultiplierImpl.AUTO
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,7 @@ class HardwareConfig:
         strategy: model-wide default strategy.
         reuse_factor: model-wide default reuse factor.
         layers: per-layer overrides by layer name.
+        multiplier_impl: model-wide multiplier mapping (``config_op mul -impl``); ``auto`` by default.
 
     Example:
         >>> from hw_templates import resolve_part
@@ -141,6 +160,7 @@ class HardwareConfig:
     strategy: Strategy = Strategy.LATENCY
     reuse_factor: int = 1
     layers: Mapping[str, LayerHardware] = field(default_factory=dict)
+    multiplier_impl: MultiplierImpl = MultiplierImpl.AUTO
 
     def __post_init__(self) -> None:
         if (
@@ -155,6 +175,10 @@ class HardwareConfig:
         if isinstance(self.reuse_factor, bool) or not isinstance(self.reuse_factor, int) or self.reuse_factor < 1:
             raise SpecError(bad_value("reuse_factor", self.reuse_factor, "a positive integer"))
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
+        object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
+        # resolve() results, per layer name: the config is frozen, so they never go stale. Cost models
+        # call resolve() for every layer of every estimate (a search calls it millions of times).
+        object.__setattr__(self, "_resolved", {})
 
     @property
     def effective_clock_uncertainty_ns(self) -> float:
@@ -166,6 +190,12 @@ class HardwareConfig:
 
     def resolve(self, layer_name: str) -> ResolvedLayerHardware:
         """Merge the per-layer override of ``layer_name`` (if any) over the model-wide settings."""
+        cached = self._resolved.get(layer_name)
+        if cached is None:
+            cached = self._resolved[layer_name] = self._merge(layer_name)
+        return cached
+
+    def _merge(self, layer_name: str) -> ResolvedLayerHardware:
         over = self.layers.get(layer_name, LayerHardware())
         return ResolvedLayerHardware(
             reuse_factor=over.reuse_factor or self.reuse_factor,
@@ -175,6 +205,7 @@ class HardwareConfig:
             parallelization_factor=over.parallelization_factor or 1,
             fifo_depth=over.fifo_depth,
             conv_implementation=over.conv_implementation or ConvImplementation.LINE_BUFFER,
+            multiplier_impl=over.multiplier_impl or self.multiplier_impl,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,6 +229,7 @@ class HardwareConfig:
             "strategy": self.strategy.value,
             "reuse_factor": self.reuse_factor,
             "layers": layers,
+            "multiplier_impl": self.multiplier_impl.value,
         }
 
     @classmethod
@@ -212,6 +244,9 @@ class HardwareConfig:
                 entry["conv_implementation"] = ConvImplementation.parse(
                     entry["conv_implementation"], f"layers.{name}.conv_implementation"
                 )
+            if "multiplier_impl" in entry:
+                where = f"layers.{name}.multiplier_impl"
+                entry["multiplier_impl"] = MultiplierImpl.parse(entry["multiplier_impl"], where)
             if "precision" in entry:
                 entry["precision"] = {k: FixedType.parse(v) for k, v in entry["precision"].items()}
             layers[name] = LayerHardware(**entry)
@@ -224,6 +259,7 @@ class HardwareConfig:
             strategy=Strategy.parse(data.get("strategy", "latency"), "strategy"),
             reuse_factor=int(data.get("reuse_factor", 1)),
             layers=layers,
+            multiplier_impl=MultiplierImpl.parse(data.get("multiplier_impl", "auto"), "multiplier_impl"),
         )
 
     def with_layer(self, layer_name: str, **overrides: object) -> HardwareConfig:

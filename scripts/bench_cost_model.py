@@ -37,9 +37,6 @@ def accuracy(data: str | None) -> None:
     errors: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     refused: Counter[str] = Counter()
     for r in records:
-        if r.mul_impl == "fabric":
-            refused["mul_impl=fabric (multipliers forced into LUTs: no HardwareConfig knob for it)"] += 1
-            continue
         try:
             cost = models[r.target].estimate(r.graph, r.hw)
         except CodesignError as exc:

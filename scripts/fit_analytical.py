@@ -8,14 +8,16 @@ The printed block is what ``cost_models/analytical/constants.py`` holds, so its 
 reproducible. What is fitted, in order (each step uses the previous ones):
 
 1. ``const_dsp_fraction``: grid search, median |error| of DSP on the csynth Latency-strategy rows.
-2. LUT and FF coefficients: non-negative least squares of the *relative* error over csynth rows,
-   iteratively reweighted towards the median (L1), every source weighted equally.
+2. LUT and FF coefficients (HLS estimate): least squares of the *relative* error over the csynth rows,
+   every coefficient held inside its plausible range (``COEF_BOUNDS``), iteratively reweighted towards
+   the median (L1), every source weighted equally. Solved by cyclic coordinate descent on the box-
+   constrained quadratic (numpy only; exact per coordinate, converges for this convex problem).
 3. Latency constants: coordinate descent on the median |relative error| of latency (all rows; the
    latency of every row is a csynth figure).
-4. ``synth_ratio``: median of (post-synthesis measurement / HLS estimate of the fitted model) on the
-   vsynth rows, per resource.
+4. Post-synthesis coefficients: the HLS ones times the README's paired csynth->synth medians, except
+   ``SYNTH_FITTED`` features, refitted (same bounded method) on the post-synthesis rows.
 
-Held-out error: the LUT/FF fit is repeated leaving one source out and scored on that source.
+Held-out error: each fit is repeated leaving one source out and scored on that source.
 The rows are never written anywhere: only coefficients and error statistics are printed.
 """
 
@@ -28,10 +30,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import nnls
 
 from cost_models.analytical import AnalyticalModel
-from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
+from cost_models.analytical.constants import (
+    COEF_BOUNDS,
+    DEFAULT_CONSTANTS,
+    FF_FEATURES,
+    LUT_FEATURES,
+    PAIRED_SYNTH_RATIO,
+    AnalyticalConstants,
+)
 from cost_models.cost import Target
 from cost_models.synth_data import SynthRecord, load_synth_dir
 from hw_templates.config import Strategy
@@ -50,8 +58,6 @@ def representable(records: Sequence[SynthRecord], consts: AnalyticalConstants) -
     model = AnalyticalModel(Target.HLS, consts)
     rows = []
     for record in records:
-        if record.mul_impl == "fabric":
-            continue
         try:
             rows.append(Row(record, model.design_terms(record.graph, record.hw)))
         except CodesignError:
@@ -89,47 +95,88 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
     return best[1]
 
 
-#: Coefficients not fitted: no csynth row has narrow (LUT-mapped) products under Resource, so the LUT
-#: multiplier cost stays at its physical value, ~a*b/2 LUT6 (two partial-product bits per LUT6 with the
-#: carry chain, UG574 CLB).
-PINNED = {"lut_mult": 0.5}
+#: Post-synthesis features refitted on the post-synthesis rows (the wa-hls4ml Resource MLPs exercise
+#: them); the others keep HLS coefficient x PAIRED_SYNTH_RATIO.
+SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "state")}
 
 
-def fit_linear(rows: Sequence[Row], metric: str, features: Sequence[str], fixed: str) -> dict[str, float]:
-    """NNLS of the relative error, each source weighted equally, reweighted towards L1 (5 passes)."""
-    pinned = {f: PINNED[f] for f in features if f in PINNED}
+def _bounds(metric: str, feature: str) -> tuple[float, float]:
+    return COEF_BOUNDS.get(f"{metric}_{feature}", COEF_BOUNDS[feature])
+
+
+def bounded_lsq(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, sweeps: int = 300) -> np.ndarray:
+    """argmin ||a x - b||^2 subject to lo <= x <= hi, by cyclic coordinate descent."""
+    x = lo.copy()
+    norms = (a * a).sum(axis=0)
+    resid = b - a @ x
+    for _ in range(sweeps):
+        for j in np.flatnonzero(norms > 0):
+            new = float(np.clip(x[j] + a[:, j] @ resid / norms[j], lo[j], hi[j]))
+            resid -= a[:, j] * (new - x[j])
+            x[j] = new
+    return x
+
+
+def fit_linear(
+    rows: Sequence[Row], metric: str, features: Sequence[str], fixed: str, pinned: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Bounded least squares of the relative error, sources weighted equally, reweighted towards L1."""
+    pinned = dict(pinned or {})
     free = [f for f in features if f not in pinned]
-    chosen = [r for r in rows if r.record.target is Target.HLS and r.record.measured.get(metric, 0) > 0 and known(r)]
     counts: dict[str, int] = defaultdict(int)
-    for r in chosen:
+    for r in rows:
         counts[source_of(r)] += 1
-    x = np.array([[r.terms[f] for f in free] for r in chosen])
+    x = np.array([[r.terms[f] for f in free] for r in rows])
     y = np.array([r.record.measured[metric] - r.terms[fixed] - sum(c * r.terms[f] for f, c in pinned.items())
-                  for r in chosen])  # fmt: skip
-    meas = np.array([r.record.measured[metric] for r in chosen])
-    balance = np.array([1.0 / np.sqrt(counts[source_of(r)]) for r in chosen])
-    irls = np.ones(len(chosen))
-    coef = np.zeros(len(free))
+                  for r in rows])  # fmt: skip
+    meas = np.array([r.record.measured[metric] for r in rows])
+    lo, hi = (np.array([_bounds(metric, f)[k] for f in free]) for k in (0, 1))
+    balance = np.array([1.0 / np.sqrt(counts[source_of(r)]) for r in rows])
+    irls = np.ones(len(rows))
+    coef = lo.copy()
     for _ in range(6):
         w = balance * irls / meas
-        coef, _ = nnls(x * w[:, None], y * w)
+        coef = bounded_lsq(x * w[:, None], y * w, lo, hi)
         resid = np.abs(x @ coef - y) / meas
         irls = 1.0 / np.sqrt(np.maximum(resid, 0.02))
     fitted = {f: float(round(c, 4)) for f, c in zip(free, coef)}
     return {f: pinned.get(f, fitted.get(f, 0.0)) for f in features}
 
 
-def held_out(rows: Sequence[Row], metric: str, features: Sequence[str], fixed: str) -> dict[str, float]:
+def _chosen(rows: Sequence[Row], metric: str, target: Target) -> list[Row]:
+    return [r for r in rows if r.record.target is target and r.record.measured.get(metric, 0) > 0 and known(r)]
+
+
+def _predict(rows: Sequence[Row], coef: dict[str, float], fixed: str) -> np.ndarray:
+    return np.array([r.terms[fixed] + sum(c * r.terms[f] for f, c in coef.items()) for r in rows])
+
+
+def scores(rows: Sequence[Row], metric: str, coef: dict[str, float], fixed: str) -> dict[str, float]:
+    """Median |relative error| per source with the given coefficients."""
+    out = {}
+    for source in sorted({source_of(r) for r in rows}):
+        test = [r for r in rows if source_of(r) == source]
+        out[source] = _median_ape(_predict(test, coef, fixed), np.array([r.record.measured[metric] for r in test]))
+    return out
+
+
+def held_out(
+    rows: Sequence[Row], metric: str, features: Sequence[str], fixed: str, pinned: dict[str, float] | None = None
+) -> dict[str, float]:
     """Median |relative error| of ``metric`` on each source when the fit leaves that source out."""
     out = {}
-    csynth = [r for r in rows if r.record.target is Target.HLS and r.record.measured.get(metric, 0) > 0]
-    for source in sorted({source_of(r) for r in csynth}):
-        train = [r for r in csynth if source_of(r) != source]
-        test = [r for r in csynth if source_of(r) == source]
-        coef = fit_linear(train, metric, features, fixed)
-        pred = np.array([r.terms[fixed] + sum(coef[f] * r.terms[f] for f in features) for r in test])
-        out[source] = _median_ape(pred, np.array([r.record.measured[metric] for r in test]))
+    for source in sorted({source_of(r) for r in rows}):
+        train = [r for r in rows if source_of(r) != source]
+        test = [r for r in rows if source_of(r) == source]
+        coef = fit_linear(train, metric, features, fixed, pinned)
+        out[source] = _median_ape(_predict(test, coef, fixed), np.array([r.record.measured[metric] for r in test]))
     return out
+
+
+def synth_pinned(metric: str, hls_coef: dict[str, float]) -> dict[str, float]:
+    """Post-synthesis coefficients not refitted: HLS coefficient x the paired csynth->synth median."""
+    ratio = PAIRED_SYNTH_RATIO[metric]
+    return {f: round(c * ratio, 4) for f, c in hls_coef.items() if f not in SYNTH_FITTED[metric]}
 
 
 _LATENCY_GRID: dict[str, Sequence[float]] = {
@@ -161,7 +208,7 @@ def latency_error(records: Sequence[SynthRecord], consts: AnalyticalConstants) -
 
 
 def fit_latency(records: Sequence[SynthRecord], consts: AnalyticalConstants, rounds: int) -> AnalyticalConstants:
-    chosen = [r for r in records if r.measured.get("latency_cycles", 0) > 0 and r.mul_impl != "fabric"]
+    chosen = [r for r in records if r.measured.get("latency_cycles", 0) > 0]
     best = latency_error(chosen, consts)
     for _ in range(rounds):
         for name, grid in _LATENCY_GRID.items():
@@ -174,21 +221,8 @@ def fit_latency(records: Sequence[SynthRecord], consts: AnalyticalConstants, rou
     return consts
 
 
-def fit_synth_ratios(records: Sequence[SynthRecord], consts: AnalyticalConstants) -> dict[str, float]:
-    model = AnalyticalModel(Target.HLS, consts)
-    ratios: dict[str, list[float]] = defaultdict(list)
-    for r in records:
-        if r.target is not Target.SYNTH or r.mul_impl == "fabric":
-            continue
-        try:
-            cost = model.estimate(r.graph, r.hw)
-        except CodesignError:
-            continue
-        for key in ("lut", "ff", "dsp", "bram18"):
-            pred, meas = getattr(cost, key), r.measured.get(key)
-            if meas is not None and pred > 0 and meas > 0:
-                ratios[key].append(meas / pred)
-    return {k: round(float(np.median(ratios[k])), 3) if ratios[k] else 1.0 for k in ("lut", "ff", "dsp", "bram18")}
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
 
 
 def _report(title: str, values: dict[str, float], fmt: Callable[[float], str] = lambda v: f"{v:.4g}") -> None:
@@ -207,20 +241,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     consts = DEFAULT_CONSTANTS.with_values(const_dsp_fraction=fraction)
     rows = representable(records, consts)
     print(f"representable by the model: {len(rows)}")
-    lut = fit_linear(rows, "lut", LUT_FEATURES, "lut_fixed")
-    ff = fit_linear(rows, "ff", FF_FEATURES, "ff_fixed")
-    consts = consts.with_values(lut_coef=lut, ff_coef=ff)
+    coefs: dict[str, dict[str, float]] = {}
+    for metric, features, fixed in (("lut", LUT_FEATURES, "lut_fixed"), ("ff", FF_FEATURES, "ff_fixed")):
+        hls_rows = _chosen(rows, metric, Target.HLS)
+        coefs[metric] = fit_linear(hls_rows, metric, features, fixed)
+        pinned = synth_pinned(metric, coefs[metric])
+        synth_rows = _chosen(rows, metric, Target.SYNTH)
+        coefs[f"synth_{metric}"] = fit_linear(synth_rows, metric, features, fixed, pinned)
+        _report(f"{metric} hls in-sample", scores(hls_rows, metric, coefs[metric], fixed), _pct)
+        _report(f"{metric} hls held-out", held_out(hls_rows, metric, features, fixed), _pct)
+        _report(f"{metric} synth in-sample", scores(synth_rows, metric, coefs[f"synth_{metric}"], fixed), _pct)
+    consts = consts.with_values(lut_coef=coefs["lut"], ff_coef=coefs["ff"])
     consts = fit_latency(records, consts, rounds=1 if args.quick else 3)
-    ratios = fit_synth_ratios(records, consts)
     print("\n# --- paste into cost_models/analytical/constants.py ---")
     print(f"const_dsp_fraction = {fraction}")
-    _report("lut_coef", lut)
-    _report("ff_coef", ff)
+    for name in ("lut", "ff", "synth_lut", "synth_ff"):
+        _report(f"{name}_coef", coefs[name])
     _report("latency", {k: getattr(consts, k) for k in _LATENCY_GRID})
-    _report("synth_ratio", ratios)
-    print("\n# held-out (leave one source out) median |error| of the LUT / FF fit:")
-    _report("lut", held_out(rows, "lut", LUT_FEATURES, "lut_fixed"), lambda v: f"{100 * v:.1f}%")
-    _report("ff", held_out(rows, "ff", FF_FEATURES, "ff_fixed"), lambda v: f"{100 * v:.1f}%")
     return 0
 
 

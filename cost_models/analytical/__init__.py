@@ -4,8 +4,8 @@ It models the mechanisms hls4ml's HLS templates build (see the submodules: :mod:
 :mod:`.matvec`, :mod:`.memory`, :mod:`.layers`, :mod:`.stream`, :mod:`.power`), with every free
 constant fitted on real synthesis results (:mod:`.constants`, ``scripts/fit_analytical.py``).
 
-``Target.HLS`` predicts the Vivado/Vitis HLS C-synthesis estimate; ``Target.SYNTH`` multiplies each
-resource by the post-synthesis / HLS ratio learned on the post-synthesis rows.
+``Target.HLS`` predicts the Vivado/Vitis HLS C-synthesis estimate; ``Target.SYNTH`` post-synthesis
+utilisation, with its own LUT/FF coefficients per mechanism (see :mod:`.constants`).
 
 Example:
     >>> from hw_templates import resolve_part
@@ -48,6 +48,7 @@ DEFAULT_WEIGHT_BITS = 16
 DEFAULT_TABLE_BITS = 18
 _IN_PLACE = frozenset({LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE})
 _WIRE_NOTE = ("data movement only in io_parallel: no logic (wires)",)
+_NOTES = (POWER_NOTE,)
 
 
 class AnalyticalModel(CostModel):
@@ -63,6 +64,13 @@ class AnalyticalModel(CostModel):
     def __init__(self, target: Target | str = Target.HLS, constants: AnalyticalConstants | None = None) -> None:
         super().__init__(target)
         self.constants = constants or DEFAULT_CONSTANTS
+        c = self.constants
+        synth = self.target is Target.SYNTH
+        lut_coef, ff_coef = (c.synth_lut_coef, c.synth_ff_coef) if synth else (c.lut_coef, c.ff_coef)
+        self._lut_coef = tuple((k, lut_coef[k]) for k in LUT_FEATURES)
+        self._ff_coef = tuple((k, ff_coef[k]) for k in FF_FEATURES)
+        self._dsp_ratio = c.synth_ratio["dsp"] if synth else 1.0
+        self._bram_ratio = c.synth_ratio["bram18"] if synth else 1.0
         self._graph_ref: LayerGraph | None = None
         self._by_name: dict[str, Layer] = {}
 
@@ -142,15 +150,29 @@ class AnalyticalModel(CostModel):
         return power_w(totals, hw.part, hw.clock_ns, self.constants)
 
     def combine(self, graph: LayerGraph, hw: HardwareConfig, layers: tuple[LayerCost, ...]) -> Cost:
-        """Resources add up; io_stream layers overlap as a dataflow pipeline (see :mod:`.stream`)."""
-        cost = super().combine(graph, hw, layers)
-        notes = (POWER_NOTE,)
+        """Resources and counters add up; latency is the critical path (io_parallel) or the dataflow
+        pipeline's (io_stream, see :mod:`.stream`); II is the slowest layer's."""
         if hw.io_type is IoType.STREAM:
             index = {x.name: i for i, x in enumerate(graph.layers)}
             inputs = [[index[s] for s in x.inputs] for x in graph.layers]
             latency, ii = dataflow_latency(inputs, [c.latency_cycles for c in layers], [c.ii_cycles for c in layers])
-            return replace(cost, latency_cycles=latency, ii_cycles=ii, notes=notes)
-        return replace(cost, notes=notes)
+        else:
+            finish: dict[str, float] = {}
+            for layer, cost in zip(graph.layers, layers):
+                start = max((finish[s] for s in layer.inputs), default=0.0)
+                finish[layer.name] = start + cost.latency_cycles
+            latency, ii = finish[graph.output.name], max((c.ii_cycles for c in layers), default=1.0)
+        lut = ff = dsp = bram18 = uram = 0.0
+        flops = params = bops = 0
+        for c in layers:
+            lut, ff, dsp, bram18, uram = lut + c.lut, ff + c.ff, dsp + c.dsp, bram18 + c.bram18, uram + c.uram
+            flops, params, bops = flops + c.flops, params + c.params, bops + c.bops
+        totals = {"lut": lut, "ff": ff, "dsp": dsp, "bram18": bram18, "uram": uram}
+        return Cost(
+            model=self.name, target=self.target, part=hw.part, clock_ns=hw.clock_ns, layers=layers,
+            latency_cycles=latency, ii_cycles=ii, power_w=self.power_w(totals, hw),
+            flops=flops, params=params, bops=bops, notes=_NOTES, **totals,
+        )  # fmt: skip
 
     def _layer_terms(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
@@ -166,18 +188,13 @@ class AnalyticalModel(CostModel):
         return terms, ctx
 
     def _resources(self, terms: Terms) -> tuple[object, object, object, object]:
-        c = self.constants
         lut = terms["lut_fixed"]
-        for key in LUT_FEATURES:
-            lut = lut + c.lut_coef[key] * terms[key]
+        for key, coef in self._lut_coef:
+            lut = lut + coef * terms[key]
         ff = terms["ff_fixed"]
-        for key in FF_FEATURES:
-            ff = ff + c.ff_coef[key] * terms[key]
-        dsp, bram18 = terms["dsp"], terms["bram18"]
-        if self.target is Target.SYNTH:
-            ratio = c.synth_ratio
-            lut, ff, dsp, bram18 = lut * ratio["lut"], ff * ratio["ff"], dsp * ratio["dsp"], bram18 * ratio["bram18"]
-        return lut, ff, dsp, bram18
+        for key, coef in self._ff_coef:
+            ff = ff + coef * terms[key]
+        return lut, ff, terms["dsp"] * self._dsp_ratio, terms["bram18"] * self._bram_ratio
 
     def _context(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph | None
@@ -189,6 +206,7 @@ class AnalyticalModel(CostModel):
         if source is not None:
             a_bits = _merged(source, hw.resolve(source.name).precision)["result"].width
         weight, accum, table = precision.get("weight"), precision.get("accum"), precision.get("table")
+        acc = accum or result
         return LayerContext(
             a_bits=a_bits,
             res_bits=result.width,
@@ -204,6 +222,8 @@ class AnalyticalModel(CostModel):
             dsp_b=hw.part.dsp_b_bits,
             clock_eff_ns=hw.clock_ns - hw.effective_clock_uncertainty_ns,
             consts=self.constants,
+            mult_impl=settings.multiplier_impl.value,
+            acc_modes=(acc.rounding != "TRN") + (acc.saturation != "WRAP"),
         )
 
     def _layer_by_name(self, graph: LayerGraph, name: str) -> Layer:

@@ -6,15 +6,24 @@ constants fitted on the shared calibration data (``../shared/data/synth/calibrat
 reproducible: run the script on the same data and compare. The rows themselves are never copied
 into the project (licences, see the data README).
 
-Fitted LUT / FF coefficients multiply mechanism *features* (bit-products of LUT multipliers, adder
-bits, multiplexer input bits, register bits, ...; see :mod:`cost_models.analytical.matvec`). They are
-non-negative least-squares coefficients of the relative error over the csynth rows, each source
-weighted equally. A physically expected magnitude is given next to each so a reader can judge them.
+Fitted LUT / FF coefficients multiply mechanism *features* (bit-products of LUT multipliers, shift-add
+bits of constant multipliers, adder bits, multiplexer input bits, run-time-indexed accumulator bits,
+comparator bits, register bits; see :mod:`cost_models.analytical.matvec`). They are fitted by bounded
+least squares of the relative error, each source weighted equally, and every coefficient is held inside
+the physically plausible range in :data:`COEF_BOUNDS` (with its source), so a fit cannot trade one
+mechanism for another (the previous unbounded fit gave 7.4 LUT per comparator bit and 0 per constant
+multiplier bit).
 
-Fit of 2026-11-26 (``scripts/fit_analytical.py``): 790 of 819 reader records representable.
-Leave-one-source-out median |error| of the LUT fit: ArgyKokk 190 %, N-TORC 85 %, Keb-L 440 %; of the
-FF fit: 76 %, 26 %, 117 %. The LUT/FF coefficients are therefore weak; DSP, BRAM18 and latency come
-from mechanisms and are much better (see ``scripts/bench_cost_model.py``).
+Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis estimate (fitted on the
+csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
+set is the HLS set times the paired csynth->synth medians of the data README (LUT 0.47, FF 0.76, over 64
+pairs: HLS over-estimates LUTs, mostly constant multipliers and LUTRAM/ROM), except the features that
+dominate the only post-synthesis-only data (wa-hls4ml Resource MLPs at RF 1024-4093: ``acc_dyn``,
+``state``, ``pipe``), which are fitted on those rows directly.
+
+Fit of 2026-11-26: 794 of 819 reader records representable; errors in :data:`FIT_SUMMARY`
+(printed by ``scripts/fit_analytical.py``). Bounds reached: ``compare`` (1.5), ``state`` (4),
+``const_mult`` (0.5), ``ff_control`` (0); the data would push these further.
 """
 
 from __future__ import annotations
@@ -23,18 +32,71 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
-__all__ = ["DEFAULT_CONSTANTS", "FF_FEATURES", "FIT_PROVENANCE", "LUT_FEATURES", "AnalyticalConstants"]
+__all__ = [
+    "COEF_BOUNDS",
+    "DEFAULT_CONSTANTS",
+    "FF_FEATURES",
+    "FIT_PROVENANCE",
+    "FIT_SUMMARY",
+    "LUT_FEATURES",
+    "PAIRED_SYNTH_RATIO",
+    "AnalyticalConstants",
+]
 
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
-LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mac_lane", "mux", "compare", "control")
+LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
 FF_FEATURES = ("pipe", "state", "control")
+
+#: Plausible range of each coefficient (per feature unit); the fit stays inside it.
+COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
+    {
+        # LUT6 per bit product: a*b/2 (two partial-product bits per LUT6 + carry chain, UG574 CLB) up to
+        # FINN-R's (2*ceil((a+b)/6)-1)*(a+b) per multiplier (Blott et al. 2018; ~1.25 at 8x8).
+        "lut_mult": (0.5, 1.25),
+        # LUT per shift-add adder bit (one LUT6 + carry per bit, UG574); HLS csynth counts up to ~2.
+        "const_mult": (0.5, 2.0),
+        # LUT per accumulator adder bit: one LUT6 per bit on the carry chain (UG474 / UG574), up to 2 for
+        # the HLS estimate (it counts the adder and its operand registers' input logic).
+        "adder": (0.5, 2.0),
+        # LUT per multiplexer input bit: 4:1 per LUT6 (0.25), 2:1 per LUT (0.5); F7/F8 muxes lower it.
+        "mux": (0.1, 0.6),
+        # LUT per run-time-indexed accumulator bit: adder bit (1) + write-select/hold mux (1) + share of the
+        # n_out:1 read mux; bounded 1..8.
+        "acc_dyn": (1.0, 8.0),
+        # LUT per (product + accumulator) bit per non-default mode: rounding = an incrementer (~1 LUT/bit on
+        # the carry chain), saturation = overflow detect + clamp mux (~1-2 LUT/bit); UG1399 "Overflow and
+        # Saturation Modes".
+        "quant": (0.5, 3.0),
+        # LUT per comparator bit: a magnitude compare is ~1 LUT/bit on the carry chain; ReLU (sign test +
+        # AND) less. UG574.
+        "compare": (0.3, 1.5),
+        # LUT per layer of loop/handshake control (FSM, ap_ctrl): tens to a few hundred.
+        "control": (0.0, 300.0),
+        # FF per pipeline-register bit: each stage registers its operands at most about once or twice.
+        "pipe": (0.2, 2.0),
+        # FF per input/output register bit (partitioned arrays, accumulators).
+        "state": (0.5, 4.0),
+        "ff_control": (0.0, 300.0),
+    }
+)
+
+#: Post-synthesis / csynth medians over the 64 paired designs of the data README
+#: (../shared/data/synth/README.md, "How to use": LUT 0.47 (10-90 %: 0.25-0.65), FF 0.76 (0.46-1.01),
+#: DSP 1.0). Used for the features no post-synthesis-only row constrains.
+PAIRED_SYNTH_RATIO: Mapping[str, float] = MappingProxyType({"lut": 0.47, "ff": 0.76, "dsp": 1.0, "bram18": 1.0})
 
 #: What the fitted numbers below were fitted on (printed by scripts/fit_analytical.py).
 FIT_PROVENANCE = (
     "fitted on ../shared/data/synth/calibration (README of 2026-11-26: ntorc_layer_costs.csv, "
     "argykokk_hls4ml_mlp_estimator.csv, kebl_hls4ml_data.csv, wa_hls4ml_jdweitz_sample.csv) by "
     "scripts/fit_analytical.py"
+)
+#: Median |relative error| of the fit (in-sample and leave-one-source-out), as the script printed it.
+FIT_SUMMARY = (
+    "median |error| in-sample / leave-one-source-out: HLS LUT N-TORC 18.9 % / 70.2 %, ArgyKokk 35.0 % / 50.7 %; "
+    "HLS FF N-TORC 28.9 % / 30.0 %, ArgyKokk 21.7 % / 78.6 %; post-synthesis wa-hls4ml LUT 7.6 %, FF 4.7 %; "
+    "latency: mean over sources of median |error| 21.6 %"
 )
 
 
@@ -67,7 +129,8 @@ class AnalyticalConstants:
         lut_per_lutram_bit: a LUT6 holds 64 bits as distributed RAM/ROM (UG474 7-series CLB,
             UG574 UltraScale CLB: "64 x 1 single-port distributed RAM per LUT").
         lut_per_srl_bit: a LUT6 shifts 32 bits as an SRL32 (UG474 / UG574).
-        lut_coef / ff_coef: fitted coefficients of :data:`LUT_FEATURES` / :data:`FF_FEATURES`.
+        lut_coef / ff_coef: fitted coefficients of :data:`LUT_FEATURES` / :data:`FF_FEATURES` (HLS estimate).
+        synth_lut_coef / synth_ff_coef: the same for post-synthesis utilisation (module docstring).
         t_dsp_mult_ns / t_lut_mult_ns / t_add_ns: combinational delays HLS schedules with, fitted on
             csynth latencies (Vivado/Vitis HLS characterise operators per device; UG1399 "Scheduling").
         latency_overhead_cycles: fixed cycles per weight layer (input registering, output cast) under
@@ -80,48 +143,52 @@ class AnalyticalConstants:
             unit of reuse factor (csynth worst-case latency), fitted on N-TORC conv1d rows.
         activation_cycles / table_cycles / softmax_cycles: pipeline cycles of a comparator activation,
             a table lookup, and the fixed part of a softmax, fitted on ArgyKokk / Keb-L latencies.
-        synth_ratio: post-synthesis / HLS-estimate ratio per resource, learned on the vsynth rows as
-            median(measured post-synthesis / this model's HLS estimate).
+        synth_ratio: post-synthesis / HLS-estimate ratio of DSP and BRAM18 (:data:`PAIRED_SYNTH_RATIO`).
         power_*: first-order power figures, see :mod:`cost_models.analytical.power` (not fitted).
     """
 
     lut_mult_max_bits: int = 6
-    # fitted: const_dsp_fraction (median |DSP error| 10.1 % on the csynth Latency rows)
+    # fitted: const_dsp_fraction (grid search on the csynth Latency rows, scripts/fit_analytical.py)
     const_dsp_fraction: float = 0.48
     rom_min_bits: int = 1280
     rom_lutram_remainder_bits: int = 8
     fifo_srl_max_depth: int = 64
     lut_per_lutram_bit: float = 1 / 64
     lut_per_srl_bit: float = 1 / 32
-    # fitted (NNLS, relative error, csynth rows with a recorded strategy); lut_mult pinned at a*b/2
-    # (no csynth row has narrow Resource products). Expected magnitudes: adder ~1 LUT/bit (carry
-    # chain), mux ~0.3 LUT per input bit (4:1 per LUT6). Held-out errors: see the module docstring.
+    # fitted (bounded least squares, relative error, csynth rows, sources weighted equally) inside
+    # COEF_BOUNDS; scripts/fit_analytical.py prints these.
     lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"lut_mult": 0.5, "const_mult": 0.0, "adder": 1.285, "mac_lane": 19.42, "mux": 0.159,
-             "compare": 7.429, "control": 0.0}
+            {"lut_mult": 0.5778, "const_mult": 0.5, "adder": 0.5968, "mux": 0.152, "acc_dyn": 6.568,
+             "quant": 2.806, "compare": 1.5, "control": 229.0}
         )
     )  # fmt: skip
-    ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.648, "state": 4.156, "control": 0.0})
+    ff_coef: Mapping[str, float] = field(default_factory=lambda: _proxy({"pipe": 0.6483, "state": 4.0, "control": 0.0}))
+    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and pipe / state (FF),
+    # fitted on the wa-hls4ml post-synthesis rows (see the module docstring).
+    synth_lut_coef: Mapping[str, float] = field(
+        default_factory=lambda: _proxy(
+            {"lut_mult": 0.2716, "const_mult": 0.235, "adder": 0.2805, "mux": 0.0714, "acc_dyn": 7.21,
+             "quant": 1.319, "compare": 0.705, "control": 107.6}
+        )
+    )  # fmt: skip
+    synth_ff_coef: Mapping[str, float] = field(
+        default_factory=lambda: _proxy({"pipe": 0.2, "state": 2.88, "control": 0.0})
     )
     # fitted (coordinate descent on median |latency error|, mean over sources)
-    t_dsp_mult_ns: float = 6.0
-    t_lut_mult_ns: float = 0.5
-    t_add_ns: float = 1.2
-    latency_overhead_cycles: float = 2.0
-    resource_overhead_cycles: float = 2.0
+    t_dsp_mult_ns: float = 0.75
+    t_lut_mult_ns: float = 3.0
+    t_add_ns: float = 3.6
+    latency_overhead_cycles: float = 0.0
+    resource_overhead_cycles: float = 4.0
     stream_dense_pack: float = 16.0
     stream_resource_rf_factor: float = 0.55
-    activation_cycles: float = 1.0
+    activation_cycles: float = 2.0
     table_cycles: float = 2.0
     softmax_cycles: float = 6.0
-    # fitted: median(post-synthesis / this model's HLS estimate) on the vsynth rows (537 wa-hls4ml +
-    # 4 Keb-L). The LUT ratio (6.0, against the README's paired csynth->synth median 0.47) says the
-    # model's HLS LUT estimate misses most of the LUTs of the wa-hls4ml Resource MLPs.
-    synth_ratio: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"lut": 6.018, "ff": 0.697, "dsp": 1.0, "bram18": 1.0})
-    )
+    # DSP and BRAM18 post-synthesis / HLS: the paired medians (README: DSP 1.0); BRAM is left at 1.0
+    # (no paired median given; Keb-L pairs drop BRAM a lot, but 4 designs are too few to learn from).
+    synth_ratio: Mapping[str, float] = field(default_factory=lambda: _proxy({"dsp": 1.0, "bram18": 1.0}))
     power_static_w_per_klut: float = 2.1e-3
     power_uw_per_mhz: Mapping[str, float] = field(
         default_factory=lambda: _proxy({"lut": 0.03, "ff": 0.008, "dsp": 3.0, "bram18": 8.0})
@@ -129,7 +196,7 @@ class AnalyticalConstants:
     power_toggle_rate: float = 0.125
 
     def __post_init__(self) -> None:
-        for name in ("lut_coef", "ff_coef", "synth_ratio", "power_uw_per_mhz"):
+        for name in ("lut_coef", "ff_coef", "synth_lut_coef", "synth_ff_coef", "synth_ratio", "power_uw_per_mhz"):
             object.__setattr__(self, name, _proxy(getattr(self, name)))
 
     def with_values(self, **changes: object) -> AnalyticalConstants:

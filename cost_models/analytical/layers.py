@@ -55,6 +55,8 @@ class LayerContext:
         stream: io_stream (True) or io_parallel.
         pf: parallelization factor; fifo_depth: output FIFO depth override; encoded: encoded conv.
         dsp_a / dsp_b: DSP port widths; clock_eff_ns: clock period minus uncertainty.
+        mult_impl: multiplier mapping (``MultiplierImpl`` value: auto, dsp, fabric).
+        acc_modes: rounding / saturation modes of the accumulator type (see ``UnitSpec``).
     """
 
     a_bits: int
@@ -71,6 +73,8 @@ class LayerContext:
     dsp_b: int
     clock_eff_ns: float
     consts: AnalyticalConstants
+    mult_impl: str = "auto"
+    acc_modes: int = 0
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -90,7 +94,8 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
 
 
 def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool) -> UnitSpec:
-    return UnitSpec(n_in, n_out, ctx.a_bits, ctx.w_bits, ctx.acc_bits, layer.sparsity, latency)
+    c = ctx
+    return UnitSpec(n_in, n_out, c.a_bits, c.w_bits, c.acc_bits, layer.sparsity, latency, c.mult_impl, c.acc_modes)
 
 
 def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -144,7 +149,7 @@ def _activation(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     if function in _COMPARATOR_FUNCTIONS:
         t["compare"] = lanes * ctx.a_bits
         if function is Activation.LEAKY_RELU:
-            t["const_mult"] = lanes * ctx.a_bits * ctx.a_bits / 2
+            t["const_mult"] = lanes * 2 * ctx.a_bits * ctx.a_bits / 3  # shift-add by the constant alpha
         return _timed(t, pixels, c.activation_cycles)
     if function is Activation.SOFTMAX:
         return _softmax(layer, t, lanes, pixels, ctx)
@@ -173,7 +178,7 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     lanes, pixels = _lanes(layer, ctx)
-    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True)
+    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, ctx.acc_modes)
     t = matvec_terms(unit, rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
     return _timed(t, pixels * t["ii"], t["latency"] - t["ii"])

@@ -15,6 +15,15 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   shared multiplier sees ``rf`` different constants through a multiplexer, so it is a generic
   multiplier (a DSP when wide).
 * One accumulation adder per product (``acc[jj] += mult[index]``, balanced into a tree by HLS).
+* A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
+  canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide
+  (Hartley, "Subexpression sharing in filters using canonic signed digit multipliers", IEEE TCAS-II
+  1996; the average CSD density 1/3 is Reitwiesner's 1960 result). Feature ``const_mult``.
+* A generic (shared, non-constant) product built in LUTs costs ~``a * b / 2`` LUT6 for small widths:
+  the Vivado array multiplier packs two partial-product bits per LUT6 with the carry chain
+  (UG474 / UG574 CLB carry logic); FINN-R's estimate ``(2 * ceil((a + b) / 6) - 1) * (a + b)`` per
+  multiplier (Blott et al., TRETS 2018, as in finn ``MVAU.lut_estimation``) is the upper bracket
+  (~1.25 per bit product at 8 x 8). Feature ``lut_mult`` (bit products ``a * b``).
 
 Resource strategy (``nnet_dense_resource.h``):
 
@@ -23,6 +32,20 @@ Resource strategy (``nnet_dense_resource.h``):
 * Weights are reshaped by ``block_factor`` into a ROM ``block_factor * weight_bits`` wide and ``rf``
   deep (``ARRAY_RESHAPE ... block factor=block_factor``; ``RESOURCE core=ROM_nP_BRAM`` when rf > 1).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.
+* ``acc[i] += static_cast<accum_t>(product)``: with a rounding (not ``AP_TRN``) or saturating (not
+  ``AP_WRAP``) accumulator type every product cast (rounding over the ``a + w``-bit product, overflow
+  detect on its dropped upper bits) and every accumulation (overflow detect + clamp multiplexer over the
+  accumulator bits) adds logic (UG1399, "Overflow and Saturation Modes"). Feature ``quant``
+  (``(a + w + acc)`` bits x non-default modes); it dominates
+  the N-TORC csynth LUTs (``ap_fixed<16,8,AP_RND,AP_SAT>`` throughout).
+* ``rf > n_in`` (``dense_resource_rf_gt_nin_rem0``): every multiplier reads the same ``data[in_index]``
+  (one ``n_in``:1 multiplexer) but accumulates into ``acc[out_index]`` with a run-time ``out_index``, so
+  each of the ``n_out`` partitioned accumulators becomes a read-modify-write register with its own
+  write-select and adder input multiplexer. Feature ``acc_dyn`` (accumulator bits); it dominates the
+  post-synthesis LUTs of the wa-hls4ml MLPs (RF 1024-4093).
+
+``multiplier_impl`` (``config_op mul -impl``, :class:`hw_templates.config.MultiplierImpl`): ``dsp`` puts
+every product in DSP slices (also narrow and constant ones), ``fabric`` every product in LUTs.
 """
 
 from __future__ import annotations
@@ -48,6 +71,9 @@ class UnitSpec:
         a_bits / w_bits / acc_bits: data, weight and accumulator widths.
         sparsity: fraction of zero weights.
         latency: True for the Latency strategy, False for Resource.
+        mult_impl: ``"auto"``, ``"dsp"`` or ``"fabric"`` (``MultiplierImpl`` value).
+        acc_modes: non-default quantization modes of the accumulator type: 1 for rounding (not TRN),
+            1 for saturation (not WRAP); each product cast into it and each accumulation pays that logic.
     """
 
     n_in: int
@@ -57,12 +83,14 @@ class UnitSpec:
     acc_bits: int
     sparsity: float
     latency: bool
+    mult_impl: str = "auto"
+    acc_modes: int = 0
 
 
 def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
-        "lut_mult": 0, "const_mult": 0, "adder": 0, "mac_lane": 0, "mux": 0, "compare": 0, "control": 0,
+        "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
         "pipe": 0, "state": 0, "latency": 0, "ii": 1,
     }  # fmt: skip
 
@@ -96,21 +124,36 @@ def matvec_terms(
     return _resource_unit(unit, rf, dsp_a, dsp_b, clock_eff_ns, consts)
 
 
+def _slices(u: UnitSpec, dsp_a: int, dsp_b: int, c: AnalyticalConstants) -> Num:
+    """DSP slices per product under the unit's multiplier mapping (0: built in LUTs)."""
+    if u.mult_impl == "fabric":
+        return 0
+    if u.mult_impl == "dsp":
+        wide, narrow = max(u.a_bits, u.w_bits), min(u.a_bits, u.w_bits)
+        return ceil(wide / dsp_a) * ceil(narrow / dsp_b)
+    return dsp_per_product(u.a_bits, u.w_bits, dsp_a, dsp_b, c)
+
+
 def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants) -> Terms:
     n_mult = u.n_in * u.n_out
     n_zero = floor(n_mult * u.sparsity)
     nnz = n_mult - n_zero
     limit = ceil(n_mult / rf) - floor(n_zero / rf)
     units = maximum(minimum(nnz, limit), 1)
-    dpp = dsp_per_product(u.a_bits, u.w_bits, dsp_a, dsp_b, c)
+    dpp = _slices(u, dsp_a, dsp_b, c)
     wide = dpp > 0
+    # config_op mul -impl dsp maps narrow products to DSPs too, but HLS still turns part of the constant
+    # products into shift-add logic (ArgyKokk's 8-bit Latency designs: same DSP counts under auto and dsp).
     dsp_units = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), units), 0)
     lut_units = units - dsp_units
     shared_sources = ceil(nnz / units)
+    constant = shared_sources <= 1  # each multiplier sees one constant weight: shift-add logic
     t = zero_terms()
     t["dsp"] = dsp_units * dpp
-    t["const_mult"] = lut_units * u.a_bits * u.w_bits
+    t["const_mult"] = where(constant, lut_units * (u.a_bits + u.w_bits) * u.w_bits / 3, 0)
+    t["lut_mult"] = where(constant, 0, lut_units * u.a_bits * u.w_bits)
     t["adder"] = units * u.acc_bits
+    t["quant"] = units * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
     t["mux"] = units * (u.a_bits + u.w_bits) * (shared_sources - 1)
     t["pipe"] = units * (u.a_bits + u.w_bits + u.acc_bits)
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
@@ -126,19 +169,22 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
 def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants) -> Terms:
     n_mult = u.n_in * u.n_out
     block = ceil(n_mult / rf)
-    dpp = dsp_per_product(u.a_bits, u.w_bits, dsp_a, dsp_b, c)
+    dpp = _slices(u, dsp_a, dsp_b, c)
     wide = dpp > 0
     t = zero_terms()
     t["dsp"] = block * dpp
     t["lut_mult"] = where(wide, 0, block * u.a_bits * u.w_bits)
-    # A Resource MAC lane: accumulator adder plus the read-modify-write of acc[out_index] and its
-    # pipeline registers; its LUT cost per bit is fitted separately from the Latency adder tree.
-    t["mac_lane"] = block * u.acc_bits
-    # Multiplier im reads data[(ir + im * rf) % n_in] over ir < rf: min(rf, n_in) sources; for
-    # rf > n_in it also accumulates into rf / n_in different outputs.
-    in_sources = minimum(rf, u.n_in)
+    t["adder"] = block * u.acc_bits
+    t["quant"] = block * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
+    # rf <= n_in: multiplier im reads data[ir + im * rf] over ir < rf (an rf:1 multiplexer each) into a
+    # fixed accumulator. rf > n_in: one shared n_in:1 data multiplexer, and each multiplier reaches
+    # rf / n_in accumulators through a run-time index (acc_dyn, see the module docstring).
+    gt_nin = rf > u.n_in
     out_sources = maximum(rf / u.n_in, 1)
-    t["mux"] = block * (u.a_bits * (in_sources - 1) + u.acc_bits * (out_sources - 1))
+    t["mux"] = where(
+        gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), block * u.a_bits * (rf - 1)
+    )
+    t["acc_dyn"] = where(gt_nin, u.n_out * u.acc_bits, 0)
     bram, rom_lut = memory_bram18(block * u.w_bits, rf, c)
     stored = rf > 1  # rf == 1 keeps the weights as constants (no ROM pragma in nnet_dense_resource.h)
     t["bram18"] = where(stored, bram, 0)

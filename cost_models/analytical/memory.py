@@ -15,6 +15,10 @@ Mechanisms:
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from cost_models.analytical._num import Num, ceil, floor, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
 
@@ -35,6 +39,8 @@ def memory_bram18(width: Num, depth: Num, consts: AnalyticalConstants) -> tuple[
         >>> [float(x) for x in memory_bram18(1024, 16, C)]  # 29 columns of 36 bits; 16-bit leftover in a BRAM
         [29.0, 0.0]
     """
+    if width.__class__ is not np.ndarray and depth.__class__ is not np.ndarray:
+        return _memory_scalar(width, depth, consts)
     best_bram: Num = float("inf")
     best_lut_bits: Num = 0
     for aspect_width, aspect_depth in BRAM18_ASPECTS:
@@ -51,6 +57,21 @@ def memory_bram18(width: Num, depth: Num, consts: AnalyticalConstants) -> tuple[
     bram18 = where(small, 0, best_bram)
     lut = where(small, width * depth, best_lut_bits) * consts.lut_per_lutram_bit
     return bram18, lut
+
+
+def _memory_scalar(width: float, depth: float, consts: AnalyticalConstants) -> tuple[float, float]:
+    """:func:`memory_bram18` for plain numbers (same rule, without numpy's per-call overhead)."""
+    if width * depth < consts.rom_min_bits:
+        return 0, width * depth * consts.lut_per_lutram_bit
+    best_bram, best_lut_bits = math.inf, 0
+    for aspect_width, aspect_depth in BRAM18_ASPECTS:
+        columns = width // aspect_width
+        leftover = width - columns * aspect_width
+        own_column = leftover > consts.rom_lutram_remainder_bits
+        bram = (columns + own_column) * -(-depth // aspect_depth)
+        if bram < best_bram:
+            best_bram, best_lut_bits = bram, 0 if own_column else leftover * depth
+    return best_bram, best_lut_bits * consts.lut_per_lutram_bit
 
 
 def fifo_cost(width: Num, depth: Num, consts: AnalyticalConstants) -> tuple[Num, Num, Num]:

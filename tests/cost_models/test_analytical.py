@@ -12,14 +12,14 @@ import pytest
 
 from cost_models import get_cost_model
 from cost_models.analytical import GRID_KEYS, AnalyticalModel
-from cost_models.analytical.constants import DEFAULT_CONSTANTS
+from cost_models.analytical.constants import COEF_BOUNDS, DEFAULT_CONSTANTS
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.multipliers import dsp_per_product
 from cost_models.analytical.stream import dataflow_latency
 from cost_models.cost import Target
 from cost_models.ir import GraphBuilder, LayerPrecision
 from hw_templates import resolve_part
-from hw_templates.config import HardwareConfig, IoType, Strategy
+from hw_templates.config import HardwareConfig, IoType, MultiplierImpl, Strategy
 from hw_templates.errors import ReuseFactorError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -140,13 +140,52 @@ def test_layer_grid_matches_estimate_layer():
             assert grid[key][i] == pytest.approx(getattr(one, key))
 
 
-def test_synth_target_scales_resources_by_learned_ratios():
+def test_synth_target_predicts_fewer_luts_than_hls_for_a_latency_mlp():
+    """Post-synthesis LUTs of constant-multiplier logic are about half the HLS estimate (paired medians)."""
     graph, hw = _jet(), _hw(reuse_factor=2)
     hls = AnalyticalModel(Target.HLS).estimate(graph, hw)
     synth = AnalyticalModel(Target.SYNTH).estimate(graph, hw)
-    assert synth.lut == pytest.approx(hls.lut * C.synth_ratio["lut"])
-    assert synth.ff == pytest.approx(hls.ff * C.synth_ratio["ff"])
+    assert 0.2 * hls.lut < synth.lut < 0.9 * hls.lut
+    assert synth.dsp == hls.dsp
     assert synth.latency_cycles == hls.latency_cycles
+
+
+def test_fitted_coefficients_stay_inside_their_physical_bounds():
+    for coef, prefix in ((C.lut_coef, ""), (C.ff_coef, "ff_"), (C.synth_lut_coef, ""), (C.synth_ff_coef, "ff_")):
+        for key, value in coef.items():
+            low, high = COEF_BOUNDS.get(prefix + key, COEF_BOUNDS[key])
+            if coef in (C.synth_lut_coef, C.synth_ff_coef):
+                low *= 0.2  # post-synthesis: HLS value x paired ratio (>= 0.25 at the 10th percentile)
+            assert low <= value <= high, key
+
+
+def test_fabric_multipliers_use_no_dsp_and_more_luts():
+    graph = _dense(16, 64)
+    for strategy in Strategy:
+        auto = AnalyticalModel().estimate(graph, _hw(strategy=strategy, reuse_factor=4))
+        fabric = AnalyticalModel().estimate(graph, _hw(strategy=strategy, reuse_factor=4, multiplier_impl="fabric"))
+        assert auto.dsp > 0 and fabric.dsp == 0
+        assert fabric.lut > auto.lut
+
+
+def test_dsp_multipliers_put_narrow_products_in_dsps():
+    graph = _dense(16, 64, weight_bits=4)
+    hw = _hw(strategy=Strategy.RESOURCE, reuse_factor=4, multiplier_impl=MultiplierImpl.DSP)
+    assert AnalyticalModel().estimate(graph, hw).dsp == 16 * 64 / 4
+
+
+def test_rounding_saturating_accumulators_cost_luts():
+    plain = _dense(16, 16)
+    b = GraphBuilder("d", (16,), FixedType(16, 8))
+    sat = FixedType(16, 8, rounding="RND", saturation="SAT")
+    b.add("dense", units=16, precision=LayerPrecision(result=sat, weight=FixedType(16, 1)))
+    model, hw = AnalyticalModel(), _hw(strategy=Strategy.RESOURCE, reuse_factor=4)
+    assert model.estimate(b.build(), hw).lut > model.estimate(plain, hw).lut
+
+
+def test_estimate_sums_layer_counters():
+    cost = AnalyticalModel().estimate(_jet(), _hw())
+    assert cost.params == sum(x.params for x in cost.layers) == 16 * 64 + 64 + 64 * 32 + 32 + 32 * 32 + 32 + 32 * 5 + 5
 
 
 def test_stream_latency_overlaps_layers():
