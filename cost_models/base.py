@@ -108,4 +108,5 @@ def get_cost_model(spec: str = "analytical", target: Target | str = Target.HLS) 
 
 def _load_builtin() -> None:
     # Imported lazily: the implementations import this module for the base class.
-    import cost_models.analytical  # noqa: F401
+    import cost_models.analytical
+    import cost_models.lut  # noqa: F401

@@ -1,0 +1,93 @@
+"""``codesign calibrate SOURCES... --out TABLE``: build a lookup-table cost model from synthesis results.
+
+SOURCES are CSV files in the calibration schema (``../shared/data/synth/README.md``) and/or hls4ml
+project folders holding reports (``<top>_csynth.xml`` / ``.rpt`` under the HLS project, and/or
+``vivado_synth.rpt``). The table is written to a temporary file and renamed into place, so an error
+never leaves a half-written TABLE; an existing TABLE is kept unless ``--force`` is given. Use the table
+with ``codesign estimate SPEC --cost-model lut:TABLE``.
+
+Example::
+
+    codesign calibrate runs/*.csv my_hls4ml_prj/ --out my_table.json --target post-synthesis
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from cost_models.cost import Target
+from cost_models.lut import build_table, make_samples
+from cost_models.lut._sources import read_sources
+from hw_templates.errors import CalibrationError
+
+__all__ = ["register", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("calibrate", help="build a lookup-table cost model from synthesis results")
+    p.add_argument("sources", nargs="+", help="CSV files (calibration schema) and/or hls4ml project folders")
+    p.add_argument("--out", required=True, help="table file to write (JSON)")
+    p.add_argument(
+        "--target",
+        choices=["csynth", "post-synthesis"],
+        help="keep only HLS (csynth) estimates or only post-synthesis results (default: both)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CalibrationError(f"--out {str(out)!r}: the file exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise CalibrationError(f"--out {str(out)!r}: folder {str(out.parent)!r} does not exist")
+    target = Target.parse(args.target) if args.target else None
+    records, skipped_rows = read_sources(args.sources, target)
+    samples, skipped = make_samples(records)
+    if not samples:
+        reasons = [s.reason for s in skipped_rows] + skipped
+        why = f"; first reason: {reasons[0]}" if reasons else ""
+        wanted = f" with target {args.target}" if args.target else ""
+        raise CalibrationError(
+            f"calibration set: no usable synthesis result{wanted} in {len(args.sources)} source(s) "
+            f"({len(records)} records, {len(reasons)} rows skipped){why}"
+        )
+    provenance = {
+        "inputs": [Path(s).name for s in args.sources],
+        "target_filter": args.target or "all",
+        "rows_skipped": {"by_reader": len(skipped_rows), "by_model": len(skipped)},
+        "script": "codesign calibrate",
+        "created": datetime.date.today().isoformat(),
+    }
+    table = build_table(samples, provenance=provenance)
+    _write_atomically(table.to_json(), out)
+    by_target = table.provenance["rows"]["by_target"]
+    print(
+        f"wrote {out}: {len(samples)} rows ({', '.join(f'{k}: {v}' for k, v in sorted(by_target.items()))}), "
+        f"{len(skipped_rows) + len(skipped)} skipped, {len(table.buckets)} buckets"
+    )
+    for reason in skipped[:5]:
+        logger.warning("skipped %s", reason)
+    return 0
+
+
+def _write_atomically(text: str, out: Path) -> None:
+    """Write to a temporary file beside ``out`` and rename it into place (atomic on POSIX and Windows)."""
+    with tempfile.NamedTemporaryFile(
+        "w", dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False
+    ) as handle:
+        tmp = Path(handle.name)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o644)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

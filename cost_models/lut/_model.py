@@ -1,0 +1,177 @@
+"""The lookup-table cost model: the analytical estimate, corrected by a table fitted on synthesis results.
+
+For each metric (LUT, FF, DSP, BRAM18, latency) the model looks up the design's correction in the
+table and predicts ``(analytical + 1) * exp(correction) - 1``; the 90 % interval comes from the
+bucket's cross-fitted residual quantiles, widened where the table has little support. Where the table
+has no support the analytical figure stands, with the analytical model's residual interval, and
+``Cost.notes`` says so. Per-layer figures are the analytical ones scaled by the design's correction, so
+they still add up to the totals. II and URAM are the analytical figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from cost_models.analytical import AnalyticalModel
+from cost_models.base import CostModel
+from cost_models.cost import Cost, LayerCost, Target
+from cost_models.ir import Layer, LayerGraph
+from cost_models.lut._build import analytical_fingerprint, metric_value
+from cost_models.lut._features import METRICS, OFFSET, DesignPoint, design_point
+from cost_models.lut._table import Bucket, LutTable
+from hw_templates.config import HardwareConfig, ResolvedLayerHardware
+
+__all__ = ["DEFAULT_TABLE", "LutModel", "load_table"]
+
+logger = logging.getLogger(__name__)
+
+#: The shipped default table, built by ``scripts/build_lut_table.py`` from the shared calibration data.
+DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "lut_default.json"
+_LAYER_NOTE = "lut: analytical figure scaled by the design-level table correction"
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> LutTable:
+    return LutTable.load(path)
+
+
+def load_table(path: str | Path | None = None) -> LutTable:
+    """Load a table (the shipped default when ``path`` is None), cached while the file is unchanged.
+
+    Raises:
+        CalibrationError: the file is missing or not a lookup table.
+    """
+    resolved = Path(path) if path is not None else DEFAULT_TABLE
+    mtime = resolved.stat().st_mtime_ns if resolved.is_file() else -1
+    return _load_cached(str(resolved), mtime)
+
+
+@functools.lru_cache(maxsize=1)
+def _current_fingerprint() -> str:
+    return analytical_fingerprint()
+
+
+class LutModel(CostModel):
+    """Analytical model corrected by a lookup table (see the module docstring).
+
+    Args:
+        target: predict the HLS estimate or post-synthesis figures.
+        table: a loaded table; the shipped default when None.
+
+    Example:
+        >>> from cost_models import get_cost_model
+        >>> model = get_cost_model("lut", "synth")  # doctest: +SKIP
+        >>> cost = model.estimate(graph, hw)  # doctest: +SKIP
+        >>> cost.intervals["lut"]  # doctest: +SKIP
+        (10234.0, 15877.0)
+    """
+
+    name = "lut"
+
+    def __init__(self, target: Target | str = Target.HLS, table: LutTable | None = None) -> None:
+        super().__init__(target)
+        self.table = table if table is not None else load_table()
+        self._analytical = AnalyticalModel(self.target)
+        self._stale = self.table.provenance.get("analytical_fingerprint") not in (None, _current_fingerprint())
+        if self._stale:
+            logger.warning("lut: the table was built against another analytical model; rebuild it")
+        self._last: tuple[LayerGraph, HardwareConfig, Cost] | None = None
+
+    def estimate_layer(
+        self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
+    ) -> LayerCost:
+        """The layer's share of the corrected design estimate (the correction is design-level)."""
+        if self._last is None or self._last[0] is not graph or self._last[1] is not hw:
+            self._last = (graph, hw, self.estimate(graph, hw))
+        index = [x.name for x in graph.layers].index(layer.name)
+        return self._last[2].layers[index]
+
+    def power_w(self, totals: dict[str, float], hw: HardwareConfig) -> float | None:
+        """The analytical model's first-order power law, applied to the corrected totals."""
+        return self._analytical.power_w(totals, hw)
+
+    def estimate(self, graph: LayerGraph, hw: HardwareConfig) -> Cost:
+        """Corrected cost of the whole design, with 90 % intervals in ``Cost.intervals``.
+
+        Raises:
+            ReuseFactorError / UnsupportedLayerError: as the analytical model.
+        """
+        base = self._analytical.estimate(graph, hw)
+        point = design_point(graph, hw, base, self.target)
+        totals: dict[str, float] = {}
+        intervals: dict[str, tuple[float, float]] = {}
+        unsupported: list[str] = []
+        buckets: set[str] = set()
+        hits = self.table.lookup_all(point)
+        for metric in METRICS:
+            value = metric_value(base, metric)
+            hit = hits[metric]
+            if hit is None:
+                low, high = self.table.fallback_quantiles(self.target.value, metric)
+                unsupported.append(metric)
+            else:
+                value = max((value + OFFSET) * math.exp(hit.log_ratio) - OFFSET, 0.0)
+                low, high = hit.low, hit.high
+                buckets.add(_bucket_note(hit.bucket, point))
+            totals[metric] = value
+            intervals[metric] = (_shift(value, low), _shift(value, high))
+        notes = self._notes(point, unsupported, buckets)
+        layer_note = "lut: analytical (no table support)" if len(unsupported) == len(METRICS) else _LAYER_NOTE
+        layers = _scaled_layers(base, totals, (layer_note,))
+        resources = {"lut": totals["lut"], "ff": totals["ff"], "dsp": totals["dsp"], "bram18": totals["bram18"]}
+        power = self.power_w({**resources, "uram": base.uram}, hw)
+        return replace(
+            base,
+            model=self.name,
+            layers=layers,
+            intervals=intervals,
+            notes=(*notes, *base.notes),
+            power_w=power,
+            **totals,
+        )
+
+    def _notes(self, point: DesignPoint, unsupported: list[str], buckets: set[str]) -> tuple[str, ...]:
+        notes = []
+        if unsupported:
+            which = ", ".join(unsupported)
+            notes.append(f"lut: no support for {point.label()} ({which}), analytical used")
+        notes.extend(sorted(buckets))
+        level = round(100 * self.table.settings.interval_level)
+        source = "the analytical model's residuals" if len(unsupported) == len(METRICS) else "cross-fitted residuals"
+        notes.append(f"lut: intervals are {level} % prediction intervals from {source}")
+        if self._stale:
+            notes.append("lut: table built against another analytical model version; rebuild it")
+        return tuple(notes)
+
+
+def _bucket_note(bucket: Bucket, point: DesignPoint) -> str:
+    pooled = {0: "", 1: ", pooled over HLS tools", 2: ", pooled over HLS tools and part families"}[bucket.level]
+    return f"lut: corrected by the {point.label()} table ({bucket.rows} rows{pooled})"
+
+
+def _shift(value: float, log_offset: float) -> float:
+    return max((value + OFFSET) * math.exp(log_offset) - OFFSET, 0.0)
+
+
+def _scaled_layers(base: Cost, totals: dict[str, float], notes: tuple[str, ...]) -> tuple[LayerCost, ...]:
+    """Per-layer analytical figures scaled so they add up to the corrected totals."""
+    scale = {}
+    for metric in ("lut", "ff", "dsp", "bram18", "latency_cycles"):
+        before = metric_value(base, metric)
+        scale[metric] = totals[metric] / before if before > 0 else 1.0
+    return tuple(
+        replace(
+            layer,
+            lut=layer.lut * scale["lut"],
+            ff=layer.ff * scale["ff"],
+            dsp=layer.dsp * scale["dsp"],
+            bram18=layer.bram18 * scale["bram18"],
+            latency_cycles=layer.latency_cycles * scale["latency_cycles"],
+            notes=(*layer.notes, *notes),
+        )
+        for layer in base.layers
+    )
