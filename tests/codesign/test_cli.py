@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from codesign.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -1,0 +1,319 @@
+"""Build a Brevitas ``nn.Module`` from a LayerGraph, quantized exactly where the graph says.
+
+Every number format comes from the graph (see :mod:`codesign.models._quant` for the mapping):
+
+* the input layer's ``result`` -> a ``QuantIdentity`` on the input;
+* ``weight`` / ``bias`` of dense and convolution layers -> constant power-of-two weight/bias quantizers;
+* an activation layer's ``result`` -> its activation quantizer (``QuantReLU``, or ``QuantIdentity`` for
+  ``linear``);
+* any other layer's ``result`` -> an output quantizer, added only where that type cannot hold the exact
+  value (rules in :mod:`codesign.models.precision_rules`), which is where the hardware rounds too.
+
+So the trained model computes what the hls4ml project will (STACK.md, "Brevitas to hls4ml").
+BatchNorm is built as a float ``nn.BatchNorm`` and must directly follow a dense/conv layer: training
+folds it into that layer (:func:`codesign.models.fold.fold_batchnorm`) before accuracy is measured, so
+what is reported is what is exported. A final ``softmax`` is an identity here (it does not change the
+argmax; the exporter decides how the hardware implements it).
+
+Layout: the module takes torch's channels-first tensors (``(N, C, W)`` / ``(N, C, H, W)``); the graph
+is channels-last like hls4ml, and ``flatten`` flattens in channels-last order so dense weights line up
+with hls4ml's. Submodules carry the IR layer names (``model.fc1`` is the graph's ``fc1``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+import brevitas.nn as qnn
+import torch
+from torch import nn
+
+from codesign.models._quant import act_quant, bias_quant, weight_quant
+from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision, holds
+from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
+from hw_templates.errors import UnsupportedLayerError
+from hw_templates.precision import FixedType
+
+__all__ = ["SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
+
+logger = logging.getLogger(__name__)
+
+_Exact = FixedType | None  # exact type of a tensor; None: not tracked (float BatchNorm output)
+
+
+class ChannelsLastFlatten(nn.Module):
+    """Flatten in channels-last order (hls4ml's and Keras' order), from a channels-first tensor."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.movedim(1, -1) if x.dim() > 2 else x).flatten(1)
+
+
+class Add(nn.Module):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=self.dim)
+
+
+class GlobalPool(nn.Module):
+    def __init__(self, op: str, dims: int) -> None:
+        super().__init__()
+        self.op = op
+        self.axes = tuple(range(2, 2 + dims))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=self.axes) if self.op == "max" else x.mean(dim=self.axes)
+
+
+class QuantNet(nn.Module):
+    """A LayerGraph as a Brevitas module; ``graph`` is the graph it was built from.
+
+    ``forward`` takes the input in torch layout (channels first) and returns the last layer's output.
+    """
+
+    def __init__(self, graph: LayerGraph, modules: dict[str, nn.Module]) -> None:
+        super().__init__()
+        self.graph = graph
+        for name, module in modules.items():
+            self.add_module(name, module)
+        self._plan = tuple((x.name, x.inputs) for x in graph.layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values: dict[str, torch.Tensor] = {}
+        for name, inputs in self._plan:
+            module = getattr(self, name)
+            values[name] = module(*(values[i] for i in inputs)) if inputs else module(x)
+        return values[self._plan[-1][0]]
+
+
+#: Layer kinds :func:`build_model` can build.
+SUPPORTED_KINDS = (
+    LayerKind.INPUT,
+    LayerKind.DENSE,
+    LayerKind.CONV1D,
+    LayerKind.CONV2D,
+    LayerKind.DEPTHWISE_CONV1D,
+    LayerKind.DEPTHWISE_CONV2D,
+    LayerKind.MAXPOOL1D,
+    LayerKind.MAXPOOL2D,
+    LayerKind.AVGPOOL1D,
+    LayerKind.AVGPOOL2D,
+    LayerKind.GLOBAL_MAXPOOL1D,
+    LayerKind.GLOBAL_MAXPOOL2D,
+    LayerKind.GLOBAL_AVGPOOL1D,
+    LayerKind.GLOBAL_AVGPOOL2D,
+    LayerKind.BATCHNORM,
+    LayerKind.ACTIVATION,
+    LayerKind.FLATTEN,
+    LayerKind.ADD,
+    LayerKind.CONCAT,
+)
+_ACTIVATIONS = (Activation.RELU, Activation.LINEAR, Activation.SOFTMAX)
+
+
+def _unsupported(layer: Layer, why: str) -> UnsupportedLayerError:
+    return UnsupportedLayerError(f"layer {layer.name!r} ({layer.kind.value}): {why}")
+
+
+def _where(layer: Layer) -> str:
+    return f"layer {layer.name!r} ({layer.kind.value})"
+
+
+def _output_quant(layer: Layer, exact: _Exact) -> tuple[type | None, _Exact]:
+    """The quantizer that rounds an exact value of type ``exact`` to the layer's result type, if needed."""
+    result = layer.precision.result
+    if exact is not None and holds(result, exact):
+        return None, exact
+    return act_quant(result, f"{_where(layer)} result"), result
+
+
+def _weighted(layer: Layer, exact_in: _Exact) -> tuple[nn.Module, _Exact]:
+    prec = layer.precision
+    if prec.weight is None or (layer.use_bias and prec.bias is None):
+        raise _unsupported(layer, "needs weight and bias precisions")
+    bias = prec.bias if layer.use_bias else None
+    if layer.sparsity:
+        logger.warning(
+            "%s: sparsity %.2f is a cost-model attribute; the built model is not pruned", _where(layer), layer.sparsity
+        )
+    exact = accumulator_precision(exact_in, prec.weight, bias, layer.mult_units()[0][0]) if exact_in else None
+    if prec.accum is not None and exact is not None and not holds(prec.accum, exact):
+        if prec.accum.fractional < exact.fractional:
+            raise _unsupported(
+                layer,
+                f"accum {prec.accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} "
+                "(Brevitas cannot round inside a sum); widen accum or leave it unset",
+            )
+        logger.debug("%s: accum %s assumed never to overflow", _where(layer), prec.accum.to_hls())
+    out_quant, exact = _output_quant(layer, exact)
+    where = _where(layer)
+    kwargs = {
+        "bias": layer.use_bias,
+        "weight_quant": weight_quant(prec.weight, f"{where} weight"),
+        "bias_quant": bias_quant(bias, f"{where} bias") if bias else None,
+        "output_quant": out_quant,
+        "return_quant_tensor": False,
+    }
+    if layer.kind is LayerKind.DENSE:
+        return qnn.QuantLinear(layer.n_inputs, int(layer.units or 0), **kwargs), exact
+    return _conv(layer, kwargs), exact
+
+
+def _conv(layer: Layer, kwargs: dict) -> nn.Module:
+    c_in = layer.in_channels
+    depthwise = layer.kind.value.startswith("depthwise")
+    out = c_in * layer.depth_multiplier if depthwise else int(layer.filters or 0)
+    padding: tuple[int, ...] = (0,) * len(layer.kernel)
+    if layer.padding == "same":
+        # Explicit symmetric pads: QONNX's channels-last Conv needs a 'pads' attribute (torch's 'same'
+        # string exports without one), and odd kernels at stride 1 pad symmetrically in hls4ml too.
+        if any(s != 1 for s in layer.stride) or any(k % 2 == 0 for k in layer.kernel):
+            raise _unsupported(layer, "padding 'same' is supported for odd kernels at stride 1 only; use 'valid'")
+        padding = tuple((k - 1) // 2 for k in layer.kernel)
+    cls = qnn.QuantConv2d if layer.kind.spatial_dims == 2 else qnn.QuantConv1d
+    return cls(
+        c_in,
+        out,
+        kernel_size=layer.kernel,
+        stride=layer.stride,
+        padding=padding,
+        groups=c_in if depthwise else 1,
+        **kwargs,
+    )
+
+
+def _pool(layer: Layer, exact_in: _Exact) -> tuple[nn.Module, _Exact]:
+    dims = layer.kind.spatial_dims
+    if layer.padding != "valid":
+        raise _unsupported(layer, "pooling supports padding 'valid' only")
+    if layer.kind.value.startswith("max"):
+        core: nn.Module = (nn.MaxPool2d if dims == 2 else nn.MaxPool1d)(layer.pool, layer.stride)
+        exact = exact_in
+    else:
+        core = (nn.AvgPool2d if dims == 2 else nn.AvgPool1d)(layer.pool, layer.stride)
+        exact = _mean_type(exact_in, math.prod(layer.pool))
+    return _with_quant(layer, core, exact)
+
+
+def _mean_type(exact_in: _Exact, count: int) -> _Exact:
+    """Exact type of a mean of ``count`` values; None when the division does not terminate in binary."""
+    if exact_in is None or count & (count - 1):
+        return None
+    extra = count.bit_length() - 1
+    return FixedType(exact_in.width + extra, exact_in.integer, exact_in.signed)
+
+
+def _with_quant(layer: Layer, core: nn.Module, exact: _Exact) -> tuple[nn.Module, _Exact]:
+    quant, exact = _output_quant(layer, exact)
+    if quant is None:
+        return core, exact
+    return nn.Sequential(core, qnn.QuantIdentity(act_quant=quant, return_quant_tensor=False)), exact
+
+
+def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Module, _Exact]:
+    fn = layer.function
+    result = layer.precision.result
+    where = f"{_where(layer)} result"
+    if fn is Activation.RELU:
+        return qnn.QuantReLU(act_quant=act_quant(result, where), return_quant_tensor=False), result
+    if fn is Activation.LINEAR:
+        return qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False), result
+    if fn is Activation.SOFTMAX and is_last:
+        return nn.Identity(), exact_in
+    allowed = ", ".join(a.value for a in _ACTIVATIONS)
+    raise _unsupported(
+        layer,
+        f"activation {fn.value if fn else None!r} cannot be built (supported: {allowed}; "
+        "softmax only as the last layer)",
+    )
+
+
+def _build_layer(layer: Layer, graph: LayerGraph, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:
+    kind = layer.kind
+    first = exact[layer.inputs[0]] if layer.inputs else None
+    if kind is LayerKind.INPUT:
+        quant = act_quant(layer.precision.result, f"{_where(layer)} result")
+        return qnn.QuantIdentity(act_quant=quant, return_quant_tensor=False), layer.precision.result
+    if kind.has_weights:
+        return _weighted(layer, first)
+    if kind.value.startswith(("maxpool", "avgpool")):
+        return _pool(layer, first)
+    if kind.value.startswith("global_"):
+        op = "max" if "max" in kind.value else "avg"
+        count = math.prod(layer.input_shape[:-1])
+        return _with_quant(layer, GlobalPool(op, kind.spatial_dims), first if op == "max" else _mean_type(first, count))
+    if kind is LayerKind.BATCHNORM:
+        return _batchnorm(layer, graph), None
+    if kind is LayerKind.ACTIVATION:
+        return _activation(layer, first, layer is graph.output)
+    if kind is LayerKind.FLATTEN:
+        return _with_quant(layer, ChannelsLastFlatten(), first)
+    return _merge(layer, exact)
+
+
+def _merge(layer: Layer, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:
+    types = [exact[i] for i in layer.inputs]
+    combine: Callable[[FixedType, FixedType], FixedType]
+    combine = add_precision if layer.kind is LayerKind.ADD else concat_precision
+    out: _Exact = types[0]
+    for other in types[1:]:
+        out = combine(out, other) if out is not None and other is not None else None
+    if layer.kind is LayerKind.ADD:
+        return _with_quant(layer, Add(), out)
+    rank = len(layer.input_shape)
+    axis = layer.axis % rank
+    # channels-last axis -> channels-first dim (batch dimension first)
+    dim = 1 if axis == rank - 1 else (axis + 2 if rank > 1 else 1)
+    return _with_quant(layer, Concat(dim), out)
+
+
+def _batchnorm(layer: Layer, graph: LayerGraph) -> nn.Module:
+    source = graph.layer(layer.inputs[0])
+    consumers = [x.name for x in graph.layers if source.name in x.inputs]
+    if not source.kind.has_weights or consumers != [layer.name]:
+        raise _unsupported(
+            layer, "batchnorm must directly follow a dense/conv layer whose only consumer it is (it is folded into it)"
+        )
+    if source.precision.bias is None:
+        raise _unsupported(layer, f"folding needs a bias precision on {source.name!r} to fold the shift into")
+    channels = layer.input_shape[-1]
+    return nn.BatchNorm2d(channels) if len(layer.input_shape) == 3 else nn.BatchNorm1d(channels)
+
+
+def build_model(graph: LayerGraph) -> QuantNet:
+    """Build the Brevitas module that computes ``graph`` (random initial weights from torch's RNG).
+
+    Raises:
+        UnsupportedLayerError: a layer kind, activation or setting that cannot be built, naming the layer.
+
+    Example:
+        >>> from codesign.spec import load_design_spec
+        >>> model = build_model(load_design_spec("examples/digits_mlp_4bit.yaml").graph)  # doctest: +SKIP
+    """
+    modules: dict[str, nn.Module] = {}
+    exact: dict[str, _Exact] = {}
+    for layer in graph.layers:
+        if layer.kind not in SUPPORTED_KINDS:
+            allowed = ", ".join(k.value for k in SUPPORTED_KINDS if k is not LayerKind.INPUT)
+            raise _unsupported(layer, f"this layer kind cannot be built (supported: {allowed})")
+        if "." in layer.name or not layer.name or hasattr(nn.Module, layer.name) or layer.name in ("graph", "_plan"):
+            raise _unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
+        modules[layer.name], exact[layer.name] = _build_layer(layer, graph, exact)
+    return QuantNet(graph, modules)
+
+
+def to_torch_layout(x: torch.Tensor) -> torch.Tensor:
+    """Channels-last data (as the graph and hls4ml describe it) -> torch's channels-first layout."""
+    return x.movedim(-1, 1) if x.dim() > 2 else x

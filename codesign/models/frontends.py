@@ -1,0 +1,383 @@
+"""Frontends: a torch/Brevitas module or a QONNX/ONNX model -> LayerGraph, for cost estimates of any model.
+
+Both frontends read the same things hls4ml would: layer kinds and sizes, and the number formats of the
+quantizers (bit width, signedness, and integer bits from the power-of-two scale). Dense/conv results
+get the exact accumulator hls4ml infers (:mod:`codesign.models.precision_rules`) unless an output
+quantizer narrows them. As in hls4ml's ``MergeLinearActivation``, a quantizer directly after a
+non-activation layer sets that layer's result type instead of becoming a layer of its own. Tensors with no
+quantizer at all (a float torch model) get hls4ml's default ``ap_fixed<16,6>``.
+
+A scale that is not a power of two (float-scale Brevitas quantizers) is rounded up to one, with a
+warning: the graph is then a cost estimate only, since hls4ml cannot export such a model bit-exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from codesign.models.builder import QuantNet
+from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision
+from cost_models.ir import GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
+from hw_templates.errors import ShapeError, UnsupportedLayerError
+from hw_templates.precision import FixedType
+
+__all__ = ["DEFAULT_TYPE", "fixed_type", "graph_from_module", "graph_from_onnx"]
+
+logger = logging.getLogger(__name__)
+
+#: hls4ml 1.3's default precision, for tensors no quantizer describes.
+DEFAULT_TYPE = FixedType(16, 6)
+_ROUNDING = {"ROUND": "RND_CONV", "FLOOR": "TRN"}
+
+
+def fixed_type(bits: float, scale: float, signed: bool, narrow: bool = False, rounding: str = "ROUND") -> FixedType:
+    """The fixed-point type of a quantizer with ``bits`` and ``scale`` (integer bits = bits + log2(scale))."""
+    exponent = math.log2(scale)
+    if exponent != round(exponent):
+        logger.warning("quantizer scale %g is not a power of two: rounded up for the estimate", scale)
+    width = round(bits)
+    return FixedType(
+        width,
+        width + math.ceil(exponent - 1e-9),
+        bool(signed),
+        rounding=_ROUNDING.get(str(rounding).upper(), "RND_CONV"),
+        saturation="SAT_SYM" if narrow else "SAT",
+    )
+
+
+@dataclass
+class _Op:
+    """A layer to be: precisions left None are inferred when the graph is built."""
+
+    key: str
+    kind: LayerKind
+    inputs: list[str]
+    attrs: dict[str, Any]
+    result: FixedType | None = None
+    weight: FixedType | None = None
+    bias: FixedType | None = None
+    name: str | None = None  # IR layer name (default: from key)
+    bias_bits_from_input: int | None = None  # bias scaled by input x weight scale (Brevitas Int16Bias)
+
+
+#: Internal key of the graph input (not a valid tensor or module name, so it never collides).
+INPUT_KEY = "<input>"
+
+
+class _Assembler:
+    """Collects layers from a frontend, then builds the graph (shapes and exact types in one pass)."""
+
+    def __init__(self, name: str, shape: tuple[int, ...]) -> None:
+        self.name = name
+        self.shape = shape
+        self.input_type: FixedType | None = None
+        self.ops: list[_Op] = []
+        self.alias_of: dict[str, str] = {}  # source tensor -> tensor that holds the same values
+        self.names: dict[str, str] = {}  # key -> preferred IR name (module path)
+
+    def resolve(self, key: str) -> str:
+        while key in self.alias_of:
+            key = self.alias_of[key]
+        return key
+
+    def add(
+        self, key: str, kind: LayerKind | str, inputs: list[str], result: FixedType | None = None, **attrs: Any
+    ) -> _Op:
+        op = _Op(key, LayerKind(kind), [self.resolve(i) for i in inputs], attrs, result, name=self.names.get(key))
+        self.ops.append(op)
+        return op
+
+    def alias(self, key: str, source: str) -> None:
+        target = self.resolve(source)
+        if target != key:
+            self.alias_of[key] = target
+
+    def weighted(self, key: str, kind: str, src: str, weight: FixedType, bias: FixedType | None, attrs: dict) -> None:
+        op = self.add(key, kind, [src], use_bias=bias is not None, **attrs)
+        op.weight, op.bias = weight, bias
+
+    def requantize(self, key: str, src: str, ftype: FixedType, sole_consumer: bool) -> None:
+        """A quantizer reading ``src``: it sets the graph input's type, or the result type of the layer
+        producing ``src`` (an unquantized activation, or any non-activation layer it alone reads, as
+        hls4ml's ``MergeLinearActivation`` does), or else becomes a linear activation."""
+        source = self.resolve(src)
+        producer = next((op for op in self.ops if op.key == source), None)
+        if source == INPUT_KEY and self.input_type is None and sole_consumer:
+            self.input_type = ftype
+            self.alias(key, src)
+        elif (
+            producer is not None
+            and producer.result is None
+            and (producer.kind is LayerKind.ACTIVATION or sole_consumer)
+        ):
+            producer.result = ftype
+            self.alias(key, src)
+        else:
+            self.add(key, LayerKind.ACTIVATION, [src], ftype, function="linear")
+
+    def build(self) -> LayerGraph:
+        builder = GraphBuilder(self.name, self.shape, self.input_type or DEFAULT_TYPE)
+        names = {INPUT_KEY: "input"}
+        taken = {"input"}
+        for op in self.ops:
+            srcs = [builder.get(names[i]) for i in op.inputs]
+            name = _unique(_clean(op.name or op.key), taken)
+            layer = builder.add(
+                op.kind, name=name, inputs=[s.name for s in srcs], precision=_precision(op, srcs), **op.attrs
+            )
+            taken.add(layer.name)
+            names[op.key] = layer.name
+        return builder.build()
+
+
+def _precision(op: _Op, srcs: list[Layer]) -> LayerPrecision | None:
+    in_type = srcs[0].precision.result
+    if op.weight is not None:
+        bias = op.bias
+        if op.bias_bits_from_input is not None:  # scale = input LSB x weight LSB, as the exported Quant says
+            bits = op.bias_bits_from_input
+            exponent = in_type.integer - in_type.width + op.weight.integer - op.weight.width
+            bias = FixedType(bits, bits + exponent, True, rounding="RND_CONV", saturation="SAT")
+        n_ops = _n_ops(op.kind.value, srcs[0].output_shape, op.attrs)
+        return LayerPrecision(op.result or accumulator_precision(in_type, op.weight, bias, n_ops), op.weight, bias)
+    if op.kind in (LayerKind.ADD, LayerKind.CONCAT) and op.result is None:
+        combine = add_precision if op.kind is LayerKind.ADD else concat_precision
+        result = in_type
+        for other in srcs[1:]:
+            result = combine(result, other.precision.result)
+        return LayerPrecision(result)
+    if op.kind is LayerKind.BATCHNORM:
+        return LayerPrecision(op.result or in_type, DEFAULT_TYPE, DEFAULT_TYPE)
+    return LayerPrecision(op.result) if op.result is not None else None
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+def _clean(key: str) -> str:
+    return key.replace(".", "_").replace("/", "_").strip("_") or "layer"
+
+
+def _n_ops(kind: str, in_shape: tuple[int, ...], attrs: dict) -> int:
+    if kind == "dense":
+        return math.prod(in_shape)
+    kernel = attrs["kernel"]
+    taps = math.prod(kernel) ** (len(in_shape) - 1) if len(kernel) == 1 else math.prod(kernel)
+    return taps if kind.startswith("depthwise") else taps * in_shape[-1]
+
+
+def _channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(shape[1:]) + (shape[0],) if len(shape) > 1 else tuple(shape)
+
+
+def _padding(pads: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], where: str) -> str:
+    if not any(pads):
+        return "valid"
+    if (
+        all(s == 1 for s in stride)
+        and tuple(pads) == tuple((k - 1) // 2 for k in kernel)
+        and all(k % 2 for k in kernel)
+    ):
+        return "same"
+    raise UnsupportedLayerError(f"{where}: padding {list(pads)} is neither 'valid' nor 'same' (odd kernel, stride 1)")
+
+
+# --------------------------------------------------------------------------- torch / Brevitas modules
+
+
+class _LeafTracer(fx.Tracer):
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        return (
+            type(m).__module__.startswith(("brevitas.", "torch.nn.", "codesign."))
+            and not isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
+            and not isinstance(m, QuantNet)
+        )
+
+
+def _act_type(proxy: Any) -> FixedType | None:
+    if proxy is None or not getattr(proxy, "is_quant_enabled", False):
+        return None
+    return fixed_type(
+        float(proxy.bit_width()), float(proxy.scale()), proxy.is_signed, proxy.is_narrow_range, proxy.rounding_mode
+    )
+
+
+def _param_types(m: nn.Module) -> tuple[FixedType, FixedType | int | None]:
+    """Weight and bias types; an int bias is a bit width whose scale is input scale x weight scale."""
+    if not hasattr(m, "quant_weight"):
+        return DEFAULT_TYPE, DEFAULT_TYPE if m.bias is not None else None
+    w = m.quant_weight().detach()
+    narrow = m.weight_quant.is_narrow_range
+    weight = fixed_type(float(w.bit_width), float(w.scale), bool(w.signed), narrow, m.weight_quant.rounding_mode)
+    if m.bias is None:
+        return weight, None
+    if not m.bias_quant.is_quant_enabled:
+        return weight, DEFAULT_TYPE
+    if m.bias_quant.requires_input_scale:
+        return weight, int(m.bias_quant.quant_injector.bit_width)  # bit_width() itself needs the input scale
+    b = m.quant_bias()
+    return weight, fixed_type(float(b.bit_width), float(b.scale), True)
+
+
+def _module_layer(asm: _Assembler, node: fx.Node, m: nn.Module) -> None:
+    from brevitas import nn as qnn
+
+    src = node.args[0].name
+    key = node.name
+    asm.names[key] = node.target
+    if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+        _torch_weighted(asm, key, src, m)
+        out_type = _act_type(getattr(m, "output_quant", None))
+        if out_type is not None:
+            # the output quantizer is the layer's own: it always sets the layer's result type
+            asm.requantize(f"{key}.output_quant", key, out_type, sole_consumer=True)
+    elif isinstance(m, (qnn.QuantReLU, nn.ReLU)):
+        asm.add(key, LayerKind.ACTIVATION, [src], _act_type(getattr(m, "act_quant", None)), function="relu")
+    elif isinstance(m, qnn.QuantIdentity):
+        ftype = _act_type(m.act_quant)
+        if ftype is None:
+            asm.alias(key, src)
+        else:
+            asm.requantize(key, src, ftype, sole_consumer=len(node.args[0].users) == 1)
+    elif isinstance(m, (nn.Identity, nn.Dropout)):
+        asm.alias(key, src)
+    else:
+        _plain_module(asm, node, m, key, src)
+
+
+def _torch_weighted(asm: _Assembler, key: str, src: str, m: nn.Module) -> None:
+    weight, bias_or_bits = _param_types(m)
+    bias = bias_or_bits if not isinstance(bias_or_bits, int) else DEFAULT_TYPE
+    _torch_layer(asm, key, src, m, weight, bias)
+    if isinstance(bias_or_bits, int):
+        asm.ops[-1].bias_bits_from_input = bias_or_bits
+
+
+def _torch_layer(asm: _Assembler, key: str, src: str, m: nn.Module, weight: FixedType, bias: FixedType | None) -> None:
+    if isinstance(m, nn.Linear):
+        asm.weighted(key, "dense", src, weight, bias, {"units": m.out_features})
+        return
+    dims = 2 if isinstance(m, nn.Conv2d) else 1
+    kernel, stride = tuple(m.kernel_size), tuple(m.stride)
+    if isinstance(m.padding, str):
+        raise UnsupportedLayerError(f"module {asm.names.get(key, key)!r}: padding {m.padding!r} (give explicit pads)")
+    padding = _padding(tuple(m.padding), kernel, stride, f"module {asm.names.get(key, key)!r}")
+    attrs = {"kernel": kernel, "stride": stride, "padding": padding}
+    if m.groups == 1:
+        asm.weighted(key, f"conv{dims}d", src, weight, bias, {**attrs, "filters": m.out_channels})
+    elif m.groups == m.in_channels:
+        asm.weighted(
+            key,
+            f"depthwise_conv{dims}d",
+            src,
+            weight,
+            bias,
+            {**attrs, "depth_multiplier": m.out_channels // m.in_channels},
+        )
+    else:
+        raise UnsupportedLayerError(
+            f"module {asm.names.get(key, key)!r}: grouped convolution (groups={m.groups}) is not in the IR"
+        )
+
+
+def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: str) -> None:
+    from codesign.models import builder as b
+
+    name = type(m).__name__
+    if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)):
+        dims = 2 if name.endswith("2d") else 1
+        pool = _tuple(m.kernel_size, dims)
+        stride = _tuple(m.stride or m.kernel_size, dims)
+        op = "maxpool" if "Max" in name else "avgpool"
+        asm.add(key, f"{op}{dims}d", [src], pool=pool, stride=stride)
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        asm.add(key, LayerKind.BATCHNORM, [src])
+    elif isinstance(m, (b.ChannelsLastFlatten, nn.Flatten)):
+        asm.add(key, LayerKind.FLATTEN, [src])
+    elif isinstance(m, b.GlobalPool):
+        asm.add(key, f"global_{m.op}pool{len(m.axes)}d", [src])
+    elif isinstance(m, (b.Add, b.Concat)):
+        kind = LayerKind.ADD if isinstance(m, b.Add) else LayerKind.CONCAT
+        attrs = {} if kind is LayerKind.ADD else {"axis": -1 if m.dim == 1 else m.dim - 2}
+        asm.add(key, kind, [a.name for a in node.args], **attrs)
+    elif isinstance(m, nn.Softmax):
+        asm.add(key, LayerKind.ACTIVATION, [src], DEFAULT_TYPE, function="softmax")
+    else:
+        raise UnsupportedLayerError(f"module {node.target!r} ({name}): no IR layer for it")
+
+
+def _tuple(value: Any, dims: int) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (int(value),) * dims
+
+
+_FUNCTIONS: dict[Callable, str] = {operator.add: "add", torch.add: "add", torch.relu: "relu"}
+
+
+def _function_layer(asm: _Assembler, node: fx.Node) -> None:
+    kind = _FUNCTIONS.get(node.target) or getattr(node.target, "__name__", str(node.target))
+    args = [a for a in node.args if isinstance(a, fx.Node)]
+    if kind == "relu":
+        asm.add(node.name, LayerKind.ACTIVATION, [args[0].name], function="relu")
+    elif kind == "add":
+        asm.add(node.name, LayerKind.ADD, [a.name for a in args])
+    elif kind == "flatten":
+        asm.add(node.name, LayerKind.FLATTEN, [args[0].name])
+    else:
+        raise UnsupportedLayerError(f"operation {node.name!r} ({kind}): no IR layer for it")
+
+
+def graph_from_module(module: nn.Module, sample_input: torch.Tensor, name: str | None = None) -> LayerGraph:
+    """Trace ``module`` (torch.fx, Brevitas/torch layers as leaves) into a LayerGraph.
+
+    Args:
+        module: a torch or Brevitas module taking one tensor in torch layout (channels first).
+        sample_input: an input batch; only its shape is used.
+        name: graph name (default: the module's class name).
+
+    Raises:
+        UnsupportedLayerError: a module or operation the IR cannot express, named.
+    """
+    traced = _LeafTracer().trace(module)
+    modules = dict(module.named_modules())
+    asm: _Assembler | None = None
+    for node in traced.nodes:
+        if node.op == "placeholder":
+            if asm is not None:
+                raise UnsupportedLayerError(f"module {type(module).__name__}: expected one input, got more")
+            shape = _channels_last(tuple(sample_input.shape[1:]))
+            asm = _Assembler(name or type(module).__name__, shape)
+            asm.alias(node.name, INPUT_KEY)
+        elif node.op == "call_module":
+            _module_layer(asm, node, modules[node.target])
+        elif node.op in ("call_function", "call_method"):
+            _function_layer(asm, node)
+        elif node.op == "output":
+            out = node.args[0]
+            if not isinstance(out, fx.Node) or not asm.ops or asm.resolve(out.name) != asm.ops[-1].key:
+                raise UnsupportedLayerError("module output: expected one tensor computed by the last layer")
+    if asm is None:
+        raise ShapeError(f"module {type(module).__name__}: forward takes no input")
+    return asm.build()
+
+
+def graph_from_onnx(model: Any, name: str | None = None) -> LayerGraph:
+    """Read a QONNX/ONNX model (path or ``onnx.ModelProto``/qonnx ``ModelWrapper``) into a LayerGraph.
+
+    Quant nodes give the number formats; see :mod:`codesign.models._onnx_frontend` for the node rules.
+    """
+    from codesign.models._onnx_frontend import read_onnx
+
+    return read_onnx(model, name)
