@@ -19,7 +19,7 @@ from hw_templates.errors import CodesignError
 __all__ = ["COMMANDS", "main"]
 
 #: Command modules, in the order ``codesign --help`` lists them.
-COMMANDS = ("cli_estimate", "cli_train", "cli_calibrate", "cli_list")
+COMMANDS = ("cli_search", "cli_estimate", "cli_train", "cli_export", "cli_calibrate", "cli_list")
 
 
 def build_parser() -> argparse.ArgumentParser:

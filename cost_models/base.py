@@ -35,6 +35,8 @@ class CostModel(ABC):
     """
 
     name: str = "abstract"
+    #: True when estimates carry ``Cost.intervals`` (usable for probabilistic fit constraints).
+    gives_intervals: bool = False
 
     def __init__(self, target: Target | str = Target.HLS) -> None:
         self.target = Target.parse(target)

@@ -71,6 +71,7 @@ class LutModel(CostModel):
     """
 
     name = "lut"
+    gives_intervals = True
 
     def __init__(self, target: Target | str = Target.HLS, table: LutTable | None = None) -> None:
         super().__init__(target)

@@ -1,0 +1,362 @@
+"""The search driver: one Optuna study, trials asked and told one by one, results written at the end.
+
+Modes (``search.mode``):
+
+* ``nested`` (default): each sampled architecture gets its whole hardware front from the inner search
+  and is trained once (:mod:`codesign.search.trial`).
+* ``flat``: hardware knobs are ordinary trial parameters (:mod:`codesign.search.fronts`); every
+  hardware draw costs a training. A baseline.
+* ``random``: flat with random sampling. A baseline.
+* the ``two_stage`` formulation: an accuracy-only search (nested mode, for the part check), then the
+  hardware fronts of the ``top_k`` most accurate architectures are the designs. A baseline.
+
+Runs are resumable: the study lives in a storage (``study.db`` in the run folder by default, or any
+Optuna storage URL), the driver counts the trials already finished and runs the rest; a run that was
+interrupted (Ctrl-C) records the interrupted trial as failed with reason ``interrupted`` and it does not
+count. Before the first trial, :func:`preflight` samples architectures without training to fail at
+once on budgets no design can meet.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codesign.search.config import EarlyStopSettings
+from codesign.search.early_stop import HopelessRule
+from codesign.search.formulation import CONSTRAINT_KEY, Formulation
+from codesign.search.hardware_space import HardwareSpace
+from codesign.search.inner import search_hardware
+from codesign.search.problem import Problem, safe_call
+from codesign.search.records import run_record
+from codesign.search.samplers import make_sampler
+from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
+from cost_models import get_cost_model
+from cost_models.ir import LayerGraph
+from hw_templates.errors import CodesignError, SearchError
+
+__all__ = ["RunPlan", "RunSummary", "default_storage", "open_storage", "open_study", "preflight", "run_search"]
+
+logger = logging.getLogger(__name__)
+INTERRUPTED = "interrupted"
+PREFLIGHT_SAMPLES = 32
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything the driver needs (built from a config file or by :func:`codesign.search.api.search`)."""
+
+    name: str
+    mode: str
+    formulation: Formulation
+    space: HardwareSpace
+    cost_model: str = "analytical"
+    sampler: str = "nsga2"
+    seed: int = 0
+    trials: int = 16
+    timeout_s: float | None = None
+    top_k: int = 3
+    early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did (also printed by the CLI and recorded in the report)."""
+
+    run_dir: Path | None
+    study_name: str
+    storage: str
+    trials: int
+    trainings: int
+    statuses: dict[str, int]
+    feasible_designs: int
+    pareto_designs: int
+    seconds: float
+    interrupted: bool = False
+    hw_search_seconds: float = 0.0
+    overhead_seconds: float = 0.0  # median per trial, outside training
+
+
+def default_storage(run_dir: Path) -> str:
+    """``sqlite:///<run_dir>/study.db``."""
+    return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
+
+
+def open_storage(url: Any) -> Any:
+    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open."""
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if url is None:
+        return optuna.storages.InMemoryStorage()
+    if not isinstance(url, str):
+        return url  # already a storage object
+    try:
+        return optuna.storages.get_storage(url)
+    except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
+        shown = url.split("@")[-1]
+        reason = str(err).splitlines()[0][:200]
+        raise SearchError(
+            f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
+        ) from None
+
+
+def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
+    """Create or load the study; refuse a study made from a different config."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    f = plan.formulation
+    sampler = make_sampler(plan.sampler, plan.seed + seed_offset, len(f.directions))
+    study = optuna.create_study(
+        study_name=plan.name, storage=storage, directions=f.directions, sampler=sampler, load_if_exists=True
+    )
+    record = run_record(
+        plan.config, plan.space.parts, mode=plan.mode, formulation=f.kind, objectives=f.objectives,
+        value_names=f.value_names, cost_metrics=f.cost_metrics, clock_ns=plan.space.clock_ns, seed=plan.seed,
+        problem=problem_record, budgets=f.budgets, scalarization=f.scalarization,
+    )  # fmt: skip
+    known = study.user_attrs.get("config_fingerprint")
+    if known is not None and known != record["config_fingerprint"]:
+        raise SearchError(
+            f"study {plan.name!r}: expected the config it was started with, got a different one "
+            "(use a new --out folder or study name, or restore the config)"
+        )
+    if known is None:
+        for key, value in record.items():
+            study.set_user_attr(key, value)
+    return study
+
+
+def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLIGHT_SAMPLES) -> None:
+    """Fail before any training when no sampled architecture has a feasible design (impossible budgets).
+
+    Raises:
+        SearchError: none of ``samples`` random architectures meets the part and the budgets.
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=plan.seed))
+    best, part = math.inf, plan.space.primary
+    f = plan.formulation
+    for _ in range(samples):
+        trial = study.ask()
+        arch = safe_call("sample(trial)", lambda t=trial: problem.sample(t))
+        cost = safe_call("cost(arch)", lambda a=arch: problem.cost(a))
+        if not isinstance(cost, LayerGraph):
+            return  # explicit figures: nothing to pre-check beyond the first trial
+        front = search_hardware(cost, plan.space, model, f.cost_metrics, f.budgets, f.fit_probability)
+        if front.points.get(part.name):
+            study.tell(trial, 0.0)
+            return
+        best = min(best, front.best_violation.get(part.name, math.inf))
+        study.tell(trial, 0.0)
+    budgets = ", ".join(b.describe() for b in f.budgets) or "none"
+    excess = f"{best * 100:.0f}%" if math.isfinite(best) else "every family was ruled out"
+    raise SearchError(
+        f"budgets: expected budgets some design can meet on {part.name}, got {budgets}: none of {samples} "
+        f"sampled architectures fits (smallest excess {excess}); relax the budgets or choose a larger part"
+    )
+
+
+def _finished(trials: list[Any]) -> int:
+    import optuna
+
+    done = 0
+    for t in trials:
+        state = t.state
+        interrupted = state == optuna.trial.TrialState.FAIL and t.user_attrs.get("reason") == INTERRUPTED
+        if state.is_finished() and not interrupted:
+            done += 1
+    return done
+
+
+def _fail_stale(study: Any) -> None:
+    """Trials left RUNNING by a killed process (only for the run folder's own SQLite file)."""
+    import optuna
+
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        study._storage.set_trial_user_attr(t._trial_id, "reason", INTERRUPTED)
+        study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+
+
+def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
+    import optuna
+
+    for key, value in outcome.attrs.items():
+        trial.set_user_attr(key, value)
+    trial.set_user_attr("trained", outcome.trained)
+    if outcome.state == "complete":
+        trial.set_constraint(CONSTRAINT_KEY, float(outcome.constraint))
+        study.tell(trial, outcome.values)
+    else:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+def _one_trial(study: Any, ctx: TrialContext) -> tuple[Outcome, float]:
+    trial = study.ask()
+    start = time.perf_counter()
+    try:
+        outcome = run_trial(ctx, trial, trial.set_user_attr)
+    except KeyboardInterrupt:
+        _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
+        raise
+    except (CodesignError, Exception) as err:  # a crashing trial is recorded and the study goes on
+        logger.warning("trial %d failed: %s", trial.number, err)
+        outcome = Outcome("fail", attrs={"status": "failed", "reason": f"{type(err).__name__}: {err}"})
+    _tell(study, trial, outcome)
+    return outcome, time.perf_counter() - start
+
+
+def run_search(
+    problem: Problem,
+    plan: RunPlan,
+    run_dir: Path | None,
+    *,
+    storage: str | None = None,
+    progress: bool = True,
+    write_results: bool = True,
+) -> RunSummary:
+    """Run (or resume) a search until the study holds ``plan.trials`` finished trials or time runs out.
+
+    Args:
+        problem: what to search (toolkit models or a user's functions).
+        plan: mode, formulation, hardware space, sampler, budget.
+        run_dir: the run folder (weights, CSVs, report); None keeps nothing on disk but the storage.
+        storage: an Optuna storage URL; default ``study.db`` in ``run_dir`` (in memory without one).
+        progress: show a tqdm bar with the live numbers of feasible and Pareto designs.
+        write_results: write ``designs.csv``, ``pareto.csv`` and ``report.html`` at the end.
+
+    Returns:
+        The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
+    """
+    start = time.perf_counter()
+    url = storage or (default_storage(run_dir) if run_dir is not None else None)
+    model = get_cost_model(plan.cost_model)
+    if storage is None and run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+    store = open_storage(url)
+    if run_dir is not None:
+        _write_run_file(Path(run_dir), plan.name, storage)
+    previous = _existing_trials(plan.name, store)
+    if previous == 0:
+        preflight(problem, plan, model)
+    study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
+    if storage is None and run_dir is not None:
+        _fail_stale(study)
+    rule = None
+    if plan.early_stop.enabled:
+        e = plan.early_stop
+        rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
+    mode = "flat" if plan.mode == "random" else plan.mode
+    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir)
+    interrupted, overhead, hw_seconds = _loop(study, ctx, plan, progress)
+    if plan.formulation.kind == "two_stage":
+        _select_two_stage(study, plan.top_k)
+    if write_results and run_dir is not None:
+        from codesign.search.results import write_results as write
+
+        write(run_dir, study)
+    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
+
+
+def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
+    """``run.json``: where the study lives (a password in the URL is not written)."""
+    import json
+
+    from codesign.search.results import RUN_FILE
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shown = storage
+    if storage and "@" in storage and "://" in storage:
+        scheme, rest = storage.split("://", 1)
+        user, _, host = rest.rpartition("@")
+        shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
+    text = json.dumps({"study_name": study_name, "storage": shown}, indent=2)
+    (run_dir / RUN_FILE).write_text(text + "\n", encoding="utf-8")
+
+
+def _existing_trials(name: str, storage: Any) -> int:
+    import optuna
+
+    try:
+        return len(optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False))
+    except KeyError:
+        return 0
+
+
+def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float], float]:
+    """Ask and tell until the study holds ``plan.trials`` finished or running trials (all workers count)."""
+    from tqdm import tqdm
+
+    deadline = time.monotonic() + plan.timeout_s if plan.timeout_s else math.inf
+    overhead: list[float] = []
+    trials = study.get_trials(deepcopy=False)
+    bar = tqdm(total=plan.trials, initial=min(_finished(trials), plan.trials), disable=not progress, unit="trial")
+    try:
+        while _finished(trials) + _running(trials) < plan.trials and time.monotonic() < deadline:
+            ctx.archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+            outcome, seconds = _one_trial(study, ctx)
+            overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
+            trials = study.get_trials(deepcopy=False)
+            archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+            bar.n = min(_finished(trials), plan.trials)
+            bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+    except KeyboardInterrupt:
+        return True, overhead, ctx.hw_seconds
+    finally:
+        bar.close()
+    return False, overhead, ctx.hw_seconds
+
+
+def _running(trials: list[Any]) -> int:
+    import optuna
+
+    return sum(1 for t in trials if t.state == optuna.trial.TrialState.RUNNING)
+
+
+def _select_two_stage(study: Any, top_k: int) -> None:
+    done = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("status") in ("trained", "stopped")]
+    done.sort(key=lambda t: (-float(t.user_attrs["accuracy"]), t.number))
+    study.set_user_attr("selected_trials", [t.number for t in done[:top_k]])
+
+
+def _summary(
+    study: Any,
+    ctx: TrialContext,
+    plan: RunPlan,
+    run_dir: Path | None,
+    url: str | None,
+    start: float,
+    interrupted: bool,
+    overhead: list[float],
+    hw_seconds: float,
+) -> RunSummary:
+    trials = study.get_trials(deepcopy=False)
+    statuses: dict[str, int] = {}
+    for t in trials:
+        status = t.user_attrs.get("status", "failed")
+        statuses[status] = statuses.get(status, 0) + 1
+    archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+    mean_overhead = statistics.median(overhead) if overhead else 0.0
+    return RunSummary(
+        run_dir=run_dir,
+        study_name=plan.name,
+        storage=url if isinstance(url, str) else "memory",
+        trials=len(trials),
+        trainings=archive.trainings,
+        statuses=statuses,
+        feasible_designs=archive.feasible,
+        pareto_designs=archive.pareto_count(),
+        seconds=time.perf_counter() - start,
+        interrupted=interrupted,
+        hw_search_seconds=hw_seconds,
+        overhead_seconds=mean_overhead,
+    )

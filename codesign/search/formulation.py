@@ -1,0 +1,117 @@
+"""The five problem formulations: what an Optuna trial reports for an architecture and its designs.
+
+A nested trial is one architecture with its accuracy and its hardware front (every Pareto-optimal
+feasible hardware configuration). What the study sees:
+
+* ``pareto``: the objectives' values at the front's ideal point: accuracy, and for each cost objective
+  the best value any of the architecture's designs reaches (on the primary part). The sampler learns
+  which architectures can give good designs; every design is kept in the results.
+* ``accuracy`` and ``two_stage``: accuracy alone (two_stage picks hardware after the search).
+* ``constrained``: the objectives (default accuracy alone) with the budgets as Optuna constraints
+  (``trial.set_constraint``); every formulation also reports the part fit as a constraint.
+* ``scalarized``: the best score of any design (:class:`~codesign.search.objectives.Scalarization`).
+
+An architecture rejected before training reports accuracy 0 and the cost bounds no configuration can
+beat, with a positive constraint value: constraint-aware samplers (NSGA-II/III, TPE, GP) rank it below
+every feasible trial and learn to avoid its region.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from codesign.search.objectives import METRICS, Budget, Scalarization, metric_value
+from hw_templates.parts import FpgaPart
+
+__all__ = ["CONSTRAINT_KEY", "Formulation"]
+
+#: Name of the one constraint every trial reports (largest relative excess over the part or a budget).
+CONSTRAINT_KEY = "excess"
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """How accuracy and cost become a trial's values.
+
+    Attributes:
+        kind: one of ``pareto, accuracy, constrained, scalarized, two_stage``.
+        objectives: the study's metrics (``accuracy`` for the single-value kinds).
+        cost_metrics: the axes designs are compared on.
+        budgets: caps (also applied by the hardware search).
+        scalarization: for ``scalarized``.
+        fit_probability: when set, designs must fit their part with at least this probability under
+            the cost model's intervals (the hardware search drops the others).
+    """
+
+    kind: str
+    objectives: tuple[str, ...]
+    cost_metrics: tuple[str, ...]
+    budgets: tuple[Budget, ...] = ()
+    scalarization: Scalarization | None = None
+    fit_probability: float | None = None
+
+    @property
+    def directions(self) -> list[str]:
+        """Optuna study directions, one per reported value."""
+        if self.kind == "scalarized":
+            return ["maximize"]
+        return ["maximize" if METRICS[m] else "minimize" for m in self.objectives]
+
+    @property
+    def value_names(self) -> list[str]:
+        return ["score"] if self.kind == "scalarized" else list(self.objectives)
+
+    def design_values(self, accuracy: float, totals: Mapping[str, float], part: FpgaPart, clock: float) -> list[float]:
+        """The reported values of a single design."""
+        if self.kind == "scalarized":
+            assert self.scalarization is not None  # set for this kind by construction
+            costs = {m: metric_value(m, totals, part, clock) for m in self.scalarization.metrics}
+            return [self.scalarization.score(accuracy, costs)]
+        return [accuracy if m == "accuracy" else metric_value(m, totals, part, clock) for m in self.objectives]
+
+    def trial_values(
+        self, accuracy: float, designs: Sequence[Mapping[str, float]], part: FpgaPart, clock: float
+    ) -> list[float]:
+        """Values of an architecture with ``accuracy`` and the totals of its designs on ``part``."""
+        rows = np.array([self.design_values(accuracy, t, part, clock) for t in designs])
+        best = [rows[:, i].max() if d == "maximize" else rows[:, i].min() for i, d in enumerate(self.directions)]
+        return [float(v) for v in best]
+
+    def design_costs(self, totals: Mapping[str, float], part: FpgaPart, clock: float) -> np.ndarray:
+        """A design's cost-metric vector (all minimized)."""
+        return np.array([metric_value(m, totals, part, clock) for m in self.cost_metrics])
+
+    def needed_accuracy(self, costs: np.ndarray, archive_acc: np.ndarray, archive_costs: np.ndarray) -> float:
+        """Smallest accuracy with which some design of cost ``costs`` (rows) would still be useful.
+
+        "Useful": not dominated by an archived design (Pareto kinds), or scoring above the best
+        archived score (single-value kinds). ``-inf`` when nothing archived stands in the way.
+
+        Args:
+            costs: ``(n, len(cost_metrics))`` cost vectors of the architecture's designs.
+            archive_acc: accuracies of the finished designs.
+            archive_costs: their cost vectors.
+        """
+        if len(archive_acc) == 0 or len(costs) == 0:
+            return -math.inf
+        if self.kind == "scalarized":
+            assert self.scalarization is not None
+            names = self.scalarization.metrics
+            best = max(self.scalarization.score(a, dict(zip(names, c))) for a, c in zip(archive_acc, archive_costs))
+            return min(self.scalarization.needed_accuracy(best, dict(zip(names, c))) for c in costs)
+        if "accuracy" not in self.objectives:
+            return -math.inf
+        if len(self.objectives) == 1:
+            return float(archive_acc.max())
+        # A design survives if no archived design is at least as cheap on every axis and as accurate.
+        covers = np.all(archive_costs[None, :, :] <= costs[:, None, :], axis=2)
+        needed = np.where(covers, archive_acc[None, :], -np.inf).max(axis=1)
+        return float(needed.min())
+
+    def rejected_values(self, bounds: Mapping[str, float], part: FpgaPart, clock: float) -> list[float]:
+        """Values reported for an architecture rejected before training (see the module docstring)."""
+        return self.design_values(0.0, bounds, part, clock)

@@ -1,0 +1,262 @@
+"""What a co-design search explores: a :class:`Problem` samples, costs and evaluates architectures.
+
+The driver (:mod:`codesign.search.driver`) only talks to this interface, so the toolkit's own model
+families (:class:`ToolkitProblem`: architecture spaces, Brevitas training) and a user's
+(:class:`FunctionProblem`: any space, cost function and evaluator, see :mod:`codesign.search.api`) run
+through the same search.
+
+How to add a problem: subclass :class:`Problem`; ``sample`` must use the same parameter names and
+distributions in every trial; ``cost`` must be cheap (no training); ``evaluate`` is the expensive call
+and should call ``report(epoch, val_accuracy)`` after each epoch and stop when it returns True.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cost_models.ir import LayerGraph
+from hw_templates.errors import CodesignError, SearchError, SpecError, bad_value
+
+if TYPE_CHECKING:
+    import optuna
+
+    from codesign.search.config import SearchSettings
+
+__all__ = ["Evaluation", "FunctionProblem", "Problem", "ToolkitProblem", "check_space_name", "space_from_config"]
+
+logger = logging.getLogger(__name__)
+Report = Callable[[int, float], bool]
+#: What a cost function may return: a layer graph, one design's figures, or several designs' figures.
+CostResult = LayerGraph | Mapping[str, float] | Sequence[Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Outcome of one expensive evaluation.
+
+    Attributes:
+        accuracy: the score (test accuracy for the toolkit's models); None when it failed.
+        status: ``ok``, ``stopped`` (stopped early as hopeless), ``diverged`` or ``failed``.
+        seconds: wall time of the evaluation.
+        val_history: validation accuracy per epoch (empty when the evaluator reports none).
+        graph: the graph actually trained when it differs from the costed one (batchnorm folded).
+        reason: why it failed, when it did.
+    """
+
+    accuracy: float | None
+    status: str = "ok"
+    seconds: float = 0.0
+    val_history: tuple[float, ...] = ()
+    graph: LayerGraph | None = None
+    reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Problem(ABC):
+    """A co-design problem (see the module docstring)."""
+
+    @abstractmethod
+    def sample(self, trial: optuna.Trial) -> Any:
+        """Draw an architecture (any object) using the trial's suggest calls."""
+
+    @abstractmethod
+    def cost(self, arch: Any) -> CostResult:
+        """The cheap cost view: a LayerGraph for the toolkit's cost models, or explicit figures."""
+
+    @abstractmethod
+    def evaluate(self, arch: Any, report: Report, trial_dir: Path | None) -> Evaluation:
+        """The expensive evaluation (training); ``trial_dir`` is where to keep weights, if anywhere."""
+
+    def describe(self, arch: Any) -> dict[str, Any]:
+        """A JSON-ready description of ``arch`` (stored with the trial)."""
+        return arch if isinstance(arch, dict) else {"repr": repr(arch)}
+
+    def record(self) -> dict[str, Any]:
+        """What the study records about the problem (dataset, space, training settings)."""
+        return {}
+
+
+def space_from_config(space: str | Mapping[str, Any]) -> Any:
+    """The toolkit architecture space named (``"mlp"``) or described (``{kind: mlp, ...}``) in a config."""
+    from codesign.models import spaces
+
+    if isinstance(space, str):
+        return spaces.get_space(space)
+    if isinstance(space, Mapping):
+        return spaces.space_from_dict(dict(space))
+    raise SpecError(bad_value("space", space, "a space name such as 'mlp' or a mapping with 'kind'"))
+
+
+def check_space_name(space: str | Mapping[str, Any]) -> None:
+    """Raise SpecError when the config's space does not exist (before any training)."""
+    space_from_config(space)
+
+
+class ToolkitProblem(Problem):
+    """The toolkit's own architecture spaces, trained with Brevitas QAT on a built-in or user dataset.
+
+    Args:
+        settings: the validated search config.
+    """
+
+    def __init__(self, settings: SearchSettings) -> None:
+        from codesign.data import load_dataset
+
+        self.settings = settings
+        self.space = space_from_config(settings.space)
+        self.data = load_dataset(
+            settings.dataset, tuple(self.space.input_shape), seed=settings.seed, label_column=settings.label_column
+        )
+
+    def sample(self, trial: optuna.Trial) -> Any:
+        return self.space.sample(trial)
+
+    def cost(self, arch: Any) -> LayerGraph:
+        return arch.to_graph(tuple(self.space.input_shape))
+
+    def describe(self, arch: Any) -> dict[str, Any]:
+        return arch.to_dict()
+
+    def record(self) -> dict[str, Any]:
+        return {"dataset": self.data.info.to_dict(), "space": self.space.to_dict()}
+
+    def evaluate(self, arch: Any, report: Report, trial_dir: Path | None) -> Evaluation:
+        from codesign.models.train import TrainConfig, train
+
+        t = self.settings.training
+        config = TrainConfig(
+            epochs=t.epochs,
+            batch_size=t.batch_size,
+            learning_rate=t.learning_rate,
+            seed=self.settings.seed,
+            patience=t.patience,
+            proxy_fraction=t.proxy_fraction,
+        )
+        graph = self.cost(arch)
+        result = train(graph, self.data, config, report=report)
+        if trial_dir is not None and result.status != "diverged":
+            self._save(result, arch, trial_dir)
+        status = {"ok": "ok", "stopped": "stopped", "diverged": "diverged"}[result.status]
+        return Evaluation(
+            accuracy=result.accuracy,
+            status=status,
+            seconds=result.train_seconds,
+            val_history=tuple(result.val_history),
+            graph=result.graph if result.graph != graph else None,
+            reason="training diverged (NaN/inf loss)" if status == "diverged" else "",
+            extra={"epochs": result.epochs},
+        )
+
+    def _save(self, result: Any, arch: Any, trial_dir: Path) -> None:
+        from codesign.design import TrainedDesign
+
+        space = self.settings.hardware
+        hw = space.families[0].base_config(space.primary, space.clock_ns, space.backend)
+        design = TrainedDesign.from_training(result, hw, self.data.info, arch=arch.to_dict())
+        design.save(trial_dir, result.model)
+
+
+class FunctionProblem(Problem):
+    """A user's problem from plain callables (see :func:`codesign.search.api.search`).
+
+    Args:
+        space: ``sample(trial) -> arch``, or a mapping of parameter name to choices: a list (categorical),
+            a ``(low, high)`` tuple of ints (integer range) or a ``range``.
+        cost: ``arch -> LayerGraph | {metric: value} | [{metric: value}, ...]`` (cheap).
+        evaluate: ``arch -> accuracy`` or ``(arch, report) -> accuracy`` (expensive).
+    """
+
+    def __init__(
+        self,
+        space: Callable[[optuna.Trial], Any] | Mapping[str, Any],
+        cost: Callable[[Any], CostResult],
+        evaluate: Callable[..., float],
+    ) -> None:
+        self._sample = space if callable(space) else _dict_sampler(space)
+        self._cost = cost
+        self._evaluate = evaluate
+        self._takes_report = _arity(evaluate) >= 2
+
+    def sample(self, trial: optuna.Trial) -> Any:
+        return self._sample(trial)
+
+    def cost(self, arch: Any) -> CostResult:
+        return self._cost(arch)
+
+    def describe(self, arch: Any) -> dict[str, Any]:
+        try:
+            json.dumps(arch)
+            return arch if isinstance(arch, dict) else {"value": arch}
+        except TypeError:
+            return {"repr": repr(arch)}
+
+    def evaluate(self, arch: Any, report: Report, trial_dir: Path | None) -> Evaluation:
+        history: list[float] = []
+        stopped = False
+
+        def tracked(epoch: int, value: float) -> bool:
+            nonlocal stopped
+            history.append(float(value))
+            stopped = bool(report(epoch, value))
+            return stopped
+
+        start = time.perf_counter()
+        value = self._evaluate(arch, tracked) if self._takes_report else self._evaluate(arch)
+        seconds = time.perf_counter() - start
+        try:
+            accuracy = float(value)
+        except (TypeError, ValueError):
+            raise SearchError(bad_value("evaluate(arch)", value, "a number (the accuracy)")) from None
+        return Evaluation(accuracy, "stopped" if stopped else "ok", seconds, tuple(history))
+
+
+def _arity(fn: Callable[..., Any]) -> int:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _dict_sampler(space: Mapping[str, Any]) -> Callable[[optuna.Trial], dict[str, Any]]:
+    if not space:
+        raise SpecError("space: expected at least one parameter, got an empty mapping")
+    checked: dict[str, Any] = {}
+    for name, choices in space.items():
+        if isinstance(choices, range):
+            choices = list(choices)
+        if isinstance(choices, tuple) and len(choices) == 2 and all(isinstance(v, int) for v in choices):
+            if choices[0] > choices[1]:
+                raise SpecError(bad_value(f"space.{name}", choices, "(low, high) with low <= high"))
+        elif not isinstance(choices, list) or not choices:
+            raise SpecError(bad_value(f"space.{name}", choices, "a non-empty list of choices or a (low, high) tuple"))
+        checked[name] = choices
+
+    def sample(trial: optuna.Trial) -> dict[str, Any]:
+        out = {}
+        for name, choices in checked.items():
+            if isinstance(choices, tuple):
+                out[name] = trial.suggest_int(name, choices[0], choices[1])
+            else:
+                out[name] = trial.suggest_categorical(name, choices)
+        return out
+
+    return sample
+
+
+def safe_call(what: str, fn: Callable[[], Any]) -> Any:
+    """Run a user callable; turn its exception into a one-line SearchError naming ``what``."""
+    try:
+        return fn()
+    except CodesignError:
+        raise
+    except Exception as err:  # a user function may raise anything; the trial records it
+        raise SearchError(f"{what} failed: {type(err).__name__}: {err}") from err

@@ -1,0 +1,185 @@
+"""How trials and designs are stored in an Optuna study, and read back.
+
+Every trial keeps, as user attributes: ``status`` (``trained``, ``stopped`` (stopped early),
+``duplicate`` (an architecture already trained: its accuracy is reused), ``rejected`` (no hardware
+meets the part/budgets: not trained), ``failed``), ``arch`` (the architecture, JSON), ``graph`` (its
+layer graph as JSON, toolkit problems), ``designs`` (every Pareto-optimal hardware configuration on
+every part: family, part, hardware settings, cost totals), ``accuracy``, ``val_history``,
+``train_seconds``, ``hw_search`` (configurations, evaluated, seconds, exact) and ``reason``.
+
+A *design* is a trial plus one of its hardware configurations; its id is ``"<trial>-<k>"`` where ``k``
+indexes the trial's ``designs`` list. The study's own user attributes hold the config, the parts, the
+seeds and the tool versions (:func:`run_record`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from codesign.search.inner import HardwarePoint
+from hw_templates.config import HardwareConfig
+from hw_templates.errors import SpecError, bad_value
+from hw_templates.parts import FpgaPart
+
+__all__ = [
+    "DesignRecord",
+    "config_fingerprint",
+    "design_id",
+    "design_record",
+    "parse_design_id",
+    "run_record",
+    "tool_versions",
+    "trial_designs",
+]
+
+STATUSES = ("trained", "stopped", "duplicate", "rejected", "failed")
+_TOOLS = ("fpga-codesign", "optuna", "torch", "brevitas", "hls4ml", "numpy", "qonnx")
+
+
+@dataclass(frozen=True)
+class DesignRecord:
+    """One design read back from a study."""
+
+    design_id: str
+    trial: int
+    index: int
+    part: str
+    family: str
+    hardware: dict[str, Any] | None
+    totals: dict[str, float]
+    accuracy: float | None
+    status: str
+    train_seconds: float
+    arch: dict[str, Any]
+
+    def hardware_config(self, parts: Mapping[str, FpgaPart]) -> HardwareConfig | None:
+        """The design's HardwareConfig (``None`` for user-supplied cost figures)."""
+        if self.hardware is None:
+            return None
+        data = dict(self.hardware)
+        data["part"] = parts[self.part].to_dict()
+        return HardwareConfig.from_dict(data)
+
+
+def design_id(trial: int, index: int) -> str:
+    return f"{trial}-{index}"
+
+
+def parse_design_id(text: str) -> tuple[int, int]:
+    """``"12-3"`` -> ``(12, 3)``; SpecError for anything else."""
+    trial, _, index = str(text).partition("-")
+    if not (trial.isdigit() and index.isdigit()):
+        raise SpecError(bad_value("design id", text, "'<trial>-<k>', e.g. '12-0' (see designs.csv)"))
+    return int(trial), int(index)
+
+
+def design_record(point: HardwarePoint) -> dict[str, Any]:
+    """The JSON form of one hardware point (the part stored by name; the study holds the parts)."""
+    hardware = None
+    if point.hardware is not None:
+        hardware = point.hardware.to_dict()
+        hardware["part"] = point.hardware.part.name
+    return {
+        "part": point.part_name,
+        "family": point.family,
+        "hardware": hardware,
+        "totals": {k: round(float(v), 6) for k, v in point.totals.items()},
+    }
+
+
+def trial_designs(trial: Any) -> list[DesignRecord]:
+    """The designs of a finished trial (``optuna.trial.FrozenTrial``) that has an accuracy."""
+    attrs = trial.user_attrs
+    accuracy = attrs.get("accuracy")
+    # A duplicate trial's designs are those of the trial that trained the same architecture.
+    if accuracy is None or attrs.get("status") not in ("trained", "stopped"):
+        return []
+    out = []
+    for k, entry in enumerate(attrs.get("designs", [])):
+        out.append(
+            DesignRecord(
+                design_id=design_id(trial.number, k),
+                trial=trial.number,
+                index=k,
+                part=entry["part"],
+                family=entry["family"],
+                hardware=entry.get("hardware"),
+                totals=dict(entry["totals"]),
+                accuracy=float(accuracy),
+                status=attrs.get("status", ""),
+                train_seconds=float(attrs.get("train_seconds", 0.0)),
+                arch=dict(attrs.get("arch", {})),
+            )
+        )
+    return out
+
+
+def tool_versions() -> dict[str, str]:
+    """Installed versions of the tools a run depends on (``"absent"`` when not installed)."""
+    out = {"python": platform.python_version()}
+    for name in _TOOLS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def config_fingerprint(config: Mapping[str, Any], ignore: Sequence[str] = ("trials", "timeout_s")) -> str:
+    """A hash of the config that decides what a study means (run length settings left out)."""
+    data = json.loads(json.dumps(config, default=str))
+    inner = data.get("config", data)
+    search = dict(inner.get("search", {}))
+    for key in ignore:
+        search.pop(key, None)
+    inner["search"] = search
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_record(
+    config: Mapping[str, Any],
+    parts: Sequence[FpgaPart],
+    *,
+    mode: str,
+    formulation: str,
+    objectives: Sequence[str],
+    value_names: Sequence[str],
+    cost_metrics: Sequence[str],
+    clock_ns: float,
+    seed: int,
+    problem: Mapping[str, Any],
+    budgets: Sequence[Any] = (),
+    scalarization: Any = None,
+) -> dict[str, Any]:
+    """The study user attributes a run records once (the fingerprint covers what the study means)."""
+    record = {
+        "config": json.loads(json.dumps(config, default=str)),
+        "parts": [p.to_dict() for p in parts],
+        "mode": mode,
+        "formulation": formulation,
+        "objectives": list(objectives),
+        "value_names": list(value_names),
+        "cost_metrics": list(cost_metrics),
+        "clock_ns": clock_ns,
+        "seed": seed,
+        "budgets": {b.metric: (f"{b.percent:g}%" if b.percent is not None else b.limit) for b in budgets},
+        "scalarization": None
+        if scalarization is None
+        else {
+            "method": scalarization.method,
+            "targets": dict(scalarization.targets),
+            "weights": dict(scalarization.weights),
+        },
+    }
+    meaning = {k: v for k, v in record.items() if k != "seed"}
+    record["config_fingerprint"] = config_fingerprint(meaning)
+    record["problem"] = dict(problem)
+    record["versions"] = tool_versions()
+    return record

@@ -1,0 +1,245 @@
+"""``report.html``: one self-contained page per run (Pareto plots, per-layer costs, config, statistics).
+
+Plotting library: matplotlib, rendered to inline SVG. The page then needs no JavaScript and no network,
+opens in any browser, headless ones included (CI screenshots), and stays small (tens of kB per plot);
+plotly, the other candidate (optuna's own plots use it), embeds ~3.5 MB of JavaScript in every
+self-contained file and draws nothing without a script engine. Interactive exploration of the study is
+still there: the study opens in optuna-dashboard.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.search.pareto import hypervolume
+from codesign.search.results import RunView, hardware_on_part
+
+__all__ = ["hypervolume_curve", "write_report"]
+
+_MAX_BREAKDOWNS = 24
+_MAX_PARETO_ROWS = 60
+_MAX_TRIAL_ROWS = 300
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1300px;color:#222;
+font-size:14px}
+h1{font-size:24px}h2{font-size:19px;margin-top:30px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th{background:#f1f1f1}td.l,th.l{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:8px}
+.plots svg{width:620px;height:auto}pre{background:#f7f7f7;padding:10px;overflow:auto}
+details{margin:4px 0}summary{cursor:pointer}.note{color:#555}
+"""
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to SVG only
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _svg(fig: Any) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    _pyplot().close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _scatter(rows: list[dict], x: str, y: str, color: str, title: str, logx: bool = False) -> str:
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.4), dpi=100)
+    xs = np.array([r[x] for r in rows], dtype=float)
+    ys = np.array([r[y] for r in rows], dtype=float)
+    cs = np.array([r[color] for r in rows], dtype=float)
+    pareto = np.array([bool(r["pareto"]) for r in rows])
+    points = ax.scatter(xs, ys, c=cs, cmap="viridis", s=18, alpha=0.55, label="designs")
+    ax.scatter(xs[pareto], ys[pareto], facecolors="none", edgecolors="red", s=60, linewidths=1.4, label="Pareto")
+    fig.colorbar(points, ax=ax, label=color)
+    if logx and np.all(xs > 0):
+        ax.set_xscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=9)
+    return _svg(fig)
+
+
+def hypervolume_curve(
+    rows: Sequence[Mapping[str, Any]], trainings_of: Mapping[int, int], reference: Sequence[float]
+) -> tuple[list[int], list[float]]:
+    """Hypervolume of (1 - accuracy, latency_ns, lut_dsp) after each number of trainings.
+
+    Args:
+        rows: feasible designs of one part (``trial``, ``accuracy``, ``latency_ns``, ``lut_dsp``).
+        trainings_of: for each trial number, how many trainings had been spent when it finished.
+        reference: the reference point (worst corner) in the same three coordinates.
+    """
+    order = sorted({trainings_of[r["trial"]] for r in rows})
+    xs, ys = [], []
+    for n in order:
+        pts = np.array(
+            [[1 - r["accuracy"], r["latency_ns"], r["lut_dsp"]] for r in rows if trainings_of[r["trial"]] <= n]
+        )
+        xs.append(n)
+        ys.append(hypervolume(pts, np.asarray(reference, dtype=float)))
+    return xs, ys
+
+
+def _trainings_of(view: RunView) -> dict[int, int]:
+    count, out = 0, {}
+    for t in sorted(view.study.get_trials(deepcopy=False), key=lambda t: t.number):
+        count += 1 if t.user_attrs.get("trained") else 0
+        out[t.number] = count
+    return out
+
+
+def _hv_plot(rows: list[dict], view: RunView) -> str:
+    if not rows:
+        return ""
+    ref = [1.0, max(r["latency_ns"] for r in rows) * 1.1, max(r["lut_dsp"] for r in rows) * 1.1 or 1.0]
+    xs, ys = hypervolume_curve(rows, _trainings_of(view), ref)
+    fig, ax = _pyplot().subplots(figsize=(6.4, 4.4), dpi=100)
+    ax.step(xs, ys, where="post")
+    ax.set_xlabel("trainings")
+    ax.set_ylabel("hypervolume (1-acc x latency_ns x lut_dsp)")
+    ax.set_title("search progress")
+    ax.grid(alpha=0.3)
+    return _svg(fig)
+
+
+def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], left: Sequence[str] = ()) -> str:
+    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(c)}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="{"l" if c in left else ""}">{_fmt(row.get(c, ""))}</td>' for c in columns)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    return html.escape(str(value))
+
+
+def _breakdowns(view: RunView, rows: list[dict]) -> str:
+    from cost_models import get_cost_model
+    from cost_models.ir import LayerGraph
+
+    model = get_cost_model(view.attrs.get("config", {}).get("cost_model", "analytical"))
+    out = []
+    for row in [r for r in rows if r["pareto"]][:_MAX_BREAKDOWNS]:
+        trial = view.trial(row["trial"])
+        entry = trial.user_attrs["designs"][int(row["design_id"].split("-")[1])]
+        if entry.get("hardware") is None or "graph" not in trial.user_attrs:
+            continue
+        graph = LayerGraph.from_json(trial.user_attrs["graph"])
+        cost = model.estimate(graph, hardware_on_part(entry["hardware"], view.parts[row["part"]]))
+        cols = ["name", "kind", "strategy", "reuse_factor", "lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles"]
+        layers = [
+            {k: getattr(c, k) or ("" if k in ("strategy", "reuse_factor") else 0) for k in cols} for c in cost.layers
+        ]
+        title = (
+            f"design {row['design_id']} on {row['part']}: accuracy {row['accuracy']:.4f}, "
+            f"latency {row['latency_ns']:.4g} ns, LUT {row['lut']:,.0f}, DSP {row['dsp']:,.0f}"
+        )
+        out.append(
+            f"<details><summary>{html.escape(title)}</summary>{_table(layers, cols, ('name', 'kind'))}</details>"
+        )
+    return "".join(out) or '<p class="note">No Pareto design with a layer graph (user cost figures).</p>'
+
+
+def _statistics(view: RunView) -> dict[str, Any]:
+    trials = view.study.get_trials(deepcopy=False)
+    statuses: dict[str, int] = {}
+    hw_configs = hw_seconds = train_seconds = 0.0
+    for t in trials:
+        status = t.user_attrs.get("status", "running" if t.state.name == "RUNNING" else "failed")
+        statuses[status] = statuses.get(status, 0) + 1
+        hw = t.user_attrs.get("hw_search") or {}
+        hw_configs += float(hw.get("configurations", 0))
+        hw_seconds += float(hw.get("seconds", 0.0))
+        train_seconds += float(t.user_attrs.get("train_seconds", 0.0))
+    trained = sum(1 for t in trials if t.user_attrs.get("trained"))
+    return {
+        "trials": len(trials),
+        **{f"trials {k}": v for k, v in sorted(statuses.items())},
+        "trainings (expensive evaluations)": trained,
+        "training seconds (total)": round(train_seconds, 1),
+        "hardware configurations searched": int(hw_configs),
+        "hardware search seconds (total)": round(hw_seconds, 2),
+        "hardware configurations / s": round(hw_configs / hw_seconds) if hw_seconds > 0 else "",
+        "mode / formulation": f"{view.attrs.get('mode')} / {view.attrs.get('formulation')}",
+        "objectives": ", ".join(view.attrs.get("value_names", [])),
+        "cost metrics": ", ".join(view.cost_metrics),
+        "budgets": ", ".join(b.describe() for b in view.budgets) or "none",
+        "versions": ", ".join(f"{k} {v}" for k, v in view.attrs.get("versions", {}).items()),
+    }
+
+
+def _trials_table(view: RunView) -> str:
+    rows = []
+    for t in view.study.get_trials(deepcopy=False)[:_MAX_TRIAL_ROWS]:
+        a = t.user_attrs
+        row = {"trial": t.number, "status": a.get("status", t.state.name.lower()), "accuracy": a.get("accuracy", "")}
+        row.update({"train s": a.get("train_seconds", ""), "designs": len(a.get("designs", []))})
+        rows.append({**row, "reason": a.get("reason", "")})
+    return _table(rows, ["trial", "status", "accuracy", "train s", "designs", "reason"], ("status", "reason"))
+
+
+def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) -> Path:
+    """Render the report of ``view`` with its designs ``rows`` (from ``designs_table``) to ``path``."""
+    import yaml
+
+    sections = [f"<h1>Co-design run: {html.escape(view.study.study_name)}</h1>"]
+    stats = _statistics(view)
+    sections.append("<h2>Run statistics</h2>" + _table([{"what": k, "value": v} for k, v in stats.items()],
+                                                      ["what", "value"], ("what", "value")))  # fmt: skip
+    pareto_cols = ["design_id", "accuracy", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram18", "utilization",
+                   "family", "hardware"]  # fmt: skip
+    if rows and "score" in rows[0]:
+        pareto_cols.insert(1, "score")
+    for part in view.part_order:
+        prow = [r for r in rows if r["part"] == part and r["feasible"]]
+        resource = next((m for m in view.cost_metrics if not m.startswith(("latency", "ii"))), "lut_dsp")
+        plots = [
+            _scatter(prow, "latency_ns", "accuracy", resource, f"{part}: accuracy vs latency", logx=True),
+            _scatter(prow, resource, "accuracy", "latency_ns", f"{part}: accuracy vs {resource}"),
+            _scatter(prow, "latency_ns", resource, "accuracy", f"{part}: {resource} vs latency", logx=True),
+            _hv_plot(prow, view),
+        ] if prow else []  # fmt: skip
+        sections.append(f"<h2>Pareto designs on {html.escape(part)} ({sum(r['pareto'] for r in prow)} of "
+                        f"{len(prow)} feasible designs)</h2>")  # fmt: skip
+        sections.append(f'<div class="plots">{"".join(plots)}</div>')
+        front = [r for r in prow if r["pareto"]]
+        sections.append(_table(front[:_MAX_PARETO_ROWS], pareto_cols, ("design_id", "family", "hardware")))
+        if len(front) > _MAX_PARETO_ROWS:
+            sections.append(f'<p class="note">{len(front) - _MAX_PARETO_ROWS} more in pareto.csv</p>')
+    if len(view.part_order) > 1:
+        good = [r for r in rows if r.get("all_parts")]
+        cols = ["design_id", "part", "accuracy"] + [f"utilization_{p}" for p in view.part_order] + ["hardware"]
+        sections.append(f"<h2>Designs good on all parts ({len(good)})</h2>" + _table(good, cols, ("design_id", "part")))
+    sections.append("<h2>Per-layer cost of each Pareto design</h2>" + _breakdowns(view, rows))
+    config = yaml.safe_dump(view.attrs.get("config", {}), sort_keys=False)
+    sections.append(f"<h2>Config</h2><pre>{html.escape(config)}</pre>")
+    sections.append("<h2>Trials</h2>" + _trials_table(view))
+    problem = json.dumps(view.attrs.get("problem", {}), indent=1)[:4000]
+    sections.append(f"<h2>Problem</h2><pre>{html.escape(problem)}</pre>")
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(view.study.study_name)}</title>"
+        f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>"
+    )
+    out = Path(path)
+    out.write_text(page, encoding="utf-8")
+    return out

@@ -1,0 +1,299 @@
+"""A run's results: the designs table, ``designs.csv``, ``pareto.csv``, and the export engineer's API.
+
+Columns of ``designs.csv`` (one row per design = trial + hardware configuration on one part):
+``design_id, trial, status, part, family, io_type, hardware`` (per weight layer
+``name=strategy:reuse_factor[:parallelization_factor]``), ``param_*`` (the trial's sampled parameters:
+architecture and, in flat mode, hardware), ``accuracy, lut, ff, dsp, bram18, latency_cycles,
+ii_cycles, latency_ns, utilization, lut_dsp``, ``score`` (scalarized runs), ``feasible`` (meets its part and
+the budgets), ``pareto`` (no design on the same part has accuracy >= and every cost metric <=, one of
+them strictly better), ``train_seconds``; with several parts also ``feasible_<part>`` and
+``utilization_<part>`` for every part (the design's hardware settings re-estimated there) and
+``all_parts`` (feasible everywhere and Pareto-optimal on accuracy vs the cost metrics of every part).
+Two-stage runs list only the designs of the architectures selected in the second stage.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.search.objectives import Budget, metric_value, parse_budget
+from codesign.search.pareto import nondominated
+from codesign.search.records import DesignRecord, parse_design_id, trial_designs
+from hw_templates.errors import SearchError, SpecError
+from hw_templates.parts import FpgaPart
+
+__all__ = [
+    "RUN_FILE",
+    "RunView",
+    "designs_table",
+    "load_design",
+    "open_run",
+    "pareto_design_ids",
+    "top_design_ids",
+    "write_results",
+]
+
+RUN_FILE = "run.json"
+BASE_COLUMNS = (
+    "design_id", "trial", "status", "part", "family", "io_type", "hardware", "accuracy", "lut", "ff", "dsp", "bram18",
+    "latency_cycles", "ii_cycles", "latency_ns", "utilization", "lut_dsp", "feasible", "pareto", "train_seconds",
+)  # fmt: skip
+
+
+@dataclass
+class RunView:
+    """A study opened read-only, with what its user attributes say about the run."""
+
+    study: Any
+    parts: dict[str, FpgaPart]
+    part_order: list[str]
+    clock_ns: float
+    cost_metrics: tuple[str, ...]
+    budgets: tuple[Budget, ...]
+    attrs: dict[str, Any]
+
+    @classmethod
+    def of(cls, study: Any) -> RunView:
+        attrs = dict(study.user_attrs)
+        parts = [FpgaPart.from_dict(p) for p in attrs.get("parts", [])]
+        budgets = tuple(parse_budget(k, v) for k, v in (attrs.get("budgets") or {}).items())
+        return cls(
+            study, {p.name: p for p in parts}, [p.name for p in parts], float(attrs.get("clock_ns", 5.0)),
+            tuple(attrs.get("cost_metrics", ("latency_ns", "lut_dsp"))), budgets, attrs,
+        )  # fmt: skip
+
+    def designs(self) -> list[DesignRecord]:
+        selected = self.attrs.get("selected_trials")
+        out = []
+        for trial in self.study.get_trials(deepcopy=False):
+            if selected is not None and trial.number not in selected:
+                continue
+            out.extend(trial_designs(trial))
+        return out
+
+    def trial(self, number: int) -> Any:
+        for t in self.study.get_trials(deepcopy=False):
+            if t.number == number:
+                return t
+        raise SpecError(f"design: expected a trial of study {self.study.study_name!r}, got trial {number}")
+
+
+def open_run(run_dir: str | Path, storage: str | None = None) -> RunView:
+    """Open the study of a run folder (``run.json`` names it; ``storage`` overrides its URL).
+
+    Raises:
+        SearchError: not a run folder, or the study cannot be opened.
+    """
+    import optuna
+
+    path = Path(run_dir)
+    meta_path = path / RUN_FILE
+    if not meta_path.is_file():
+        raise SearchError(f"run: expected a run folder with {RUN_FILE} (made by codesign search), got {str(path)!r}")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    url = storage or meta.get("storage") or f"sqlite:///{(path / 'study.db').resolve()}"
+    try:
+        study = optuna.load_study(study_name=meta["study_name"], storage=url)
+    except KeyError:
+        raise SearchError(f"run {str(path)!r}: study {meta['study_name']!r} not found in its storage") from None
+    return RunView.of(study)
+
+
+def _hardware_text(hardware: Mapping[str, Any] | None) -> str:
+    if not hardware:
+        return ""
+    parts = []
+    for name, entry in hardware.get("layers", {}).items():
+        text = f"{name}={entry.get('strategy', hardware.get('strategy'))}:{entry.get('reuse_factor', 1)}"
+        if entry.get("parallelization_factor"):
+            text += f":{entry['parallelization_factor']}"
+        parts.append(text)
+    return " ".join(parts)
+
+
+def _metrics(totals: Mapping[str, float], part: FpgaPart, clock: float) -> dict[str, float]:
+    return {m: metric_value(m, totals, part, clock) for m in ("latency_ns", "utilization", "lut_dsp")}
+
+
+def _feasible(totals: Mapping[str, float], part: FpgaPart, budgets: Sequence[Budget], clock: float) -> bool:
+    if metric_value("utilization", totals, part, clock) > 1.0 + 1e-9:
+        return False
+    return all(b.violation(totals, part, clock) <= 1e-9 for b in budgets)
+
+
+def designs_table(view: RunView) -> list[dict[str, Any]]:
+    """Every design of the run as a row (columns in the module docstring), Pareto flags included."""
+    rows = []
+    params = {t.number: t.params for t in view.study.get_trials(deepcopy=False)}
+    score = _scorer(view)
+    for d in view.designs():
+        part = view.parts[d.part]
+        row: dict[str, Any] = {
+            "design_id": d.design_id, "trial": d.trial, "status": d.status, "part": d.part, "family": d.family,
+            "io_type": (d.hardware or {}).get("io_type", ""), "hardware": _hardware_text(d.hardware),
+            "accuracy": d.accuracy, **{k: d.totals.get(k, float("nan")) for k in
+                                        ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")},
+            **_metrics(d.totals, part, view.clock_ns),
+            "feasible": _feasible(d.totals, part, view.budgets, view.clock_ns),
+            "pareto": False, "train_seconds": d.train_seconds,
+        }  # fmt: skip
+        if "fit_probability" in d.totals:
+            row["fit_probability"] = d.totals["fit_probability"]
+        if score is not None:
+            row["score"] = score(d.accuracy, d.totals, part)
+        row.update({f"param_{k}": v for k, v in sorted(params.get(d.trial, {}).items())})
+        rows.append(row)
+    _mark_pareto(rows, view)
+    if len(view.part_order) > 1:
+        _cross_parts(rows, view)
+    return rows
+
+
+def _scorer(view: RunView) -> Any:
+    block = view.attrs.get("scalarization")
+    if not block:
+        return None
+    from codesign.search.objectives import Scalarization
+
+    scal = Scalarization(block.get("method", "weighted_product"), block["targets"], block.get("weights", {}))
+
+    def score(accuracy: float, totals: Mapping[str, float], part: FpgaPart) -> float:
+        return scal.score(accuracy, {m: metric_value(m, totals, part, view.clock_ns) for m in scal.metrics})
+
+    return score
+
+
+def _mark_pareto(rows: list[dict[str, Any]], view: RunView) -> None:
+    for part_name in view.part_order:
+        idx = [i for i, r in enumerate(rows) if r["part"] == part_name and r["feasible"]]
+        if not idx:
+            continue
+        part = view.parts[part_name]
+        pts = np.array([[-rows[i]["accuracy"]] + _costs(rows[i], part, view) for i in idx])
+        for k in nondominated(pts):
+            rows[idx[k]]["pareto"] = True
+
+
+def _costs(row: Mapping[str, Any], part: FpgaPart, view: RunView) -> list[float]:
+    totals = {k: row[k] for k in ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")}
+    return [metric_value(m, totals, part, view.clock_ns) for m in view.cost_metrics]
+
+
+def _cross_parts(rows: list[dict[str, Any]], view: RunView) -> None:
+    """Re-estimate every design on every part (multi-target runs) and mark the designs good on all."""
+    from cost_models import get_cost_model
+    from cost_models.ir import LayerGraph
+
+    model = get_cost_model(view.attrs.get("config", {}).get("cost_model", "analytical"))
+    graphs: dict[int, Any] = {}
+    vectors: dict[int, list[float]] = {}
+    for i, row in enumerate(rows):
+        trial = view.trial(row["trial"])
+        entry = trial.user_attrs["designs"][parse_design_id(row["design_id"])[1]]
+        if entry.get("hardware") is None or "graph" not in trial.user_attrs:
+            continue
+        graph = graphs.setdefault(row["trial"], LayerGraph.from_json(trial.user_attrs["graph"]))
+        vector, everywhere = [-row["accuracy"]], True
+        for name in view.part_order:
+            part = view.parts[name]
+            totals = model.estimate(graph, hardware_on_part(entry["hardware"], part)).totals()
+            ok = _feasible(totals, part, view.budgets, view.clock_ns)
+            row[f"feasible_{name}"] = ok
+            row[f"utilization_{name}"] = metric_value("utilization", totals, part, view.clock_ns)
+            everywhere &= ok
+            vector += [metric_value(m, totals, part, view.clock_ns) for m in view.cost_metrics]
+        row["all_parts"] = False
+        if everywhere:
+            vectors[i] = vector
+    if vectors:
+        keys = list(vectors)
+        for k in nondominated(np.array([vectors[i] for i in keys])):
+            rows[keys[k]]["all_parts"] = True
+
+
+def hardware_on_part(hardware: Mapping[str, Any], part: FpgaPart) -> Any:
+    """A design's recorded hardware settings as a HardwareConfig on ``part``."""
+    from hw_templates.config import HardwareConfig
+
+    return HardwareConfig.from_dict({**hardware, "part": part.to_dict()})
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns = list(BASE_COLUMNS)
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k, "")) for k in columns})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return value
+
+
+def write_results(run_dir: str | Path, study: Any) -> dict[str, Path]:
+    """Write ``designs.csv``, ``pareto.csv`` and ``report.html`` into ``run_dir``; return their paths."""
+    from codesign.search.report import write_report
+
+    path = Path(run_dir)
+    view = RunView.of(study)
+    rows = designs_table(view)
+    rows.sort(key=lambda r: (view.part_order.index(r["part"]), -r["accuracy"], r["latency_ns"]))
+    _write_csv(path / "designs.csv", rows)
+    _write_csv(path / "pareto.csv", [r for r in rows if r["pareto"]])
+    report = write_report(path / "report.html", view, rows)
+    return {"designs": path / "designs.csv", "pareto": path / "pareto.csv", "report": report}
+
+
+def pareto_design_ids(run_dir: str | Path, part: str | None = None, storage: str | None = None) -> list[str]:
+    """Ids of the Pareto-optimal designs (on ``part``, default the run's first part), best accuracy first."""
+    view = open_run(run_dir, storage)
+    wanted = part or view.part_order[0]
+    rows = [r for r in designs_table(view) if r["pareto"] and r["part"] == wanted]
+    rows.sort(key=lambda r: (-r["accuracy"], r["latency_ns"]))
+    return [r["design_id"] for r in rows]
+
+
+def top_design_ids(run_dir: str | Path, k: int, storage: str | None = None) -> list[str]:
+    """The ``k`` best feasible designs on the run's first part: by score (scalarized runs) or accuracy,
+    then latency."""
+    view = open_run(run_dir, storage)
+    rows = [r for r in designs_table(view) if r["feasible"] and r["part"] == view.part_order[0]]
+    rows.sort(key=lambda r: (-r.get("score", r["accuracy"]), -r["accuracy"], r["latency_ns"]))
+    return [r["design_id"] for r in rows[: max(k, 0)]]
+
+
+def load_design(run_dir: str | Path, design_id: str, storage: str | None = None) -> Any:
+    """The :class:`~codesign.design.TrainedDesign` of design ``design_id`` (weights in ``trials/<n>/``).
+
+    Raises:
+        SpecError: an unknown design id; SearchError: the trial's weights were not saved.
+
+    Example:
+        >>> design = load_design("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
+        >>> design.hardware.layers["dense1"].reuse_factor  # doctest: +SKIP
+    """
+    from codesign.design import TrainedDesign
+
+    view = open_run(run_dir, storage)
+    trial_no, index = parse_design_id(design_id)
+    records = trial_designs(view.trial(trial_no))
+    if index >= len(records):
+        raise SpecError(f"design: expected an id listed in designs.csv, got {design_id!r}")
+    folder = Path(run_dir) / "trials" / str(trial_no)
+    if not (folder / "design.json").is_file():
+        raise SearchError(f"design {design_id}: no trained weights in {str(folder)!r} (a user-evaluated trial?)")
+    hw = records[index].hardware_config(view.parts)
+    trained = TrainedDesign.load(folder)
+    return replace(trained, hardware=hw) if hw is not None else trained

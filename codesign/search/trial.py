@@ -1,0 +1,210 @@
+"""One trial of the search: sample, cost, reject or train, record (see :mod:`codesign.search.driver`).
+
+Order inside a trial (cheap things first):
+
+1. sample the architecture and get its cost view (graph or explicit figures);
+2. search its hardware (nested: every Pareto-optimal configuration; flat/random: the sampled one);
+3. reject it, untrained, when nothing meets the primary part and the budgets;
+4. reuse the accuracy of an identical architecture trained before (status ``duplicate``);
+5. train it, stopping early when it cannot produce a useful design (:mod:`.early_stop`);
+6. record its designs and report the formulation's values and the constraint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from codesign.search.early_stop import HopelessRule
+from codesign.search.formulation import Formulation
+from codesign.search.fronts import figures_front, flat_front
+from codesign.search.hardware_space import HardwareSpace
+from codesign.search.inner import HardwareFront, search_hardware
+from codesign.search.problem import Problem, safe_call
+from codesign.search.records import design_record, trial_designs
+from cost_models.base import CostModel
+from cost_models.ir import LayerGraph
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["Archive", "Outcome", "TrialContext", "run_trial"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Archive:
+    """What finished trials tell the next one: designs on the primary part, training curves, known archs."""
+
+    accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    costs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    curves: list[tuple[list[float], float]] = field(default_factory=list)
+    known: dict[str, float] = field(default_factory=dict)
+    feasible: int = 0
+    trainings: int = 0
+
+    @classmethod
+    def from_trials(cls, trials: list[Any], formulation: Formulation, space: HardwareSpace) -> Archive:
+        part = space.primary
+        acc, costs, curves, known, trainings = [], [], [], {}, 0
+        for t in trials:
+            attrs = t.user_attrs
+            if attrs.get("trained"):
+                trainings += 1
+            if attrs.get("status") == "trained" and attrs.get("val_history"):
+                curves.append((list(attrs["val_history"]), float(attrs["accuracy"])))
+            if attrs.get("status") in ("trained", "stopped") and "arch_key" in attrs:
+                known[attrs["arch_key"]] = float(attrs["accuracy"])
+            for d in trial_designs(t):
+                if d.part == part.name:
+                    acc.append(d.accuracy)
+                    costs.append(formulation.design_costs(d.totals, part, space.clock_ns))
+        width = len(formulation.cost_metrics)
+        cost_arr = np.array(costs) if costs else np.zeros((0, width))
+        return cls(np.array(acc), cost_arr, curves, known, len(acc), trainings)
+
+    def pareto_count(self) -> int:
+        from codesign.search.pareto import nondominated
+
+        if len(self.accuracy) == 0:
+            return 0
+        return len(nondominated(np.column_stack([-self.accuracy, self.costs])))
+
+
+@dataclass
+class TrialContext:
+    """Everything a trial needs; built once per run by the driver."""
+
+    problem: Problem
+    formulation: Formulation
+    space: HardwareSpace
+    model: CostModel
+    mode: str
+    rule: HopelessRule | None
+    run_dir: Path | None
+    archive: Archive = field(default_factory=Archive)
+    hw_seconds: float = 0.0
+
+
+@dataclass
+class Outcome:
+    """How the driver should tell the trial."""
+
+    state: str  # "complete" | "fail"
+    values: list[float] | None = None
+    constraint: float = 0.0
+    attrs: dict[str, Any] = field(default_factory=dict)
+    trained: bool = False
+
+
+def _front(ctx: TrialContext, trial: optuna.Trial, cost: Any) -> tuple[HardwareFront, LayerGraph | None]:
+    f = ctx.formulation
+    if isinstance(cost, LayerGraph):
+        if ctx.mode == "nested":
+            front = search_hardware(cost, ctx.space, ctx.model, f.cost_metrics, f.budgets, f.fit_probability)
+        else:
+            front = flat_front(trial, cost, ctx.space, ctx.model, f.budgets)
+        return front, cost
+    return figures_front(cost, ctx.space, f.cost_metrics, f.budgets, f.fit_probability), None
+
+
+def _record_front(front: HardwareFront) -> dict[str, Any]:
+    return {
+        "designs": [design_record(p) for pts in front.points.values() for p in pts],
+        "hw_search": {
+            "configurations": front.configurations,
+            "evaluated": front.evaluated,
+            "seconds": round(front.seconds, 6),
+            "exact": front.exact,
+        },
+        "feasible_parts": [name for name, pts in front.points.items() if pts],
+    }
+
+
+def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, Any], None]) -> Outcome:
+    """Run one trial (see the module docstring); exceptions from the problem propagate to the driver."""
+    part, clock, f = ctx.space.primary, ctx.space.clock_ns, ctx.formulation
+    arch = safe_call("sample(trial)", lambda: ctx.problem.sample(trial))
+    desc = ctx.problem.describe(arch)
+    key = json.dumps(desc, sort_keys=True, default=str)
+    set_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    set_attr("arch", desc)
+    set_attr("arch_key", key)
+    cost = safe_call("cost(arch)", lambda: ctx.problem.cost(arch))
+    front, graph = _front(ctx, trial, cost)
+    ctx.hw_seconds += front.seconds
+    if graph is not None:
+        set_attr("graph", graph.to_json())
+    for name, value in _record_front(front).items():
+        set_attr(name, value)
+    primary = front.points.get(part.name, ())
+    if not primary:
+        reason = "; ".join(front.reasons[-3:]) or "no hardware configuration meets the part and budgets"
+        values = f.rejected_values(front.bounds[part.name], part, clock)
+        excess = max(front.best_violation.get(part.name, 1.0), 1e-9)
+        attrs = {"status": "rejected", "reason": reason, "violation": excess}
+        return Outcome("complete", _finite(values, f), excess, attrs)
+    totals = [p.totals for p in primary]
+    if key in ctx.archive.known:
+        accuracy = ctx.archive.known[key]
+        attrs = {"status": "duplicate", "accuracy": accuracy, "train_seconds": 0.0}
+        return Outcome("complete", f.trial_values(accuracy, totals, part, clock), 0.0, attrs)
+    costs = np.array([f.design_costs(t, part, clock) for t in totals])
+    needed = f.needed_accuracy(costs, ctx.archive.accuracy, ctx.archive.costs)
+    set_attr("needed_accuracy", needed if math.isfinite(needed) else None)
+    return _train(ctx, trial, arch, front, needed, set_attr)
+
+
+def _train(
+    ctx: TrialContext, trial: optuna.Trial, arch: Any, front: HardwareFront, needed: float, set_attr: Callable
+) -> Outcome:
+    part, clock, f = ctx.space.primary, ctx.space.clock_ns, ctx.formulation
+    rule, curves = ctx.rule, ctx.archive.curves
+
+    def report(epoch: int, val_accuracy: float) -> bool:
+        return bool(rule and rule.should_stop(epoch, float(val_accuracy), needed, curves))
+
+    trial_dir = ctx.run_dir / "trials" / str(trial.number) if ctx.run_dir is not None else None
+    ev = safe_call("evaluate(arch)", lambda: ctx.problem.evaluate(arch, report, trial_dir))
+    attrs: dict[str, Any] = {
+        "train_seconds": round(ev.seconds, 4),
+        "val_history": [round(v, 6) for v in ev.val_history],
+        "trained": True,
+        **{k: v for k, v in ev.extra.items()},
+    }
+    if ev.accuracy is None or ev.status in ("diverged", "failed") or not math.isfinite(ev.accuracy):
+        attrs.update(status="failed", reason=ev.reason or f"evaluation ended with status {ev.status}")
+        return Outcome("fail", attrs=attrs, trained=True)
+    if ev.graph is not None and ctx.mode == "nested":
+        # Training changed the graph (batchnorm folded): cost what will actually be built.
+        front = search_hardware(ev.graph, ctx.space, ctx.model, f.cost_metrics, f.budgets, f.fit_probability)
+        ctx.hw_seconds += front.seconds
+        attrs.update(_record_front(front), graph=ev.graph.to_json())
+    primary = front.points.get(part.name, ())
+    if not primary:
+        attrs.update(status="failed", reason="the trained graph fits no hardware configuration")
+        return Outcome("fail", attrs=attrs, trained=True)
+    status = "stopped" if ev.status == "stopped" else "trained"
+    attrs.update(status=status, accuracy=float(ev.accuracy))
+    values = f.trial_values(float(ev.accuracy), [p.totals for p in primary], part, clock)
+    return Outcome("complete", values, 0.0, attrs, trained=True)
+
+
+def _finite(values: list[float], f: Formulation) -> list[float]:
+    """Replace infinite bounds (user figures without a metric) by a large finite value."""
+    out = []
+    for value, direction in zip(values, f.directions):
+        if not math.isfinite(value):
+            value = -1e30 if direction == "maximize" else 1e30
+        out.append(value)
+    return out

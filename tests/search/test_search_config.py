@@ -1,0 +1,69 @@
+"""Config files: every example loads, and bad configs fail before any training with one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from codesign.cli_search import DEMO_CONFIG
+from codesign.search import load_search_config, search_settings_from_dict
+from hw_templates.errors import SpecError
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("search_*.yaml"))
+
+
+def base(**over):
+    data = {"name": "t", "space": "mlp", "parts": ["xc7z020"], "search": {"trials": 2}}
+    data.update(over)
+    return data
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_config_loads(path: Path) -> None:
+    settings = load_search_config(path)
+    assert settings.trials >= 1 and settings.hardware.families
+
+
+def test_the_demo_config_is_the_example_file() -> None:
+    example = yaml.safe_load((EXAMPLES[0].parent / "search_demo.yaml").read_text())
+    assert example == DEMO_CONFIG
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (base(budgetz={}), "unknown key 'budgetz' (did you mean 'budgets'?)"),
+        (base(search={"trails": 3}), "unknown key 'search.trails' (did you mean 'trials'?)"),
+        (base(search={"trials": "3"}), "search.trials"),
+        (base(search={"sampler": "nsga-2"}), "did you mean 'nsga2'"),
+        (base(search={"formulation": "paretto"}), "did you mean 'pareto'"),
+        (base(parts=["xcu205"]), "did you mean 'xcu250'"),
+        (base(parts=[]), "at least one target part"),
+        (base(templates=["dsp-free"]), "did you mean 'dsp_free'"),
+        (base(space="mpl"), "did you mean 'mlp'"),
+        (base(budgets={"lut": "120%"}), "between 0% and 100%"),
+        (base(budgets={"latency": 5}), "did you mean 'latency_ns'"),
+        (base(search={"formulation": "constrained"}), "needs at least one budget"),
+        (base(search={"formulation": "scalarized"}), "needs a scalarization block"),
+        (base(search={"objectives": ["accuracy"]}), "two or more metrics"),
+        (base(search={"objectives": ["accuracy", "latencyns"]}), "did you mean 'latency_ns'"),
+        (base(search={"formulation": "accuracy", "sampler": "nsga2"}), "tpe, gp or random"),
+        (base(hardware={"io_types": []}), "at least one io type"),
+        (base(hardware={"reuse_factor_min": 8, "reuse_factor_max": 4}), "reuse_factor_max"),
+        (base(hardware={"strategies": ["fast"]}), "latency, resource"),
+        (base(cost_model="magic"), "cost model"),
+        (base(clock_ns="5"), "clock_ns"),
+    ],
+)
+def test_bad_configs_fail_with_one_line(data, message) -> None:
+    with pytest.raises(SpecError) as info:
+        search_settings_from_dict(data)
+    text = str(info.value)
+    assert message in text and "\n" not in text
+
+
+def test_missing_file_is_one_line(tmp_path) -> None:
+    with pytest.raises(SpecError, match="no such file"):
+        load_search_config(tmp_path / "nope.yaml")

@@ -1,0 +1,95 @@
+"""Probabilistic fit constraint: the hardware search keeps exactly the front of the designs that fit
+their part with the asked probability under the lookup-table model's intervals."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from search_graphs import mlp_graph
+from test_search_inner import METRICS, small_space
+
+from codesign.search import search_settings_from_dict
+from codesign.search.hardware_space import HardwareRanges, HardwareSpace
+from codesign.search.inner import search_hardware
+from codesign.search.objectives import metric_value
+from codesign.search.pareto import nondominated
+from cost_models import get_cost_model
+from cost_models.lut import fit_probability
+from hw_templates.config import IoType
+from hw_templates.errors import SpecError
+from hw_templates.parts import declare_part, resolve_part
+
+LEVEL = 0.8
+
+
+def _space(part) -> HardwareSpace:
+    return HardwareSpace.build([part], ranges=HardwareRanges(io_types=(IoType.PARALLEL,), reuse_factor_max=8))
+
+
+def _vectors(points, part, clock):
+    return {tuple(np.round([metric_value(m, p.totals, part, clock) for m in METRICS], 6)) for p in points}
+
+
+def _brute_force(graph, space, model, level):
+    """Every configuration estimated in full; the front of those that fit with probability >= level."""
+    part, rows = space.primary, []
+    for family in space.families:
+        layers = graph.weight_layers()
+        for combo in itertools.product(*(family.layer_options(x) for x in layers)):
+            hw = family.config(part, space.clock_ns, space.backend, dict(zip([x.name for x in layers], combo)))
+            cost = model.estimate(graph, hw)
+            if cost.fits() and fit_probability(cost) >= level:
+                rows.append([metric_value(m, cost.totals(), part, space.clock_ns) for m in METRICS])
+    arr = np.array(rows)
+    return {tuple(np.round(arr[i], 6)) for i in nondominated(arr)} if rows else set()
+
+
+@pytest.fixture(scope="module")
+def tight_case():
+    """An MLP whose fastest designs take about half of an xc7z020's LUTs by the median estimate, where the
+    lookup-table model's intervals (wide: the table has little support for 4-bit dense layers) leave
+    their fit uncertain."""
+    part = resolve_part("xc7z020")
+    return get_cost_model("lut"), mlp_graph((32, 10), n_in=32), _space(part), part
+
+
+def test_probabilistic_front_is_the_front_of_likely_fits(tight_case) -> None:
+    model, graph, space, part = tight_case
+    plain = search_hardware(graph, space, model, METRICS)
+    sure = search_hardware(graph, space, model, METRICS, fit_probability=LEVEL)
+    assert sure.points[part.name], "some design should fit the part with 80 % probability"
+    for p in sure.points[part.name]:
+        assert p.totals["fit_probability"] >= LEVEL
+        assert p.totals["fit_probability"] == pytest.approx(fit_probability(model.estimate(graph, p.hardware)))
+    # the constraint binds: some designs of the median-fit front are too likely not to fit
+    assert _vectors(plain.points[part.name], part, space.clock_ns) - _vectors(sure.points[part.name], part, 5.0)
+    assert _vectors(sure.points[part.name], part, space.clock_ns) == _brute_force(graph, space, model, LEVEL)
+
+
+def test_impossible_probability_rejects_with_reason(tight_case) -> None:
+    model, graph, _, part = tight_case
+    tiny = declare_part("tiny", lut=40, ff=part.ff, dsp=part.dsp, bram18=part.bram18)
+    front = search_hardware(graph, _space(tiny), model, METRICS, fit_probability=LEVEL)
+    assert not front.points["tiny"]
+    assert front.best_violation["tiny"] > 0
+
+
+def test_analytical_model_answers_zero_or_one() -> None:
+    graph = mlp_graph()
+    space = small_space()
+    a = search_hardware(graph, space, get_cost_model("analytical"), METRICS)
+    b = search_hardware(graph, space, get_cost_model("analytical"), METRICS, fit_probability=LEVEL)
+    part = space.primary
+    assert _vectors(a.points[part.name], part, 5.0) == _vectors(b.points[part.name], part, 5.0)
+    assert all(p.totals["fit_probability"] == 1.0 for p in b.points[part.name])
+
+
+def test_config_needs_a_model_with_intervals() -> None:
+    base = {"dataset": "digits", "parts": ["xc7z020"], "fit_probability": 0.95}
+    with pytest.raises(SpecError, match=r"fit_probability.*cost_model: lut"):
+        search_settings_from_dict({**base, "cost_model": "analytical"})
+    assert search_settings_from_dict({**base, "cost_model": "lut"}).fit_probability == 0.95
+    with pytest.raises(SpecError, match="fit_probability"):
+        search_settings_from_dict({**base, "cost_model": "lut", "fit_probability": 1.5})
