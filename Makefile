@@ -20,14 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/codesign estimate examples/jet_tagger.yaml
+	$(BIN)/codesign demo
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check codesign cost_models hw_templates tests scripts
-	$(BIN)/ruff format --check codesign cost_models hw_templates tests scripts
+	$(BIN)/ruff check codesign cost_models hw_templates tests scripts examples
+	$(BIN)/ruff format --check codesign cost_models hw_templates tests scripts examples
 
 bench: setup
 	$(BIN)/python scripts/bench_cost_model.py

@@ -1,0 +1,339 @@
+"""Brevitas -> QONNX: export, the cleanup hls4ml needs, and the facts read off the cleaned graph.
+
+The recipe (``../shared/STACK.md``, measured with brevitas 0.13.4, qonnx 1.0, hls4ml 1.3.0): Brevitas
+``export_qonnx(..., dynamo=False)`` (the TorchScript exporter: ~0.2 s, quiet; the dynamo one takes 3-8
+s), then qonnx ``cleanup_model`` -> ``ConvertToChannelsLastAndClean`` -> ``GemmToMatMul`` ->
+``cleanup_model``. hls4ml then names its layers after the cleaned ONNX nodes (``MatMul_0`` becomes
+``Dense_MatMul_0``), so this module also maps those nodes back to the design's IR layers: the k-th
+weighted node (MatMul with a weight, Conv) is the k-th weighted IR layer, likewise for activations and
+pooling, and the weight shapes are checked so a wrong pairing fails instead of configuring the wrong
+layer.
+
+Only torch-free parts (onnx, qonnx) run at import; torch/brevitas are imported by :func:`export_qonnx`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from cost_models.ir import Activation, LayerGraph, LayerKind
+from hw_templates.errors import ExportError, UnsupportedLayerError
+from hw_templates.precision import FixedType
+
+__all__ = ["LayerMap", "check_supported_ops", "clean_qonnx", "export_qonnx", "input_precision", "map_layers"]
+
+logger = logging.getLogger(__name__)
+
+_ACTIVATION_OPS = {
+    "Relu": Activation.RELU,
+    "Sigmoid": Activation.SIGMOID,
+    "Tanh": Activation.TANH,
+    "Softmax": Activation.SOFTMAX,
+    "LeakyRelu": Activation.LEAKY_RELU,
+    "Elu": Activation.ELU,
+    "Selu": Activation.SELU,
+    "HardSigmoid": Activation.HARD_SIGMOID,
+    "Softplus": Activation.SOFTPLUS,
+    "Softsign": Activation.SOFTSIGN,
+}
+_POOL_OPS = {"MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool"}
+_POOL_KINDS = {k for k in LayerKind if "pool" in k.value}
+
+
+def export_qonnx(model: Any, input_shape: tuple[int, ...], path: Path) -> Path:
+    """Export a Brevitas module to a QONNX file (TorchScript exporter, batch of one).
+
+    Args:
+        model: the trained Brevitas ``nn.Module`` (put in eval mode here).
+        input_shape: one sample's shape in the model's own layout (torch: channels first).
+        path: where to write the ``.onnx`` file.
+
+    Raises:
+        ExportError: Brevitas could not export the model (message names the cause).
+    """
+    import torch
+    from brevitas.export import export_qonnx as brevitas_export
+
+    model.eval()
+    sample = torch.zeros((1, *input_shape), dtype=torch.float32)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            brevitas_export(model, sample, str(path), dynamo=False)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExportError(f"Brevitas QONNX export failed: {first}") from err
+    return path
+
+
+def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
+    """qonnx cleanup, channels-last conversion and Gemm-to-MatMul; returns the cleaned ModelWrapper."""
+    import onnx
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.channels_last import ConvertToChannelsLastAndClean
+    from qonnx.transformation.gemm_to_matmul import GemmToMatMul
+    from qonnx.util.cleanup import cleanup_model
+
+    raw = onnx.load(str(raw_path))
+    _fill_conv_defaults(raw)
+    with warnings.catch_warnings():
+        # GemmToMatMul warns that it was written for Gemm opset 9; the converted graph is checked anyway.
+        warnings.simplefilter("ignore")
+        model = cleanup_model(ModelWrapper(raw))
+        model = model.transform(ConvertToChannelsLastAndClean())
+        model = model.transform(GemmToMatMul())
+        model = cleanup_model(model)
+    model.save(str(clean_path))
+    return model
+
+
+def _explicit_pads(node: Any, attrs: dict[str, Any]) -> list[int]:
+    """ONNX ``auto_pad`` as explicit ``pads`` (``[begin..., end...]``); SAME needs stride 1 here."""
+    kernel = list(attrs["kernel_shape"].ints)
+    mode = attrs["auto_pad"].s.decode() if "auto_pad" in attrs else "NOTSET"
+    if mode in ("NOTSET", "VALID"):
+        return [0] * (2 * len(kernel))
+    strides = list(attrs["strides"].ints) if "strides" in attrs else [1] * len(kernel)
+    dilations = list(attrs["dilations"].ints) if "dilations" in attrs else [1] * len(kernel)
+    if any(s != 1 for s in strides):
+        raise ExportError(f"ONNX node {node.name!r}: auto_pad {mode} with strides {strides} is not supported")
+    totals = [d * (k - 1) for k, d in zip(kernel, dilations)]
+    first = [t // 2 if mode == "SAME_UPPER" else t - t // 2 for t in totals]
+    return first + [t - f for t, f in zip(totals, first)]
+
+
+def _fill_conv_defaults(model: Any) -> None:
+    """Replace ``auto_pad`` by explicit ``pads`` on Conv nodes.
+
+    torch exports ``padding="valid"``/``"same"`` as ``auto_pad``; qonnx 1.0's channels-last Conv reads
+    ``pads`` and fails without it.
+    """
+    from onnx import helper
+
+    for node in model.graph.node:
+        attrs = {a.name: a for a in node.attribute}
+        if node.op_type != "Conv" or "pads" in attrs or "kernel_shape" not in attrs:
+            continue
+        pads = _explicit_pads(node, attrs)
+        if "auto_pad" in attrs:
+            node.attribute.remove(attrs["auto_pad"])
+        node.attribute.append(helper.make_attribute("pads", pads))
+
+
+def _producer(model: Any, tensor: str) -> Any:
+    return next((n for n in model.graph.node if tensor in n.output), None)
+
+
+def _quant_params(model: Any, node: Any) -> tuple[float, float, int, dict[str, int]]:
+    scale = model.get_initializer(node.input[1])
+    zero = model.get_initializer(node.input[2])
+    bits = model.get_initializer(node.input[3])
+    attrs = {a.name: int(a.i) for a in node.attribute}
+    if scale is None or zero is None or bits is None or np.size(scale) != 1:
+        raise ExportError(f"quantizer {node.name}: expected constant per-tensor scale, zero point and bit width")
+    return float(np.ravel(scale)[0]), float(np.ravel(zero)[0]), int(np.ravel(bits)[0]), attrs
+
+
+def _power_of_two(scale: float) -> int | None:
+    exponent = round(math.log2(scale)) if scale > 0 else None
+    return exponent if exponent is not None and 2.0**exponent == scale else None
+
+
+def input_precision(model: Any) -> FixedType:
+    """The fixed-point type of the network input, read from the input quantizer.
+
+    The C model must quantize its input exactly as the Brevitas input quantizer does: a ``W``-bit
+    quantizer with scale ``2^k`` is ``fixed<W, W+k, RND_CONV, SAT>`` (``SAT_SYM`` for a narrow range).
+
+    Raises:
+        ExportError: no input quantizer, or one that hls4ml cannot reproduce exactly (non power-of-two
+            scale, non-zero zero point, a rounding mode other than ROUND).
+    """
+    name = model.graph.input[0].name
+    node = next((n for n in model.graph.node if name in n.input), None)
+    while node is not None and node.op_type == "Transpose":
+        node = next((n for n in model.graph.node if node.output[0] in n.input), None)
+    if node is None or node.op_type != "Quant":
+        found = node.op_type if node is not None else "nothing"
+        raise ExportError(
+            f"model input: expected a Brevitas input quantizer (QuantIdentity) first, found {found}; "
+            "hls4ml can only be bit-exact when the input precision equals the input quantizer"
+        )
+    scale, zero, bits, attrs = _quant_params(model, node)
+    exponent = _power_of_two(scale)
+    if exponent is None or zero != 0:
+        raise ExportError(
+            f"input quantizer: expected a power-of-two scale and zero point 0, got scale {scale:g}, zero point "
+            f"{zero:g}; use a Brevitas *FixedPoint quantizer"
+        )
+    signed = bool(attrs.get("signed", 1))
+    saturation = "SAT_SYM" if attrs.get("narrow", 0) else "SAT"
+    return FixedType(bits, bits + exponent, signed, rounding="RND_CONV", saturation=saturation)
+
+
+def check_supported_ops(model: Any) -> None:
+    """Fail before conversion, naming the node, when hls4ml has no ONNX handler for an op.
+
+    Raises:
+        UnsupportedLayerError: one line with the node, its op and the ops hls4ml 1.3 translates.
+    """
+    from hls4ml.converters.onnx_to_hls import get_supported_onnx_layers
+
+    supported = set(get_supported_onnx_layers()) | {"Dropout", "Identity"}
+    for node in model.graph.node:
+        if node.op_type not in supported:
+            raise UnsupportedLayerError(
+                f"ONNX node {node.name!r} (op {node.op_type}): hls4ml has no translation for this op; "
+                f"ops it translates: {', '.join(sorted(supported))}"
+            )
+
+
+def check_power_of_two_quantizers(model: Any, names: Mapping[str, str]) -> None:
+    """Every weight, bias and activation quantizer must have a power-of-two scale to stay bit-exact.
+
+    Raises:
+        ExportError: naming the IR layer (where known) and the offending scale.
+    """
+    for node in model.graph.node:
+        if node.op_type != "Quant":
+            continue
+        scale, _, _, _ = _quant_params(model, node)
+        if _power_of_two(scale) is None:
+            raise ExportError(
+                f"{_quantizer_role(model, node, names)}: scale {scale:g} is not a power of two; hls4ml then inserts "
+                "float rescaling and the C simulation is not bit-exact; use Brevitas *FixedPoint quantizers"
+            )
+
+
+def _quantizer_role(model: Any, node: Any, names: Mapping[str, str]) -> str:
+    """How a message names a Quant node: ``layer 'fc1' weight quantizer``, ``input quantizer``, ..."""
+    user = next((n for n in model.graph.node if node.output[0] in n.input), None)
+    layer = names.get(user.name, user.name) if user is not None else node.name
+    if model.get_initializer(node.input[0]) is not None:
+        role = "weight" if user is not None and list(user.input).index(node.output[0]) == 1 else "bias"
+        return f"layer {layer!r} {role} quantizer"
+    source = _producer(model, node.input[0])
+    if source is None or (source.op_type == "Transpose" and _producer(model, source.input[0]) is None):
+        return "input quantizer"
+    return f"activation quantizer before layer {layer!r}"
+
+
+@dataclass(frozen=True)
+class LayerMap:
+    """Which cleaned-QONNX node implements which IR layer.
+
+    Attributes:
+        onnx_to_ir: ONNX node name -> IR layer name (weighted layers always; activations and pooling
+            when the counts agree).
+    """
+
+    onnx_to_ir: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "onnx_to_ir", MappingProxyType(dict(self.onnx_to_ir)))
+
+    def ir_name(self, hls_name: str) -> str | None:
+        """The IR layer behind an hls4ml layer (hls4ml names it ``<node>`` or ``<Class>_<node>``)."""
+        if hls_name in self.onnx_to_ir:
+            return self.onnx_to_ir[hls_name]
+        _, _, rest = hls_name.partition("_")
+        return self.onnx_to_ir.get(rest)
+
+    def nodes_of(self, ir_name: str) -> tuple[str, ...]:
+        return tuple(node for node, ir in self.onnx_to_ir.items() if ir == ir_name)
+
+
+def _weight_shape(model: Any, node: Any) -> tuple[int, ...] | None:
+    if len(node.input) < 2:
+        return None
+    tensor = node.input[1]
+    source = _producer(model, tensor)
+    if source is not None and source.op_type == "Quant":
+        tensor = source.input[0]
+    value = model.get_initializer(tensor)
+    return None if value is None else tuple(int(s) for s in value.shape)
+
+
+def _weighted_nodes(model: Any) -> list[tuple[Any, tuple[int, ...]]]:
+    out = []
+    for node in model.graph.node:
+        if node.op_type in ("MatMul", "Conv", "Gemm"):
+            shape = _weight_shape(model, node)
+            if shape is not None:
+                out.append((node, shape))
+    return out
+
+
+def _unit_shapes(layer: Any) -> list[tuple[int, int]]:
+    """(n_in, n_out) per ONNX node of an IR layer (a separable convolution exports two)."""
+    return [(n_in, n_out) for n_in, n_out in layer.mult_units()]
+
+
+def _node_unit(node: Any, shape: tuple[int, ...]) -> tuple[int, int]:
+    if node.op_type == "Conv":
+        groups = next((int(a.i) for a in node.attribute if a.name == "group"), 1)
+        kernel = math.prod(shape[2:])
+        if groups > 1:  # depthwise: hls4ml counts one kernel per channel (see LayerKind.mult_units)
+            return kernel, shape[0]
+        return shape[1] * kernel, shape[0]
+    return shape[0], shape[1]
+
+
+def _map_weighted(model: Any, graph: LayerGraph) -> dict[str, str]:
+    nodes = _weighted_nodes(model)
+    slots = [(layer, unit) for layer in graph.weight_layers() for unit in _unit_shapes(layer)]
+    if len(nodes) != len(slots):
+        found = ", ".join(f"{n.name}{list(s)}" for n, s in nodes) or "none"
+        raise ExportError(
+            f"design {graph.name!r}: expected {len(slots)} weighted ONNX nodes for the IR layers "
+            f"{[x.name for x in graph.weight_layers()]}, the QONNX export has {len(nodes)} ({found}); "
+            "the model does not implement this layer graph"
+        )
+    mapping = {}
+    for (node, shape), (layer, unit) in zip(nodes, slots):
+        if _node_unit(node, shape) != unit:
+            raise ExportError(
+                f"layer {layer.name!r}: expected a {unit[0]}x{unit[1]} weight matrix, ONNX node {node.name} has "
+                f"weights of shape {list(shape)}; the model does not implement this layer graph"
+            )
+        mapping[node.name] = layer.name
+    return mapping
+
+
+def _map_in_order(model: Any, graph: LayerGraph, ops: set[str], is_ir: Any, what: str) -> dict[str, str]:
+    nodes = [n for n in model.graph.node if n.op_type in ops]
+    layers = [x for x in graph.layers if is_ir(x)]
+    if len(nodes) != len(layers):
+        logger.debug("%s: %d ONNX nodes vs %d IR layers; left unmapped", what, len(nodes), len(layers))
+        return {}
+    return {n.name: x.name for n, x in zip(nodes, layers)}
+
+
+def map_layers(model: Any, graph: LayerGraph) -> LayerMap:
+    """Pair the cleaned QONNX nodes with the IR layers (weighted layers must pair exactly).
+
+    Raises:
+        ExportError: the weighted nodes do not match the IR's weighted layers in number or shape.
+    """
+    mapping = {model.graph.input[0].name: graph.layers[0].name}
+    mapping.update(_map_weighted(model, graph))
+    mapping.update(
+        _map_in_order(
+            model,
+            graph,
+            set(_ACTIVATION_OPS),
+            lambda x: x.kind is LayerKind.ACTIVATION and x.function is not Activation.LINEAR,
+            "activations",
+        )
+    )
+    mapping.update(_map_in_order(model, graph, _POOL_OPS, lambda x: x.kind in _POOL_KINDS, "pooling"))
+    return LayerMap(mapping)

@@ -1,0 +1,389 @@
+"""Export designs as hls4ml projects: one folder per design, checked bit for bit by C simulation.
+
+Each design becomes ``<out>/<design_id>/``, an hls4ml project (``firmware/``, ``build_prj.tcl``,
+``hls4ml_config.yml``, ...) plus:
+
+* ``manifest.json``: status (``incomplete`` while being written, then ``verified``, ``mismatch`` or
+  ``failed``), the design record, the estimated cost, accuracies, what hls4ml applied per layer, tool
+  versions and timings;
+* ``qonnx/model_brevitas.onnx`` (the Brevitas QONNX export) and ``qonnx/model_hls4ml.onnx`` (after the
+  qonnx cleanup hls4ml converts);
+* the test vectors in hls4ml's testbench files ``tb_data/tb_input_features.dat`` and
+  ``tb_data/tb_output_predictions.dat`` (plus ``tb_data/tb_labels.dat``);
+* ``verification.json`` (see :mod:`codesign.export.verify`) and ``logs/``.
+
+``<out>/exports.json`` indexes the designs. Nothing is written outside ``out``; an existing design
+folder is replaced only with ``force=True`` (and only if it is an export); a design that fails keeps
+its folder with ``status: failed`` and the error, so its logs can be read.
+
+Example:
+    >>> from codesign.export import export_designs
+    >>> results = export_designs(["runs/digits_mlp"], "exports", jobs=2)  # doctest: +SKIP
+    >>> [(r.design_id, r.status) for r in results]  # doctest: +SKIP
+    [('digits_mlp', 'verified')]
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from codesign.export._manifest import base_manifest, finish_manifest, write_json
+from codesign.export._worker import QONNX_RAW, ExportTask
+from codesign.export.verify import MANIFEST, TB_INPUT, TB_LABELS, TB_OUTPUT, VerificationResult, raise_on_failures
+from cost_models.ir import LayerGraph
+from hw_templates import errors
+from hw_templates.config import Backend, HardwareConfig
+from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value
+
+__all__ = [
+    "ExportRequest",
+    "ExportResult",
+    "check_results",
+    "export_designs",
+    "request_from_design",
+    "request_from_run",
+    "request_from_trained",
+]
+
+logger = logging.getLogger(__name__)
+
+INDEX = "exports.json"
+_TARGET = "codesign.export._worker:export_task"
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Everything needed to export and verify one design.
+
+    Attributes:
+        design_id: the folder name under the output folder.
+        graph: the layer graph the model computes (precisions included).
+        hardware: the hardware configuration (reuse factors, strategy, io type, part, clock, backend).
+        model: the trained Brevitas ``nn.Module`` (e.g. from :func:`codesign.design.load_model`).
+        inputs: test samples in the model's input layout (torch: channels first), float32.
+        labels: their classes, or None.
+        accuracy: the accuracy recorded when the design was trained, or None.
+        record: extra JSON-ready facts for the manifest (dataset, training record, ...).
+    """
+
+    design_id: str
+    graph: LayerGraph
+    hardware: HardwareConfig
+    model: Any = field(repr=False)
+    inputs: np.ndarray = field(repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
+    accuracy: float | None = None
+    record: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "record", MappingProxyType(dict(self.record)))
+        if not isinstance(self.inputs, np.ndarray) or self.inputs.ndim < 2 or len(self.inputs) == 0:
+            raise SpecError(bad_value("inputs", type(self.inputs).__name__, "a non-empty array of samples"))
+        if self.labels is not None and len(self.labels) != len(self.inputs):
+            raise SpecError(bad_value("labels", f"{len(self.labels)} labels", f"one per sample ({len(self.inputs)})"))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What exporting one design produced.
+
+    Attributes:
+        design_id / project_dir: the design and its project folder.
+        status: ``verified`` (0 mismatches), ``mismatch`` or ``failed``.
+        verification: the C-simulation comparison, None when it did not run.
+        error: the failure's one-line message, or None.
+        manifest: the written manifest.
+    """
+
+    design_id: str
+    project_dir: Path
+    status: str
+    verification: VerificationResult | None
+    error: str | None
+    manifest: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+def request_from_design(directory: str | Path, design_id: str | None = None) -> ExportRequest:
+    """An export request from a saved design folder (``design.json`` + ``weights.pt``).
+
+    The test split is rebuilt from the design's dataset record (source, seed, split sizes) and checked.
+
+    Raises:
+        ExportError: the folder is not a design, or its test split cannot be reproduced.
+    """
+    from codesign.design import DESIGN_FILE, TrainedDesign, load_model
+
+    directory = Path(directory)
+    if not (directory / DESIGN_FILE).is_file():
+        raise ExportError(f"{directory}: not a design folder (no {DESIGN_FILE})")
+    design = TrainedDesign.load(directory)
+    return request_from_trained(design, load_model(directory), design_id or directory.name)
+
+
+def request_from_trained(design: Any, model: Any, design_id: str) -> ExportRequest:
+    """An export request from a :class:`~codesign.design.TrainedDesign` and its trained model."""
+    import torch
+
+    from codesign.data.datasets import load_dataset
+    from codesign.models.builder import to_torch_layout
+
+    info = design.dataset
+    data = load_dataset(info.source, info.input_shape, seed=info.seed, label_column=info.label_column)
+    if tuple(data.info.split_sizes) != tuple(info.split_sizes):
+        raise ExportError(
+            f"design {design_id!r}: cannot reproduce its test split (split sizes {list(info.split_sizes)}, "
+            f"reloading {info.source!r} gives {list(data.info.split_sizes)})"
+        )
+    inputs = to_torch_layout(torch.from_numpy(np.ascontiguousarray(data.x_test))).numpy()
+    record = {"dataset": info.to_dict(), "train": dict(design.train), "arch": design.arch}
+    return ExportRequest(design_id, design.graph, design.hardware, model, inputs, data.y_test, design.accuracy, record)
+
+
+def request_from_run(run_dir: str | Path, design_id: str) -> ExportRequest:
+    """An export request for design ``design_id`` of a search run (record from the run's storage, weights
+    from its ``trials/<n>/`` folder).
+
+    Example:
+        >>> from codesign.search import pareto_design_ids
+        >>> requests = [request_from_run("runs/demo", i) for i in pareto_design_ids("runs/demo")]  # doctest: +SKIP
+    """
+    from codesign.design import load_model
+    from codesign.search import load_design
+    from codesign.search.records import parse_design_id
+
+    run = Path(run_dir)
+    design = load_design(run, design_id)
+    trial, _ = parse_design_id(design_id)
+    return request_from_trained(design, load_model(run / "trials" / str(trial)), design_id)
+
+
+def _as_request(item: Any) -> ExportRequest:
+    if isinstance(item, ExportRequest):
+        return item
+    if isinstance(item, (str, Path)):
+        return request_from_design(item)
+    if isinstance(item, tuple) and len(item) == 3:
+        design, model, design_id = item
+        return request_from_trained(design, model, str(design_id))
+    raise SpecError(
+        bad_value("designs[i]", type(item).__name__, "an ExportRequest, a design folder or (design, model, id)")
+    )
+
+
+def _output_folder(out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise ExportError(f"output folder {str(out)!r}: not writable ({reason}); choose another --out") from None
+    return out.resolve()
+
+
+def _project_folder(out: Path, design_id: str, force: bool) -> Path:
+    safe = _SAFE_ID.sub("_", design_id).strip(".") or "design"
+    project = (out / safe).resolve()
+    if project.parent != out:
+        raise ExportError(f"design id {design_id!r}: gives a folder outside the output folder {str(out)!r}")
+    if project.exists():
+        if not force:
+            raise ExportError(f"{project}: already exists; use --force (force=True) to replace it")
+        if not (project / MANIFEST).is_file() and any(project.iterdir()):
+            raise ExportError(f"{project}: exists and is not an export (no {MANIFEST}); not replacing it")
+        shutil.rmtree(project)
+    project.mkdir()
+    return project
+
+
+def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> None:
+    path = project / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, values.reshape(len(values), -1), fmt=fmt, delimiter=" ")
+
+
+def _stage(request: ExportRequest, project: Path) -> dict[str, Any]:
+    """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
+    import torch
+
+    from codesign.export._qonnx import export_qonnx
+
+    start = time.perf_counter()
+    (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
+    export_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
+    exported = time.perf_counter()
+    with torch.no_grad():
+        outputs = request.model(torch.from_numpy(np.ascontiguousarray(request.inputs, dtype=np.float32))).numpy()
+    _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
+    _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
+    if request.labels is not None:
+        _write_vectors(project, TB_LABELS, np.asarray(request.labels), "%d")
+    return {
+        "n_inputs": int(np.prod(request.inputs.shape[1:])),
+        "n_outputs": int(np.prod(outputs.shape[1:])),
+        "input_shape": list(request.inputs.shape[1:]),
+        "input_layout": "model (torch: channels first), flattened row-major",
+        "qonnx_export_seconds": round(exported - start, 3),
+    }
+
+
+def export_designs(
+    designs: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    backend: Backend | str | None = None,
+    jobs: int | None = 1,
+    force: bool = False,
+    build: bool = False,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    check: bool = True,
+) -> list[ExportResult]:
+    """Export designs as hls4ml projects and verify each bit-exact by C simulation.
+
+    Args:
+        designs: :class:`ExportRequest` objects, saved design folders, or ``(TrainedDesign, model, id)``.
+        out_dir: the output folder (created; nothing is written outside it).
+        backend: override every design's backend (``vitis``, ``vivado``, ``quartus``, ``catapult``).
+        jobs: designs processed in parallel (0 or None: one per CPU).
+        force: replace existing export folders of the same designs.
+        build: run vendor synthesis too where Vivado/Vitis HLS is installed (else one log line).
+        cache_dir: shared compile cache; default ``<out_dir>/.csim_cache``.
+        progress: show a progress bar.
+        check: raise when a design fails or is not bit-exact (after all are written).
+
+    Raises:
+        ExportError: a design could not be exported (first failure named; every design is attempted).
+        VerificationError: a C simulation differs from its model.
+        ToolNotFoundError: no g++.
+    """
+    from codesign.export._csim import compiler
+
+    backend_choice = Backend.parse(backend, "backend") if backend is not None else None
+    compiler()  # fail at once, before any folder is written, when g++ is missing
+    requests = [_as_request(d) for d in designs]
+    ids = [r.design_id for r in requests]
+    if len(set(ids)) != len(ids):
+        raise SpecError(bad_value("design ids", sorted({i for i in ids if ids.count(i) > 1}), "unique ids"))
+    out = _output_folder(out_dir)
+    cache = Path(cache_dir) if cache_dir else out / ".csim_cache"
+    if build:
+        from codesign.export.synth import announce_synthesis
+
+        announce_synthesis()
+    staged = [_stage_one(r, out, force, backend_choice) for r in requests]
+    ready = [s for s in staged if s.manifest["status"] == "incomplete"]
+    _prepare_cache(cache, [s.backend for s in ready])
+    tasks = [s.task(str(cache), build) for s in ready]
+    done = dict(zip((id(s) for s in ready), _run(tasks, jobs, progress)))
+    results = [_finish(s, done.get(id(s))) for s in staged]
+    write_json(out / INDEX, {"designs": [_index_entry(x) for x in results]})
+    if check:
+        check_results(results)
+    return results
+
+
+@dataclass
+class _Staged:
+    """A design after the main-process part: its folder, backend and (mutable) manifest."""
+
+    request: ExportRequest
+    project: Path
+    backend: Backend
+    manifest: dict[str, Any]
+
+    def task(self, cache: str, build: bool) -> ExportTask:
+        hw = self.request.hardware
+        return ExportTask(
+            str(self.project), self.request.graph.to_dict(), hw.to_dict(), self.backend.value, cache, build
+        )
+
+
+def _stage_one(request: ExportRequest, out: Path, force: bool, backend: Backend | None) -> _Staged:
+    """Create the design's folder, write its first manifest, export QONNX and the test vectors.
+
+    Raises:
+        ExportError: the folder cannot be written (disk full, permissions); the folder keeps
+            ``status: incomplete`` when even the manifest could not be updated.
+    """
+    project = _project_folder(out, request.design_id, force)
+    chosen = backend or request.hardware.backend
+    manifest = base_manifest(request, chosen)
+    try:
+        write_json(project / MANIFEST, manifest)
+        try:
+            manifest["io"] = _stage(request, project)
+        except CodesignError as err:
+            manifest.update(status="failed", error=str(err), error_type=type(err).__name__)
+        write_json(project / MANIFEST, manifest)
+    except OSError as err:
+        raise ExportError(f"writing {project}: {err.strerror or err} (the design folder is left incomplete)") from None
+    return _Staged(request, project, chosen, manifest)
+
+
+def _prepare_cache(cache: Path, backends: list[str]) -> None:
+    """Build the shared precompiled header once, before workers start (they would each build it)."""
+    if not any(b in (Backend.VITIS.value, Backend.VIVADO.value) for b in backends):
+        return
+    import hls4ml
+
+    from codesign.export._csim import ensure_pch
+
+    ensure_pch(cache, Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types")
+
+
+def _run(tasks: list[ExportTask], jobs: int | None, progress: bool) -> list[Any]:
+    """The worker part of every task, in worker processes: a result dict or a CodesignError per task."""
+    from codesign.export.parallel import run_tasks
+
+    logs = [Path(t.project) / "logs" / "export.log" for t in tasks]
+    return run_tasks(_TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress)
+
+
+def _finish(staged: _Staged, outcome: Any) -> ExportResult:
+    manifest = staged.manifest
+    finish_manifest(manifest, outcome)
+    write_json(staged.project / MANIFEST, manifest)
+    verification = None
+    if isinstance(outcome, dict):
+        verification = VerificationResult.from_dict(outcome["verification"])
+    design_id = staged.request.design_id
+    return ExportResult(design_id, staged.project, manifest["status"], verification, manifest.get("error"), manifest)
+
+
+def _index_entry(result: ExportResult) -> dict[str, Any]:
+    v = result.verification
+    return {
+        "design_id": result.design_id,
+        "folder": result.project_dir.name,
+        "status": result.status,
+        "bit_exact_mismatches": v.bit_exact_mismatches if v else None,
+        "model_accuracy": v.model_accuracy if v else None,
+        "csim_accuracy": v.csim_accuracy if v else None,
+        "error": result.error,
+    }
+
+
+def check_results(results: list[ExportResult]) -> None:
+    """Raise for the first failed design (its own error type), then for any C-simulation mismatch."""
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        first = failed[0]
+        more = f" ({len(failed) - 1} more failed, see {INDEX})" if len(failed) > 1 else ""
+        kind = getattr(errors, str(first.manifest.get("error_type")), None)
+        kind = kind if isinstance(kind, type) and issubclass(kind, CodesignError) else ExportError
+        raise kind(f"design {first.design_id!r}: {first.error}{more}")
+    raise_on_failures([r.verification for r in results if r.verification is not None])

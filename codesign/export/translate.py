@@ -1,0 +1,309 @@
+"""A design -> an hls4ml model, and the check that hls4ml built what the cost model priced.
+
+:func:`hls4ml_config` is the one place that spells hls4ml's CamelCase configuration (``Backend``,
+``Part``, ``ClockPeriod``, ``IOType``, ``HLSConfig: {Model, LayerName: {ReuseFactor, Strategy,
+Precision, ...}}``); everything else in the toolkit speaks :class:`~hw_templates.config.HardwareConfig`.
+The dict has the form hls4ml's own YAML configs have, so :func:`convert` hands it to
+``hls4ml.converters.convert_from_config``.
+
+Precisions: every type hls4ml can infer stays ``auto`` (hls4ml 1.3.0 ``InferPrecisionTypes`` gives each
+Dense/Conv its exact accumulator; quantizer nodes fix weights, biases and activations), except the
+input, which must equal the input quantizer (``../shared/STACK.md``: that is what makes the C model
+bit-exact). After conversion :func:`read_back` collects what hls4ml applied per layer and
+:func:`check_applied` compares it with the design: hls4ml silently replaces an illegal reuse factor or
+parallelization factor (``FPGABackend.set_closest_reuse_factor`` prints a warning and moves on), and a
+precision that differs from the graph's means the cost estimate priced another circuit. Either is an
+:class:`~hw_templates.errors.ExportError` naming the layer.
+
+hls4ml prints its progress to stdout; callers that must stay quiet run these functions in a worker
+process whose stdout goes to a log file (see :mod:`codesign.export.parallel`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from codesign.export._qonnx import LayerMap, check_power_of_two_quantizers, check_supported_ops, map_layers
+from codesign.export._qonnx import input_precision as read_input_precision
+from cost_models.ir import Layer, LayerGraph
+from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
+from hw_templates.errors import ExportError, PrecisionError
+from hw_templates.precision import FixedType
+from hw_templates.reuse import valid_reuse_factors
+
+__all__ = ["AppliedLayer", "Translation", "check_applied", "convert", "hls4ml_config", "read_back", "translate"]
+
+#: hls4ml's backend names (``hls4ml.backends.get_available_backends()``, 1.3.0).
+HLS4ML_BACKENDS: Mapping[Backend, str] = MappingProxyType(
+    {Backend.VITIS: "Vitis", Backend.VIVADO: "Vivado", Backend.QUARTUS: "Quartus", Backend.CATAPULT: "Catapult"}
+)
+#: Backends whose projects take a clock uncertainty (``create_initial_config`` of hls4ml 1.3.0).
+_HAS_UNCERTAINTY = {Backend.VITIS, Backend.VIVADO}
+_CONV_IMPLEMENTATION = {"linebuffer": "LineBuffer", "encoded": "Encoded"}
+#: hls4ml's placeholder for types its precision-inference pass fills in.
+AUTO = "auto"
+PROJECT_NAME = "myproject"
+
+
+@dataclass(frozen=True)
+class AppliedLayer:
+    """What hls4ml actually built for one layer.
+
+    Attributes:
+        hls_name: hls4ml's layer name (e.g. ``Dense_MatMul_0``).
+        class_name: hls4ml layer class (``Dense``, ``Conv2D``, ``Activation``, ...).
+        ir_name: the design's layer it implements, or ``None`` for plumbing (transposes, reshapes).
+        reuse_factor / strategy / parallelization_factor: as applied (``None`` where not an attribute).
+        precision: hls4ml type name (``weight``, ``bias``, ``accum``, ``result``, ...) -> type.
+    """
+
+    hls_name: str
+    class_name: str
+    ir_name: str | None
+    reuse_factor: int | None
+    strategy: str | None
+    parallelization_factor: int | None
+    precision: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "precision", MappingProxyType(dict(self.precision)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hls_name": self.hls_name,
+            "class_name": self.class_name,
+            "ir_name": self.ir_name,
+            "reuse_factor": self.reuse_factor,
+            "strategy": self.strategy,
+            "parallelization_factor": self.parallelization_factor,
+            "precision": dict(self.precision),
+        }
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A converted design: the hls4ml model, the config it was built from and the read-back."""
+
+    hls_model: Any
+    config: Mapping[str, Any]
+    layer_map: LayerMap
+    input_precision: FixedType
+    applied: tuple[AppliedLayer, ...]
+
+
+def _hls_type(ftype: FixedType) -> str:
+    """hls4ml's backend-neutral spelling, e.g. ``fixed<8,1,RND_CONV,SAT>``."""
+    base = ("" if ftype.signed else "u") + "fixed"
+    return f"{base}<{ftype.width},{ftype.integer},{ftype.rounding},{ftype.saturation}>"
+
+
+def hls4ml_config(
+    onnx_model: Any,
+    graph: LayerGraph,
+    hw: HardwareConfig,
+    layer_map: LayerMap,
+    in_precision: FixedType,
+    *,
+    onnx_path: Path,
+    output_dir: Path,
+    backend: Backend,
+) -> dict[str, Any]:
+    """The complete hls4ml conversion config (YAML form) for one design.
+
+    Args:
+        onnx_model: the cleaned QONNX model (a qonnx ``ModelWrapper``) saved at ``onnx_path``.
+        graph: the design's layer graph (names the per-layer settings).
+        hw: the hardware configuration; ``hw.resolve(layer)`` gives each layer's settings.
+        layer_map: which ONNX node implements which IR layer.
+        in_precision: the input quantizer's type.
+        onnx_path: the cleaned model's file (hls4ml loads it from there and records the path).
+        output_dir: the hls4ml project folder.
+        backend: the HLS backend.
+    """
+    import hls4ml
+
+    name = HLS4ML_BACKENDS[backend]
+    hls_config = hls4ml.utils.config.config_from_onnx_model(
+        onnx_model, granularity="name", backend=name, default_reuse_factor=hw.reuse_factor
+    )
+    hls_config["Model"]["Strategy"] = _strategy_name(hw.strategy)
+    hls_config["LayerName"].setdefault(onnx_model.graph.input[0].name, {})["Precision"] = {
+        "result": _hls_type(in_precision)
+    }
+    for node, ir_name in layer_map.onnx_to_ir.items():
+        if graph.layer(ir_name).kind.has_weights:
+            hls_config["LayerName"].setdefault(node, {}).update(_layer_settings(graph, hw, ir_name))
+    config = hls4ml.backends.get_backend(name).create_initial_config()
+    config.update(
+        OnnxModel=str(onnx_path),
+        OutputDir=str(output_dir),
+        ProjectName=PROJECT_NAME,
+        Backend=name,
+        Part=hw.part.full_name,
+        ClockPeriod=hw.clock_ns,
+        IOType=hw.io_type.value,
+        HLSConfig=hls_config,
+    )
+    if backend in _HAS_UNCERTAINTY:
+        config["ClockUncertainty"] = f"{hw.effective_clock_uncertainty_ns:g}"
+    return config
+
+
+def _layer_settings(graph: LayerGraph, hw: HardwareConfig, ir_name: str) -> dict[str, Any]:
+    settings = hw.resolve(ir_name)
+    out: dict[str, Any] = {"ReuseFactor": settings.reuse_factor, "Strategy": _strategy_name(settings.strategy)}
+    if graph.layer(ir_name).kind.spatial_dims:
+        out["ParallelizationFactor"] = settings.parallelization_factor
+        out["ConvImplementation"] = _CONV_IMPLEMENTATION[settings.conv_implementation.value]
+    return out
+
+
+def convert(config: Mapping[str, Any]) -> Any:
+    """Run hls4ml's converter on a config from :func:`hls4ml_config`; returns the ``ModelGraph``.
+
+    Raises:
+        ExportError: hls4ml failed; the message carries hls4ml's own first line.
+    """
+    import hls4ml
+
+    try:
+        return hls4ml.converters.convert_from_config(dict(config))
+    except Exception as err:  # hls4ml raises bare Exception (and others) for every conversion problem
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExportError(f"hls4ml could not convert the model: {first}") from err
+
+
+def _int_attr(layer: Any, name: str) -> int | None:
+    value = layer.get_attr(name, None)
+    return int(value) if value is not None else None
+
+
+def read_back(hls_model: Any, layer_map: LayerMap) -> tuple[AppliedLayer, ...]:
+    """What hls4ml applied to each layer of the converted model."""
+    out = []
+    for layer in hls_model.get_layers():
+        strategy = layer.get_attr("strategy", None)
+        out.append(
+            AppliedLayer(
+                hls_name=layer.name,
+                class_name=layer.class_name,
+                ir_name=layer_map.ir_name(layer.name),
+                reuse_factor=_int_attr(layer, "reuse_factor"),
+                strategy=str(strategy).lower() if strategy is not None else None,
+                parallelization_factor=_int_attr(layer, "parallelization_factor"),
+                precision={k.removesuffix("_t"): str(v.precision) for k, v in layer.types.items()},
+            )
+        )
+    return tuple(out)
+
+
+def _same_number_format(applied: str | None, assumed: FixedType | None) -> bool:
+    if applied is None or assumed is None:
+        return True
+    try:
+        got = FixedType.parse(applied)
+    except PrecisionError:
+        return False
+    return (got.width, got.integer, got.signed) == (assumed.width, assumed.integer, assumed.signed)
+
+
+def _precision_problems(layer: AppliedLayer, graph: LayerGraph) -> list[str]:
+    if layer.ir_name is None:
+        return []
+    stated = graph.layer(layer.ir_name).precision
+    assumed = {"weight": stated.weight, "bias": stated.bias, "accum": stated.accum, "result": stated.result}
+    if not graph.layer(layer.ir_name).kind.has_weights:
+        assumed = {"result": stated.result}
+    return [
+        f"{key} precision {layer.precision[key]} (design: {ftype.to_hls()})"
+        for key, ftype in assumed.items()
+        if key in layer.precision and not _same_number_format(layer.precision[key], ftype)
+    ]
+
+
+def _reuse_hint(layer: Layer, requested: int) -> str:
+    n_in, n_out = layer.mult_units()[0]
+    valid = valid_reuse_factors(n_in, n_out)
+    near = sorted(valid, key=lambda v: (abs(v - requested), v))[:3]
+    return f"legal for this {n_in}x{n_out} layer near it: {', '.join(str(v) for v in sorted(near))}"
+
+
+def _setting_problems(layer: AppliedLayer, graph: LayerGraph, hw: HardwareConfig, backend: Backend) -> list[str]:
+    if layer.ir_name is None or not graph.layer(layer.ir_name).kind.has_weights:
+        return []
+    settings = hw.resolve(layer.ir_name)
+    problems = []
+    if layer.reuse_factor is not None and layer.reuse_factor != settings.reuse_factor:
+        hint = _reuse_hint(graph.layer(layer.ir_name), settings.reuse_factor)
+        problems.append(f"reuse_factor {layer.reuse_factor} (design: {settings.reuse_factor}; {hint})")
+    if layer.strategy is not None and layer.strategy != settings.strategy.value:
+        why = "; Quartus builds dense/conv layers with the resource strategy only" if backend is Backend.QUARTUS else ""
+        problems.append(f"strategy {layer.strategy} (design: {settings.strategy.value}{why})")
+    pf = layer.parallelization_factor
+    if pf is not None and hw.io_type is IoType.PARALLEL and pf != settings.parallelization_factor:
+        problems.append(f"parallelization_factor {pf} (design: {settings.parallelization_factor})")
+    return problems
+
+
+def check_applied(
+    applied: tuple[AppliedLayer, ...], graph: LayerGraph, hw: HardwareConfig, backend: Backend | None = None
+) -> None:
+    """Fail when hls4ml built something other than what the design (and its cost estimate) describes.
+
+    Raises:
+        ExportError: one line naming the first differing layer, what hls4ml applied and the design's value.
+    """
+    backend = backend or hw.backend
+    for layer in applied:
+        problems = _setting_problems(layer, graph, hw, backend) + _precision_problems(layer, graph)
+        if problems:
+            raise ExportError(
+                f"layer {layer.ir_name!r} (hls4ml {layer.hls_name}): hls4ml applied {'; '.join(problems)}; "
+                "the design's cost estimate assumed the design's values"
+            )
+    missing = [x.name for x in graph.weight_layers() if x.name not in {a.ir_name for a in applied}]
+    if missing:
+        raise ExportError(f"layers {missing}: not found in the hls4ml model (hls4ml merged or dropped them)")
+
+
+def translate(
+    qonnx_path: Path, graph: LayerGraph, hw: HardwareConfig, output_dir: Path, *, backend: Backend | None = None
+) -> Translation:
+    """Cleaned QONNX file + design -> a checked hls4ml model (not yet written to disk).
+
+    Args:
+        qonnx_path: the cleaned QONNX model (see :func:`codesign.export._qonnx.clean_qonnx`).
+        graph: the design's layer graph.
+        hw: the design's hardware configuration.
+        output_dir: the hls4ml project folder.
+        backend: overrides ``hw.backend``.
+
+    Raises:
+        UnsupportedLayerError: an ONNX op hls4ml cannot translate (named).
+        ExportError: a quantizer hls4ml cannot reproduce exactly, a failed conversion, or hls4ml applied
+            other settings than the design's.
+    """
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    backend = Backend.parse(backend or hw.backend, "backend")
+    qonnx_model = ModelWrapper(str(qonnx_path))
+    check_supported_ops(qonnx_model)
+    layer_map = map_layers(qonnx_model, graph)
+    check_power_of_two_quantizers(qonnx_model, layer_map.onnx_to_ir)
+    in_precision = read_input_precision(qonnx_model)
+    config = hls4ml_config(
+        qonnx_model, graph, hw, layer_map, in_precision, onnx_path=qonnx_path, output_dir=output_dir, backend=backend
+    )
+    hls_model = convert(config)
+    applied = read_back(hls_model, layer_map)
+    check_applied(applied, graph, hw, backend)
+    return Translation(hls_model, config, layer_map, in_precision, applied)
+
+
+def _strategy_name(strategy: Strategy) -> str:
+    """hls4ml's spelling of a strategy (``Latency`` / ``Resource``)."""
+    return strategy.value.capitalize()

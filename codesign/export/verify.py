@@ -1,0 +1,258 @@
+"""Bit-exact verification: the hls4ml C model against the trained Brevitas model, sample by sample.
+
+An exported project carries its test vectors in hls4ml's testbench files: ``tb_data/tb_input_features.dat``
+(the test split, one flattened sample per line, in the model's input layout) and
+``tb_data/tb_output_predictions.dat`` (the Brevitas model's outputs for them), plus
+``tb_data/tb_labels.dat`` (the true classes). :func:`verify_project` compiles the C model with g++
+(:mod:`codesign.export._csim`), runs every sample through it, and writes ``verification.json``:
+
+* ``bit_exact_mismatches``: samples whose C-simulation output differs from the model's in any element
+  (exact float comparison: both are fixed-point values, exactly representable as doubles);
+* ``max_abs_diff``; ``model_accuracy`` and ``csim_accuracy`` (argmax against the labels);
+* ``n_samples``, ``compile_seconds``, ``csim_seconds``, and whether the build was reused.
+
+Any mismatch is a failure: :func:`verify_exports` raises :class:`~hw_templates.errors.VerificationError`
+naming the designs (after writing every report). ``codesign verify`` is the command-line form.
+
+Example:
+    >>> results = verify_exports("runs/demo/exports", jobs=2)  # doctest: +SKIP
+    >>> [r.bit_exact_mismatches for r in results]  # doctest: +SKIP
+    [0, 0, 0]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.export._csim import build_library, run_library
+from hw_templates.errors import ExportError, VerificationError
+
+__all__ = [
+    "MANIFEST",
+    "TB_INPUT",
+    "TB_LABELS",
+    "TB_OUTPUT",
+    "VERIFICATION",
+    "VerificationResult",
+    "find_projects",
+    "verify_exports",
+    "verify_project",
+]
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+VERIFICATION = "verification.json"
+TB_INPUT = "tb_data/tb_input_features.dat"
+TB_OUTPUT = "tb_data/tb_output_predictions.dat"
+TB_LABELS = "tb_data/tb_labels.dat"
+COMPILE_LOG = "logs/compile.log"
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """How one exported design's C simulation compares with its trained model.
+
+    Attributes:
+        design_id: the design.
+        project_dir: the exported project.
+        n_samples: test samples simulated.
+        bit_exact_mismatches: samples whose outputs differ at all (must be 0).
+        max_abs_diff: largest absolute output difference over all samples and outputs.
+        model_accuracy / csim_accuracy: argmax accuracy of the model's and the C model's outputs
+            (None without labels).
+        first_mismatch: index of the first differing sample, or None.
+        compile_seconds / csim_seconds: wall time of the g++ build (0 when reused) and of the simulation.
+        compile_reused: an identical earlier build was reused.
+        used_pch: the shared precompiled header was used.
+    """
+
+    design_id: str
+    project_dir: str
+    n_samples: int
+    bit_exact_mismatches: int
+    max_abs_diff: float
+    model_accuracy: float | None
+    csim_accuracy: float | None
+    first_mismatch: int | None
+    compile_seconds: float
+    csim_seconds: float
+    compile_reused: bool
+    used_pch: bool
+
+    @property
+    def passed(self) -> bool:
+        return self.bit_exact_mismatches == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerificationResult:
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+def read_manifest(project: Path) -> dict[str, Any]:
+    """The project's ``manifest.json``.
+
+    Raises:
+        ExportError: missing or unreadable.
+    """
+    path = project / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"{project}: not an exported design (no {MANIFEST}); run codesign export first") from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise ExportError(f"{path}: cannot read it ({err})") from None
+
+
+def _load_matrix(project: Path, name: str, columns: int) -> np.ndarray:
+    path = project / name
+    try:
+        data = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except (OSError, ValueError) as err:
+        raise ExportError(f"{path}: cannot read the test vectors ({err})") from None
+    if data.shape[1] != columns:
+        raise ExportError(f"{path}: expected {columns} values per line, found {data.shape[1]}")
+    return data
+
+
+def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
+    if labels is None or len(labels) == 0:
+        return None
+    return float(np.mean(np.argmax(outputs, axis=1) == labels))
+
+
+def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) -> VerificationResult:
+    """Compile an exported project's C model, simulate the test vectors, compare, write ``verification.json``.
+
+    Does not raise on mismatches (the result says so); :func:`verify_exports` does.
+
+    Raises:
+        ExportError: missing files or a failed compile (the message names the log).
+        ToolNotFoundError: no g++.
+    """
+    project = Path(project)
+    manifest = read_manifest(project)
+    if "io" not in manifest:
+        raise ExportError(f"{project}: the export did not finish (status {manifest.get('status')!r}); export again")
+    inputs = _load_matrix(project, TB_INPUT, int(manifest["io"]["n_inputs"]))
+    expected = _load_matrix(project, TB_OUTPUT, int(manifest["io"]["n_outputs"]))
+    labels_path = project / TB_LABELS
+    labels = np.loadtxt(labels_path, dtype=np.int64, ndmin=1) if labels_path.is_file() else None
+    if len(expected) != len(inputs) or (labels is not None and len(labels) != len(inputs)):
+        raise ExportError(f"{project / 'tb_data'}: the test-vector files hold different numbers of samples")
+    compiled = build_library(
+        project, manifest["project_name"], project / COMPILE_LOG, Path(cache_dir) if cache_dir else None
+    )
+    start = time.perf_counter()
+    csim = run_library(compiled.library, manifest["project_name"], inputs, expected.shape[1])
+    csim_seconds = time.perf_counter() - start
+    differs = np.any(csim != expected, axis=1)
+    result = VerificationResult(
+        design_id=str(manifest["design_id"]),
+        project_dir=str(project),
+        n_samples=len(inputs),
+        bit_exact_mismatches=int(differs.sum()),
+        max_abs_diff=float(np.max(np.abs(csim - expected))) if len(inputs) else 0.0,
+        model_accuracy=_accuracy(expected, labels),
+        csim_accuracy=_accuracy(csim, labels),
+        first_mismatch=int(np.argmax(differs)) if differs.any() else None,
+        compile_seconds=round(compiled.seconds, 3),
+        csim_seconds=round(csim_seconds, 4),
+        compile_reused=compiled.reused,
+        used_pch=compiled.used_pch,
+    )
+    (project / VERIFICATION).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def find_projects(path: str | Path) -> list[Path]:
+    """Exported projects at ``path``: itself, its sub-folders, or those of its ``exports/`` folder.
+
+    Raises:
+        ExportError: ``path`` does not exist or holds no exported design.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ExportError(f"{path}: no such folder (expected an export folder, a design folder or a run folder)")
+    if (path / MANIFEST).is_file():
+        return [path]
+    for folder in (path, path / "exports", path / "export"):
+        found = sorted(p.parent for p in folder.glob(f"*/{MANIFEST}")) if folder.is_dir() else []
+        if found:
+            return found
+    raise ExportError(f"{path}: no exported designs found (folders with {MANIFEST}); run codesign export first")
+
+
+def raise_on_failures(results: list[VerificationResult]) -> None:
+    """Raise one VerificationError line naming every design whose C simulation differs from its model."""
+    bad = [r for r in results if not r.passed]
+    if bad:
+        named = ", ".join(f"{r.design_id} ({r.bit_exact_mismatches}/{r.n_samples} samples differ)" for r in bad)
+        raise VerificationError(
+            f"C simulation is not bit-exact for {len(bad)} of {len(results)} designs: {named}; "
+            f"see {Path(bad[0].project_dir) / VERIFICATION}"
+        )
+
+
+def verify_exports(
+    path: str | Path,
+    *,
+    jobs: int = 1,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    check: bool = True,
+) -> list[VerificationResult]:
+    """Re-check exported designs: compile (or reuse) each C model and compare with the stored vectors.
+
+    Args:
+        path: an export folder, one exported design, or a run/design folder with an ``exports/`` folder.
+        jobs: designs verified in parallel (worker processes).
+        cache_dir: shared compile cache (precompiled header); default ``<path>/.csim_cache``.
+        progress: show a progress bar.
+        check: raise VerificationError when any design is not bit-exact.
+
+    Raises:
+        ExportError: nothing to verify, or a project could not be compiled (log named).
+        VerificationError: a mismatch, with ``check=True``.
+    """
+    from codesign.export.parallel import run_tasks
+
+    projects = find_projects(path)
+    cache = Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache"
+    tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
+    logs = [p / "logs" / "verify.log" for p in projects]
+    target = "codesign.export.verify:verify_task"
+    outcomes = run_tasks(target, tasks, logs=logs, jobs=jobs, desc="verify", progress=progress)
+    results = [VerificationResult.from_dict(o) for o in outcomes if isinstance(o, dict)]
+    for result in results:
+        _record_in_manifest(Path(result.project_dir), result)
+    errors = [o for o in outcomes if not isinstance(o, dict)]
+    if errors:
+        more = f" (and {len(errors) - 1} more failures)" if len(errors) > 1 else ""
+        raise type(errors[0])(f"{errors[0]}{more}")
+    if check:
+        raise_on_failures(results)
+    return results
+
+
+def verify_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker entry (see :mod:`codesign.export.parallel`): verify one project."""
+    return verify_project(task["project"], cache_dir=task["cache_dir"]).to_dict()
+
+
+def _record_in_manifest(project: Path, result: VerificationResult) -> None:
+    manifest = read_manifest(project)
+    manifest["verification"] = result.to_dict()
+    if manifest.get("status") in ("verified", "mismatch"):
+        manifest["status"] = "verified" if result.passed else "mismatch"
+    (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,88 @@
+"""``codesign export`` / ``codesign verify``: tables, JSON, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesign import cli
+
+
+@pytest.fixture
+def main():
+    assert "cli_export" in cli.COMMANDS
+    return cli.main
+
+
+def test_export_of_a_missing_folder_is_one_line_and_exit_2(main, capsys: pytest.CaptureFixture, tmp_path: Path):
+    assert main(["export", str(tmp_path / "nope"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("codesign export: error:") and "no such folder" in err and "\n" not in err
+
+
+def test_run_selectors_are_refused_for_a_single_design(main, design_dirs: dict, capsys: pytest.CaptureFixture):
+    assert main(["export", str(design_dirs["mlp"]), "--top", "2", "--no-progress"]) == 2
+    assert "is a single design folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_export_of_a_design_folder_prints_a_verified_row(
+    main, design_dirs: dict, csim_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = ["export", str(design_dirs["cnn"]), "--out", str(tmp_path), "--jobs", "1", "--no-progress"]
+    assert main([*argv, "--cache-dir", str(csim_cache), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["designs"]
+    assert row["status"] == "verified" and row["mismatches"] == 0 and row["n_samples"] == 360
+    assert (tmp_path / "cnn" / "manifest.json").is_file()
+    assert main(argv) == 2  # the folder exists now
+    assert "already exists; use --force" in capsys.readouterr().err
+
+
+def test_verify_prints_a_table_of_the_exported_designs(main, exported: tuple, csim_cache: Path, capsys) -> None:
+    out, results = exported
+    assert main(["verify", str(out), "--cache-dir", str(csim_cache), "--no-progress"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["design", "status", "mismatches"]
+    assert len(table) == 1 + len(results) and all(" verified " in line for line in table[1:])
+
+
+@pytest.mark.slow
+def test_a_mismatch_fails_loudly_with_the_report_named(
+    main, exported: tuple, csim_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _, results = exported
+    project = tmp_path / "tampered"
+    shutil.copytree(results[0].project_dir, project, ignore=shutil.ignore_patterns("*.so"))
+    expected = project / "tb_data" / "tb_output_predictions.dat"
+    values = np.loadtxt(expected, ndmin=2)
+    values[3, 0] += 1.0
+    np.savetxt(expected, values, fmt="%.17g")
+    assert main(["verify", str(project), "--cache-dir", str(csim_cache), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "mismatch" in captured.out and "1/360" in captured.out
+    assert "not bit-exact for 1 of 1 designs" in captured.err and "verification.json" in captured.err
+    report = json.loads((project / "verification.json").read_text())
+    assert report["bit_exact_mismatches"] == 1 and report["first_mismatch"] == 3
+
+
+@pytest.mark.slow
+def test_demo_ends_by_exporting_verified_pareto_designs(main, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``codesign demo`` (shortened to a few trials): search, then export and C-simulate its best designs."""
+    from codesign.cli_search import demo_design_ids
+
+    run = tmp_path / "demo"
+    assert main(["demo", "--out", str(run), "--trials", "4", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    ids = demo_design_ids(run)
+    assert 1 <= len(ids) <= 3
+    for design_id in ids:
+        report = json.loads((run / "exports" / design_id / "verification.json").read_text())
+        assert report["bit_exact_mismatches"] == 0 and report["n_samples"] > 0
+        assert report["csim_accuracy"] == report["model_accuracy"]
+        assert f"{design_id}  " in out and "verified" in out
+    assert out.strip().splitlines()[-1] == f"report: {run / 'report.html'}"
+    assert (run / "report.html").stat().st_size > 10_000

@@ -1,0 +1,148 @@
+"""Bad input gives one clear line: missing designs, folders, tools, untranslatable layers, compile errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from brevitas import nn as qnn
+from export_cases import MLP, hardware
+from torch import nn
+
+from codesign.export import ExportRequest, export_designs, request_from_design, verify_exports, verify_project
+from codesign.export._qonnx import clean_qonnx, export_qonnx
+from codesign.export.translate import translate
+from codesign.models.arch import ArchLayer, ArchSpec
+from codesign.models.builder import build_model
+from hw_templates.errors import ExportError, SpecError, ToolNotFoundError, UnsupportedLayerError
+
+
+def _request(design_id: str = "d", model: nn.Module | None = None) -> ExportRequest:
+    graph = MLP.to_graph((64,))
+    torch.manual_seed(0)
+    inputs = np.random.default_rng(0).normal(size=(8, 64)).astype(np.float32)
+    return ExportRequest(design_id, graph, hardware(), model or build_model(graph).eval(), inputs)
+
+
+def _clean(model: nn.Module, shape: tuple[int, ...], folder: Path) -> Path:
+    export_qonnx(model, shape, folder / "raw.onnx")
+    clean_qonnx(folder / "raw.onnx", folder / "clean.onnx")
+    return folder / "clean.onnx"
+
+
+def test_a_folder_that_is_not_a_design_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match=r"not a design folder \(no design.json\)"):
+        request_from_design(tmp_path / "missing")
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(ExportError, match="not writable") as err:
+        export_designs([_request()], blocker / "out", progress=False)
+    assert "\n" not in str(err.value)
+
+
+def test_existing_export_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "keep.txt").write_text("user data")
+    with pytest.raises(ExportError, match="already exists; use --force"):
+        export_designs([_request()], tmp_path, progress=False)
+    with pytest.raises(ExportError, match="is not an export"):
+        export_designs([_request()], tmp_path, force=True, progress=False)
+    assert (tmp_path / "d" / "keep.txt").read_text() == "user data"
+
+
+def test_design_ids_must_be_unique(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="unique"):
+        export_designs([_request("a"), _request("a")], tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("design_id", ["..", "../evil", "/etc/x", "a/../../b"])
+def test_a_design_id_never_leads_outside_the_output_folder(tmp_path: Path, design_id: str) -> None:
+    from codesign.export.project import _project_folder
+
+    out = (tmp_path / "out").resolve()
+    out.mkdir()
+    folder = _project_folder(out, design_id, force=False)
+    assert folder.parent == out and folder.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_missing_gxx_fails_before_anything_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ToolNotFoundError, match="g\\+\\+: not found on PATH"):
+        export_designs([_request()], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_layer_hls4ml_cannot_translate_is_named(tmp_path: Path) -> None:
+    class WithSine(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.input = qnn.QuantIdentity()
+            self.fc1 = nn.Linear(4, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sin(self.fc1(self.input(x)))
+
+    onnx_path = _clean(WithSine().eval(), (4,), tmp_path)
+    with pytest.raises(UnsupportedLayerError, match=r"op Sin\): hls4ml has no translation"):
+        translate(onnx_path, MLP.to_graph((64,)), hardware(), tmp_path / "prj")
+
+
+def test_float_scale_quantizers_are_refused_as_not_bit_exact(tmp_path: Path) -> None:
+    model = nn.Sequential(qnn.QuantIdentity(), qnn.QuantLinear(64, 10, bias=False)).eval()
+    model(torch.randn(4, 64))  # Brevitas defaults: float scales
+    onnx_path = _clean(model, (64,), tmp_path)
+    graph = ArchSpec("one", (ArchLayer("dense", name="fc", units=10),)).to_graph((64,))
+    with pytest.raises(ExportError, match=r"^layer 'fc' weight quantizer: scale .* is not a power of two"):
+        translate(onnx_path, graph, hardware(), tmp_path / "prj")
+
+
+def test_a_model_that_does_not_implement_the_graph_is_refused(tmp_path: Path) -> None:
+    other = replace(MLP, layers=(replace(MLP.layers[0], units=8), *MLP.layers[1:]))
+    onnx_path = _clean(build_model(other.to_graph((64,))).eval(), (64,), tmp_path)
+    with pytest.raises(ExportError, match=r"layer 'fc1': expected a 64x16 weight matrix"):
+        translate(onnx_path, MLP.to_graph((64,)), hardware(), tmp_path / "prj")
+
+
+def test_an_illegal_reuse_factor_is_an_error_naming_the_layer_not_a_silent_snap(tmp_path: Path) -> None:
+    graph = MLP.to_graph((64,))
+    onnx_path = _clean(build_model(graph).eval(), (64,), tmp_path)
+    hw = hardware("io_parallel", "resource", 1).with_layer("fc1", reuse_factor=7)
+    with pytest.raises(ExportError, match=r"layer 'fc1' \(hls4ml Dense_MatMul_0\): hls4ml applied reuse_factor 8"):
+        translate(onnx_path, graph, hw, tmp_path / "prj")
+
+
+def test_a_failed_design_keeps_its_folder_marked_failed(tmp_path: Path, csim_cache: Path) -> None:
+    plain = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10)).eval()
+    with pytest.raises(ExportError, match="input quantizer"):
+        export_designs([_request("plain", plain)], tmp_path, progress=False, cache_dir=csim_cache)
+    manifest = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "input quantizer" in manifest["error"]
+
+
+@pytest.mark.slow
+def test_a_compile_error_points_to_the_kept_log(exported: tuple, tmp_path: Path, csim_cache: Path) -> None:
+    _, results = exported
+    project = tmp_path / "broken"
+    shutil.copytree(results[0].project_dir, project, ignore=shutil.ignore_patterns("*.so"))
+    source = project / "firmware" / "myproject.cpp"
+    source.write_text(source.read_text() + "\nthis is not C++;\n")
+    with pytest.raises(ExportError, match=r"g\+\+ failed to compile .* compiler output: .*compile.log") as err:
+        verify_project(project, cache_dir=csim_cache)
+    log = Path(str(err.value).rsplit(": ", 1)[1])
+    assert "error" in log.read_text()
+
+
+def test_verify_names_a_folder_without_exports(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="no exported designs found"):
+        verify_exports(tmp_path, progress=False)
+    with pytest.raises(ExportError, match="no such folder"):
+        verify_exports(tmp_path / "nope", progress=False)
