@@ -60,9 +60,15 @@ def flat_choices(trial: optuna.Trial, space: HardwareSpace, graph: LayerGraph) -
 
 
 def flat_front(
-    trial: optuna.Trial, graph: LayerGraph, space: HardwareSpace, model: CostModel, budgets: Sequence[Budget]
+    trial: optuna.Trial,
+    graph: LayerGraph,
+    space: HardwareSpace,
+    model: CostModel,
+    budgets: Sequence[Budget],
+    fit_probability: float | None = None,
 ) -> HardwareFront:
-    """The flat baseline's single sampled configuration, estimated on every part."""
+    """The flat baseline's single sampled configuration, estimated on every part (and, with
+    ``fit_probability``, kept only where it fits with at least that probability)."""
     start = time.perf_counter()
     family, choices = flat_choices(trial, space, graph)
     points, violations, bounds, reasons = {}, {}, {}, []
@@ -75,10 +81,17 @@ def flat_front(
         if reason:
             violation = max(violation, 1.0)
             reasons.append(f"{family.label}: {reason}")
+        if fit_probability is not None and violation <= 0:
+            from cost_models.lut import fit_probability as probability_of_fit
+
+            totals["fit_probability"] = probability_of_fit(cost)
+            if totals["fit_probability"] < fit_probability:
+                violation = 1e-6  # fits by the medians, but too likely not to
+                reasons.append(f"{family.label} on {part.name}: fits with probability < {fit_probability}")
         ok = violation <= 0
         points[part.name] = (HardwarePoint(family.label, part.name, hw, totals),) if ok else ()
         violations[part.name] = max(violation, 0.0)
-        bounds[part.name] = totals
+        bounds[part.name] = {k: v for k, v in totals.items() if k in TOTAL_KEYS}
     return HardwareFront(points, 1, 1, time.perf_counter() - start, True, violations, tuple(reasons), bounds)
 
 

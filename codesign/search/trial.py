@@ -113,9 +113,9 @@ def _front(ctx: TrialContext, trial: optuna.Trial, cost: Any) -> tuple[HardwareF
         if ctx.mode == "nested":
             front = search_hardware(cost, ctx.space, ctx.model, f.cost_metrics, f.budgets, f.fit_probability)
         else:
-            front = flat_front(trial, cost, ctx.space, ctx.model, f.budgets)
+            front = flat_front(trial, cost, ctx.space, ctx.model, f.budgets, f.fit_probability)
         return front, cost
-    return figures_front(cost, ctx.space, f.cost_metrics, f.budgets, f.fit_probability), None
+    return figures_front(cost, ctx.space, f.cost_metrics, f.budgets), None
 
 
 def _record_front(front: HardwareFront) -> dict[str, Any]:

@@ -93,3 +93,28 @@ def test_config_needs_a_model_with_intervals() -> None:
     assert search_settings_from_dict({**base, "cost_model": "lut"}).fit_probability == 0.95
     with pytest.raises(SpecError, match="fit_probability"):
         search_settings_from_dict({**base, "cost_model": "lut", "fit_probability": 1.5})
+
+
+@pytest.mark.parametrize("mode", ["nested", "random"])
+def test_a_run_with_fit_probability_records_it_per_design(mode: str, tmp_path) -> None:
+    import csv
+
+    from codesign.search import run_config
+
+    settings = search_settings_from_dict(
+        {
+            "name": "fit",
+            "dataset": "digits",
+            "space": {"kind": "mlp", "hidden": [1, 1], "units": [16, 32], "weight_bits": [4, 6], "act_bits": [4, 6]},
+            "parts": ["xc7z020"],
+            "cost_model": "lut",
+            "fit_probability": LEVEL,
+            "hardware": {"reuse_factor_max": 16},
+            "training": {"epochs": 1, "proxy_fraction": 0.3},
+            "search": {"trials": 2, "sampler": "random", "mode": mode},
+        }
+    )
+    run_config(settings, tmp_path / "run", progress=False)
+    with (tmp_path / "run" / "designs.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all(float(r["fit_probability"]) >= LEVEL for r in rows)
