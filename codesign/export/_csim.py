@@ -168,7 +168,7 @@ def build_library(project: Path, project_name: str, log_path: Path, cache_dir: P
         return _build_with_script(project, project_name, log_path)
     cxx = compiler()
     flags = _flags(cxx)
-    pch = ensure_pch(cache_dir, project / "firmware" / "ap_types") if cache_dir else None
+    pch = ensure_pch(cache_dir.resolve(), project / "firmware" / "ap_types") if cache_dir else None
     library = project / "firmware" / f"{project_name}-csim-{_source_hash(project, flags, pch)}.so"
     for old in (project / "firmware").glob(f"{project_name}-csim-*.so"):
         if old != library:

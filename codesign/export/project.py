@@ -279,7 +279,7 @@ def export_designs(
     if len(set(ids)) != len(ids):
         raise SpecError(bad_value("design ids", sorted({i for i in ids if ids.count(i) > 1}), "unique ids"))
     out = _output_folder(out_dir)
-    cache = Path(cache_dir) if cache_dir else out / ".csim_cache"
+    cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
     if build:
         from codesign.export.synth import announce_synthesis
 

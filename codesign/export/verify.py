@@ -228,7 +228,7 @@ def verify_exports(
     from codesign.export.parallel import run_tasks
 
     projects = find_projects(path)
-    cache = Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache"
+    cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
     target = "codesign.export.verify:verify_task"

@@ -86,3 +86,15 @@ def test_demo_ends_by_exporting_verified_pareto_designs(main, tmp_path: Path, ca
         assert f"{design_id}  " in out and "verified" in out
     assert out.strip().splitlines()[-1] == f"report: {run / 'report.html'}"
     assert (run / "report.html").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_relative_output_folder_exports_and_verifies(
+    main, design_dirs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """As a user types it: a relative --out, then verify of that folder (the compile cache is relative too)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(design_dirs["mlp"]), "--out", "exports/mlp", "--jobs", "1", "--no-progress"]) == 0
+    assert main(["verify", "exports/mlp", "--jobs", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("verified") == 2 and "0/" in out
