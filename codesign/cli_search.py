@@ -58,7 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("config", help="search config (YAML/JSON), see docs/search.md")
     _run_options(p, default_out=None)
     p.set_defaults(func=run_search_command)
-    d = subparsers.add_parser("demo", help="a small co-design search on digits (a few minutes on 2 cores)")
+    d = subparsers.add_parser(
+        "demo", help="a small co-design search on digits, then export and C-simulation of its best designs"
+    )
     _run_options(d, default_out="runs/demo")
     d.set_defaults(func=run_demo)
     r = subparsers.add_parser("report", help="rewrite a run's designs.csv, pareto.csv and report.html")
@@ -182,35 +184,37 @@ def run_report(args: argparse.Namespace) -> int:
 
 def _print_summary(summary: Any, out: Path) -> None:
     statuses = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
-    print(
-        f"{summary.trials} trials ({statuses}); {summary.trainings} trainings; "
-        f"{summary.feasible_designs} feasible designs, {summary.pareto_designs} Pareto; {summary.seconds:.0f} s"
-    )
-    pareto = out / "pareto.csv"
+    print(f"{summary.trials} trials ({statuses}); {summary.trainings} trainings; {summary.seconds:.0f} s")
+    pareto, designs = out / "pareto.csv", out / "designs.csv"
     if pareto.is_file():
         with pareto.open(encoding="utf-8") as handle:
             _print_pareto(list(csv.DictReader(handle)), pareto)
-    print(f"designs: {out / 'designs.csv'}")
+    if designs.is_file():
+        with designs.open(encoding="utf-8") as handle:
+            feasible = sum(row["feasible"] == "True" for row in csv.DictReader(handle))
+        print(f"designs: {designs} ({feasible} feasible)")
     print(f"report: {out / 'report.html'}")
 
 
 def _print_pareto(rows: list[dict[str, str]], path: Path, max_archs: int = 12) -> None:
-    """Pareto designs, condensed: per architecture (most accurate first) its fastest and its smallest
-    (LUT+DSP) design; the whole front is in ``path``."""
-    cols = ("design_id", "part", "accuracy", "latency_ns", "lut", "ff", "dsp", "bram18")
-    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    """Pareto designs per part, condensed: per architecture (most accurate first) its fastest and its
+    smallest (LUT+DSP) design; the whole front is in ``path``."""
+    cols = ("design_id", "accuracy", "latency_ns", "lut", "ff", "dsp", "bram18")
+    by_part: dict[str, dict[str, list[dict[str, str]]]] = {}
     for row in rows:
-        groups.setdefault((row["part"], row["trial"]), []).append(row)
-    ordered = sorted(groups.values(), key=lambda g: (g[0]["part"], -float(g[0]["accuracy"])))
-    print(f"Pareto designs: {len(rows)} of {len(groups)} architectures (each: its fastest and its smallest design)")
-    print("  " + "  ".join(f"{c:>10}" for c in cols) + "  hardware")
-    for group in ordered[:max_archs]:
-        fastest = min(group, key=lambda r: (float(r["latency_ns"]), float(r["lut_dsp"])))
-        smallest = min(group, key=lambda r: (float(r["lut_dsp"]), float(r["latency_ns"])))
-        for r in [fastest] if smallest is fastest else [fastest, smallest]:
-            print("  " + "  ".join(f"{_short(r[c]):>10}" for c in cols) + f"  {r['hardware']}")
-    if len(groups) > max_archs:
-        print(f"  ... {len(groups) - max_archs} more architectures")
+        by_part.setdefault(row["part"], {}).setdefault(row["trial"], []).append(row)
+    for part, groups in by_part.items():
+        n = sum(len(g) for g in groups.values())
+        print(f"Pareto designs on {part}: {n} of {len(groups)} architectures (shown: fastest, smallest of each)")
+        print("  " + "  ".join(f"{c:>10}" for c in cols) + "  hardware")
+        ordered = sorted(groups.values(), key=lambda g: -float(g[0]["accuracy"]))
+        for group in ordered[:max_archs]:
+            fastest = min(group, key=lambda r: (float(r["latency_ns"]), float(r["lut_dsp"])))
+            smallest = min(group, key=lambda r: (float(r["lut_dsp"]), float(r["latency_ns"])))
+            for r in [fastest] if smallest is fastest else [fastest, smallest]:
+                print("  " + "  ".join(f"{_short(r[c]):>10}" for c in cols) + f"  {r['hardware']}")
+        if len(groups) > max_archs:
+            print(f"  ... {len(groups) - max_archs} more architectures")
     print(f"whole front: {path}")
 
 

@@ -50,7 +50,7 @@ def test_search_on_digits_then_report_and_load_design(tmp_path, capsys) -> None:
     run = tmp_path / "run"
     assert main(["search", str(config), "--out", str(run), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "Pareto designs:" in out and "report:" in out
+    assert "Pareto designs on" in out and "report:" in out
     with (run / "designs.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows and {"feasible_xc7z020", "feasible_xczu3eg", "all_parts"} <= set(rows[0])
