@@ -14,7 +14,7 @@ from pathlib import Path
 
 from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
 from cost_models import Cost, get_cost_model
-from hw_templates.config import HardwareConfig, IoType, Strategy
+from hw_templates.config import FifoDepths, HardwareConfig, IoType, Strategy
 from hw_templates.parts import resolve_part
 
 __all__ = ["format_cost", "register", "run"]
@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reuse-factor", type=int, help="model-wide reuse factor (per-layer values in the spec win)")
     p.add_argument("--strategy", choices=[s.value for s in Strategy])
     p.add_argument("--io-type", choices=[s.value for s in IoType])
+    p.add_argument(
+        "--fifo-depths",
+        choices=[s.value for s in FifoDepths],
+        help="io_stream FIFOs: one tensor each (full, hls4ml's default) or sized by the occupancy bound",
+    )
     p.add_argument(
         "--target",
         default="hls",
@@ -62,6 +67,8 @@ def _override(spec: DesignSpec, args: argparse.Namespace) -> DesignSpec:
         changes["strategy"] = Strategy.parse(args.strategy, "--strategy")
     if args.io_type:
         changes["io_type"] = IoType.parse(args.io_type, "--io-type")
+    if args.fifo_depths:
+        changes["fifo_depths"] = FifoDepths.parse(args.fifo_depths, "--fifo-depths")
     if not changes:
         return spec
     hw = replace(hw, **changes)
@@ -74,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     model = get_cost_model(args.cost_model, args.target)
     cost = model.estimate(spec.graph, spec.hardware)
     if args.json:
-        print(json.dumps({"design": spec.name, **cost.to_dict()}, indent=2))
+        print(json.dumps({"design": spec.name, **cost.to_dict(), "fifo_depths": fifo_depths(spec)}, indent=2))
     else:
         print(format_cost(spec, cost, per_layer=args.per_layer))
     return 0
@@ -153,9 +160,19 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
         lines.append(f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference (rough)")
     for name, (low, high) in cost.intervals.items():
         lines.append(f"{name}: interval {low:,.0f} .. {high:,.0f}")
+    if depths := fifo_depths(spec):
+        listed = ", ".join(f"{name} {depth:,}" for name, depth in depths.items())
+        lines.append(f"FIFO depths ({hw.fifo_depths.value}): {listed}")
     fits = "fits" if cost.fits() else "does NOT fit"
     lines.append(f"the design {fits} on {hw.part.name}" + "".join(f"\nnote: {n}" for n in cost.notes))
     return "\n".join(lines)
+
+
+def fifo_depths(spec: DesignSpec) -> dict[str, int]:
+    """Depth of each io_stream FIFO, by producing layer (what the exporter builds; empty for io_parallel)."""
+    from cost_models.analytical import AnalyticalModel
+
+    return AnalyticalModel().fifo_depths(spec.graph, spec.hardware)
 
 
 def _table(columns: list[str], rows: list[list[str]], footer: list[list[str]]) -> str:

@@ -36,6 +36,7 @@ from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, Laye
 from hw_templates.config import (
     Backend,
     ConvImplementation,
+    FifoDepths,
     HardwareConfig,
     IoType,
     LayerHardware,
@@ -139,6 +140,7 @@ class SpecFile(_Model):
     strategy: str = "latency"
     reuse_factor: PosInt = 1
     multiplier_impl: str = "auto"
+    fifo_depths: str = "full"
     input_shape: list[PosInt]
     precision: Any = DEFAULT_PRECISION
     layers: list[LayerSpec] = Field(min_length=1)
@@ -363,6 +365,7 @@ def _design_spec(spec: SpecFile, data: dict[str, Any], source: str) -> DesignSpe
         reuse_factor=spec.reuse_factor,
         layers=overrides,
         multiplier_impl=MultiplierImpl.parse(spec.multiplier_impl, "multiplier_impl"),
+        fifo_depths=FifoDepths.parse(spec.fifo_depths, "fifo_depths"),
     )
     graph = builder.build()
     check_reuse_factors(graph, hardware)

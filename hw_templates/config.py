@@ -23,6 +23,7 @@ from hw_templates.precision import FixedType
 __all__ = [
     "Backend",
     "ConvImplementation",
+    "FifoDepths",
     "HardwareConfig",
     "IoType",
     "LayerHardware",
@@ -92,6 +93,20 @@ class MultiplierImpl(_StrEnum):
     FABRIC = "fabric"
 
 
+class FifoDepths(_StrEnum):
+    """How deep the io_stream FIFOs between layers are built.
+
+    ``full`` is hls4ml's default: every FIFO holds one whole tensor, so no layer ever waits for space
+    (it cannot stall or deadlock). ``sized`` builds each FIFO between one producer and one consumer as
+    deep as the cost model's bound on its occupancy (``cost_models.analytical.stream.sized_fifo_depth``),
+    the analytical counterpart of hls4ml's co-simulation-based FIFO depth optimization; FIFOs at a
+    fork or a join (skip connections) stay full. A per-layer ``fifo_depth`` always wins.
+    """
+
+    FULL = "full"
+    SIZED = "sized"
+
+
 @dataclass(frozen=True)
 class LayerHardware:
     """Per-layer overrides; ``None`` means "inherit the model-wide setting"."""
@@ -144,6 +159,7 @@ class HardwareConfig:
         reuse_factor: model-wide default reuse factor.
         layers: per-layer overrides by layer name.
         multiplier_impl: model-wide multiplier mapping (``config_op mul -impl``); ``auto`` by default.
+        fifo_depths: io_stream FIFO depths: ``full`` (hls4ml's default) or ``sized`` (see :class:`FifoDepths`).
 
     Example:
         >>> from hw_templates import resolve_part
@@ -161,6 +177,7 @@ class HardwareConfig:
     reuse_factor: int = 1
     layers: Mapping[str, LayerHardware] = field(default_factory=dict)
     multiplier_impl: MultiplierImpl = MultiplierImpl.AUTO
+    fifo_depths: FifoDepths = FifoDepths.FULL
 
     def __post_init__(self) -> None:
         if (
@@ -176,6 +193,7 @@ class HardwareConfig:
             raise SpecError(bad_value("reuse_factor", self.reuse_factor, "a positive integer"))
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
         object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
+        object.__setattr__(self, "fifo_depths", FifoDepths.parse(self.fifo_depths, "fifo_depths"))
         # resolve() results, per layer name: the config is frozen, so they never go stale. Cost models
         # call resolve() for every layer of every estimate (a search calls it millions of times).
         object.__setattr__(self, "_resolved", {})
@@ -230,6 +248,7 @@ class HardwareConfig:
             "reuse_factor": self.reuse_factor,
             "layers": layers,
             "multiplier_impl": self.multiplier_impl.value,
+            "fifo_depths": self.fifo_depths.value,
         }
 
     @classmethod
@@ -260,6 +279,7 @@ class HardwareConfig:
             reuse_factor=int(data.get("reuse_factor", 1)),
             layers=layers,
             multiplier_impl=MultiplierImpl.parse(data.get("multiplier_impl", "auto"), "multiplier_impl"),
+            fifo_depths=FifoDepths.parse(data.get("fifo_depths", "full"), "fifo_depths"),
         )
 
     def with_layer(self, layer_name: str, **overrides: object) -> HardwareConfig:

@@ -17,9 +17,12 @@ Templates and their sources (hls4ml 1.3.0 templates under ``templates/vivado/nne
   values, :mod:`hw_templates.reuse`): weights in ROM/BRAM, one multiplier serves ``rf`` products
   (``nnet_dense_resource.h``).
 * ``streaming_cnn``: ``io_stream`` with line-buffer convolutions (``nnet_conv2d_stream.h``,
-  ``ConvImplementation: LineBuffer``); strategy, reuse factor and ``ParallelizationFactor`` open.
-  FIFO depths stay at hls4ml's safe default (one tensor deep), since a shallower FIFO can deadlock a
-  branched graph and the cost models cannot tell when.
+  ``ConvImplementation: LineBuffer``); strategy, reuse factor and ``ParallelizationFactor`` open;
+  FIFO depths as the user's ranges say (default: hls4ml's one tensor per FIFO, which never waits).
+* ``streaming_cnn_small_fifos``: the same with FIFOs sized by the cost model's occupancy bound
+  (``fifo_depths: sized``, :class:`~hw_templates.config.FifoDepths`): the analytical counterpart of
+  hls4ml's co-simulation FIFO depth optimization (hls4ml docs, "FIFO Buffer Depth Optimization");
+  FIFOs at forks and joins of branched graphs stay one tensor deep.
 * ``dsp_free``: Latency strategy, io_parallel, reuse factor open, weights of at most 6 bits so every
   product is a LUT multiplier, and a DSP budget of 0. The 6-bit bound is where Vivado/Vitis HLS stops
   building products with one narrow operand in LUTs, bracketed by synthesis data (wa-hls4ml rows,
@@ -35,7 +38,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from hw_templates.config import ConvImplementation, IoType, Strategy
+from hw_templates.config import ConvImplementation, FifoDepths, IoType, Strategy
 from hw_templates.errors import SpecError, bad_value
 
 __all__ = ["HardwareTemplate", "get_template", "list_templates", "template_names"]
@@ -55,6 +58,7 @@ class HardwareTemplate:
         conv_implementation: streamed convolution implementation.
         max_weight_bits: widest weight type an architecture may have under this template, or ``None``.
         max_dsp: DSP budget every design of this template must meet, or ``None``.
+        fifo_depths: io_stream FIFO depth modes (:class:`FifoDepths`); ``None``: open.
         source: where the configuration comes from.
 
     Example:
@@ -71,6 +75,7 @@ class HardwareTemplate:
     conv_implementation: ConvImplementation = ConvImplementation.LINE_BUFFER
     max_weight_bits: int | None = None
     max_dsp: int | None = None
+    fifo_depths: tuple[FifoDepths, ...] | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -92,7 +97,8 @@ class HardwareTemplate:
             out["parallelization_factor"] = "1"
         if IoType.STREAM in self.io_types:
             out["conv_implementation"] = self.conv_implementation.value
-            out["fifo_depth"] = "auto (one tensor)"
+            if self.fifo_depths is not None:
+                out["fifo_depths"] = _join(self.fifo_depths)
         if self.max_weight_bits is not None:
             out["weight_bits"] = f"<= {self.max_weight_bits}"
         if self.max_dsp is not None:
@@ -110,6 +116,8 @@ class HardwareTemplate:
             out.append("reuse_factor")
         if self.parallelization:
             out.append("parallelization_factor")
+        if IoType.STREAM in self.io_types and (self.fifo_depths is None or len(self.fifo_depths) > 1):
+            out.append("fifo_depths")
         return tuple(out)
 
 
@@ -154,6 +162,17 @@ _TEMPLATES = (
         parallelization=True,
         conv_implementation=ConvImplementation.LINE_BUFFER,
         source="hls4ml nnet_conv2d_stream.h / nnet_conv_stream.h (conv_2d_buffer_cl)",
+    ),
+    HardwareTemplate(
+        "streaming_cnn_small_fifos",
+        "streaming_cnn with FIFOs sized by the cost model's occupancy bound instead of one tensor each",
+        (IoType.STREAM,),
+        None,
+        None,
+        parallelization=True,
+        conv_implementation=ConvImplementation.LINE_BUFFER,
+        fifo_depths=(FifoDepths.SIZED,),
+        source="hls4ml FIFO Buffer Depth Optimization (co-simulation); bound in cost_models.analytical.stream",
     ),
     HardwareTemplate(
         "dsp_free",

@@ -126,6 +126,7 @@ def finish_manifest(manifest: dict[str, Any], outcome: Any) -> None:
         "input_precision": outcome["input_precision"],
         "applied": outcome["applied"],
         "layer_map": outcome["layer_map"],
+        "fifo_depths": outcome.get("fifo_depths", {}),
     }
     manifest["verification"] = verification
     manifest["synthesis"] = outcome["synthesis"]

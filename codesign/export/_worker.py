@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.export._qonnx import clean_qonnx
-from codesign.export.translate import translate
+from codesign.export.translate import check_fifo_pragmas, translate
 from codesign.export.verify import verify_project
 from cost_models.ir import LayerGraph
 from hw_templates.config import Backend, HardwareConfig
@@ -55,6 +55,7 @@ def export_task(data: dict[str, Any]) -> dict[str, Any]:
     translation = translate(project / QONNX_CLEAN, graph, hw, project, backend=backend)
     converted = time.perf_counter()
     translation.hls_model.write()
+    check_fifo_pragmas(project, translation.fifo_depths)
     written = time.perf_counter()
     verification = verify_project(project, cache_dir=task.cache_dir)
     synthesis = None
@@ -66,6 +67,7 @@ def export_task(data: dict[str, Any]) -> dict[str, Any]:
         "applied": [a.to_dict() for a in translation.applied],
         "input_precision": translation.input_precision.to_hls(),
         "layer_map": dict(translation.layer_map.onnx_to_ir),
+        "fifo_depths": dict(translation.fifo_depths),
         "timings": {"convert_seconds": round(converted - start, 3), "write_seconds": round(written - converted, 3)},
         "verification": verification.to_dict(),
         "synthesis": synthesis,

@@ -35,7 +35,17 @@ from hw_templates.errors import ExportError, PrecisionError
 from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
 
-__all__ = ["AppliedLayer", "Translation", "check_applied", "convert", "hls4ml_config", "read_back", "translate"]
+__all__ = [
+    "AppliedLayer",
+    "Translation",
+    "apply_fifo_depths",
+    "check_applied",
+    "check_fifo_pragmas",
+    "convert",
+    "hls4ml_config",
+    "read_back",
+    "translate",
+]
 
 #: hls4ml's backend names (``hls4ml.backends.get_available_backends()``, 1.3.0).
 HLS4ML_BACKENDS: Mapping[Backend, str] = MappingProxyType(
@@ -93,6 +103,56 @@ class Translation:
     layer_map: LayerMap
     input_precision: FixedType
     applied: tuple[AppliedLayer, ...]
+    #: io_stream FIFOs set to another depth than hls4ml's one-tensor default: hls4ml variable -> depth.
+    fifo_depths: Mapping[str, int] = field(default_factory=dict)
+
+
+def apply_fifo_depths(hls_model: Any, graph: LayerGraph, hw: HardwareConfig, layer_map: LayerMap) -> dict[str, int]:
+    """Give each io_stream FIFO the depth the cost model priced (``fifo_depths: sized`` or a per-layer
+    ``fifo_depth``), as hls4ml's own FIFO depth optimization does (the variable's ``stream`` pragma).
+
+    Returns:
+        hls4ml output variable -> depth, for the FIFOs changed from hls4ml's default (one tensor).
+
+    Raises:
+        ExportError: a layer to size has no output stream in the hls4ml model.
+    """
+    if hw.io_type is not IoType.STREAM:
+        return {}
+    from cost_models.analytical import AnalyticalModel
+    from cost_models.analytical.stream import stream_tokens
+
+    depths = AnalyticalModel().fifo_depths(graph, hw)
+    wanted = {name: d for name, d in depths.items() if d != stream_tokens(graph.layer(name).output_shape)}
+    last_var: dict[str, Any] = {}
+    for layer in hls_model.get_layers():  # in model order: the last node of an IR layer feeds the next one
+        ir_name = layer_map.ir_name(layer.name)
+        if ir_name in wanted:
+            last_var[ir_name] = layer.get_output_variable()
+    applied = {}
+    for ir_name, depth in wanted.items():
+        var = last_var.get(ir_name)
+        if var is None or not getattr(var, "pragma", None):
+            raise ExportError(f"layer {ir_name!r}: no output stream in the hls4ml model to give FIFO depth {depth}")
+        var.pragma = (var.pragma[0], int(depth))
+        applied[var.name] = int(depth)
+    return applied
+
+
+def check_fifo_pragmas(project: Path, applied: Mapping[str, int]) -> None:
+    """Read back the written top function: every sized FIFO must carry its depth.
+
+    Raises:
+        ExportError: a FIFO whose ``#pragma HLS STREAM`` depth is missing or different.
+    """
+    if not applied:
+        return
+    source = (project / "firmware" / f"{PROJECT_NAME}.cpp").read_text(encoding="utf-8")
+    for name, depth in applied.items():
+        if f"#pragma HLS STREAM variable={name} depth={depth}" not in source:
+            raise ExportError(
+                f"{project / 'firmware' / f'{PROJECT_NAME}.cpp'}: FIFO {name} was not written with depth {depth}"
+            )
 
 
 def _hls_type(ftype: FixedType) -> str:
@@ -301,7 +361,8 @@ def translate(
     hls_model = convert(config)
     applied = read_back(hls_model, layer_map)
     check_applied(applied, graph, hw, backend)
-    return Translation(hls_model, config, layer_map, in_precision, applied)
+    fifo_depths = apply_fifo_depths(hls_model, graph, hw, layer_map)
+    return Translation(hls_model, config, layer_map, in_precision, applied, fifo_depths)
 
 
 def _strategy_name(strategy: Strategy) -> str:

@@ -290,7 +290,8 @@ def _option_table(model: CostModel, layer, graph: LayerGraph, base_hw: HardwareC
             c = model.estimate_layer(layer, hw.resolve(layer.name), hw, graph)
             out[j] = (c.lut, c.ff, c.dsp, c.bram18, c.latency_cycles, c.ii_cycles)
         return out
-    at_base = grid_fn(layer, base_hw, np.array([1.0]), Strategy.LATENCY, graph=graph)
+    own = base_hw.resolve(layer.name)
+    at_base = grid_fn(layer, base_hw, np.array([float(own.reuse_factor)]), own.strategy, graph=graph)
     offset = base_row[:4] - np.array([at_base[k][0] for k in ("lut", "ff", "dsp", "bram18")])
     groups: dict[tuple[Strategy, int], list[int]] = {}
     for j, opt in enumerate(opts):

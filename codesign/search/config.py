@@ -19,7 +19,7 @@ from codesign.config_io import read_mapping, validate
 from codesign.search.hardware_space import HardwareRanges, HardwareSpace
 from codesign.search.objectives import METRICS, Budget, Scalarization, check_metric, parse_budget
 from codesign.spec import PartDecl
-from hw_templates.config import Backend, IoType, Strategy
+from hw_templates.config import Backend, FifoDepths, IoType, Strategy
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import declare_part, resolve_part
 from hw_templates.templates import get_template
@@ -66,6 +66,7 @@ class HardwareBlock(_Model):
     reuse_factor_min: PosInt = 1
     reuse_factor_max: PosInt = 64
     parallelization_max: PosInt = 1
+    fifo_depths: list[str] = Field(default_factory=lambda: ["full"])
 
 
 class EarlyStopBlock(_Model):
@@ -241,6 +242,7 @@ def _hardware(file: SearchConfigFile) -> HardwareSpace:
             reuse_factor_min=block.reuse_factor_min,
             reuse_factor_max=block.reuse_factor_max,
             parallelization_max=block.parallelization_max,
+            fifo_depths=tuple(FifoDepths.parse(v, "hardware.fifo_depths") for v in block.fifo_depths),
         )
     backend = Backend.parse(file.backend, "backend")
     return HardwareSpace.build(parts, clock_ns=file.clock_ns, backend=backend, templates=file.templates, ranges=ranges)

@@ -23,7 +23,15 @@ import math
 from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph
-from hw_templates.config import Backend, ConvImplementation, HardwareConfig, IoType, LayerHardware, Strategy
+from hw_templates.config import (
+    Backend,
+    ConvImplementation,
+    FifoDepths,
+    HardwareConfig,
+    IoType,
+    LayerHardware,
+    Strategy,
+)
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import FpgaPart
 from hw_templates.reuse import closest_valid_reuse_factor, valid_reuse_factors
@@ -53,6 +61,7 @@ class HardwareRanges:
         strategies: strategies of weight layers.
         reuse_factor_min / reuse_factor_max: bounds on every layer's reuse factor.
         parallelization_max: largest convolution ``ParallelizationFactor``.
+        fifo_depths: io_stream FIFO depth modes (``full``, ``sized``), one family each.
     """
 
     io_types: tuple[IoType, ...] = (IoType.PARALLEL,)
@@ -60,8 +69,11 @@ class HardwareRanges:
     reuse_factor_min: int = 1
     reuse_factor_max: int = 64
     parallelization_max: int = 1
+    fifo_depths: tuple[FifoDepths, ...] = (FifoDepths.FULL,)
 
     def __post_init__(self) -> None:
+        if not self.fifo_depths:
+            raise SpecError("hardware.fifo_depths: expected at least one of full, sized, got an empty list")
         if not self.io_types:
             raise SpecError("hardware.io_types: expected at least one io type, got an empty list")
         if not self.strategies:
@@ -92,16 +104,23 @@ class Family:
     conv_implementation: ConvImplementation = ConvImplementation.LINE_BUFFER
     max_weight_bits: int | None = None
     max_dsp: int | None = None
+    fifo_depths: FifoDepths = FifoDepths.FULL
 
     @property
     def label(self) -> str:
-        """``name/io_type``, unique within a space."""
-        return f"{self.name}/{self.io_type.value}"
+        """``name/io_type`` (plus ``/sized_fifos``), unique within a space."""
+        sized = "/sized_fifos" if self.fifo_depths is FifoDepths.SIZED else ""
+        return f"{self.name}/{self.io_type.value}{sized}"
 
     def base_config(self, part: FpgaPart, clock_ns: float, backend: Backend) -> HardwareConfig:
         """The model-wide settings of this family on ``part`` (per-layer settings come on top)."""
         return HardwareConfig(
-            part=part, clock_ns=clock_ns, backend=backend, io_type=self.io_type, strategy=Strategy.LATENCY
+            part=part,
+            clock_ns=clock_ns,
+            backend=backend,
+            io_type=self.io_type,
+            strategy=Strategy.LATENCY,
+            fifo_depths=self.fifo_depths,
         )
 
     def config(
@@ -125,6 +144,7 @@ class Family:
             strategy=base.strategy,
             reuse_factor=1,
             layers=layers,
+            fifo_depths=base.fifo_depths,
         )
 
     def rejection(self, graph: LayerGraph) -> str | None:
@@ -171,7 +191,15 @@ class Family:
         return [LayerOption(s, rf, pf) for s in self.strategies for pf in pfs for rf in rfs]
 
 
-def _family(template: HardwareTemplate, io_type: IoType, ranges: HardwareRanges) -> Family:
+def _families(template: HardwareTemplate, io_type: IoType, ranges: HardwareRanges) -> list[Family]:
+    """One family per FIFO depth mode under io_stream (FIFO depths do not exist under io_parallel)."""
+    if io_type is not IoType.STREAM:
+        return [_family(template, io_type, ranges, FifoDepths.FULL)]
+    modes = template.fifo_depths if template.fifo_depths is not None else ranges.fifo_depths
+    return [_family(template, io_type, ranges, mode) for mode in modes]
+
+
+def _family(template: HardwareTemplate, io_type: IoType, ranges: HardwareRanges, fifo: FifoDepths) -> Family:
     strategies = template.strategies if template.strategies is not None else ranges.strategies
     return Family(
         name=template.name,
@@ -184,6 +212,7 @@ def _family(template: HardwareTemplate, io_type: IoType, ranges: HardwareRanges)
         conv_implementation=template.conv_implementation,
         max_weight_bits=template.max_weight_bits,
         max_dsp=template.max_dsp,
+        fifo_depths=fifo,
     )
 
 
@@ -236,10 +265,10 @@ class HardwareSpace:
         use_ranges = ranges or HardwareRanges()
         for name in templates:
             template = get_template(name)
-            families.extend(_family(template, io, use_ranges) for io in template.io_types)
+            families.extend(f for io in template.io_types for f in _families(template, io, use_ranges))
         if ranges is not None or not templates:
             custom = HardwareTemplate(CUSTOM, "parameter ranges", use_ranges.io_types, None, None, True)
-            families.extend(_family(custom, io, use_ranges) for io in use_ranges.io_types)
+            families.extend(f for io in use_ranges.io_types for f in _families(custom, io, use_ranges))
         return cls(tuple(parts), float(clock_ns), backend, tuple(families))
 
     @property

@@ -30,12 +30,19 @@ from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
-from cost_models.analytical.stream import dataflow_latency, fifo_terms
+from cost_models.analytical.stream import dataflow_latency, fifo_terms, sized_fifo_depth, stream_tokens
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
-from hw_templates.config import ConvImplementation, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
+from hw_templates.config import (
+    ConvImplementation,
+    FifoDepths,
+    HardwareConfig,
+    IoType,
+    ResolvedLayerHardware,
+    Strategy,
+)
 from hw_templates.reuse import check_reuse_factor
 
 __all__ = ["DEFAULT_CONSTANTS", "GRID_KEYS", "AnalyticalConstants", "AnalyticalModel"]
@@ -73,6 +80,8 @@ class AnalyticalModel(CostModel):
         self._bram_ratio = c.synth_ratio["bram18"] if synth else 1.0
         self._graph_ref: LayerGraph | None = None
         self._by_name: dict[str, Layer] = {}
+        self._feeds: dict[str, str] = {}
+        self._fed_by: dict[str, str] = {}
 
     def estimate_layer(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
@@ -127,7 +136,9 @@ class AnalyticalModel(CostModel):
 
         Expects legal reuse factors (``hw_templates.reuse.valid_reuse_factors``): this entry point is
         for search loops and does not check them. Without ``graph`` the input activations are taken
-        to be as wide as the layer's own result type. Output FIFOs (io_stream) are not included.
+        to be as wide as the layer's own result type. Output FIFOs (io_stream) are not included; with
+        ``fifo_depths: sized`` and a ``graph``, the sized FIFO feeding the layer is (its depth follows
+        the layer's own interval, see :meth:`fifo_depths`).
 
         Returns:
             ``{key: array}`` for :data:`GRID_KEYS`, one entry per reuse factor.
@@ -141,6 +152,8 @@ class AnalyticalModel(CostModel):
         settings = replace(hw.resolve(layer.name), strategy=Strategy.parse(strategy, "strategy"))
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, rf, ctx)
+        if graph is not None:
+            self._add_sized_input_fifo(terms, layer, hw, graph)
         lut, ff, dsp, bram18 = self._resources(terms)
         values = (lut, ff, dsp, bram18, terms["latency"], terms["ii"])
         return {k: np.broadcast_to(np.asarray(v, dtype=float), rf.shape).copy() for k, v in zip(GRID_KEYS, values)}
@@ -182,10 +195,60 @@ class AnalyticalModel(CostModel):
                 check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, settings.reuse_factor)
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, settings.reuse_factor, ctx)
-        if ctx.stream and layer.kind not in _IN_PLACE and layer.name != graph.layers[-1].name:
+        # A sized FIFO is priced with its consumer (its depth follows the consumer's interval).
+        output_fifo = ctx.stream and layer.kind not in _IN_PLACE and layer.name != graph.layers[-1].name
+        if output_fifo and not self._sized_link(layer.name, hw, graph):
             fifo = fifo_terms(layer.output_shape, ctx.res_bits, settings.fifo_depth, self.constants)
             add_terms(terms, dict.fromkeys(terms, 0) | fifo)
+        self._add_sized_input_fifo(terms, layer, hw, graph)
         return terms, ctx
+
+    def fifo_depths(self, graph: LayerGraph, hw: HardwareConfig) -> dict[str, int]:
+        """Depth of every io_stream FIFO between layers, by producing layer (empty for io_parallel).
+
+        ``full`` FIFOs hold one tensor (hls4ml's default); a per-layer ``fifo_depth`` is taken as
+        given; with ``fifo_depths: sized`` a FIFO between one producer and one consumer is
+        :func:`~cost_models.analytical.stream.sized_fifo_depth` deep for the consumer's interval. The
+        exporter builds the project with these depths.
+        """
+        if hw.io_type is not IoType.STREAM:
+            return {}
+        out = {}
+        for layer in graph.layers[:-1]:
+            if layer.kind in _IN_PLACE:
+                continue
+            settings = hw.resolve(layer.name)
+            depth = settings.fifo_depth or stream_tokens(layer.output_shape)
+            if self._sized_link(layer.name, hw, graph):
+                consumer = self._layer_by_name(graph, self._consumer_of(layer.name, graph))
+                ii = self.estimate_layer(consumer, hw.resolve(consumer.name), hw, graph).ii_cycles
+                depth = int(sized_fifo_depth(stream_tokens(layer.output_shape), ii))
+            out[layer.name] = depth
+        return out
+
+    def _sized_link(self, producer: str, hw: HardwareConfig, graph: LayerGraph) -> bool:
+        """True when ``producer``'s output FIFO is sized (and priced with its consumer)."""
+        if hw.fifo_depths is not FifoDepths.SIZED or hw.resolve(producer).fifo_depth is not None:
+            return False
+        self._layer_by_name(graph, producer)  # refresh the per-graph maps
+        return producer in self._feeds
+
+    def _consumer_of(self, producer: str, graph: LayerGraph) -> str:
+        self._layer_by_name(graph, producer)
+        return self._feeds[producer]
+
+    def _add_sized_input_fifo(self, terms: Terms, layer: Layer, hw: HardwareConfig, graph: LayerGraph) -> None:
+        """Add the sized FIFO that feeds ``layer`` (its depth from ``terms["ii"]``, scalar or array)."""
+        if hw.io_type is not IoType.STREAM or hw.fifo_depths is not FifoDepths.SIZED or not layer.inputs:
+            return
+        self._layer_by_name(graph, layer.name)
+        producer_name = self._fed_by.get(layer.name)
+        if producer_name is None or not self._sized_link(producer_name, hw, graph):
+            return
+        producer = self._by_name[producer_name]
+        bits = _merged(producer, hw.resolve(producer_name).precision)["result"].width
+        depth = sized_fifo_depth(stream_tokens(producer.output_shape), terms["ii"])
+        add_terms(terms, dict.fromkeys(terms, 0) | fifo_terms(producer.output_shape, bits, depth, self.constants))
 
     def _resources(self, terms: Terms) -> tuple[object, object, object, object]:
         lut = terms["lut_fixed"]
@@ -230,7 +293,36 @@ class AnalyticalModel(CostModel):
         if graph is not self._graph_ref:
             self._graph_ref = graph
             self._by_name = {x.name: x for x in graph.layers}
+            self._feeds = _single_links(graph)
+            self._fed_by = {consumer: producer for producer, consumer in self._feeds.items()}
         return self._by_name[name]
+
+
+def _single_links(graph: LayerGraph) -> dict[str, str]:
+    """Producer -> consumer of every io_stream FIFO that links exactly one producer to one consumer.
+
+    Flatten/reshape pass the stream through (the consumer is the first layer after them); a producer
+    with several consumers (a fork) or a consumer with several inputs (add, concatenate) is left out:
+    there the occupancy depends on the other branch, so those FIFOs stay one tensor deep.
+    """
+    consumers: dict[str, list[str]] = {x.name: [] for x in graph.layers}
+    for x in graph.layers:
+        for source in x.inputs:
+            consumers[source].append(x.name)
+    kinds = {x.name: x for x in graph.layers}
+    links = {}
+    for x in graph.layers[:-1]:
+        if x.kind in _IN_PLACE:
+            continue
+        node = x.name
+        while len(consumers[node]) == 1 and kinds[consumers[node][0]].kind in _IN_PLACE:
+            node = consumers[node][0]
+        if len(consumers[node]) != 1:
+            continue
+        consumer = kinds[consumers[node][0]]
+        if len(consumer.inputs) == 1:
+            links[x.name] = consumer.name
+    return links
 
 
 def _merged(layer: Layer, override: Mapping[str, object]) -> dict[str, object]:

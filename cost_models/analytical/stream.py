@@ -16,6 +16,10 @@ Mechanisms (hls4ml 1.3 ``nnet_conv_stream.h``, ``nnet_conv2d_stream.h``, ``nnet_
   ``filt_height * out_width`` instead of line buffers.
 * Every tensor between layers is an ``hls::stream`` of packed pixels (``n_chan`` values) with
   ``depth = prod(shape) / shape[-1]`` unless a FIFO depth is set (``StreamVariableConverter``).
+* ``fifo_depths: sized`` (:class:`~hw_templates.config.FifoDepths`): a FIFO between one producer and
+  one consumer is built :func:`sized_fifo_depth` deep instead of one tensor. hls4ml's own answer is
+  co-simulation (``FifoDepthOptimization``: the largest occupancy seen in RTL simulation, plus one);
+  this is its analytical counterpart, a bound on that occupancy under this model's timing.
 * Layers run as a dataflow pipeline: they overlap. The design's interval is the slowest layer's; its
   latency is the slowest interval plus every layer's pipeline fill along the critical path.
 """
@@ -24,13 +28,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cost_models.analytical._num import Num, ceil
+from cost_models.analytical._num import Num, ceil, maximum, minimum
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms
 from cost_models.analytical.memory import fifo_cost
 from cost_models.ir import Layer
 
-__all__ = ["dataflow_latency", "fifo_terms", "line_buffer_terms", "stream_conv_timing"]
+__all__ = [
+    "FIFO_MARGIN",
+    "dataflow_latency",
+    "fifo_terms",
+    "line_buffer_terms",
+    "sized_fifo_depth",
+    "stream_conv_timing",
+    "stream_tokens",
+]
+
+#: Slots a sized FIFO keeps beyond the occupancy bound: hls4ml's optimizer adds one to the largest
+#: occupancy it observes; one more covers the write/read handshake of back-to-back transfers.
+FIFO_MARGIN = 2
 
 
 def stream_conv_timing(
@@ -65,11 +81,34 @@ def line_buffer_terms(
     return {"bram18": bram, "lut_fixed": lut, "ff_fixed": ff + window_regs * a_bits}
 
 
-def fifo_terms(shape: Sequence[int], bits: int, depth: int | None, consts: AnalyticalConstants) -> Terms:
-    """The output stream of a layer: packed pixels of ``shape[-1]`` values, ``depth`` pixels deep."""
-    pixels = _prod(tuple(shape[:-1])) if len(shape) > 1 else 1
-    bram, lut, ff = fifo_cost(shape[-1] * bits, depth or pixels, consts)
+def fifo_terms(shape: Sequence[int], bits: int, depth: Num | None, consts: AnalyticalConstants) -> Terms:
+    """The output stream of a layer: packed pixels of ``shape[-1]`` values, ``depth`` pixels deep
+    (``None``: one tensor, hls4ml's default)."""
+    bram, lut, ff = fifo_cost(shape[-1] * bits, stream_tokens(shape) if depth is None else depth, consts)
     return {"bram18": bram, "lut_fixed": lut, "ff_fixed": ff}
+
+
+def stream_tokens(shape: Sequence[int]) -> int:
+    """Transfers per image on a stream of ``shape``: one per pixel (``shape[-1]`` values packed)."""
+    return _prod(tuple(shape[:-1])) if len(shape) > 1 else 1
+
+
+def sized_fifo_depth(tokens: int, consumer_ii: Num) -> Num:
+    """Depth that never makes the producer wait, by a bound on the FIFO's occupancy.
+
+    The producer is taken at its fastest (one transfer per cycle, the pipelined write loops of every
+    hls4ml stream layer) and the consumer to take ``consumer_ii`` cycles for the image's ``tokens``
+    transfers, spread evenly. The backlog then peaks when the last transfer is written, at
+    ``tokens * (1 - tokens / consumer_ii)``; a consumer at least as fast leaves a backlog of at most
+    one. Plus :data:`FIFO_MARGIN`, capped at one tensor (hls4ml's default, which never waits).
+
+    Example:
+        >>> sized_fifo_depth(64, 64.0), sized_fifo_depth(64, 256.0), sized_fifo_depth(64, 1e9)
+        (2.0, 50.0, 64.0)
+    """
+    ii = maximum(consumer_ii, float(tokens))
+    backlog = ceil(tokens * (1.0 - tokens / ii))
+    return minimum(backlog + FIFO_MARGIN, float(tokens))
 
 
 def dataflow_latency(

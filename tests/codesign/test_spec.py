@@ -71,6 +71,15 @@ def test_mixed_precision_and_per_layer_overrides() -> None:
     assert g.layer("fc1").sparsity == 0.5
 
 
+def test_fifo_depths_round_trip_through_the_hardware_config() -> None:
+    from hw_templates.config import FifoDepths, HardwareConfig
+
+    spec = design_spec_from_dict(_spec(io_type="io_stream", fifo_depths="sized"))
+    assert spec.hardware.fifo_depths is FifoDepths.SIZED
+    assert HardwareConfig.from_dict(spec.hardware.to_dict()) == spec.hardware
+    assert design_spec_from_dict(_spec()).hardware.fifo_depths is FifoDepths.FULL
+
+
 def test_user_declared_part() -> None:
     spec = design_spec_from_dict(
         _spec(part="myboard", parts={"myboard": {"lut": 50000, "ff": 100000, "dsp": 120, "bram18": 200}})
@@ -91,6 +100,7 @@ def test_user_declared_part() -> None:
         ({"precision": "ap_fixd<16,6>"}, SpecError, "precision"),
         ({"precision": {"wieght": 8}}, SpecError, "did you mean 'weight'"),
         ({"io_type": "streaming"}, SpecError, "io_parallel, io_stream"),
+        ({"fifo_depths": "small"}, SpecError, "fifo_depths: expected one of full, sized"),
         ({"input_shape": []}, SpecError, "input_shape"),
         ({"layers": []}, SpecError, "layers"),
         ({"strategy": "resource", "reuse_factor": 3}, ReuseFactorError, "hls4ml would silently use"),

@@ -9,7 +9,7 @@ from codesign.data.datasets import load_dataset
 from codesign.design import TrainedDesign
 from codesign.models.arch import ArchLayer, ArchSpec
 from codesign.models.train import TrainConfig, train
-from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
+from hw_templates.config import Backend, FifoDepths, HardwareConfig, IoType, Strategy
 from hw_templates.parts import resolve_part
 
 MLP = ArchSpec(
@@ -60,4 +60,5 @@ EXPORT_CASES = (
     ("mlp", "mlp_stream_resource", replace(hardware("io_stream", "resource", 4), backend=Backend.VIVADO)),
     ("cnn", "cnn_parallel_resource", hardware("io_parallel", "resource", 3)),
     ("cnn", "cnn_stream_latency", hardware("io_stream", "latency", 1)),
+    ("cnn", "cnn_stream_sized_fifos", replace(hardware("io_stream", "latency", 1), fifo_depths=FifoDepths.SIZED)),
 )

@@ -106,3 +106,34 @@ def test_fast_build_agrees_with_hls4ml_own_compile(exported: tuple, tmp_path: Pa
     inputs = np.loadtxt(source / "tb_data" / "tb_input_features.dat", ndmin=2)[:50]
     expected = np.loadtxt(source / "tb_data" / "tb_output_predictions.dat", ndmin=2)[:50]
     assert np.array_equal(translation.hls_model.predict(np.ascontiguousarray(inputs)), expected)
+
+
+def test_sized_fifos_are_written_with_the_priced_depths(exported: tuple) -> None:
+    """``fifo_depths: sized``: every FIFO the cost model shortened has that depth in the written code."""
+    from cost_models.analytical import AnalyticalModel
+    from cost_models.analytical.stream import stream_tokens
+
+    _, results = exported
+    result = next(r for r in results if r.design_id == "cnn_stream_sized_fifos")
+    manifest = json.loads((result.project_dir / "manifest.json").read_text())
+    depths = manifest["hls4ml"]["fifo_depths"]
+    assert depths, "the sized design should shorten some FIFOs"
+    source = (result.project_dir / "firmware" / "myproject.cpp").read_text()
+    for name, depth in depths.items():
+        assert f"#pragma HLS STREAM variable={name} depth={depth}" in source
+    design = next(r for r in results if r.design_id == "cnn_stream_latency")
+    full = json.loads((design.project_dir / "manifest.json").read_text())["hls4ml"]["fifo_depths"]
+    assert full == {}  # hls4ml's default depths: nothing changed
+    graph, hw = _design_of(result.project_dir)
+    priced = AnalyticalModel().fifo_depths(graph, hw)
+    shortened = [d for name, d in priced.items() if d != stream_tokens(graph.layer(name).output_shape)]
+    assert sorted(depths.values()) == sorted(shortened)
+    assert result.verification.bit_exact_mismatches == 0
+
+
+def _design_of(project: Path):
+    from cost_models.ir import LayerGraph
+    from hw_templates.config import HardwareConfig
+
+    manifest = json.loads((project / "manifest.json").read_text())
+    return LayerGraph.from_dict(manifest["design"]["graph"]), HardwareConfig.from_dict(manifest["design"]["hardware"])
