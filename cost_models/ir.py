@@ -242,6 +242,8 @@ class Layer:
     def mult_units(self) -> tuple[tuple[int, int], ...]:
         """The (n_in, n_out) matrix-vector products hls4ml builds for this layer, in order.
 
+        Computed once per layer (the layer is frozen; cost models ask for this on every estimate).
+
         These are the sizes hls4ml's reuse-factor rule is applied to: a dense layer is one
         ``n_in x n_out`` product; a convolution's product runs once per output position with
         ``n_in = C_in * prod(kernel)`` and ``n_out = filters``; a depthwise convolution multiplies each
@@ -249,6 +251,13 @@ class Layer:
         prod(kernel)`` and ``n_out = C_in * depth_multiplier`` but only the diagonal blocks are
         non-zero: we count those); a separable convolution is a depthwise then a pointwise product.
         """
+        units = self.__dict__.get("_mult_units")
+        if units is None:
+            units = self._compute_mult_units()
+            object.__setattr__(self, "_mult_units", units)
+        return units
+
+    def _compute_mult_units(self) -> tuple[tuple[int, int], ...]:
         k = _prod(self.kernel)
         c_in = self.in_channels
         kind = self.kind

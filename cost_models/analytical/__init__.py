@@ -33,7 +33,7 @@ from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.stream import dataflow_latency, fifo_terms, sized_fifo_depth, stream_tokens
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
-from cost_models.counters import count_layer
+from cost_models.counters import Counters, count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
 from hw_templates.config import (
     ConvImplementation,
@@ -81,6 +81,10 @@ class AnalyticalModel(CostModel):
         self._graph_ref: LayerGraph | None = None
         self._by_name: dict[str, Layer] = {}
         self._feeds: dict[str, str] = {}
+        self._counter_cache: dict[tuple[int, int], tuple[Layer, Counters]] = {}
+        self._hw_ref: HardwareConfig | None = None
+        self._legal_rf: set[tuple[int, int, int]] = set()
+        self._hw_values: tuple[bool, int, int, float] = (False, 0, 0, 0.0)
         self._fed_by: dict[str, str] = {}
 
     def estimate_layer(
@@ -94,9 +98,9 @@ class AnalyticalModel(CostModel):
         """
         terms, ctx = self._layer_terms(layer, settings, hw, graph)
         lut, ff, dsp, bram18 = self._resources(terms)
-        counters = count_layer(layer, ctx.a_bits) if layer.inputs else None
+        counters = self._counters(layer, ctx.a_bits) if layer.inputs else None
         weighted = layer.kind.has_weights
-        return LayerCost(
+        return LayerCost.fast(
             name=layer.name,
             kind=layer.kind.value,
             lut=float(lut),
@@ -105,6 +109,7 @@ class AnalyticalModel(CostModel):
             bram18=float(bram18),
             latency_cycles=float(terms["latency"]),
             ii_cycles=float(terms["ii"]),
+            uram=0.0,
             reuse_factor=settings.reuse_factor if weighted else None,
             strategy=settings.strategy.value if weighted else None,
             flops=counters.flops if counters else 0,
@@ -192,7 +197,10 @@ class AnalyticalModel(CostModel):
     ) -> tuple[Terms, LayerContext]:
         if layer.kind.has_weights and settings.strategy is Strategy.RESOURCE:
             for n_in, n_out in layer.mult_units():
-                check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, settings.reuse_factor)
+                key = (n_in, n_out, settings.reuse_factor)
+                if key not in self._legal_rf:  # the rule is a pure function of the three numbers
+                    check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, settings.reuse_factor)
+                    self._legal_rf.add(key)
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, settings.reuse_factor, ctx)
         # A sized FIFO is priced with its consumer (its depth follows the consumer's interval).
@@ -262,32 +270,57 @@ class AnalyticalModel(CostModel):
     def _context(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph | None
     ) -> LayerContext:
-        precision = _merged(layer, settings.precision)
-        result = precision["result"]
+        if settings.precision:
+            precision = _merged(layer, settings.precision)
+            result, weight = precision["result"], precision.get("weight")
+            accum, table = precision.get("accum"), precision.get("table")
+        else:  # no per-layer override (the common case): skip building the merged mapping
+            p = layer.precision
+            result, weight, accum, table = p.result, p.weight, p.accum, p.table
         source = self._layer_by_name(graph, layer.inputs[0]) if graph is not None and layer.inputs else None
         a_bits = result.width
         if source is not None:
-            a_bits = _merged(source, hw.resolve(source.name).precision)["result"].width
-        weight, accum, table = precision.get("weight"), precision.get("accum"), precision.get("table")
+            override = hw.resolve(source.name).precision
+            a_bits = _merged(source, override)["result"].width if override else source.precision.result.width
         acc = accum or result
+        if self._hw_ref is not hw:  # model-wide values: once per configuration, not per layer
+            self._hw_ref = hw
+            self._hw_values = (
+                hw.io_type is IoType.STREAM,
+                hw.part.dsp_a_bits,
+                hw.part.dsp_b_bits,
+                hw.clock_ns - hw.effective_clock_uncertainty_ns,
+            )
+        stream, dsp_a, dsp_b, clock_eff = self._hw_values
+        # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
-            a_bits=a_bits,
-            res_bits=result.width,
-            w_bits=weight.width if weight else DEFAULT_WEIGHT_BITS,
-            acc_bits=(accum or result).width,
-            table_bits=table.width if table else DEFAULT_TABLE_BITS,
-            latency_strategy=settings.strategy is Strategy.LATENCY,
-            stream=hw.io_type is IoType.STREAM,
-            pf=settings.parallelization_factor,
-            fifo_depth=settings.fifo_depth,
-            encoded=settings.conv_implementation is ConvImplementation.ENCODED,
-            dsp_a=hw.part.dsp_a_bits,
-            dsp_b=hw.part.dsp_b_bits,
-            clock_eff_ns=hw.clock_ns - hw.effective_clock_uncertainty_ns,
-            consts=self.constants,
-            mult_impl=settings.multiplier_impl.value,
-            acc_modes=(acc.rounding != "TRN") + (acc.saturation != "WRAP"),
+            a_bits,
+            result.width,
+            weight.width if weight else DEFAULT_WEIGHT_BITS,
+            acc.width,
+            table.width if table else DEFAULT_TABLE_BITS,
+            settings.strategy is Strategy.LATENCY,
+            stream,
+            settings.parallelization_factor,
+            settings.fifo_depth,
+            settings.conv_implementation is ConvImplementation.ENCODED,
+            dsp_a,
+            dsp_b,
+            clock_eff,
+            self.constants,
+            settings.multiplier_impl.value,
+            (acc.rounding != "TRN") + (acc.saturation != "WRAP"),
         )
+
+    def _counters(self, layer: Layer, a_bits: int) -> Counters:
+        """FLOPs, parameters and BOPs of ``layer`` (they depend on the layer and its input width only)."""
+        key = (id(layer), a_bits)
+        hit = self._counter_cache.get(key)
+        if hit is None or hit[0] is not layer:
+            if len(self._counter_cache) > 4096:
+                self._counter_cache.clear()
+            hit = self._counter_cache[key] = (layer, count_layer(layer, a_bits))
+        return hit[1]
 
     def _layer_by_name(self, graph: LayerGraph, name: str) -> Layer:
         if graph is not self._graph_ref:

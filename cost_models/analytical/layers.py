@@ -44,9 +44,12 @@ _COMPARATOR_FUNCTIONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LayerContext:
     """Everything about one layer's implementation that the formulas read.
+
+    Built for every layer of every estimate, so a plain slotted record (a frozen dataclass costs a
+    guarded ``object.__setattr__`` per field); treat it as read-only.
 
     Attributes:
         a_bits: input activation width; res_bits / w_bits / acc_bits / table_bits: result, weight,
@@ -100,15 +103,19 @@ def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool)
 
 def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     c = ctx.consts
-    total = zero_terms()
+    units = layer.mult_units()
+    total = zero_terms() if len(units) > 1 else None
     unit_latency: Num = 0
     unit_ii: Num = 1
-    for n_in, n_out in layer.mult_units():
+    for n_in, n_out in units:
         t = matvec_terms(_unit(n_in, n_out, layer, ctx, ctx.latency_strategy), rf, ctx.dsp_a, ctx.dsp_b,
                          ctx.clock_eff_ns, c)  # fmt: skip
-        add_terms(total, t)
         unit_latency = unit_latency + t["latency"]
         unit_ii = t["ii"]
+        if total is None:  # one unit (all but separable convolutions): its terms are the layer's
+            total = t
+        else:
+            add_terms(total, t)
     if layer.kind is LayerKind.DENSE:
         if ctx.stream:
             read = ceil(layer.n_inputs / c.stream_dense_pack)

@@ -62,7 +62,7 @@ __all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
 Terms = dict
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class UnitSpec:
     """One ``n_in x n_out`` multiplication unit and its number formats.
 
@@ -95,10 +95,13 @@ def zero_terms() -> Terms:
     }  # fmt: skip
 
 
+_TIMING = frozenset(("latency", "ii"))
+
+
 def add_terms(into: Terms, other: Terms) -> Terms:
     """Add ``other``'s resources into ``into`` (latency and II are left to the caller)."""
     for key, value in other.items():
-        if key not in ("latency", "ii"):
+        if key not in _TIMING:
             into[key] = into[key] + value
     return into
 

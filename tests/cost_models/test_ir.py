@@ -98,3 +98,18 @@ def test_graph_rejects_duplicate_names_and_forward_references() -> None:
         LayerGraph("dup", (*g.layers, g.layers[1]))
     with pytest.raises(ShapeError, match="not an earlier layer"):
         LayerGraph("fwd", (g.layers[0], g.layers[2]))
+
+
+def test_layer_cost_fast_builds_the_same_record_and_checks_fields() -> None:
+    from cost_models.cost import LayerCost
+
+    values = dict(
+        name="fc1", kind="dense", lut=10.0, ff=20.0, dsp=1.0, bram18=0.0, latency_cycles=3.0, ii_cycles=1.0,
+        uram=0.0, reuse_factor=2, strategy="latency", flops=4, params=5, bops=6, notes=("n",),
+    )  # fmt: skip
+    fast = LayerCost.fast(**values)
+    assert fast == LayerCost(**values) and hash(fast) == hash(LayerCost(**values))
+    with pytest.raises(TypeError, match="expected the fields"):
+        LayerCost.fast(**{k: v for k, v in values.items() if k != "uram"})
+    with pytest.raises(AttributeError):
+        fast.lut = 1.0  # still frozen
