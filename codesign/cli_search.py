@@ -168,6 +168,9 @@ def export_demo_designs(run: Path, progress: bool = True) -> int:
         [request_from_run(run, i) for i in ids], run / "exports", jobs=0, force=True, progress=progress, check=False
     )
     print_results(results)
+    from codesign.search import open_run, write_results
+
+    write_results(run, open_run(run).study)  # the report now lists the exports too
     check_results(results)
     print(f"report: {run / 'report.html'}")
     return 0

@@ -198,6 +198,30 @@ def _trials_table(view: RunView) -> str:
     return _table(rows, ["trial", "status", "accuracy", "train s", "designs", "reason"], ("status", "reason"))
 
 
+def _exports(index: Path) -> str:
+    """The run's exported designs (``codesign export`` / ``codesign demo``) and their C-simulation check."""
+    if not index.is_file():
+        return ""
+    try:
+        designs = json.loads(index.read_text(encoding="utf-8")).get("designs", [])
+    except (OSError, ValueError):
+        return '<h2>Exported designs</h2><p class="note">exports/exports.json is unreadable</p>'
+    rows = [
+        {
+            "design_id": d.get("design_id"),
+            "status": d.get("status"),
+            "mismatches": d.get("bit_exact_mismatches"),
+            "model accuracy": d.get("model_accuracy"),
+            "C-sim accuracy": d.get("csim_accuracy"),
+            "folder": f"exports/{d.get('folder', '')}",
+        }
+        for d in designs
+    ]
+    columns = ["design_id", "status", "mismatches", "model accuracy", "C-sim accuracy", "folder"]
+    note = '<p class="note">hls4ml projects, C model compiled with g++ and run on the test split</p>'
+    return f"<h2>Exported designs ({len(rows)})</h2>{note}" + _table(rows, columns, ("design_id", "status", "folder"))
+
+
 def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) -> Path:
     """Render the report of ``view`` with its designs ``rows`` (from ``designs_table``) to ``path``."""
     import yaml
@@ -230,6 +254,7 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
         good = [r for r in rows if r.get("all_parts")]
         cols = ["design_id", "part", "accuracy"] + [f"utilization_{p}" for p in view.part_order] + ["hardware"]
         sections.append(f"<h2>Designs good on all parts ({len(good)})</h2>" + _table(good, cols, ("design_id", "part")))
+    sections.append(_exports(Path(path).parent / "exports" / "exports.json"))
     sections.append("<h2>Per-layer cost of each Pareto design</h2>" + _breakdowns(view, rows))
     config = yaml.safe_dump(view.attrs.get("config", {}), sort_keys=False)
     sections.append(f"<h2>Config</h2><pre>{html.escape(config)}</pre>")
