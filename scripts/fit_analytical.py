@@ -96,8 +96,10 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
 
 
 #: Post-synthesis features refitted on the post-synthesis rows (the wa-hls4ml Resource MLPs exercise
-#: them); the others keep HLS coefficient x PAIRED_SYNTH_RATIO.
-SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "state")}
+#: them); the others keep HLS coefficient x PAIRED_SYNTH_RATIO. ``operand`` (Resource-strategy operand
+#: registers) only exists in Resource designs, which all post-synthesis rows are; after synthesis those
+#: registers can sit in the DSP48 input (AREG/BREG) and block-RAM output registers instead of CLB flip-flops.
+SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "operand", "state")}
 
 
 def _bounds(metric: str, feature: str) -> tuple[float, float]:

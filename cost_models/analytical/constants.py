@@ -19,11 +19,14 @@ csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis util
 set is the HLS set times the paired csynth->synth medians of the data README (LUT 0.47, FF 0.76, over 64
 pairs: HLS over-estimates LUTs, mostly constant multipliers and LUTRAM/ROM), except the features that
 dominate the only post-synthesis-only data (wa-hls4ml Resource MLPs at RF 1024-4093: ``acc_dyn``,
-``state``, ``pipe``), which are fitted on those rows directly.
+``state``, ``pipe``, and ``operand``, which only Resource designs have), which are fitted on those rows
+directly.
 
-Fit of 2026-11-26: 794 of 819 reader records representable; errors in :data:`FIT_SUMMARY`
-(printed by ``scripts/fit_analytical.py``). Bounds reached: ``compare`` (1.5), ``state`` (4),
-``const_mult`` (0.5), ``ff_control`` (0); the data would push these further.
+Fit of 2026-11-27 (FF refit after adding the ``operand`` feature and counting a streamed convolution's
+kernel window once; LUT, DSP and latency constants unchanged from the fit of 2026-11-26): 794 of 819
+reader records representable; errors in :data:`FIT_SUMMARY` (printed by ``scripts/fit_analytical.py``).
+Bounds reached: ``compare`` (1.5), ``state`` (4), ``const_mult`` (0.5), ``ff_control`` (0), and for
+post-synthesis ``pipe`` (0.2) and ``operand`` (0.5); the data would push these further.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ __all__ = [
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
 LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
-FF_FEATURES = ("pipe", "state", "control")
+FF_FEATURES = ("pipe", "operand", "state", "control")
 
 #: Plausible range of each coefficient (per feature unit); the fit stays inside it.
 COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -75,6 +78,9 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         "control": (0.0, 300.0),
         # FF per pipeline-register bit: each stage registers its operands at most about once or twice.
         "pipe": (0.2, 2.0),
+        # FF per operand register bit of a Resource-strategy multiplier (rf:1 multiplexer output, ROM read
+        # data; matvec.py): registered once (1), or once more at the input of a multi-cycle multiplier (2).
+        "operand": (0.5, 2.0),
         # FF per input/output register bit (partitioned arrays, accumulators).
         "state": (0.5, 4.0),
         "ff_control": (0.0, 300.0),
@@ -95,8 +101,8 @@ FIT_PROVENANCE = (
 #: Median |relative error| of the fit (in-sample and leave-one-source-out), as the script printed it.
 FIT_SUMMARY = (
     "median |error| in-sample / leave-one-source-out: HLS LUT N-TORC 18.9 % / 70.2 %, ArgyKokk 35.0 % / 50.7 %; "
-    "HLS FF N-TORC 28.9 % / 30.0 %, ArgyKokk 21.7 % / 78.6 %; post-synthesis wa-hls4ml LUT 7.6 %, FF 4.7 %; "
-    "latency: mean over sources of median |error| 21.6 %"
+    "HLS FF N-TORC 8.5 % / 27.7 %, ArgyKokk 22.4 % / 29.8 %; post-synthesis wa-hls4ml LUT 7.6 %, FF 4.7 %; "
+    "latency: mean over sources of median |error| 19.1 %"
 )
 
 
@@ -163,8 +169,10 @@ class AnalyticalConstants:
              "quant": 2.806, "compare": 1.5, "control": 229.0}
         )
     )  # fmt: skip
-    ff_coef: Mapping[str, float] = field(default_factory=lambda: _proxy({"pipe": 0.6483, "state": 4.0, "control": 0.0}))
-    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and pipe / state (FF),
+    ff_coef: Mapping[str, float] = field(
+        default_factory=lambda: _proxy({"pipe": 0.5995, "operand": 1.931, "state": 4.0, "control": 0.0})
+    )
+    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and pipe / operand / state (FF),
     # fitted on the wa-hls4ml post-synthesis rows (see the module docstring).
     synth_lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
@@ -173,7 +181,7 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.2, "state": 2.88, "control": 0.0})
+        default_factory=lambda: _proxy({"pipe": 0.2, "operand": 0.5, "state": 2.871, "control": 0.0})
     )
     # fitted (coordinate descent on median |latency error|, mean over sources)
     t_dsp_mult_ns: float = 0.75

@@ -15,6 +15,8 @@ Mechanisms of the layers without weights (hls4ml 1.3 ``nnet_activation.h``, ``nn
   ``ceil(n / rf)``, ``core_templates.py``), modelled as a Latency-strategy ``1 x n`` unit.
 * Pooling: ``pool - 1`` comparators (max) or adders (average) per output; global pooling reduces
   over all pixels. io_stream 2D pooling keeps ``pool_height - 1`` line buffers.
+* Streamed convolutions (io_stream): the matrix-vector unit's input is the kernel-window register array
+  of :func:`~.stream.line_buffer_terms`, so its input registers are counted once, there.
 * Add: one adder per value. Concat, Flatten, Reshape, ZeroPadding, UpSampling move data only: in
   io_parallel they are wires (no logic: the estimate is 0 and says so), in io_stream a small
   copy loop.
@@ -125,6 +127,9 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     total = scale_terms(total, ctx.pf)
     if ctx.stream:
         add_terms(total, {**zero_terms(), **line_buffer_terms(layer, ctx.a_bits, ctx.encoded, c)})
+        # The first unit's input registers are the kernel window (``kernel_data``, nnet_conv_stream.h) that
+        # line_buffer_terms already counts: ``state`` keeps the rest (accumulators, outputs, further units).
+        total["state"] = total["state"] - units[0][0] * ctx.a_bits
         total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
         return total
     partitions = ceil(layer.output_positions / ctx.pf)

@@ -38,6 +38,16 @@ Resource strategy (``nnet_dense_resource.h``):
   accumulator bits) adds logic (UG1399, "Overflow and Saturation Modes"). Feature ``quant``
   (``(a + w + acc)`` bits x non-default modes); it dominates
   the N-TORC csynth LUTs (``ap_fixed<16,8,AP_RND,AP_SAT>`` throughout).
+* Operand registers (FF feature ``operand``): with ``rf > 1`` each multiplier's data operand comes out
+  of its ``rf``:1 multiplexer and its weight out of the ROM, one new pair per ``ReuseLoop`` iteration, and
+  HLS registers both before the multiplier (the multiplexer output and the ROM read data; with a
+  pipelined, multi-cycle multiplier once more at its input), so ``a + w`` register bits per multiplier
+  beyond the product/accumulator path that ``pipe`` counts. Under the Latency strategy (and Resource at
+  ``rf = 1``) the weights are constants and the data come straight from the partitioned input: no
+  operand registers. Seen in the N-TORC csynth rows (Vivado HLS 2019.1, 16-bit operands and
+  accumulator): at a fixed layer size their FF fall by ~90-100 per multiplier removed by a larger reuse
+  factor, against ~35-50 per multiplier in the Latency rows; the fitted coefficients give
+  ``48 * pipe + 32 * operand`` = ~91 (``scripts/fit_analytical.py``).
 * ``rf > n_in`` (``dense_resource_rf_gt_nin_rem0``): every multiplier reads the same ``data[in_index]``
   (one ``n_in``:1 multiplexer) but accumulates into ``acc[out_index]`` with a run-time ``out_index``, so
   each of the ``n_out`` partitioned accumulators becomes a read-modify-write register with its own
@@ -91,7 +101,7 @@ def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
-        "pipe": 0, "state": 0, "latency": 0, "ii": 1,
+        "pipe": 0, "operand": 0, "state": 0, "latency": 0, "ii": 1,
     }  # fmt: skip
 
 
@@ -193,6 +203,10 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     t["bram18"] = where(stored, bram, 0)
     t["lut_fixed"] = where(stored, rom_lut, 0)
     t["pipe"] = block * (u.a_bits + u.w_bits + u.acc_bits)
+    # operand registers (module docstring): the multiplexer outputs (one per multiplier, or the one shared
+    # n_in:1 multiplexer when rf > n_in) and the ROM read data, one weight per multiplier.
+    data_regs = where(gt_nin, u.a_bits, block * u.a_bits)
+    t["operand"] = where(stored, data_regs + block * u.w_bits, 0)
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
     t["control"] = 1
     t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
