@@ -183,6 +183,7 @@ def _fail_stale(study: Any) -> None:
     import optuna
 
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        study._storage.set_trial_user_attr(t._trial_id, "status", "failed")
         study._storage.set_trial_user_attr(t._trial_id, "reason", INTERRUPTED)
         study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
 
@@ -190,7 +191,9 @@ def _fail_stale(study: Any) -> None:
 def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
     import optuna
 
-    for key, value in outcome.attrs.items():
+    # "status" last: a trial interrupted while its attributes are written never claims a finished
+    # training without its accuracy (readers also skip trials that are not COMPLETE)
+    for key, value in sorted(outcome.attrs.items(), key=lambda item: item[0] == "status"):
         trial.set_user_attr(key, value)
     trial.set_user_attr("trained", outcome.trained)
     if outcome.state == "complete":
@@ -323,7 +326,11 @@ def _running(trials: list[Any]) -> int:
 
 
 def _select_two_stage(study: Any, top_k: int) -> None:
-    done = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("status") in ("trained", "stopped")]
+    done = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.user_attrs.get("status") in ("trained", "stopped") and "accuracy" in t.user_attrs
+    ]
     done.sort(key=lambda t: (-float(t.user_attrs["accuracy"]), t.number))
     study.set_user_attr("selected_trials", [t.number for t in done[:top_k]])
 

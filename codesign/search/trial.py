@@ -61,6 +61,8 @@ class Archive:
             attrs = t.user_attrs
             if attrs.get("trained"):
                 trainings += 1
+            if getattr(t.state, "name", "") != "COMPLETE":  # failed or interrupted: partial records
+                continue
             if attrs.get("status") == "trained" and attrs.get("val_history"):
                 curves.append((list(attrs["val_history"]), float(attrs["accuracy"])))
             if attrs.get("status") in ("trained", "stopped") and "arch_key" in attrs:

@@ -210,3 +210,18 @@ def test_library_search_with_explicit_cost_figures_in_memory() -> None:
     )  # fmt: skip
     assert summary.trainings == len(calls) <= 6  # 6 distinct architectures: repeats are not re-evaluated
     assert summary.pareto_designs >= 1 and summary.storage == "memory"
+
+
+def test_a_trial_interrupted_while_its_record_is_written_is_skipped() -> None:
+    """Ctrl-C between two attribute writes leaves a trial that says 'trained' without an accuracy; the
+    next trial's archive (and a resumed run) must skip it instead of failing with a KeyError."""
+    from codesign.search.trial import Archive
+
+    p = plan()
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
+    broken = study.ask()
+    for key, value in {"trained": True, "val_history": [0.5, 0.6], "status": "trained"}.items():
+        broken.set_user_attr(key, value)
+    study.tell(broken, state=optuna.trial.TrialState.FAIL)
+    archive = Archive.from_trials(study.get_trials(), p.formulation, p.space)
+    assert archive.trainings == 1 and archive.curves == [] and archive.known == {} and archive.feasible == 0
