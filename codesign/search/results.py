@@ -115,6 +115,8 @@ def _hardware_text(hardware: Mapping[str, Any] | None) -> str:
         if entry.get("parallelization_factor"):
             text += f":{entry['parallelization_factor']}"
         parts.append(text)
+    if hardware.get("fifo_depths", "full") != "full":
+        parts.append(f"fifos={hardware['fifo_depths']}")
     return " ".join(parts)
 
 
