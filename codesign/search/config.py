@@ -269,8 +269,8 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
     model = get_cost_model(file.cost_model)
     if file.fit_probability is not None and not model.gives_intervals:
         raise SpecError(
-            bad_value("fit_probability", file.fit_probability, f"no fit_probability with cost_model {file.cost_model}")
-            + " (it gives no intervals; use cost_model: lut)"
+            f"fit_probability: expected cost_model: lut (a model with intervals) for a probabilistic fit, "
+            f"got cost_model {file.cost_model!r}, which gives none"
         )
     _check_space(file.space)
     early = EarlyStopSettings(**block.early_stop.model_dump())
