@@ -99,3 +99,24 @@ def test_relative_output_folder_exports_and_verifies(
     assert main(["verify", "exports/mlp", "--jobs", "1", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert out.count("verified") == 2 and "0/" in out
+
+
+@pytest.mark.slow
+def test_a_spec_with_a_narrowed_result_type_exports_bit_exact(main, tmp_path: Path, capsys) -> None:
+    """A hand-written spec may round a layer's result below the exact accumulator: Brevitas rounds to it
+    in training, hls4ml fuses the rounding into the layer's result type, and the C model agrees."""
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "digits_mlp_4bit.yaml").read_text())
+    spec["layers"][-1]["precision"] = {"result": "ap_fixed<11,9,AP_RND_CONV,AP_SAT>"}  # exact: ap_fixed<14,9>
+    spec["training"]["epochs"] = 2
+    path = tmp_path / "narrow.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["train", str(path), "--out", str(tmp_path / "design")]) == 0
+    out = tmp_path / "exports"
+    assert main(["export", str(tmp_path / "design"), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
+    manifest = json.loads((out / "design" / "manifest.json").read_text())
+    applied = {a["ir_name"]: a["precision"] for a in manifest["hls4ml"]["applied"]}
+    assert applied["fc2"]["result"].startswith("fixed<11,9,RND_CONV,SAT")
+    assert applied["fc2"]["accum"].startswith("fixed<14,9")
+    assert manifest["verification"]["bit_exact_mismatches"] == 0
