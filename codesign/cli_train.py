@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="torch threads while training (default: unchanged)")
     p.add_argument("--cost-model", default="analytical", help="cost model for the estimate (default analytical)")
     p.add_argument("--out", help="save the trained design (design.json, weights.pt) into this directory")
+    p.add_argument(
+        "--tight-accumulators",
+        action="store_true",
+        help="narrow exact accumulators to what the trained weights can reach (same numbers, smaller adders)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=run)
 
@@ -73,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.graph.output.name!r} has {outputs} outputs (make them equal)"
         )
     result = train(spec.graph, data, config)
+    if args.tight_accumulators and result.model is not None and result.status != "diverged":
+        from dataclasses import replace
+
+        from codesign.models.tighten import tighten_accumulators
+
+        result = replace(result, graph=tighten_accumulators(result.model, result.graph))
     cost = get_cost_model(args.cost_model).estimate(result.graph, spec.hardware)
     if args.out:
         TrainedDesign.from_training(result, spec.hardware, data.info).save(args.out, result.model)

@@ -8,8 +8,11 @@ The dict has the form hls4ml's own YAML configs have, so :func:`convert` hands i
 
 Precisions: every type hls4ml can infer stays ``auto`` (hls4ml 1.3.0 ``InferPrecisionTypes`` gives each
 Dense/Conv its exact accumulator; quantizer nodes fix weights, biases and activations), except the
-input, which must equal the input quantizer (``../shared/STACK.md``: that is what makes the C model
-bit-exact). After conversion :func:`read_back` collects what hls4ml applied per layer and
+input, which must equal the input quantizer (that is what makes the C model bit-exact). A layer whose
+graph states its accumulator (tightened to the trained weights, :mod:`codesign.models.tighten`) gets
+that ``accum_t`` and ``result_t`` after conversion (:func:`apply_stated_accumulators`; setting them in
+the config instead makes hls4ml 1.3.0 drop the bias quantizer's type). After conversion
+:func:`read_back` collects what hls4ml applied per layer and
 :func:`check_applied` compares it with the design: hls4ml silently replaces an illegal reuse factor or
 parallelization factor (``FPGABackend.set_closest_reuse_factor`` prints a warning and moves on), and a
 precision that differs from the graph's means the cost estimate priced another circuit. Either is an
@@ -39,6 +42,7 @@ __all__ = [
     "AppliedLayer",
     "Translation",
     "apply_fifo_depths",
+    "apply_stated_accumulators",
     "check_applied",
     "check_fifo_pragmas",
     "convert",
@@ -136,6 +140,39 @@ def apply_fifo_depths(hls_model: Any, graph: LayerGraph, hw: HardwareConfig, lay
             raise ExportError(f"layer {ir_name!r}: no output stream in the hls4ml model to give FIFO depth {depth}")
         var.pragma = (var.pragma[0], int(depth))
         applied[var.name] = int(depth)
+    return applied
+
+
+def apply_stated_accumulators(hls_model: Any, graph: LayerGraph, layer_map: LayerMap) -> dict[str, str]:
+    """Give every layer whose graph states an accumulator that ``accum_t`` and ``result_t``.
+
+    The result type object is the layer's output variable's type, so the next layer reads the same type.
+
+    Returns:
+        hls4ml layer name -> the accumulator type set.
+    """
+
+    def hls(ftype: FixedType, like: Any) -> Any:
+        # the backend's own precision class (the converted types carry its C++ definition)
+        return type(like)(
+            ftype.width,
+            ftype.integer,
+            ftype.signed,
+            rounding_mode=None if ftype.rounding == "TRN" else ftype.rounding,
+            saturation_mode=None if ftype.saturation == "WRAP" else ftype.saturation,
+        )
+
+    applied = {}
+    for layer in hls_model.get_layers():
+        ir_name = layer_map.ir_name(layer.name)
+        if ir_name is None or "accum_t" not in layer.types:
+            continue
+        precision = graph.layer(ir_name).precision
+        if precision.accum is None:
+            continue
+        for key, ftype in (("accum_t", precision.accum), ("result_t", precision.result)):
+            layer.types[key].precision = hls(ftype, layer.types[key].precision)
+        applied[layer.name] = precision.accum.to_hls()
     return applied
 
 
@@ -359,6 +396,7 @@ def translate(
         qonnx_model, graph, hw, layer_map, in_precision, onnx_path=qonnx_path, output_dir=output_dir, backend=backend
     )
     hls_model = convert(config)
+    apply_stated_accumulators(hls_model, graph, layer_map)
     applied = read_back(hls_model, layer_map)
     check_applied(applied, graph, hw, backend)
     fifo_depths = apply_fifo_depths(hls_model, graph, hw, layer_map)

@@ -31,7 +31,13 @@ import torch
 from torch import nn
 
 from codesign.models._quant import act_quant, bias_quant, weight_quant
-from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision, holds
+from codesign.models.precision_rules import (
+    accumulator_precision,
+    add_precision,
+    concat_precision,
+    holds,
+    wraps_only,
+)
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
@@ -136,6 +142,9 @@ def _output_quant(layer: Layer, exact: _Exact) -> tuple[type | None, _Exact]:
     result = layer.precision.result
     if exact is not None and holds(result, exact):
         return None, exact
+    if exact is not None and wraps_only(result, exact):
+        # a tightened accumulator (codesign.models.tighten): same numbers on every reachable value
+        return None, result
     return act_quant(result, f"{_where(layer)} result"), result
 
 

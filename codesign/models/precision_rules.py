@@ -21,7 +21,15 @@ import math
 
 from hw_templates.precision import FixedType
 
-__all__ = ["accumulator_precision", "add_precision", "concat_precision", "holds", "quantizer_type"]
+__all__ = [
+    "accumulator_precision",
+    "add_precision",
+    "concat_precision",
+    "holds",
+    "quantizer_type",
+    "tight_accumulator",
+    "wraps_only",
+]
 
 
 def quantizer_type(width: int, integer: int, signed: bool = True, narrow: bool = False) -> FixedType:
@@ -74,3 +82,38 @@ def holds(container: FixedType, value: FixedType) -> bool:
         return False
     need_integer = value.integer + (1 if container.signed and not value.signed else 0)
     return container.fractional >= value.fractional and container.integer >= need_integer
+
+
+def tight_accumulator(exact: FixedType, bound: float) -> FixedType:
+    """The narrowest type with ``exact``'s fraction bits that holds every value in ``[-bound, bound]``.
+
+    For an accumulator whose sums provably stay within ``bound`` (see
+    :func:`codesign.models.tighten.tighten_accumulators`): hls4ml's accumulators add with ``AP_WRAP``
+    (two's-complement, modulo ``2**width``), so partial sums may wrap and the final sum is still exact
+    whenever it fits; only integer (top) bits are dropped, never fraction bits. Returns ``exact`` when
+    the bound needs as many integer bits (or ``exact`` is unsigned).
+
+    Example:
+        >>> tight_accumulator(FixedType(19, 11), 80.0).to_hls()
+        'ap_fixed<16,8>'
+    """
+    if not exact.signed:
+        return exact
+    lsb = 2.0**-exact.fractional
+    integer = 1
+    while 2.0 ** (integer - 1) - lsb < bound:
+        integer += 1
+    if integer >= exact.integer:
+        return exact
+    return FixedType(integer + exact.fractional, integer, True)
+
+
+def wraps_only(narrow: FixedType, exact: FixedType) -> bool:
+    """True when ``narrow`` is ``exact`` without some top integer bits, wrapping (``TRN``/``WRAP``): the
+    same number on every value that fits, which a tightened accumulator guarantees."""
+    return (
+        narrow.signed == exact.signed
+        and narrow.fractional == exact.fractional
+        and narrow.integer < exact.integer
+        and (narrow.rounding, narrow.saturation) == ("TRN", "WRAP")
+    )

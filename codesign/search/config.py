@@ -56,6 +56,7 @@ class TrainingBlock(_Model):
     learning_rate: PosFloat = 1e-2
     proxy_fraction: Fraction = 1.0
     patience: PosInt | None = None
+    tight_accumulators: bool = True
 
 
 class HardwareBlock(_Model):

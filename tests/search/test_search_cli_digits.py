@@ -64,6 +64,8 @@ def test_search_on_digits_then_report_and_load_design(tmp_path, capsys) -> None:
     assert design.accuracy == pytest.approx(float(row["accuracy"]))
     names = [x.name for x in design.graph.weight_layers()]
     assert set(design.hardware.layers) == set(names)
+    # training.tight_accumulators (the default): the saved design carries the narrowed accumulators
+    assert any(x.precision.accum is not None for x in design.graph.weight_layers())
 
 
 @pytest.mark.slow
