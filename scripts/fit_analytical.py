@@ -223,6 +223,39 @@ def fit_latency(records: Sequence[SynthRecord], consts: AnalyticalConstants, rou
     return consts
 
 
+def fit_constants(
+    records: Sequence[SynthRecord], start: AnalyticalConstants = DEFAULT_CONSTANTS, latency_rounds: int = 3
+) -> AnalyticalConstants:
+    """Every free constant fitted on ``records`` alone: the steps of :func:`main`, returned, not printed.
+
+    For out-of-sample benchmarks (``scripts/bench_lut_model.py --refit-analytical`` refits per fold).
+    Unlike :func:`main` the returned constants also carry the post-synthesis coefficients. Without
+    post-synthesis rows those are the HLS coefficients times :data:`PAIRED_SYNTH_RATIO` (none refitted);
+    without csynth rows the HLS coefficients are ``start``'s.
+    The latency coordinate descent starts from ``start``'s latency constants.
+    """
+    consts = start.with_values(const_dsp_fraction=fit_dsp_fraction(records))
+    rows = representable(records, consts)
+    coefs: dict[str, dict[str, float]] = {}
+    for metric, features, fixed in (("lut", LUT_FEATURES, "lut_fixed"), ("ff", FF_FEATURES, "ff_fixed")):
+        hls_rows = _chosen(rows, metric, Target.HLS)
+        if hls_rows:
+            coefs[metric] = fit_linear(hls_rows, metric, features, fixed)
+        else:
+            coefs[metric] = dict(getattr(start, f"{metric}_coef"))
+        pinned = synth_pinned(metric, coefs[metric])
+        synth_rows = _chosen(rows, metric, Target.SYNTH)
+        if synth_rows:
+            coefs[f"synth_{metric}"] = fit_linear(synth_rows, metric, features, fixed, pinned)
+        else:
+            ratio = PAIRED_SYNTH_RATIO[metric]
+            coefs[f"synth_{metric}"] = {f: round(c * ratio, 4) for f, c in coefs[metric].items()}
+    consts = consts.with_values(
+        lut_coef=coefs["lut"], ff_coef=coefs["ff"], synth_lut_coef=coefs["synth_lut"], synth_ff_coef=coefs["synth_ff"]
+    )
+    return fit_latency(records, consts, rounds=latency_rounds)
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
