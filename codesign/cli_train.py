@@ -23,7 +23,9 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train a design (QAT) and report accuracy beside estimated cost")
     p.add_argument("spec", help="design spec (.yaml/.json)")
-    p.add_argument("--dataset", help="built-in dataset (digits, breast_cancer, wine) or a .npz/.csv file")
+    p.add_argument(
+        "--dataset", help="built-in dataset (digits, breast_cancer, wine; mnist1d with its extra) or a .npz/.csv file"
+    )
     p.add_argument("--label-column", help="label column of a CSV dataset (default 'label')")
     p.add_argument("--epochs", type=int, help="maximum training epochs")
     p.add_argument("--seed", type=int, help="seed of initialisation, shuffling and the data split")

@@ -1,10 +1,11 @@
 """Offline datasets with deterministic stratified splits and a recorded standardisation.
 
 Built in (no download ever): scikit-learn's ``digits`` (the default: 1797 8x8 images, 10 classes),
-``breast_cancer`` (569 x 30, 2 classes), ``wine`` (178 x 13, 3 classes), and ``mnist1d`` (4000 x 40,
-10 classes) only when the optional ``mnist1d`` package is installed (generated locally with
-``make_dataset``). User data: a ``.npz`` file with arrays ``X`` and ``y``, or a ``.csv`` file with a
-header row, whose label column is named by ``label_column`` (default ``label``).
+``breast_cancer`` (569 x 30, 2 classes), ``wine`` (178 x 13, 3 classes), and ``mnist1d`` (5000 x 40,
+10 classes) only when the optional ``mnist1d`` package is installed (``pip install
+'fpga-codesign[mnist1d]'``, part of the dev extras; generated locally with ``make_dataset``). User
+data: a ``.npz`` file with arrays ``X`` and ``y``, or a ``.csv`` file with a header row, whose label
+column is named by ``label_column`` (default ``label``).
 
 Features are standardised with the mean and standard deviation of the training split; both are kept in
 :class:`DatasetInfo` so inference and export can reproduce the inputs exactly. Samples are reshaped
@@ -188,6 +189,11 @@ def _raw(source: str, label_column: str | None) -> tuple[str, np.ndarray, np.nda
             return path.name, *_read_npz(path)
         return path.name, *_read_csv(path, label_column or "label")
     names = list_datasets()
+    if source in BUILTIN_DATASETS and source not in names:
+        raise DatasetError(
+            f"dataset {source!r} needs the optional {source} package (pip install 'fpga-codesign[{source}]'); "
+            f"built in without it: {', '.join(names)}"
+        )
     if source not in names:
         raise DatasetError(
             bad_value("dataset", source, "a built-in name (" + ", ".join(names) + ") or a .npz/.csv file", names)

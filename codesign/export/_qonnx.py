@@ -281,10 +281,15 @@ def _unit_shapes(layer: Any) -> list[tuple[int, int]]:
 def _node_unit(node: Any, shape: tuple[int, ...]) -> tuple[int, int]:
     if node.op_type == "Conv":
         groups = next((int(a.i) for a in node.attribute if a.name == "group"), 1)
-        kernel = math.prod(shape[2:])
+        # ONNX weights are [C_out, C_in / group, *kernel]; qonnx's channels-last Conv has [C_out, *kernel,
+        # C_in / group].
+        if node.domain.endswith("channels_last"):
+            kernel, per_group = math.prod(shape[1:-1]), shape[-1]
+        else:
+            kernel, per_group = math.prod(shape[2:]), shape[1]
         if groups > 1:  # depthwise: hls4ml counts one kernel per channel (see LayerKind.mult_units)
             return kernel, shape[0]
-        return shape[1] * kernel, shape[0]
+        return per_group * kernel, shape[0]
     return shape[0], shape[1]
 
 

@@ -220,7 +220,9 @@ def _stage(request: ExportRequest, project: Path) -> dict[str, Any]:
     import torch
 
     from codesign.export._qonnx import export_qonnx
+    from codesign.export.translate import check_exportable
 
+    check_exportable(request.graph)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
     export_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)

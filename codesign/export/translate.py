@@ -32,9 +32,9 @@ from typing import Any
 
 from codesign.export._qonnx import LayerMap, check_power_of_two_quantizers, check_supported_ops, map_layers
 from codesign.export._qonnx import input_precision as read_input_precision
-from cost_models.ir import Layer, LayerGraph
+from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
-from hw_templates.errors import ExportError, PrecisionError
+from hw_templates.errors import ExportError, PrecisionError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
 
@@ -44,6 +44,7 @@ __all__ = [
     "apply_fifo_depths",
     "apply_stated_accumulators",
     "check_applied",
+    "check_exportable",
     "check_fifo_pragmas",
     "convert",
     "hls4ml_config",
@@ -192,6 +193,32 @@ def check_fifo_pragmas(project: Path, applied: Mapping[str, int]) -> None:
             )
 
 
+#: Layer kinds the Brevitas model builder makes but the QONNX -> hls4ml 1.3 path cannot translate, and why.
+_NOT_EXPORTABLE = {
+    LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
+    LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
+    LayerKind.GLOBAL_MAXPOOL1D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_MAXPOOL2D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_AVGPOOL1D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_AVGPOOL2D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
+}
+
+
+def check_exportable(graph: LayerGraph) -> None:
+    """Refuse, before anything is exported, a design with a layer the hls4ml path cannot translate.
+
+    Raises:
+        UnsupportedLayerError: one line naming the layer, its kind, why, and the pooling that exports.
+    """
+    for layer in graph.layers:
+        why = _NOT_EXPORTABLE.get(layer.kind)
+        if why is not None:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} ({layer.kind.value}) cannot be exported to hls4ml 1.3: {why}; "
+                "pooling that exports: maxpool1d, maxpool2d"
+            )
+
+
 def _hls_type(ftype: FixedType) -> str:
     """hls4ml's backend-neutral spelling, e.g. ``fixed<8,1,RND_CONV,SAT>``."""
     base = ("" if ftype.signed else "u") + "fixed"
@@ -267,6 +294,9 @@ def convert(config: Mapping[str, Any]) -> Any:
     """
     import hls4ml
 
+    from codesign.export import _hls4ml_fixes
+
+    _hls4ml_fixes.install()
     try:
         return hls4ml.converters.convert_from_config(dict(config))
     except Exception as err:  # hls4ml raises bare Exception (and others) for every conversion problem
@@ -308,13 +338,31 @@ def _same_number_format(applied: str | None, assumed: FixedType | None) -> bool:
     return (got.width, got.integer, got.signed) == (assumed.width, assumed.integer, assumed.signed)
 
 
+def _fused_linear(graph: LayerGraph, name: str) -> Layer | None:
+    """The linear activation that is ``name``'s only consumer, if any.
+
+    hls4ml 1.3 folds a quantizer that directly follows a Dense/Conv (Brevitas: a linear
+    ``QuantIdentity``) into that layer's ``result_t``: the layer then outputs the activation's type and
+    no separate layer is built. The cost model prices the same rounding as a linear activation layer.
+    """
+    consumers = [x for x in graph.layers if name in x.inputs]
+    if len(consumers) == 1 and consumers[0].kind is LayerKind.ACTIVATION and consumers[0].function is Activation.LINEAR:
+        return consumers[0]
+    return None
+
+
 def _precision_problems(layer: AppliedLayer, graph: LayerGraph) -> list[str]:
     if layer.ir_name is None:
         return []
-    stated = graph.layer(layer.ir_name).precision
+    ir_layer = graph.layer(layer.ir_name)
+    stated = ir_layer.precision
     assumed = {"weight": stated.weight, "bias": stated.bias, "accum": stated.accum, "result": stated.result}
-    if not graph.layer(layer.ir_name).kind.has_weights:
+    if not ir_layer.kind.has_weights:
         assumed = {"result": stated.result}
+    else:
+        fused = _fused_linear(graph, ir_layer.name)
+        if fused is not None and _same_number_format(layer.precision.get("result"), fused.precision.result):
+            assumed["result"] = fused.precision.result
     return [
         f"{key} precision {layer.precision[key]} (design: {ftype.to_hls()})"
         for key, ftype in assumed.items()

@@ -126,3 +126,19 @@ def test_too_few_samples_per_class_to_split(tmp_path: Path) -> None:
     x = np.arange(8.0).reshape(4, 2)
     with pytest.raises(DatasetError, match="cannot split"):
         load_dataset(str(_npz(tmp_path, x, np.array([0, 0, 0, 1]))))
+
+
+def test_mnist1d_is_generated_offline_with_its_documented_size() -> None:
+    pytest.importorskip("mnist1d")  # installed with the dev extras
+    data = load_dataset("mnist1d", (40, 1), seed=0)
+    assert sum(data.info.split_sizes) == 5000 and data.info.n_classes == 10
+    assert data.x_train.shape[1:] == (40, 1)
+
+
+def test_a_builtin_whose_optional_package_is_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import codesign.data.datasets as datasets
+
+    monkeypatch.setattr(datasets, "list_datasets", lambda: ["digits", "breast_cancer", "wine"])
+    hint = r"needs the optional mnist1d package \(pip install 'fpga-codesign\[mnist1d\]'\)"
+    with pytest.raises(DatasetError, match=hint):
+        load_dataset("mnist1d")

@@ -1,0 +1,100 @@
+"""Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, depthwise convolutions with several
+channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over several channels,
+and a linear activation after a dense layer export and verify bit-exact; pooling the hls4ml path cannot
+translate is refused before anything is exported, naming the layer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from export_cases import hardware
+
+from codesign.models.arch import ArchLayer, ArchSpec
+from hw_templates.errors import UnsupportedLayerError
+
+pytestmark = pytest.mark.slow
+
+L = ArchLayer
+#: digits' 64 features as 16 positions x 4 channels for the 1D networks.
+SEQ = (16, 4)
+
+CASES = {
+    "pool1d": (
+        SEQ,
+        [L("conv1d", name="c1", filters=6, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
+         L("maxpool1d", name="pool", pool=(2,)), L("flatten", name="flat"), L("dense", name="out", units=10)],
+    ),
+    "dw1d_same": (
+        SEQ,
+        [L("depthwise_conv1d", name="dw", kernel=(3,), padding="same", weight_bits=6),
+         L("activation", name="r1", act_bits=6), L("conv1d", name="pw", filters=6, kernel=(1,)),
+         L("activation", name="r2", act_bits=6), L("flatten", name="flat"), L("dense", name="out", units=10)],
+    ),
+    "dw2d": (
+        (8, 8, 1),
+        [L("conv2d", name="c1", filters=4, kernel=(1,), weight_bits=6), L("activation", name="r1", act_bits=6),
+         L("depthwise_conv2d", name="dw", kernel=(3,), weight_bits=6), L("activation", name="r2", act_bits=6),
+         L("flatten", name="flat"), L("dense", name="out", units=10)],
+    ),
+    "linear_act": (
+        (64,),
+        [L("dense", name="fc1", units=16, weight_bits=4), L("activation", name="q1", function="linear", act_bits=6),
+         L("dense", name="out", units=10)],
+    ),
+}  # fmt: skip
+
+
+def _design(name: str, shape: tuple[int, ...], layers: list[ArchLayer], folder: Path, io_type: str) -> Path:
+    from codesign.data import load_dataset
+    from codesign.design import TrainedDesign
+    from codesign.models.train import TrainConfig, train
+
+    data = load_dataset("digits", shape, seed=0)
+    result = train(ArchSpec(name, tuple(layers)).to_graph(shape), data, TrainConfig(epochs=2, seed=0, batch_size=128))
+    design = TrainedDesign.from_training(result, hardware(io_type, "latency", 1), data.info)
+    return design.save(folder, result.model)
+
+
+def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache: Path) -> None:
+    from codesign.export import export_designs, request_from_design
+
+    folders = [
+        _design(name, shape, layers, tmp_path / name, "io_stream" if name == "pool1d" else "io_parallel")
+        for name, (shape, layers) in CASES.items()
+    ]
+    results = export_designs(
+        [request_from_design(f) for f in folders], tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False
+    )
+    for result in results:
+        assert result.status == "verified", (result.design_id, result.error)
+        assert result.verification.bit_exact_mismatches == 0
+        assert result.verification.n_samples > 300
+    manifest = json.loads((tmp_path / "out" / "linear_act" / "manifest.json").read_text())
+    fc1 = next(a for a in manifest["hls4ml"]["applied"] if a["ir_name"] == "fc1")
+    assert fc1["precision"]["result"].startswith("fixed<6,"), fc1  # the linear quantizer, fused
+
+
+REFUSED = [("avgpool2d", "AveragePool"), ("global_maxpool2d", "ReduceMax"), ("global_avgpool1d", "ReduceMean")]
+
+
+@pytest.mark.parametrize(("kind", "op"), REFUSED)
+def test_pooling_hls4ml_cannot_translate_is_refused_naming_the_layer(tmp_path: Path, kind: str, op: str) -> None:
+    from codesign.export import export_designs, request_from_design
+
+    two_d = kind.endswith("2d")
+    shape = (8, 8, 1) if two_d else SEQ
+    conv = "conv2d" if two_d else "conv1d"
+    pool = L(kind, name="pool", pool=(2,)) if kind.startswith("avg") else L(kind, name="pool")
+    layers = [L(conv, name="c1", filters=4, kernel=(3,)), L("activation", name="r1"), pool]
+    if kind.startswith("avg"):
+        layers.append(L("flatten", name="flat"))
+    layers.append(L("dense", name="out", units=10))
+    folder = _design("bad", shape, layers, tmp_path / "bad", "io_parallel")
+    expected = rf"layer 'pool' \({kind}\) cannot be exported to hls4ml 1.3: .*{op}"
+    with pytest.raises(UnsupportedLayerError, match=expected):
+        export_designs([request_from_design(folder)], tmp_path / "out", progress=False)
+    manifest = json.loads((tmp_path / "out" / "bad" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and kind in manifest["error"]
+    assert not (tmp_path / "out" / "bad" / "qonnx").exists()  # refused before the QONNX export
