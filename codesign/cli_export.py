@@ -51,7 +51,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _requests(args: argparse.Namespace) -> list[Any]:
     from codesign.design import DESIGN_FILE
-    from codesign.export.project import request_from_design, request_from_run
+    from codesign.export.project import request_from_design, requests_from_run
 
     source = Path(args.source)
     if not source.is_dir():
@@ -60,7 +60,7 @@ def _requests(args: argparse.Namespace) -> list[Any]:
         if args.design or args.pareto or args.top is not None:
             raise SpecError(f"{args.source}: is a single design folder; --design/--pareto/--top select run designs")
         return [request_from_design(source)]
-    return [request_from_run(source, design_id) for design_id in _run_ids(source, args)]
+    return requests_from_run(source, _run_ids(source, args))
 
 
 def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:

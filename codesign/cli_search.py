@@ -153,7 +153,7 @@ def export_demo_designs(run: Path, progress: bool = True) -> int:
     import warnings
 
     from codesign.cli_export import print_results
-    from codesign.export.project import check_results, export_designs, request_from_run
+    from codesign.export.project import check_results, export_designs, requests_from_run
 
     # brevitas warns at import about an optional CUDA kernel package; irrelevant to export
     warnings.filterwarnings("ignore", message="fast_hadamard_transform", category=UserWarning)
@@ -165,7 +165,7 @@ def export_demo_designs(run: Path, progress: bool = True) -> int:
     print(f"exporting and verifying {len(ids)} Pareto designs ({', '.join(ids)}) with hls4ml + g++ C simulation ...")
     # the demo's own folder: a rerun of the demo re-exports its designs
     results = export_designs(
-        [request_from_run(run, i) for i in ids], run / "exports", jobs=0, force=True, progress=progress, check=False
+        requests_from_run(run, ids), run / "exports", jobs=0, force=True, progress=progress, check=False
     )
     print_results(results)
     from codesign.search import open_run, write_results

@@ -42,6 +42,7 @@ from hw_templates.config import (
     LayerHardware,
     MultiplierImpl,
     Strategy,
+    strategy_problem,
 )
 from hw_templates.errors import SpecError, bad_value, did_you_mean
 from hw_templates.parts import FpgaPart, declare_part, resolve_part
@@ -319,7 +320,8 @@ def _resolve_part(name: str, declared: dict[str, PartDecl]) -> FpgaPart:
 
 
 def check_reuse_factors(graph: LayerGraph, hw: HardwareConfig) -> None:
-    """Refuse any reuse factor hls4ml would silently change (ReuseFactorError names the layer).
+    """Refuse any reuse factor hls4ml would silently change (ReuseFactorError names the layer), and a
+    strategy hls4ml cannot build for a layer (SpecError; :func:`hw_templates.config.strategy_problem`).
 
     hls4ml 1.3 checks (and snaps) reuse factors only where the Resource-style implementation is used:
     the Resource strategy on Vivado/Vitis/Catapult, and every Dense/Conv on Quartus
@@ -327,6 +329,9 @@ def check_reuse_factors(graph: LayerGraph, hw: HardwareConfig) -> None:
     """
     for layer in graph.weight_layers():
         settings = hw.resolve(layer.name)
+        problem = strategy_problem(layer.name, layer.kind.value, settings.strategy, hw.backend)
+        if problem:
+            raise SpecError(problem)
         if settings.strategy is not Strategy.RESOURCE and hw.backend is not Backend.QUARTUS:
             continue
         rf = settings.reuse_factor

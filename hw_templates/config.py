@@ -21,6 +21,7 @@ from hw_templates.parts import FpgaPart
 from hw_templates.precision import FixedType
 
 __all__ = [
+    "LATENCY_ONLY_KINDS",
     "Backend",
     "ConvImplementation",
     "FifoDepths",
@@ -30,6 +31,7 @@ __all__ = [
     "MultiplierImpl",
     "ResolvedLayerHardware",
     "Strategy",
+    "strategy_problem",
 ]
 
 
@@ -71,6 +73,24 @@ class Backend(_StrEnum):
     VIVADO = "vivado"
     QUARTUS = "quartus"
     CATAPULT = "catapult"
+
+
+#: Layer kinds hls4ml 1.3 builds with the Latency strategy only (Vivado/Vitis ``nnet_utils``): a Resource
+#: depthwise convolution fails an assertion under io_parallel ("Resource strategy for DepthwiseConv2D is
+#: not supported", ``nnet_sepconv2d.h``) and, measured here, computes wrong outputs under io_stream (C
+#: simulation of a trained 8-channel 3x3 depthwise layer differed on every test sample at every reuse
+#: factor, while Latency was bit-exact at reuse factors 1-72). Separable convolutions contain one.
+LATENCY_ONLY_KINDS = frozenset({"depthwise_conv1d", "depthwise_conv2d", "separable_conv1d", "separable_conv2d"})
+
+
+def strategy_problem(layer_name: str, kind: str, strategy: Strategy, backend: Backend) -> str | None:
+    """Why hls4ml cannot build ``strategy`` for a layer of ``kind`` (IR kind name), or None when it can."""
+    if strategy is Strategy.RESOURCE and kind in LATENCY_ONLY_KINDS and backend in (Backend.VIVADO, Backend.VITIS):
+        return (
+            f"layer {layer_name!r} ({kind}): strategy resource is not built correctly by hls4ml 1.3 for "
+            f"depthwise/separable convolutions on {backend.value}; expected strategy: latency for this layer"
+        )
+    return None
 
 
 class ConvImplementation(_StrEnum):

@@ -16,6 +16,7 @@ The model's input quantizer then rounds the standardised values to the input pre
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import math
 from collections.abc import Callable, Mapping
@@ -198,7 +199,18 @@ def _raw(source: str, label_column: str | None) -> tuple[str, np.ndarray, np.nda
         raise DatasetError(
             bad_value("dataset", source, "a built-in name (" + ", ".join(names) + ") or a .npz/.csv file", names)
         )
-    return source, *BUILTIN_DATASETS[source]()
+    return source, *_builtin(source)
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A built-in dataset's arrays, loaded once per process (an export of many designs reloads the same
+    split per design; mnist1d takes ~3 s to generate). Read-only, so no caller can change the cache."""
+    x, y = BUILTIN_DATASETS[name]()
+    x, y = np.array(x), np.array(y)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
 
 
 def _check(name: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:

@@ -10,7 +10,14 @@ Importing this package loads neither torch nor hls4ml; the functions import them
 ``docs/export.md``.
 """
 
-from codesign.export.project import ExportRequest, ExportResult, export_designs, request_from_design, request_from_run
+from codesign.export.project import (
+    ExportRequest,
+    ExportResult,
+    export_designs,
+    request_from_design,
+    request_from_run,
+    requests_from_run,
+)
 from codesign.export.verify import VerificationResult, verify_exports, verify_project
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "export_designs",
     "request_from_design",
     "request_from_run",
+    "requests_from_run",
     "verify_exports",
     "verify_project",
 ]

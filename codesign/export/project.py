@@ -156,16 +156,32 @@ def request_from_run(run_dir: str | Path, design_id: str) -> ExportRequest:
 
     Example:
         >>> from codesign.search import pareto_design_ids
-        >>> requests = [request_from_run("runs/demo", i) for i in pareto_design_ids("runs/demo")]  # doctest: +SKIP
+        >>> request = request_from_run("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
+    """
+    return requests_from_run(run_dir, [design_id])[0]
+
+
+def requests_from_run(run_dir: str | Path, design_ids: Sequence[str]) -> list[ExportRequest]:
+    """:func:`request_from_run` for several designs: the run is opened once, and the designs of one trial
+    (same architecture and weights, different hardware) share one loaded model.
+
+    Example:
+        >>> from codesign.search import pareto_design_ids
+        >>> requests = requests_from_run("runs/demo", pareto_design_ids("runs/demo"))  # doctest: +SKIP
     """
     from codesign.design import load_model
-    from codesign.search import load_design
+    from codesign.search import load_designs
     from codesign.search.records import parse_design_id
 
     run = Path(run_dir)
-    design = load_design(run, design_id)
-    trial, _ = parse_design_id(design_id)
-    return request_from_trained(design, load_model(run / "trials" / str(trial)), design_id)
+    models: dict[int, Any] = {}
+    out = []
+    for design_id, design in zip(design_ids, load_designs(run, design_ids)):
+        trial, _ = parse_design_id(design_id)
+        if trial not in models:
+            models[trial] = load_model(run / "trials" / str(trial))
+        out.append(request_from_trained(design, models[trial], design_id))
+    return out
 
 
 def _as_request(item: Any) -> ExportRequest:
@@ -215,14 +231,14 @@ def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> No
     np.savetxt(path, values.reshape(len(values), -1), fmt=fmt, delimiter=" ")
 
 
-def _stage(request: ExportRequest, project: Path) -> dict[str, Any]:
+def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str, Any]:
     """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
     import torch
 
     from codesign.export._qonnx import export_qonnx
     from codesign.export.translate import check_exportable
 
-    check_exportable(request.graph)
+    check_exportable(request.graph, request.hardware, backend)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
     export_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
@@ -327,7 +343,7 @@ def _stage_one(request: ExportRequest, out: Path, force: bool, backend: Backend 
     try:
         write_json(project / MANIFEST, manifest)
         try:
-            manifest["io"] = _stage(request, project)
+            manifest["io"] = _stage(request, project, chosen)
         except CodesignError as err:
             manifest.update(status="failed", error=str(err), error_type=type(err).__name__)
         write_json(project / MANIFEST, manifest)

@@ -33,7 +33,7 @@ from typing import Any
 from codesign.export._qonnx import LayerMap, check_power_of_two_quantizers, check_supported_ops, map_layers
 from codesign.export._qonnx import input_precision as read_input_precision
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
-from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
+from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
 from hw_templates.errors import ExportError, PrecisionError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
@@ -204,13 +204,27 @@ _NOT_EXPORTABLE = {
 }
 
 
-def check_exportable(graph: LayerGraph) -> None:
-    """Refuse, before anything is exported, a design with a layer the hls4ml path cannot translate.
+def check_exportable(graph: LayerGraph, hw: HardwareConfig | None = None, backend: Backend | None = None) -> None:
+    """Refuse, before anything is exported, a design with a layer the hls4ml path cannot translate or a
+    strategy hls4ml cannot build for a layer (:func:`hw_templates.config.strategy_problem`).
 
     Raises:
-        UnsupportedLayerError: one line naming the layer, its kind, why, and the pooling that exports.
+        UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
     """
+    if hw is not None:
+        backend = backend or hw.backend
+        for layer in graph.weight_layers():
+            problem = strategy_problem(layer.name, layer.kind.value, hw.resolve(layer.name).strategy, backend)
+            if problem:
+                raise UnsupportedLayerError(problem)
     for layer in graph.layers:
+        if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "
+                "channels-last conversion never terminates on it (for 3D tensors its channels-first and "
+                "channels-last transposes are the same permutation, and two passes move them back and forth); "
+                "2D networks and 1D concat export"
+            )
         why = _NOT_EXPORTABLE.get(layer.kind)
         if why is not None:
             raise UnsupportedLayerError(

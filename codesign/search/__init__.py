@@ -5,7 +5,8 @@ Entry points:
 * :func:`run_config` - run or resume the search a config file describes (``codesign search``);
 * :func:`search` - the same driver on a user's space, cost function and evaluator (library API);
 * :func:`search_hardware` - the inner hardware search of one architecture;
-* :func:`load_design`, :func:`pareto_design_ids`, :func:`top_design_ids` - a finished run's designs.
+* :func:`load_design` / :func:`load_designs`, :func:`pareto_design_ids`, :func:`top_design_ids` - a finished
+  run's designs.
 
 Modules: :mod:`.hardware_space` (families and per-layer options), :mod:`.inner` (the per-architecture
 solver), :mod:`.objectives` (metrics, budgets, scalarizations), :mod:`.formulation` (what a trial
@@ -21,7 +22,14 @@ from codesign.search.hardware_space import HardwareRanges, HardwareSpace
 from codesign.search.inner import HardwareFront, HardwarePoint, search_hardware
 from codesign.search.objectives import Budget, Scalarization
 from codesign.search.problem import Evaluation, FunctionProblem, Problem, ToolkitProblem
-from codesign.search.results import load_design, open_run, pareto_design_ids, top_design_ids, write_results
+from codesign.search.results import (
+    load_design,
+    load_designs,
+    open_run,
+    pareto_design_ids,
+    top_design_ids,
+    write_results,
+)
 
 __all__ = [
     "Budget",
@@ -38,6 +46,7 @@ __all__ = [
     "SearchSettings",
     "ToolkitProblem",
     "load_design",
+    "load_designs",
     "load_search_config",
     "open_run",
     "pareto_design_ids",

@@ -8,7 +8,8 @@ each weight layer are open:
 * reuse factor: only values hls4ml 1.3 keeps unchanged for that layer (:func:`valid_reuse_factors`; the
   same set is used under Latency, where hls4ml accepts any value, so every design exports as estimated),
   within ``reuse_factor_min .. reuse_factor_max`` and the template's own list;
-* strategy: Latency and/or Resource;
+* strategy: Latency and/or Resource (depthwise and separable convolutions: Latency only, whatever the
+  family says, because hls4ml 1.3 builds no correct Resource version: ``LATENCY_ONLY_KINDS``);
 * parallelization factor of convolutions: divisors of the output pixel count (hls4ml 1.3
   ``get_valid_conv_partition_splits``) up to ``parallelization_max``.
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph
 from hw_templates.config import (
+    LATENCY_ONLY_KINDS,
     Backend,
     ConvImplementation,
     FifoDepths,
@@ -188,7 +190,10 @@ class Family:
         """Every per-layer choice of this family for weight layer ``layer``."""
         rfs = self.reuse_choices(layer)
         pfs = self.parallelization_choices(layer)
-        return [LayerOption(s, rf, pf) for s in self.strategies for pf in pfs for rf in rfs]
+        strategies = self.strategies
+        if layer.kind.value in LATENCY_ONLY_KINDS:  # hls4ml builds no (correct) Resource depthwise convolution
+            strategies = (Strategy.LATENCY,)
+        return [LayerOption(s, rf, pf) for s in strategies for pf in pfs for rf in rfs]
 
 
 def _families(template: HardwareTemplate, io_type: IoType, ranges: HardwareRanges) -> list[Family]:

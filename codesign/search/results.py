@@ -286,16 +286,28 @@ def load_design(run_dir: str | Path, design_id: str, storage: str | None = None)
         >>> design = load_design("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
         >>> design.hardware.layers["dense1"].reuse_factor  # doctest: +SKIP
     """
+    return load_designs(run_dir, [design_id], storage)[0]
+
+
+def load_designs(run_dir: str | Path, design_ids: Sequence[str], storage: str | None = None) -> list[Any]:
+    """:func:`load_design` for several ids: the run's storage is opened and each trial folder read once."""
     from codesign.design import TrainedDesign
 
     view = open_run(run_dir, storage)
-    trial_no, index = parse_design_id(design_id)
-    records = trial_designs(view.trial(trial_no))
-    if index >= len(records):
-        raise SpecError(f"design: expected an id listed in designs.csv, got {design_id!r}")
-    folder = Path(run_dir) / "trials" / str(trial_no)
-    if not (folder / "design.json").is_file():
-        raise SearchError(f"design {design_id}: no trained weights in {str(folder)!r} (a user-evaluated trial?)")
-    hw = records[index].hardware_config(view.parts)
-    trained = TrainedDesign.load(folder)
-    return replace(trained, hardware=hw) if hw is not None else trained
+    trained: dict[int, Any] = {}
+    out = []
+    for design_id in design_ids:
+        trial_no, index = parse_design_id(design_id)
+        records = trial_designs(view.trial(trial_no))
+        if index >= len(records):
+            raise SpecError(f"design: expected an id listed in designs.csv, got {design_id!r}")
+        if trial_no not in trained:
+            folder = Path(run_dir) / "trials" / str(trial_no)
+            if not (folder / "design.json").is_file():
+                raise SearchError(
+                    f"design {design_id}: no trained weights in {str(folder)!r} (a user-evaluated trial?)"
+                )
+            trained[trial_no] = TrainedDesign.load(folder)
+        hw = records[index].hardware_config(view.parts)
+        out.append(replace(trained[trial_no], hardware=hw) if hw is not None else trained[trial_no])
+    return out

@@ -104,6 +104,15 @@ def test_user_declared_part() -> None:
         ({"input_shape": []}, SpecError, "input_shape"),
         ({"layers": []}, SpecError, "layers"),
         ({"strategy": "resource", "reuse_factor": 3}, ReuseFactorError, "hls4ml would silently use"),
+        (
+            {
+                "input_shape": [8, 8, 4],
+                "strategy": "resource",
+                "layers": [{"type": "depthwise_conv2d", "name": "dw", "kernel": 3}, {"type": "relu"}],
+            },
+            SpecError,
+            "layer 'dw' (depthwise_conv2d): strategy resource is not built correctly by hls4ml 1.3",
+        ),
     ],
 )
 def test_bad_specs_fail_with_one_line(changes: dict, error: type[Exception], text: str) -> None:
@@ -112,6 +121,12 @@ def test_bad_specs_fail_with_one_line(changes: dict, error: type[Exception], tex
     message = str(err.value)
     assert text in message
     assert "\n" not in message
+
+
+def test_depthwise_layer_with_a_latency_override_is_accepted_in_a_resource_design() -> None:
+    layers = [{"type": "depthwise_conv2d", "name": "dw", "kernel": 3, "strategy": "latency"}, {"type": "relu"}]
+    spec = design_spec_from_dict(_spec(input_shape=[8, 8, 4], strategy="resource", reuse_factor=1, layers=layers))
+    assert spec.hardware.resolve("dw").strategy.value == "latency"
 
 
 def test_latency_strategy_accepts_any_reuse_factor() -> None:

@@ -98,3 +98,29 @@ def test_pooling_hls4ml_cannot_translate_is_refused_naming_the_layer(tmp_path: P
     manifest = json.loads((tmp_path / "out" / "bad" / "manifest.json").read_text())
     assert manifest["status"] == "failed" and kind in manifest["error"]
     assert not (tmp_path / "out" / "bad" / "qonnx").exists()  # refused before the QONNX export
+
+
+def test_resource_strategy_on_a_depthwise_layer_is_refused_before_export(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from codesign.export import export_designs, request_from_design
+    from hw_templates.config import LayerHardware, Strategy
+
+    shape, layers = CASES["dw2d"]
+    request = request_from_design(_design("dw", shape, layers, tmp_path / "dw", "io_stream"))
+    hw = replace(request.hardware, layers={"dw": LayerHardware(strategy=Strategy.RESOURCE, reuse_factor=9)})
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'dw' \(depthwise_conv2d\): strategy resource"):
+        export_designs([replace(request, hardware=hw)], tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "dw" / "qonnx").exists()
+
+
+def test_a_residual_add_of_1d_feature_maps_is_refused_instead_of_hanging_in_qonnx(tmp_path: Path) -> None:
+    from codesign.export import export_designs, request_from_design
+
+    layers = [L("conv1d", name="c1", filters=4, kernel=(3,), padding="same"), L("activation", name="r1"),
+              L("conv1d", name="c2", filters=4, kernel=(3,), padding="same"), L("activation", name="r2"),
+              L("add", name="skip", inputs=("r1", "r2")), L("flatten", name="flat"),
+              L("dense", name="out", units=10)]  # fmt: skip
+    folder = _design("res1d", SEQ, layers, tmp_path / "res1d", "io_parallel")
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'skip' \(add of 1D feature maps\) cannot be exported"):
+        export_designs([request_from_design(folder)], tmp_path / "out", progress=False)

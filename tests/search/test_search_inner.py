@@ -133,3 +133,25 @@ def test_random_mlps_match_brute_force(model, widths, n_in, bits) -> None:
     graph = mlp_graph(tuple(widths), n_in=n_in, weight_bits=bits)
     space = small_space(rf_max=8)
     assert solver_front(graph, space, model)[0] == brute_force(graph, space, model)
+
+
+@pytest.mark.parametrize("io", [IoType.PARALLEL, IoType.STREAM])
+def test_depthwise_layers_get_only_the_latency_strategy_even_in_resource_families(model, io) -> None:
+    from cost_models.ir import GraphBuilder, LayerPrecision
+    from hw_templates.precision import FixedType
+
+    b = GraphBuilder("dw", (8, 8, 4), FixedType(8, 3))
+    p = LayerPrecision(result=FixedType(16, 6), weight=FixedType(6, 1), bias=FixedType(8, 3))
+    b.add("depthwise_conv2d", name="dw", kernel=(3, 3), padding="same", precision=p)
+    b.add("activation", function="relu")
+    b.add("conv2d", name="pw", filters=4, kernel=(1, 1), precision=p)
+    b.add("flatten")
+    b.add("dense", name="out", units=10, precision=p)
+    graph = b.build()
+    ranges = HardwareRanges(io_types=(io,), strategies=(Strategy.RESOURCE,), reuse_factor_max=16)
+    space = HardwareSpace.build([resolve_part("xczu7ev")], ranges=ranges)
+    front = search_hardware(graph, space, model, METRICS)
+    assert front.points["xczu7ev"]
+    for point in front.points["xczu7ev"]:
+        assert point.hardware.resolve("dw").strategy is Strategy.LATENCY
+        assert point.hardware.resolve("pw").strategy is Strategy.RESOURCE
