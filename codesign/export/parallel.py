@@ -36,7 +36,7 @@ from typing import Any
 from hw_templates import errors
 from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value
 
-__all__ = ["resolve_jobs", "run_tasks"]
+__all__ = ["DEFAULT_TASK_TIMEOUT_S", "resolve_jobs", "run_tasks", "task_timeout"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,31 @@ def resolve_jobs(jobs: int | None, n_tasks: int) -> int:
     return max(1, min(wanted, n_tasks))
 
 
+#: Seconds a worker may run before it is killed and its design reported as failed. A small design takes
+#: ~3-5 s, the largest seen ~20 s; the limit only catches hangs (a qonnx transformation that never
+#: terminated on a 1D residual add is how one was found). ``CODESIGN_TASK_TIMEOUT`` overrides it
+#: (seconds; 0: no limit). Vendor synthesis (``--build``) runs without a limit.
+DEFAULT_TASK_TIMEOUT_S = 1800.0
+
+
+def task_timeout() -> float | None:
+    """The worker time limit: ``CODESIGN_TASK_TIMEOUT`` (0: none) or :data:`DEFAULT_TASK_TIMEOUT_S`.
+
+    Raises:
+        SpecError: the variable is not a non-negative number.
+    """
+    text = os.environ.get("CODESIGN_TASK_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TASK_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SpecError(bad_value("CODESIGN_TASK_TIMEOUT", text, "seconds >= 0 (0: no limit)"))
+    return value or None
+
+
 def _child_env() -> dict[str, str]:
     """The caller's environment, with this package importable even from an uninstalled checkout."""
     env = dict(os.environ)
@@ -62,7 +87,7 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _run_one(target: str, task: dict[str, Any], log: Path) -> dict[str, Any] | CodesignError:
+def _run_one(target: str, task: dict[str, Any], log: Path, timeout: float | None) -> dict[str, Any] | CodesignError:
     log.parent.mkdir(parents=True, exist_ok=True)
     task_file, result_file = log.with_suffix(".task.json"), log.with_suffix(".result.json")
     task_file.write_text(json.dumps(task), encoding="utf-8")
@@ -70,7 +95,15 @@ def _run_one(target: str, task: dict[str, Any], log: Path) -> dict[str, Any] | C
     cmd = [sys.executable, "-m", "codesign.export.parallel", target, str(task_file), str(result_file)]
     try:
         with log.open("w", encoding="utf-8") as out:
-            code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), check=False).returncode
+            try:
+                code = subprocess.run(
+                    cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), check=False, timeout=timeout
+                ).returncode
+            except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
+                return ExportError(
+                    f"the worker did not finish within {timeout:g} s and was stopped (a hang in hls4ml, qonnx or "
+                    f"the C model?); see {log}; CODESIGN_TASK_TIMEOUT sets the limit"
+                )
         if not result_file.is_file():
             return ExportError(
                 f"the worker process died (exit code {code}; a crash in hls4ml or the C model); see {log}"
@@ -94,6 +127,7 @@ def run_tasks(
     jobs: int | None = 1,
     desc: str = "designs",
     progress: bool = True,
+    timeout: float | str | None = "default",
 ) -> list[dict[str, Any] | CodesignError]:
     """Run ``target`` on every task, each in its own worker process; results in task order.
 
@@ -107,6 +141,8 @@ def run_tasks(
         jobs: tasks run at once (0 or None: one per CPU).
         desc: progress-bar label.
         progress: show a tqdm progress bar on stderr.
+        timeout: seconds per task before its worker is killed (the task then fails); None: no limit;
+            ``"default"``: :func:`task_timeout`.
     """
     from tqdm import tqdm
 
@@ -114,13 +150,14 @@ def run_tasks(
         raise SpecError(bad_value("logs", f"{len(logs)} paths", f"one per task ({len(tasks)})"))
     if not tasks:
         return []
+    limit = task_timeout() if timeout == "default" else timeout
     results: list[Any] = [None] * len(tasks)
     workers = resolve_jobs(jobs, len(tasks))
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
         tqdm(total=len(tasks), desc=desc, unit="design", disable=not progress, file=sys.stderr) as bar,
     ):
-        futures = {pool.submit(_run_one, target, t, Path(log)): i for i, (t, log) in enumerate(zip(tasks, logs))}
+        futures = {pool.submit(_run_one, target, t, Path(log), limit): i for i, (t, log) in enumerate(zip(tasks, logs))}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             bar.update(1)

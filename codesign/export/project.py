@@ -368,7 +368,10 @@ def _run(tasks: list[ExportTask], jobs: int | None, progress: bool) -> list[Any]
     from codesign.export.parallel import run_tasks
 
     logs = [Path(t.project) / "logs" / "export.log" for t in tasks]
-    return run_tasks(_TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress)
+    timeout = None if any(t.build for t in tasks) else "default"  # vendor synthesis may take hours
+    return run_tasks(
+        _TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress, timeout=timeout
+    )
 
 
 def _finish(staged: _Staged, outcome: Any) -> ExportResult:
