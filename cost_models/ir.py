@@ -360,6 +360,10 @@ class LayerGraph:
                 return layer
         raise SpecError(bad_value("layer name", name, "a layer of this graph", [x.name for x in self.layers]))
 
+    def consumers(self, name: str) -> tuple[Layer, ...]:
+        """The layers that take layer ``name``'s output as an input, in graph order."""
+        return tuple(x for x in self.layers if name in x.inputs)
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         return self.layers[0].output_shape

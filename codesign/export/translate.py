@@ -359,7 +359,7 @@ def _fused_linear(graph: LayerGraph, name: str) -> Layer | None:
     ``QuantIdentity``) into that layer's ``result_t``: the layer then outputs the activation's type and
     no separate layer is built. The cost model prices the same rounding as a linear activation layer.
     """
-    consumers = [x for x in graph.layers if name in x.inputs]
+    consumers = graph.consumers(name)
     if len(consumers) == 1 and consumers[0].kind is LayerKind.ACTIVATION and consumers[0].function is Activation.LINEAR:
         return consumers[0]
     return None

@@ -290,7 +290,7 @@ def _merge(layer: Layer, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:
 
 def _batchnorm(layer: Layer, graph: LayerGraph) -> nn.Module:
     source = graph.layer(layer.inputs[0])
-    consumers = [x.name for x in graph.layers if source.name in x.inputs]
+    consumers = [x.name for x in graph.consumers(source.name)]
     if not source.kind.has_weights or consumers != [layer.name]:
         raise _unsupported(
             layer, "batchnorm must directly follow a dense/conv layer whose only consumer it is (it is folded into it)"

@@ -56,24 +56,20 @@ def tighten_accumulators(model: QuantNet, graph: LayerGraph | None = None) -> La
         'ap_fixed<15,7>'
     """
     graph = graph if graph is not None else model.graph
-    consumers: dict[str, list[Layer]] = {x.name: [] for x in graph.layers}
-    for x in graph.layers:
-        for source in x.inputs:
-            consumers[source].append(x)
     layers, changed = [], False
     for layer in graph.layers:
-        tight = _tight(layer, graph, consumers[layer.name], model)
+        tight = _tight(layer, graph, model)
         if tight is not None:
             layer, changed = replace(layer, precision=tight), True
         layers.append(layer)
     return LayerGraph(graph.name, tuple(layers)) if changed else graph
 
 
-def _tight(layer: Layer, graph: LayerGraph, consumers: list[Layer], model: QuantNet) -> LayerPrecision | None:
+def _tight(layer: Layer, graph: LayerGraph, model: QuantNet) -> LayerPrecision | None:
     prec = layer.precision
     if layer.kind not in TIGHTENED_KINDS or prec.weight is None or prec.accum is not None or not layer.inputs:
         return None
-    if any(c.kind is not LayerKind.ACTIVATION or c.function not in _QUANTIZED for c in consumers):
+    if any(c.kind is not LayerKind.ACTIVATION or c.function not in _QUANTIZED for c in graph.consumers(layer.name)):
         return None
     in_type = graph.layer(layer.inputs[0]).precision.result
     bias = prec.bias if layer.use_bias else None

@@ -40,6 +40,13 @@ def test_shapes_are_inferred_channels_last() -> None:
     assert g.output.output_shape == (10,)
 
 
+def test_consumers_are_the_layers_reading_a_layer_in_graph_order() -> None:
+    g = _cnn()
+    assert [x.name for x in g.consumers("r1")] == ["c2", "skip"]  # a fork: the skip and the next conv
+    assert [x.name for x in g.consumers("maxpool2d1")] == ["cat"]  # one layer reading it twice
+    assert g.consumers(g.output.name) == ()
+
+
 def test_mult_units_match_hls4ml_sizes() -> None:
     g = _cnn()
     assert g.layer("c1").mult_units() == ((9, 4),)
