@@ -80,12 +80,10 @@ def run(args: argparse.Namespace) -> int:
             f"{spec.graph.output.name!r} has {outputs} outputs (make them equal)"
         )
     result = train(spec.graph, data, config)
-    if args.tight_accumulators and result.model is not None and result.status != "diverged":
-        from dataclasses import replace
+    if args.tight_accumulators:
+        from codesign.models.tighten import tighten_result
 
-        from codesign.models.tighten import tighten_accumulators
-
-        result = replace(result, graph=tighten_accumulators(result.model, result.graph))
+        result = tighten_result(result)
     cost = get_cost_model(args.cost_model).estimate(result.graph, spec.hardware)
     if args.out:
         TrainedDesign.from_training(result, spec.hardware, data.info).save(args.out, result.model)

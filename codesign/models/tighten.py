@@ -32,8 +32,9 @@ from hw_templates.precision import FixedType
 
 if TYPE_CHECKING:
     from codesign.models.builder import QuantNet
+    from codesign.models.train import TrainResult
 
-__all__ = ["TIGHTENED_KINDS", "tighten_accumulators"]
+__all__ = ["TIGHTENED_KINDS", "tighten_accumulators", "tighten_result"]
 
 #: Layer kinds whose accumulators are tightened.
 TIGHTENED_KINDS = frozenset(
@@ -63,6 +64,14 @@ def tighten_accumulators(model: QuantNet, graph: LayerGraph | None = None) -> La
             layer, changed = replace(layer, precision=tight), True
         layers.append(layer)
     return LayerGraph(graph.name, tuple(layers)) if changed else graph
+
+
+def tighten_result(result: TrainResult) -> TrainResult:
+    """A training result whose graph has tight accumulators (:func:`tighten_accumulators` on its model);
+    the result itself when the run diverged or kept no model."""
+    if result.model is None or result.status == "diverged":
+        return result
+    return replace(result, graph=tighten_accumulators(result.model, result.graph))
 
 
 def _tight(layer: Layer, graph: LayerGraph, model: QuantNet) -> LayerPrecision | None:

@@ -142,13 +142,11 @@ class ToolkitProblem(Problem):
         )
         graph = self.cost(arch)
         result = train(graph, self.data, config, report=report)
-        if t.tight_accumulators and result.model is not None and result.status != "diverged":
-            from dataclasses import replace
-
-            from codesign.models.tighten import tighten_accumulators
+        if t.tight_accumulators:
+            from codesign.models.tighten import tighten_result
 
             # same numbers, narrower adders: the trained weights bound every sum (codesign.models.tighten)
-            result = replace(result, graph=tighten_accumulators(result.model, result.graph))
+            result = tighten_result(result)
         if trial_dir is not None and result.status != "diverged":
             self._save(result, arch, trial_dir)
         status = {"ok": "ok", "stopped": "stopped", "diverged": "diverged"}[result.status]
