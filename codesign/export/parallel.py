@@ -127,7 +127,7 @@ def run_tasks(
     jobs: int | None = 1,
     desc: str = "designs",
     progress: bool = True,
-    timeout: float | str | None = "default",
+    timeout: float | None = None,
 ) -> list[dict[str, Any] | CodesignError]:
     """Run ``target`` on every task, each in its own worker process; results in task order.
 
@@ -141,8 +141,8 @@ def run_tasks(
         jobs: tasks run at once (0 or None: one per CPU).
         desc: progress-bar label.
         progress: show a tqdm progress bar on stderr.
-        timeout: seconds per task before its worker is killed (the task then fails); None: no limit;
-            ``"default"``: :func:`task_timeout`.
+        timeout: seconds per task before its worker is killed (the task then fails); None: no limit.
+            Callers pass :func:`task_timeout` for the configured limit.
     """
     from tqdm import tqdm
 
@@ -150,14 +150,15 @@ def run_tasks(
         raise SpecError(bad_value("logs", f"{len(logs)} paths", f"one per task ({len(tasks)})"))
     if not tasks:
         return []
-    limit = task_timeout() if timeout == "default" else timeout
     results: list[Any] = [None] * len(tasks)
     workers = resolve_jobs(jobs, len(tasks))
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
         tqdm(total=len(tasks), desc=desc, unit="design", disable=not progress, file=sys.stderr) as bar,
     ):
-        futures = {pool.submit(_run_one, target, t, Path(log), limit): i for i, (t, log) in enumerate(zip(tasks, logs))}
+        futures = {
+            pool.submit(_run_one, target, t, Path(log), timeout): i for i, (t, log) in enumerate(zip(tasks, logs))
+        }
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             bar.update(1)

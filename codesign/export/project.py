@@ -365,10 +365,10 @@ def _prepare_cache(cache: Path, backends: list[str]) -> None:
 
 def _run(tasks: list[ExportTask], jobs: int | None, progress: bool) -> list[Any]:
     """The worker part of every task, in worker processes: a result dict or a CodesignError per task."""
-    from codesign.export.parallel import run_tasks
+    from codesign.export.parallel import run_tasks, task_timeout
 
     logs = [Path(t.project) / "logs" / "export.log" for t in tasks]
-    timeout = None if any(t.build for t in tasks) else "default"  # vendor synthesis may take hours
+    timeout = None if any(t.build for t in tasks) else task_timeout()  # vendor synthesis may take hours
     return run_tasks(
         _TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress, timeout=timeout
     )

@@ -225,14 +225,14 @@ def verify_exports(
         ExportError: nothing to verify, or a project could not be compiled (log named).
         VerificationError: a mismatch, with ``check=True``.
     """
-    from codesign.export.parallel import run_tasks
+    from codesign.export.parallel import run_tasks, task_timeout
 
     projects = find_projects(path)
     cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
     target = "codesign.export.verify:verify_task"
-    outcomes = run_tasks(target, tasks, logs=logs, jobs=jobs, desc="verify", progress=progress)
+    outcomes = run_tasks(target, tasks, logs=logs, jobs=jobs, desc="verify", progress=progress, timeout=task_timeout())
     results = [VerificationResult.from_dict(o) for o in outcomes if isinstance(o, dict)]
     for result in results:
         _record_in_manifest(Path(result.project_dir), result)
