@@ -29,7 +29,15 @@ from cost_models.ir import Activation, LayerGraph, LayerKind
 from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["LayerMap", "check_supported_ops", "clean_qonnx", "export_qonnx", "input_precision", "map_layers"]
+__all__ = [
+    "LayerMap",
+    "check_supported_ops",
+    "check_translatable",
+    "clean_qonnx",
+    "export_qonnx",
+    "input_precision",
+    "map_layers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +186,40 @@ def input_precision(model: Any) -> FixedType:
     signed = bool(attrs.get("signed", 1))
     saturation = "SAT_SYM" if attrs.get("narrow", 0) else "SAT"
     return FixedType(bits, bits + exponent, signed, rounding="RND_CONV", saturation=saturation)
+
+
+#: Layer kinds the Brevitas model builder makes but the QONNX -> hls4ml 1.3 path cannot translate, and why.
+_NOT_TRANSLATED = {
+    LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
+    LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
+    LayerKind.GLOBAL_MAXPOOL1D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_MAXPOOL2D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_AVGPOOL1D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
+    LayerKind.GLOBAL_AVGPOOL2D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
+}
+
+
+def check_translatable(graph: LayerGraph) -> None:
+    """Fail before the QONNX export, naming the layer, when the design has a layer the QONNX -> hls4ml 1.3
+    path cannot translate (the IR-level twin of :func:`check_supported_ops`).
+
+    Raises:
+        UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
+    """
+    for layer in graph.layers:
+        if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "
+                "channels-last conversion never terminates on it (for 3D tensors its channels-first and "
+                "channels-last transposes are the same permutation, and two passes move them back and forth); "
+                "2D networks and 1D concat export"
+            )
+        why = _NOT_TRANSLATED.get(layer.kind)
+        if why is not None:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} ({layer.kind.value}) cannot be exported to hls4ml 1.3: {why}; "
+                "pooling that exports: maxpool1d, maxpool2d"
+            )
 
 
 def check_supported_ops(model: Any) -> None:

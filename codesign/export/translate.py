@@ -30,7 +30,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from codesign.export._qonnx import LayerMap, check_power_of_two_quantizers, check_supported_ops, map_layers
+from codesign.export._qonnx import (
+    LayerMap,
+    check_power_of_two_quantizers,
+    check_supported_ops,
+    check_translatable,
+    map_layers,
+)
 from codesign.export._qonnx import input_precision as read_input_precision
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
@@ -193,20 +199,10 @@ def check_fifo_pragmas(project: Path, applied: Mapping[str, int]) -> None:
             )
 
 
-#: Layer kinds the Brevitas model builder makes but the QONNX -> hls4ml 1.3 path cannot translate, and why.
-_NOT_EXPORTABLE = {
-    LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
-    LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
-    LayerKind.GLOBAL_MAXPOOL1D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_MAXPOOL2D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_AVGPOOL1D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_AVGPOOL2D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
-}
-
-
 def check_exportable(graph: LayerGraph, hw: HardwareConfig | None = None, backend: Backend | None = None) -> None:
-    """Refuse, before anything is exported, a design with a layer the hls4ml path cannot translate or a
-    strategy hls4ml cannot build for a layer (:func:`hw_templates.config.strategy_problem`).
+    """Refuse, before anything is exported, a design with a strategy hls4ml cannot build for a layer
+    (:func:`hw_templates.config.strategy_problem`) or a layer the QONNX path cannot translate
+    (:func:`codesign.export._qonnx.check_translatable`).
 
     Raises:
         UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
@@ -217,20 +213,7 @@ def check_exportable(graph: LayerGraph, hw: HardwareConfig | None = None, backen
             problem = strategy_problem(layer.name, layer.kind.value, hw.resolve(layer.name).strategy, backend)
             if problem:
                 raise UnsupportedLayerError(problem)
-    for layer in graph.layers:
-        if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
-            raise UnsupportedLayerError(
-                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "
-                "channels-last conversion never terminates on it (for 3D tensors its channels-first and "
-                "channels-last transposes are the same permutation, and two passes move them back and forth); "
-                "2D networks and 1D concat export"
-            )
-        why = _NOT_EXPORTABLE.get(layer.kind)
-        if why is not None:
-            raise UnsupportedLayerError(
-                f"layer {layer.name!r} ({layer.kind.value}) cannot be exported to hls4ml 1.3: {why}; "
-                "pooling that exports: maxpool1d, maxpool2d"
-            )
+    check_translatable(graph)
 
 
 def _hls_type(ftype: FixedType) -> str:
