@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
-import os
 import platform
 import subprocess
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from hw_templates.atomic import atomic_write_json
 from hw_templates.config import Backend
 from hw_templates.errors import CodesignError
 
@@ -35,16 +33,7 @@ _PACKAGES = ("fpga-codesign", "hls4ml", "brevitas", "torch", "qonnx", "onnx", "n
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temporary file + rename), so a crash never leaves half a manifest."""
-    text = json.dumps(data, indent=2, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a manifest is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_json(path, data)
 
 
 @functools.lru_cache(maxsize=1)
