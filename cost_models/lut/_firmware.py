@@ -1,15 +1,19 @@
-"""Read an hls4ml project folder (firmware + synthesis reports) into calibration records.
+"""Parse an hls4ml project's firmware into the network and its per-layer settings.
 
 The layer structure comes from ``firmware/parameters.h``: hls4ml writes one ``struct`` per layer in
 graph order (``struct config2 : nnet::dense_config {...}``, ``struct relu_config3 : nnet::activ_config``,
-``conv1d_config`` / ``conv2d_config`` / ``pooling1d_config`` / ``pooling2d_config`` / ``batchnorm_config``)
-with ``static const unsigned`` sizes (``n_in``, ``n_out``, ``n_chan``, ``n_filt``, ``filt_width``,
-``in_width``, ``stride_width``, ``pad_left``...), ``reuse_factor``, ``strategy = nnet::latency|resource``
-and ``io_type = nnet::io_parallel|io_stream``; see hls4ml 1.3 ``backends/vivado/passes/*_templates.py``.
-Types come from ``firmware/defines.h`` (``typedef ap_fixed<16,6> layer2_t;``, ``input_t``, the weight
-type named by the config's ``typedef <name> weight_t;``). ``project.tcl`` gives the project name, part
-and clock when no C-synthesis report does. A structure the IR cannot express (skip connections,
-recurrent layers, padding layers...) is a CalibrationError naming the file and the config.
+``conv1d_config`` / ``conv2d_config`` / ``pooling1d_config`` / ``pooling2d_config`` / ``batchnorm_config``
+/ ``padding1d_config`` / ``padding2d_config``) with ``static const unsigned`` sizes (``n_in``, ``n_out``,
+``n_chan``, ``n_filt``, ``filt_width``, ``in_width``, ``stride_width``, ``pad_left``...),
+``reuse_factor``, ``strategy = nnet::latency|resource`` and ``io_type = nnet::io_parallel|io_stream``;
+see hls4ml 1.3 ``backends/vivado/passes/*_templates.py``. Types come from ``firmware/defines.h``
+(``typedef ap_fixed<16,6> layer2_t;``, ``input_t``, the weight type named by the config's ``typedef
+<name> weight_t;``); a layer's output type is the one its call in the top function writes
+(``nnet::dense<input_t, Dense_MatMul_0_result_t, config39>``: the QONNX path names types after ONNX
+nodes), else hls4ml's ``layer<N>_t`` / ``result_t``. The zero padding hls4ml inserts before a 'same'
+convolution (io_stream) becomes that convolution's ``padding="same"``, as the IR writes it; the
+transpose it adds for channels-first inputs is a layout change, not a layer. A structure the IR cannot
+express (skip connections, recurrent layers...) is a CalibrationError naming the file and the config.
 
 Projects written by ``codesign export`` are not parsed here: their ``manifest.json`` records the exact
 design (:mod:`cost_models.exported`). This parser is the fallback for hls4ml projects made by others.
@@ -41,6 +45,7 @@ _UNSIGNED_RE = re.compile(r"static const unsigned (\w+) = (\d+);")
 _ENUM_RE = re.compile(r"static const [\w:]+ (\w+) = nnet::(?:\w+::)?(\w+);")
 _TYPEDEF_RE = re.compile(r"typedef\s+([^;]+?)\s+(\w+)\s*;")
 _AP_TYPE_RE = re.compile(r"ap_u?(?:fixed|int)<[^<>]*>")
+_CALL_RE = re.compile(r"nnet::\w+<\s*[\w:]+\s*,\s*([\w:]+)\s*,\s*(\w+)\s*>\s*\(")
 _SUPPORTED = "dense, conv1d, conv2d, pooling, batchnorm and activation configs"
 
 
@@ -85,7 +90,18 @@ def read_firmware(folder: str | Path, name: str = "design") -> FirmwareDesign:
     configs = _configs(params.read_text(encoding="utf-8", errors="replace"))
     if not configs:
         raise CalibrationError(f"{params.name}: no layer config structs found (truncated file?)")
-    return _Builder(name, types, params.name).run(configs)
+    return _Builder(name, types, params.name, _output_types(firmware)).run(configs)
+
+
+def _output_types(firmware: Path) -> dict[str, str]:
+    """Config name -> the output type its layer call writes, from the top function's calls
+    (``nnet::dense<input_t, Dense_MatMul_0_result_t, config39>(...)``). hls4ml's QONNX path names
+    types after the ONNX nodes, so only the call ties a config to its output type."""
+    calls: dict[str, str] = {}
+    for path in sorted(firmware.glob("*.cpp")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        calls.update({config: out for out, config in _CALL_RE.findall(text)})
+    return calls
 
 
 def config_indices(folder: str | Path) -> frozenset[int] | None:
@@ -119,9 +135,10 @@ def _configs(text: str) -> list[_Config]:
 class _Builder:
     """Turns configs into a graph; one method per config family."""
 
-    def __init__(self, name: str, types: Mapping[str, str], file: str) -> None:
-        self.name, self.types, self.file = name, types, file
+    def __init__(self, name: str, types: Mapping[str, str], file: str, outputs: Mapping[str, str]) -> None:
+        self.name, self.types, self.file, self.outputs = name, types, file, outputs
         self._graph: GraphBuilder | None = None
+        self.padding: _Config | None = None  # a zero-padding config waiting for its convolution
         self.last: _Config | None = None
         self.reuse: dict[str, int] = {}
         self.strategy: dict[str, Strategy] = {}
@@ -146,8 +163,9 @@ class _Builder:
         return self._graph
 
     def _precision(self, config: _Config, weighted: bool) -> LayerPrecision:
-        # hls4ml names a layer's output type layer<index>_t, the network's output result_t.
-        candidates = (f"layer{config.index}_t", "result_t" if config is self.last else "", "model_default_t")
+        # The call's output type; else hls4ml's names: layer<index>_t, the network's output result_t.
+        last = "result_t" if config is self.last else ""
+        candidates = (self.outputs.get(config.name, ""), f"layer{config.index}_t", last, "model_default_t")
         result = self._type(next((c for c in candidates if c in self.types), candidates[0]), config.name)
         if not weighted:
             return LayerPrecision(result=result)
@@ -169,6 +187,10 @@ class _Builder:
             if "io_type" in config.enums:
                 self.io_types.append(config.enums["io_type"])
             self._add(config)
+        if self.padding is not None:
+            raise CalibrationError(
+                f"{self.file}: padding config {self.padding.name!r} is not followed by a convolution"
+            )
         graph = self.builder.build()
         strategies = Counter(self.strategy.values())
         strategy = strategies.most_common(1)[0][0] if strategies else Strategy.LATENCY
@@ -194,7 +216,11 @@ class _Builder:
             "pooling2d_config": self._pool,
             "batchnorm_config": self._batchnorm,
             "activ_config": self._activation,
+            "padding1d_config": self._padding,
+            "padding2d_config": self._padding,
         }
+        if base == "" and {"dims", "N"} <= set(config.ints):
+            return None  # a transpose hls4ml adds for channels-first inputs: a layout change, no layer
         if base == "" and re.match(r"hard_(sigmoid|tanh)_config\d+$", config.name):
             return self._activation(config)
         if base not in handlers:
@@ -230,6 +256,9 @@ class _Builder:
         kernel = self._need(config, *(f"filt_{d}" for d in dims))
         stride = [config.ints.get(f"stride_{d}", 1) for d in dims]
         pads = sum(config.ints.get(f"pad_{s}", 0) for s in ("top", "bottom", "left", "right"))
+        padded, self.padding = self.padding, None
+        if padded is not None:  # hls4ml pads before a 'same' convolution (io_stream): one 'same' conv in the IR
+            size, pads = self._need(padded, *(f"in_{d}" for d in dims)), 1
         self._start((*size, n_chan))
         self._check(config, "input size", math.prod(size) * n_chan, math.prod(self.builder.last.output_shape))
         name = self._layer_name(config, "conv2d" if two_d else "conv1d")
@@ -245,6 +274,14 @@ class _Builder:
         expected = self._need(config, *(f"out_{d}" for d in dims))
         self._check(config, "output size", math.prod(expected), math.prod(layer.output_shape[:-1]))
         self._settings(config, name)
+
+    def _padding(self, config: _Config) -> None:
+        """Zero padding is kept for the convolution after it (checked there: its output must be 'same')."""
+        dims = ("height", "width") if config.base.endswith("2d_config") else ("width",)
+        size = self._need(config, *(f"in_{d}" for d in dims), "n_chan")
+        self._start(tuple(size))
+        self._check(config, "input size", math.prod(size), math.prod(self.builder.last.output_shape))
+        self.padding = config
 
     def _pool(self, config: _Config) -> None:
         two_d = config.base.endswith("2d_config")

@@ -25,7 +25,7 @@ from codesign.cli import main
 from codesign.export.synth import write_synthesis_csv
 from cost_models import get_cost_model
 from cost_models.exported import read_manifest
-from cost_models.lut import LutTable
+from cost_models.lut import LutTable, read_project
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +166,24 @@ def test_an_unfinished_export_is_refused(export_dir: Path, tmp_path: Path, capsy
     manifest.write_text(manifest.read_text().replace('"status": "verified"', '"status": "incomplete"'))
     err = _refused(capsys, export_dir, tmp_path / "table.json")
     assert "export status 'incomplete': the project was not written completely" in err
+
+
+def test_the_firmware_parser_reads_an_export_without_its_manifest_as_the_manifest_says(export_dir: Path) -> None:
+    """The fallback for projects made by others, checked on real hls4ml output (QONNX type names, the
+    transpose and zero padding hls4ml inserts in io_stream): same layers, shapes and cost."""
+    for design in DESIGNS.values():
+        project = export_dir / design
+        recorded = read_manifest(project)
+        (project / "manifest.json").unlink()
+        (record, *_) = read_project(project)
+        assert [(x.kind, x.output_shape) for x in record.graph] == [(x.kind, x.output_shape) for x in recorded.graph]
+        hw, settings = recorded.hw, ("io_type", "strategy", "reuse_factor", "clock_ns", "part")
+        assert [getattr(record.hw, k) for k in settings] == [getattr(hw, k) for k in settings]
+        model = get_cost_model("analytical", "hls")
+        parsed, exact = model.estimate(record.graph, hw), model.estimate(recorded.graph, hw)
+        assert (parsed.lut, parsed.ff, parsed.dsp, parsed.latency_cycles) == (
+            exact.lut,
+            exact.ff,
+            exact.dsp,
+            exact.latency_cycles,
+        ), design
