@@ -344,6 +344,7 @@ def _design_spec(spec: SpecFile, data: dict[str, Any], source: str) -> DesignSpe
         layers=overrides,
         multiplier_impl=MultiplierImpl.parse(spec.multiplier_impl, "multiplier_impl"),
         fifo_depths=FifoDepths.parse(spec.fifo_depths, "fifo_depths"),
+        tool_version=spec.tool_version,
     )
     graph = builder.build()
     check_reuse_factors(graph, hardware)
