@@ -186,3 +186,11 @@ def test_a_malformed_design_record_is_named(tmp_path: Path, capsys: pytest.Captu
     broken = '{"format": "codesign-design/1", "graph": {"name": "x"}, "hardware": {}}'
     err = _fail(capsys, ["calibrate", str(_synthesis_csv(tmp_path, arch_json=broken))], tmp_path / "table.json")
     assert "arch_json: the design record is malformed" in err
+
+
+def test_an_out_path_that_is_a_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    assert main(["calibrate", str(FIXTURES / "mlp_project"), "--out", str(folder), "--force"]) == 2
+    assert "is a folder; expected the table file to write" in capsys.readouterr().err
+    assert list(folder.iterdir()) == []
