@@ -22,8 +22,9 @@ import math
 from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 
-__all__ = ["Counters", "count_layer", "count_network"]
+__all__ = ["KIND_COVERAGE", "Counters", "count_layer", "count_network"]
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,35 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
     return Counters(int(flops), int(params), round(bops))
 
 
+def _batchnorm(layer: Layer, input_bits: int) -> Counters:
+    # one multiply by the scale and one add per value: the UNIQ form with one input per output
+    scale_bits = layer.precision.weight.width if layer.precision.weight else 16
+    bops = layer.n_outputs * (input_bits * scale_bits + input_bits + scale_bits)
+    return Counters(2 * layer.n_outputs, 2 * layer.output_shape[-1], bops)
+
+
+def _elementwise(layer: Layer, input_bits: int) -> Counters:
+    return Counters(layer.n_outputs, 0, 0)
+
+
+def _nothing(layer: Layer, input_bits: int) -> Counters:
+    return _ZERO
+
+
+_COUNTERS = {
+    **{k: _weighted for k in LayerKind if k.has_weights},
+    **{k: _elementwise for k in LayerKind if not k.has_weights},
+    LayerKind.BATCHNORM: _batchnorm,
+    LayerKind.INPUT: _nothing,
+    LayerKind.FLATTEN: _nothing,
+    LayerKind.RESHAPE: _nothing,
+}
+KIND_COVERAGE = KindCoverage("FLOPs/params/BOPs counters", frozenset(_COUNTERS))
+
+
 def count_layer(layer: Layer, input_bits: int) -> Counters:
     """Counters of one layer whose input activations are ``input_bits`` wide."""
-    if layer.kind.has_weights:
-        return _weighted(layer, input_bits)
-    if layer.kind is LayerKind.BATCHNORM:
-        # one multiply by the scale and one add per value: the UNIQ form with one input per output
-        channels = layer.output_shape[-1]
-        scale_bits = layer.precision.weight.width if layer.precision.weight else 16
-        bops = layer.n_outputs * (input_bits * scale_bits + input_bits + scale_bits)
-        return Counters(2 * layer.n_outputs, 2 * channels, bops)
-    if layer.kind in (LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE):
-        return _ZERO
-    return Counters(layer.n_outputs, 0, 0)
+    return _COUNTERS[layer.kind](layer, input_bits)
 
 
 def count_network(graph: LayerGraph) -> Counters:
