@@ -18,6 +18,7 @@ Run: ``python examples/library_api.py [RUN_DIR]``.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 import warnings
@@ -64,7 +65,7 @@ def graph(arch: dict):
 def cost(arch: dict) -> list[dict]:
     """Cheap: every FPGA hardware option's figures, each with the CPU latency estimate."""
     sizes = [64, *widths(arch), 10]
-    macs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    macs = sum(a * b for a, b in itertools.pairwise(sizes))
     cpu_us = CPU_OVERHEAD_US + macs / CPU_MACS_PER_US
     front = search_hardware(graph(arch), FPGA, MODEL, ("latency_ns", "lut_dsp"))
     return [{**p.totals, "cpu_latency_us": cpu_us} for p in front.points["xc7z020"]]  # [] when nothing fits
