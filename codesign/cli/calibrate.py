@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             f"({len(records)} records, {len(reasons)} rows skipped){why}"
         )
     provenance = {
-        "inputs": [Path(s).name for s in args.sources],
+        "inputs": _input_names(args.sources),
         "target_filter": args.target or "all",
         "rows_skipped": {"by_reader": len(skipped_rows), "by_model": len(skipped)},
         "script": "codesign calibrate",
@@ -95,3 +95,11 @@ def run(args: argparse.Namespace) -> int:
     for reason in skipped[:5]:
         logger.warning("skipped %s", reason)
     return 0
+
+
+def _input_names(sources: list[str]) -> list[str]:
+    """Source names for the provenance: the file or folder name, with its folder where names repeat
+    (``exports/*/synthesis.csv``); never a full path of the user's machine."""
+    paths = [Path(s) for s in sources]
+    names = [p.resolve().name for p in paths]
+    return [f"{p.resolve().parent.name}/{n}" if names.count(n) > 1 else n for p, n in zip(paths, names)]

@@ -17,6 +17,7 @@ must be configs of this firmware. A report of another design is an error, never 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from hw_templates.errors import CalibrationError, CodesignError
 from hw_templates.parts import resolve_part
 
 __all__ = ["check_reports_match", "find_reports", "is_project", "project_top", "read_project"]
+
+logger = logging.getLogger(__name__)
 
 _CONFIG_RE = re.compile(r"config(\d+)")
 
@@ -107,6 +110,8 @@ def _read_project(folder: Path) -> list[SynthRecord]:
         tool, version = (csynth.tool, csynth.tool_version) if csynth else ("", "")
         clock, where = (csynth.clock_ns, csynth.file) if csynth else (None, util.file)  # type: ignore[union-attr]
         hw, notes = with_report_settings(exported.hw, part, clock, tool, version, where)
+        for note in notes:
+            logger.warning("project %s: %s", folder.name, note)
         graph, names = exported.graph, (EXPORT_SOURCE, exported.design_id or folder.name)
     else:
         design = read_firmware(folder, folder.name)

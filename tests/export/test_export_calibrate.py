@@ -187,3 +187,14 @@ def test_the_firmware_parser_reads_an_export_without_its_manifest_as_the_manifes
             exact.dsp,
             exact.latency_cycles,
         ), design
+
+
+def test_a_report_built_with_another_clock_and_tool_overrides_the_design_with_a_note(export_dir: Path) -> None:
+    project = export_dir / DESIGNS["mlp"]
+    xml = project / "myproject_prj/solution1/syn/report/myproject_csynth.xml"
+    text = xml.read_text().replace("<TargetClockPeriod>5.00<", "<TargetClockPeriod>4.00<")
+    xml.write_text(text.replace("<Version>2023.2</Version>", "<Version>2019.2</Version>"))  # Vivado HLS
+    hls, synth = read_project(project)
+    assert (hls.hw.clock_ns, hls.hw.backend.value, hls.hw.tool_version) == (4.0, "vivado", "2019.2")
+    assert "clock 4 ns from the report (the design says 5 ns)" in hls.notes
+    assert "built with Vivado HLS (the design says vitis)" in hls.notes and synth.hw == hls.hw
