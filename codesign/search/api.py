@@ -128,7 +128,8 @@ def search(
         parts / clock_ns / templates / hardware: the hardware space for LayerGraph costs.
         sampler: a name (:data:`codesign.search.samplers.SAMPLER_NAMES`) or an Optuna sampler object.
         evaluations: stop after this many expensive evaluations (repeats and rejected candidates are
-            free); ``trials`` caps trials instead (default 20 when neither is given).
+            free); ``trials`` caps trials (with ``evaluations`` too: whichever comes first; 20 when
+            neither is given).
         catch: error types of ``sample``/``cost``/``evaluate`` that only fail their trial; any other
             error stops the search and propagates (Optuna's ``catch=``).
         out / storage: run folder (CSVs, report) and Optuna storage URL; in memory when both are None.
@@ -146,7 +147,8 @@ def search(
               "maximize": list(maximize)}  # fmt: skip
     plan = RunPlan(
         name=name, mode="nested", formulation=form, space=space_hw, sampler=chosen, seed=seed,
-        trials=trials or 20, evaluations=evaluations, timeout_s=timeout_s,
+        trials=trials or 20, evaluations=evaluations, max_trials=trials if evaluations else None,
+        timeout_s=timeout_s,
         early_stop=early_stop or EarlyStopSettings(), config=config,
     )  # fmt: skip
     problem = FunctionProblem(space, cost, evaluate)

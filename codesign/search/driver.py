@@ -69,6 +69,7 @@ class RunPlan:
     timeout_s: float | None = None
     top_k: int = 3
     evaluations: int | None = None  # stop after this many expensive evaluations (repeats/rejections free)
+    max_trials: int | None = None  # with ``evaluations``: also stop after this many trials
     early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -353,7 +354,8 @@ def _progress(archive: Archive, plan: RunPlan) -> int:
 
 def _more(archive: Archive, plan: RunPlan, idle: int) -> bool:
     if plan.evaluations:
-        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER
+        capped = plan.max_trials is not None and archive.finished + archive.running >= plan.max_trials
+        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER and not capped
     return archive.finished + archive.running < plan.trials
 
 
