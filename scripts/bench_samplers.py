@@ -229,7 +229,7 @@ def proxy_correlations(table: dict) -> dict[str, float]:
     return out
 
 
-def model_quality(table: dict, train_sizes=(30, 100), splits: int = 5) -> list[dict[str, Any]]:
+def model_quality(table: dict, train_sizes=(30, 100), splits: int = 3) -> list[dict[str, Any]]:
     """Accuracy models out of sample: fit on n random architectures, predict the rest."""
     from scipy.stats import spearmanr
 

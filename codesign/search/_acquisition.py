@@ -146,7 +146,7 @@ def _ensemble(x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int) -> tuple[
     preds = []
     for member in range(5):
         idx = rng.integers(0, len(x), len(x))
-        net = MLPRegressor((32, 32), alpha=1e-3, max_iter=500, random_state=seed + member)
+        net = MLPRegressor(hidden_layer_sizes=(32, 32), alpha=1e-3, max_iter=500, random_state=seed + member)
         preds.append(net.fit(x[idx], y[idx]).predict(xq))
     stack = np.stack(preds)
     return stack.mean(axis=0), stack.std(axis=0)
