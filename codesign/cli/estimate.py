@@ -155,7 +155,10 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
     )
     lines.append(f"FLOPs {cost.flops:,}; parameters {cost.params:,}; BOPs {cost.bops:,}")
     if cost.power_w is not None:
-        lines.append(f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference (rough)")
+        lines.append(
+            f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference at full throughput "
+            "(power x II, rough)"
+        )
     for name, (low, high) in cost.intervals.items():
         lines.append(f"{name}: interval {low:,.0f} .. {high:,.0f}")
     if depths := fifo_depths(spec):

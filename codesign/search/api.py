@@ -126,8 +126,7 @@ def search(
     resolved = [p if isinstance(p, FpgaPart) else resolve_part(p) for p in parts]
     space_hw = HardwareSpace.build(resolved, clock_ns=clock_ns, templates=list(templates), ranges=hardware)
     objectives = tuple(objectives) if formulation in ("pareto", "constrained") else ("accuracy",)
-    for metric in objectives:
-        check_metric(metric, "objectives")
+    objectives = tuple(check_metric(metric, "objectives") for metric in objectives)
     parsed = tuple(parse_budget(k, v) for k, v in (budgets or {}).items())
     costs = scalarization.metrics if scalarization else tuple(m for m in objectives if m != "accuracy")
     form = Formulation(formulation, objectives, costs or ("latency_ns", "lut_dsp"), parsed, scalarization)
