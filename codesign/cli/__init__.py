@@ -27,7 +27,7 @@ from hw_templates.errors import CodesignError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = ("search", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:
