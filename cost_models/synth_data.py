@@ -33,6 +33,7 @@ from cost_models._synth_rows import RowDesign, build_design, cell_number, strip_
 from cost_models.cost import Target
 from cost_models.exported import read_design_cell, with_report_settings
 from cost_models.ir import LayerGraph, LayerKind
+from cost_models.reports import tool_for_version
 from hw_templates.config import (
     Backend,
     ConvImplementation,
@@ -225,7 +226,10 @@ def _design_and_hardware(row: Mapping[str, str]) -> tuple[LayerGraph, HardwareCo
     tool = "Vitis HLS" if "vitis" in tool else "Vivado HLS" if "vivado" in tool else ""
     part = strip_assumed(row.get("fpga_part", ""))[0]
     clock = cell_number(row, "clock_period_ns")
-    hw, notes = with_report_settings(hw, part, clock, tool, row.get("hls_version", "").strip(), "fpga_part")
+    version = row.get("hls_version", "").strip()
+    if version:
+        tool_for_version(version, "hls_version")  # an unknown tool version is refused, as in a report
+    hw, notes = with_report_settings(hw, part, clock, tool, version, "fpga_part")
     return graph, hw, ("design from the export's own record (arch_json)", *notes)
 
 

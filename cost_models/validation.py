@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -175,6 +176,7 @@ def hold_out_sources(
     folds: Mapping[str, int],
     fit: Fitter | None,
     log: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> ValidationResult:
     """Predict each fold of sources with models fitted on the other folds only.
 
@@ -184,28 +186,51 @@ def hold_out_sources(
         fit: refits the analytical constants on the training records; None keeps the shipped constants
             (then only the lookup table is out of sample: a quick check, not the honest figure).
         log: called with one line per fold (timing).
+        jobs: worker processes (forked, where the platform allows; the folds are independent).
     """
-    predictions: list[Prediction] = []
-    refused: Counter[str] = Counter()
-    for fold in sorted(set(folds.values())):
-        train = [r for r in records if folds[r.source] != fold]
-        test = [r for r in records if folds[r.source] == fold]
-        if not test:
-            continue
-        constants = fit(train) if fit is not None else None
-        samples, _ = make_samples(train, constants)
-        try:
-            provenance = {"analytical_fingerprint": analytical_fingerprint(constants)}
-            table = build_table(samples, SHIPPED_TABLE_SETTINGS, provenance)
-        except CalibrationError:  # nothing usable to fit on: the table stays empty
-            continue
-        fold_predictions, fold_refused = _predict(test, constants, table, fold)
-        predictions += fold_predictions
-        refused += fold_refused
-        if log is not None:
-            held = sorted({r.source for r in test})
-            log(f"fold {fold}: {len(train)} training rows, {len(test)} held out ({', '.join(held)})")
+    order = sorted(set(folds.values()))
+    global _JOB  # read by forked workers, which inherit it instead of pickling the records
+    _JOB = (records, folds, fit)
+    try:
+        if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.imap(_run_fold, order)
+                outcomes = [_logged(r, log) for r in results]
+        else:
+            outcomes = [_logged(_run_fold(fold), log) for fold in order]
+    finally:
+        _JOB = None
+    predictions = [p for fold_predictions, _, _ in outcomes for p in fold_predictions]
+    refused = sum((c for _, c, _ in outcomes), Counter())
     return ValidationResult(predictions, refused, dict(folds))
+
+
+_JOB: tuple | None = None
+
+
+def _logged(outcome: tuple, log: Callable[[str], None] | None) -> tuple:
+    if log is not None and outcome[2]:
+        log(outcome[2])
+    return outcome
+
+
+def _run_fold(fold: int) -> tuple[list[Prediction], Counter[str], str]:
+    assert _JOB is not None
+    records, folds, fit = _JOB
+    train = [r for r in records if folds[r.source] != fold]
+    test = [r for r in records if folds[r.source] == fold]
+    if not test:
+        return [], Counter(), ""
+    constants = fit(train) if fit is not None else None
+    samples, _ = make_samples(train, constants)
+    try:
+        provenance = {"analytical_fingerprint": analytical_fingerprint(constants)}
+        table = build_table(samples, SHIPPED_TABLE_SETTINGS, provenance)
+    except CalibrationError:  # nothing usable to fit on: the fold cannot be predicted
+        return [], Counter(), f"fold {fold}: no usable training row"
+    predictions, refused = _predict(test, constants, table, fold)
+    held = ", ".join(sorted({r.source for r in test}))
+    return predictions, refused, f"fold {fold}: {len(train)} training rows, {len(test)} held out ({held})"
 
 
 def in_sample(records: Sequence[SynthRecord], table: LutTable | None = None) -> ValidationResult:

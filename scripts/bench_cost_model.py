@@ -179,7 +179,7 @@ def accuracy(args: argparse.Namespace) -> dict:
         log.append(f"{line} ({time.perf_counter() - start:.0f} s)")
         print(log[-1], file=sys.stderr, flush=True)
 
-    loso = hold_out_sources(records, folds, fit, log=note)
+    loso = hold_out_sources(records, folds, fit, log=note, jobs=args.jobs)
     ins = in_sample(records)
     seconds = time.perf_counter() - start
     coverage_md, coverage = coverage_table(loso.predictions)
@@ -290,6 +290,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--exact-loso", action="store_true", help="hold every source out alone (slower)")
     parser.add_argument("--cap", type=int, default=60, help="rows per source each refit sees (0: all)")
     parser.add_argument("--latency-rounds", type=int, default=1, help="latency descent rounds per refit")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes for the folds")
     parser.add_argument("--quick", action="store_true", help="no refit: shipped constants (table still held out)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
     parser.add_argument("--write-intervals", metavar="PATH", help="write the interval table (cost_models/data/"

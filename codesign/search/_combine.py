@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.search.hardware_space import Family, HardwareSpace, LayerOption
-from codesign.search.metrics import METRIC_TABLE, RESOURCE_FIELDS, get_metric
+from codesign.search.metrics import ALIASES, METRIC_TABLE, RESOURCE_FIELDS
 from codesign.search.objectives import Budget
 from codesign.search.pareto import nondominated
 from cost_models.base import CostModel
@@ -150,7 +150,9 @@ def _feature_specs(names: Sequence[str], stream: bool) -> list[tuple[str, str | 
     for other resource combinations, ``("path", None)`` and ``("ii", None)`` (the only ``max`` column)."""
     out: list[tuple[str, str | None]] = []
     for name in names:
-        metric = get_metric(name)
+        metric = METRIC_TABLE.get(ALIASES.get(name, name))
+        if metric is None:  # a figure of the user's own: no per-layer column sees it
+            continue
         if metric.combine == "derived":
             found = _feature_specs(metric.via, stream)
         elif metric.combine == "sum":

@@ -49,6 +49,7 @@ __all__ = [
     "excess",
     "get_metric",
     "metric_label",
+    "needs",
     "value",
     "values",
     "violation",
@@ -115,10 +116,14 @@ def _share(used: Any, available: float) -> Any:
 
 
 def _util_max(totals: Totals, part: FpgaPart, clock: float) -> Any:
+    """The largest share of the part among the resources the totals give (a NaN figure is left out)."""
     shares = [_share(_get(totals, r), getattr(part, r)) for r in RESOURCE_FIELDS if r in totals]
     if not shares:
         return math.nan
-    return np.max(np.stack(np.broadcast_arrays(*shares)), axis=0) if isinstance(shares[0], np.ndarray) else max(shares)
+    if any(isinstance(s, np.ndarray) for s in shares):
+        return np.fmax.reduce(np.stack(np.broadcast_arrays(*shares)), axis=0)
+    known = [s for s in shares if s == s]
+    return max(known) if known else math.nan
 
 
 def _power_weights(part: FpgaPart, clock: float) -> tuple[dict[str, float], float]:
@@ -216,9 +221,16 @@ def metric_label(name: str) -> str:
     return metric.axis if metric else name
 
 
+def needs(name: str) -> tuple[str, ...]:
+    """The figures metric ``name`` reads (a figure of the user's own reads itself)."""
+    metric = METRIC_TABLE.get(ALIASES.get(name, name))
+    return metric.needs if metric else (name,)
+
+
 def value(name: str, totals: Totals, part: FpgaPart, clock_ns: float) -> Any:
     """Metric ``name`` of ``totals``: a float for one design, an array for a batch. A raw total the metric
-    needs but the totals lack gives NaN.
+    needs but the totals lack gives NaN. A name that is not in the table is a figure of the user's own
+    (the library API's ``cost`` may return any figure) and is read from the totals as is.
 
     Example:
         >>> from hw_templates import resolve_part
@@ -228,7 +240,9 @@ def value(name: str, totals: Totals, part: FpgaPart, clock_ns: float) -> Any:
         >>> value("latency_ns", {"latency_cycles": np.array([2.0, 4.0])}, resolve_part("xc7z020"), 5.0).tolist()
         [10.0, 20.0]
     """
-    metric = get_metric(name)
+    metric = METRIC_TABLE.get(ALIASES.get(name, name))
+    if metric is None:
+        return _get(totals, name)
     if metric.combine == "none":
         raise SpecError(bad_value("metric", name, "a cost metric", [m for m in METRIC_TABLE if m != "accuracy"]))
     return metric.fn(totals, part, clock_ns)

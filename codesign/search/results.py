@@ -69,7 +69,7 @@ class RunView:
         attrs = dict(study.user_attrs)
         parts = [FpgaPart.from_dict(p) for p in attrs.get("parts", [])]
         budgets = tuple(parse_budget(k, v) for k, v in (attrs.get("budgets") or {}).items())
-        costs = tuple(metrics.check_metric(m, "cost_metrics") for m in attrs.get("cost_metrics", DEFAULT_COSTS))
+        costs = tuple(metrics.ALIASES.get(m, m) for m in attrs.get("cost_metrics", DEFAULT_COSTS))
         return cls(
             study, {p.name: p for p in parts}, [p.name for p in parts], float(attrs.get("clock_ns", 5.0)),
             costs, budgets, attrs,
@@ -149,8 +149,7 @@ def designs_table(view: RunView) -> list[dict[str, Any]]:
             "feasible": _feasible(d.totals, part, view.budgets, view.clock_ns),
             "pareto": False, "train_seconds": d.train_seconds,
         }  # fmt: skip
-        if "fit_probability" in d.totals:
-            row["fit_probability"] = d.totals["fit_probability"]
+        row.update({k: v for k, v in d.totals.items() if k not in row})  # fit_probability, the user's own figures
         if score is not None:
             row["score"] = score(d.accuracy, d.totals, part)
         row.update({f"param_{k}": v for k, v in sorted(params.get(d.trial, {}).items())})
@@ -187,8 +186,9 @@ def _mark_pareto(rows: list[dict[str, Any]], view: RunView) -> None:
 
 
 def _costs(row: Mapping[str, Any], part: FpgaPart, view: RunView) -> list[float]:
-    totals = {k: row[k] for k in RAW_KEYS if row[k] == row[k]}  # NaN: a figure the record lacks
-    return [metric_value(m, totals, part, view.clock_ns) for m in view.cost_metrics]
+    """The row's cost vector (minimized: a figure the library call listed in ``maximize`` is negated)."""
+    maximize = view.attrs.get("config", {}).get("maximize", ())
+    return [(-1 if m in maximize else 1) * metric_value(m, row, part, view.clock_ns) for m in view.cost_metrics]
 
 
 def _cross_parts(rows: list[dict[str, Any]], view: RunView) -> None:

@@ -111,3 +111,10 @@ def test_summary_figures_by_hand() -> None:
     assert balanced.within25 == pytest.approx(100 * (2 / 3) / 2)  # a's share is 1/2, of which 2/3 within
     assert balanced.median_ape == 40  # half the weight is source b's 100 %
     assert summarize(preds, "analytical", "synth", "lut").rows == 0
+
+
+def test_two_worker_processes_give_the_same_predictions() -> None:
+    records = _records("a/one", (16, 24)) + _records("b/two", (20,)) + _records("c/three", (36,))
+    folds = source_folds(records)
+    one, two = (hold_out_sources(records, folds, None, jobs=j) for j in (1, 2))
+    assert one.predictions == two.predictions and one.refused == two.refused

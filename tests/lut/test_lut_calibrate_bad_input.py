@@ -194,3 +194,22 @@ def test_an_out_path_that_is_a_folder_is_refused(tmp_path: Path, capsys: pytest.
     assert main(["calibrate", str(FIXTURES / "mlp_project"), "--out", str(folder), "--force"]) == 2
     assert "is a folder; expected the table file to write" in capsys.readouterr().err
     assert list(folder.iterdir()) == []
+
+
+def test_a_synthesis_csv_row_of_an_unknown_tool_version_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cost_models import GraphBuilder, LayerPrecision
+    from cost_models.exported import design_cell
+    from hw_templates.config import HardwareConfig
+    from hw_templates.parts import resolve_part
+    from hw_templates.precision import FixedType
+
+    p = FixedType.parse("ap_fixed<8,3>")
+    builder = GraphBuilder("d1", (8,), p)
+    builder.add("dense", units=4, precision=LayerPrecision(p, p))
+    cell = design_cell(builder.build(), HardwareConfig(resolve_part("xcu250")))
+    path = _synthesis_csv(tmp_path, arch_json=cell)
+    path.write_text(path.read_text().replace("2023.2", "2031.1"))
+    err = _fail(capsys, ["calibrate", str(path)], tmp_path / "table.json")
+    assert "hls_version: unknown tool version '2031.1'" in err
