@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from hw_templates.errors import SpecError, clip, did_you_mean, shown
+from hw_templates.errors import CodesignError, SpecError, clip, did_you_mean, shown
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -47,20 +47,23 @@ MAX_NESTING = 64
 MAX_EXPANDED_VALUES = 100_000
 
 
-def check_input_file(path: str | Path, what: str, max_bytes: int, kind: str = "file") -> Path:
+def check_input_file(
+    path: str | Path, what: str, max_bytes: int, kind: str = "file", error: type[CodesignError] = SpecError
+) -> Path:
     """Refuse a path that is not a regular, readable file of at most ``max_bytes`` bytes.
 
     Raises:
-        SpecError: one line naming the path and what was expected (the size limit when too large).
+        SpecError (or ``error``): one line naming the path and what was expected (the size limit when too
+            large).
     """
     path = Path(path)
     if not path.exists():
-        raise SpecError(f"{what}: expected a readable {kind}, got {shown(str(path))} (no such file)")
+        raise error(f"{what}: expected a readable {kind}, got {shown(str(path))} (no such file)")
     if not path.is_file():
-        raise SpecError(f"{what}: expected a readable {kind}, got {shown(str(path))} (not a regular file)")
+        raise error(f"{what}: expected a readable {kind}, got {shown(str(path))} (not a regular file)")
     size = path.stat().st_size
     if size > max_bytes:
-        raise SpecError(
+        raise error(
             f"{what} {clip(path.name)}: expected at most {_size(max_bytes)} (the limit of this file kind), "
             f"got {_size(size)}"
         )
