@@ -296,6 +296,10 @@ def export_designs(
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):
         raise SpecError(bad_value("design ids", sorted({i for i in ids if ids.count(i) > 1}), "unique ids"))
+    from codesign.export.parallel import resolve_jobs, task_timeout
+
+    resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
+    task_timeout()
     out = _output_folder(out_dir)
     cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
     if build:
