@@ -21,8 +21,9 @@ import math
 from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 
-__all__ = ["Counters", "count_layer", "count_network"]
+__all__ = ["KIND_COVERAGE", "Counters", "count_layer", "count_network"]
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,32 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
     return Counters(int(flops), int(params), round(bops))
 
 
+def _batchnorm(layer: Layer, input_bits: int) -> Counters:
+    return Counters(2 * layer.n_outputs, 2 * layer.output_shape[-1], 0)
+
+
+def _elementwise(layer: Layer, input_bits: int) -> Counters:
+    return Counters(layer.n_outputs, 0, 0)
+
+
+def _nothing(layer: Layer, input_bits: int) -> Counters:
+    return _ZERO
+
+
+_COUNTERS = {
+    **{k: _weighted for k in LayerKind if k.has_weights},
+    **{k: _elementwise for k in LayerKind if not k.has_weights},
+    LayerKind.BATCHNORM: _batchnorm,
+    LayerKind.INPUT: _nothing,
+    LayerKind.FLATTEN: _nothing,
+    LayerKind.RESHAPE: _nothing,
+}
+KIND_COVERAGE = KindCoverage("FLOPs/params/BOPs counters", frozenset(_COUNTERS))
+
+
 def count_layer(layer: Layer, input_bits: int) -> Counters:
     """Counters of one layer whose input activations are ``input_bits`` wide."""
-    if layer.kind.has_weights:
-        return _weighted(layer, input_bits)
-    if layer.kind is LayerKind.BATCHNORM:
-        channels = layer.output_shape[-1]
-        return Counters(2 * layer.n_outputs, 2 * channels, 0)
-    if layer.kind in (LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE):
-        return _ZERO
-    return Counters(layer.n_outputs, 0, 0)
+    return _COUNTERS[layer.kind](layer, input_bits)
 
 
 def count_network(graph: LayerGraph) -> Counters:

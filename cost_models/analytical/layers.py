@@ -32,15 +32,13 @@ from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_ter
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.ir import Activation, Layer, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 
-__all__ = ["WIRE_KINDS", "LayerContext", "layer_terms"]
+__all__ = ["KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
 
 #: Kinds that are pure data movement in io_parallel.
-WIRE_KINDS = frozenset(
-    {LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE, LayerKind.CONCAT,
-     LayerKind.ZEROPADDING1D, LayerKind.ZEROPADDING2D, LayerKind.UPSAMPLING1D, LayerKind.UPSAMPLING2D}
-)  # fmt: skip
+WIRE_KINDS = frozenset(k for k in LayerKind if k.info.data_only)
 _COMPARATOR_FUNCTIONS = frozenset(
     {Activation.LINEAR, Activation.RELU, Activation.LEAKY_RELU, Activation.HARD_SIGMOID, Activation.HARD_TANH}
 )
@@ -245,3 +243,4 @@ _HANDLERS = {
     **{k: _move for k in WIRE_KINDS},
     **{k: _pool for k in LayerKind if "pool" in k.value},
 }
+KIND_COVERAGE = KindCoverage("analytical model", frozenset(_HANDLERS) | {k for k in LayerKind if k.has_weights})
