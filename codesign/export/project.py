@@ -289,9 +289,11 @@ def export_designs(
         ToolNotFoundError: no g++.
     """
     from codesign.export._csim import compiler
+    from codesign.outputs import check_output_dir
 
     backend_choice = Backend.parse(backend, "backend") if backend is not None else None
     compiler()  # fail at once, before any folder is written, when g++ is missing
+    check_output_dir(out_dir, "output folder")
     requests = [_as_request(d) for d in designs]
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):

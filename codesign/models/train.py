@@ -97,6 +97,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpecError(bad_value(name, value, "a positive integer"))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise SpecError(bad_value("seed", self.seed, "an integer in 0..2^32-1"))
         if not self.learning_rate > 0:
             raise SpecError(bad_value("learning_rate", self.learning_rate, "a positive number"))
         if self.patience is not None and self.patience < 1:

@@ -282,6 +282,8 @@ def run_search(
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
     """
     start = time.perf_counter()
+    if run_dir is not None:
+        check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
     # nothing is written before every refusal: a new run's own study.db is made only after the preflight,
@@ -313,6 +315,30 @@ def run_search(
 
         write(run_dir, study)
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
+
+
+#: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
+RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports")
+
+
+def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:
+    """Before any work: the run folder can be written, holds no user's files, and (when resumed with its own
+    study.db) is the run of study ``name``.
+
+    Raises:
+        SpecError / SearchError: one line naming the folder and the problem.
+    """
+    from codesign.outputs import check_output_dir
+    from codesign.search.results import RUN_FILE, run_meta
+
+    check_output_dir(run_dir, "run folder", RUN_OUTPUTS, own=RUN_FILE)
+    if (run_dir / RUN_FILE).exists() and storage is None:
+        known, _ = run_meta(run_dir)
+        if known != name:
+            raise SearchError(
+                f"run folder {clip(str(run_dir))}: expected the run of study {clip(name)!r}, but it holds study "
+                f"{clip(known)!r} (choose another --out or restore the config's name)"
+            )
 
 
 def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:

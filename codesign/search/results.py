@@ -102,7 +102,7 @@ def open_run(run_dir: str | Path, storage: str | None = None) -> RunView:
         raise SearchError(
             f"run: expected a run folder with {RUN_FILE} (made by codesign search), got {clip(str(path))!r}"
         )
-    name, url = _run_meta(path)
+    name, url = run_meta(path)
     url = storage or url or f"sqlite:///{(path / 'study.db').resolve()}"
     try:
         study = optuna.load_study(study_name=name, storage=open_storage(url, must_exist=True))
@@ -113,7 +113,7 @@ def open_run(run_dir: str | Path, storage: str | None = None) -> RunView:
     return RunView.of(study)
 
 
-def _run_meta(path: Path) -> tuple[str, str | None]:
+def run_meta(path: Path) -> tuple[str, str | None]:
     """``run.json``'s study name and storage URL, checked."""
     meta = read_json(path / RUN_FILE, "run")
     name, url = meta.get("study_name"), meta.get("storage")
