@@ -137,6 +137,12 @@ class _StrictLoader(yaml.SafeLoader):
                 seen.add(key)
             except TypeError:
                 continue  # unhashable keys: the constructor reports them
+            if not isinstance(key, str):
+                problem = (
+                    f"key {shown(key)} is a {type(key).__name__}, expected text (YAML reads yes/no/on/off as booleans "
+                    "and digits as numbers: quote the key)"
+                )
+                raise _Refused(problem=problem, problem_mark=key_node.start_mark)
             if duplicate:
                 problem = f"key {shown(key)} is given twice in one mapping (keep one)"
                 raise _Refused(problem=problem, problem_mark=key_node.start_mark)
@@ -295,7 +301,9 @@ def validate(model: type[M], data: dict[str, Any], what: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
+        problems = err.errors()
+        # an unknown key first: a typo ('layer:') explains the 'required key is missing' it also causes
+        first = next((e for e in problems if e["type"] == "extra_forbidden"), problems[0])
         loc = tuple(first["loc"])
         where = format_location(loc)
         given = first.get("input")

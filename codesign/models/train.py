@@ -29,6 +29,7 @@ import copy
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +180,9 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
 
     path = check_input_file(path, "weights", MAX_WEIGHTS_BYTES, "weights.pt file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of files it then refuses
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types on damaged or crafted files
         reason = "it holds objects other than tensors" if "weights_only" in str(err) else type(err).__name__
         raise TrainingError(

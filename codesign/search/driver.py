@@ -141,6 +141,8 @@ def check_sqlite_file(url: str, must_exist: bool) -> None:
     except OSError as err:
         raise SearchError(f"study database {clip(str(path))}: cannot read it ({err.strerror or err})") from None
     if path.is_file() and path.stat().st_size == 0:
+        if must_exist:  # optuna would write a new empty study into it
+            raise SearchError(f"study database {clip(str(path))}: expected the run's study database, but it is empty")
         return  # SQLite's own new-database state
     if header != SQLITE_HEADER:
         raise SearchError(
