@@ -171,12 +171,14 @@ def wrong_weights() -> Any:
     return {"dense1.weight": torch.zeros(3, 3)}
 
 
-def optuna_db(study_name: str) -> Callable[[Path], None]:
+def optuna_db(study_name: str, **attrs: Any) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        optuna.create_study(study_name=study_name, storage=f"sqlite:///{path}")
+        study = optuna.create_study(study_name=study_name, storage=f"sqlite:///{path}")
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
 
     return make
 

@@ -11,6 +11,7 @@ from hostile_cases import (
     csv_digits,
     layers,
     npz,
+    optuna_db,
     search,
     search_block,
     sparse,
@@ -216,6 +217,21 @@ srch(search(seed=-1), r"seed: input should be greater than or equal to 0", "sear
 srch(search(budgetz={}), r"unknown key 'budgetz' \(did you mean 'budgets'\?\)", "search-unknown-key")
 srch(search() + "name: again\n", r"key 'name' is given twice", "search-dup-key")
 srch(search(dataset="{d}/missing.csv".replace("{d}", "missing-folder")), r"no such file", "search-dataset-file")
+
+
+srch(search(space={"kind": "mlp", "units": [1 << 17]}), r"mlp.units", "search-space-units-huge")
+srch(search(space={"kind": "mlp", "hidden": [1, 1000]}), r"mlp.hidden", "search-space-hidden-huge")
+add(
+    "search-resume-changed-config",
+    "search",
+    {
+        "c.yaml": search(),
+        "run/run.json": '{"study_name": "s", "storage": null}',
+        "run/study.db": optuna_db("s", config_fingerprint="another config"),
+    },
+    ["search", "{d}/c.yaml", "--out", "{d}/run", "--no-progress"],
+    r"study 's': expected the config it was started with, got a different one",
+)
 
 
 # --- datasets (codesign train SPEC --dataset FILE) -----------------------------------------------------------
