@@ -8,7 +8,8 @@ Formulas (per inference, one sample):
   Depthwise convolutions count ``C_in * K^2`` per output channel; pooling, activations and
   element-wise layers count one operation per output (a comparison, addition or table read).
 * Parameters ``C_in * K^2 * C_out + C_out`` (convolution) and ``I * O + O`` (dense); BatchNorm has
-  ``2 * C`` (scale and shift after folding).
+  ``2 * C`` (scale and shift after folding) and ``n * (b_a * b_s + b_a + b_s)`` BOPs (scale width ``b_s``,
+  16 bits when not set).
 * BOPs ``positions * C_out * C_in*K^2 * ((1 - s) * b_a * b_w + b_a + b_w + log2(C_in * K^2))`` with
   pruned fraction ``s``: Baskin et al., "UNIQ", ACM TOCS 2021, in the pruning-aware form of Hawks et
   al., "Ps and Qs: Quantization-aware pruning", Front. AI 2021, eq. 3. ``b_a`` is the input
@@ -59,7 +60,10 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
 
 
 def _batchnorm(layer: Layer, input_bits: int) -> Counters:
-    return Counters(2 * layer.n_outputs, 2 * layer.output_shape[-1], 0)
+    # one multiply by the scale and one add per value: the UNIQ form with one input per output
+    scale_bits = layer.precision.weight.width if layer.precision.weight else 16
+    bops = layer.n_outputs * (input_bits * scale_bits + input_bits + scale_bits)
+    return Counters(2 * layer.n_outputs, 2 * layer.output_shape[-1], bops)
 
 
 def _elementwise(layer: Layer, input_bits: int) -> Counters:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cost_models.analytical._num import Num, ceil, log2_ceil
+from cost_models.analytical._num import Num, ceil, floor, log2_ceil, minimum
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
@@ -187,11 +187,30 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
 
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    """``data * scale + bias`` per value under ``ALLOCATION mul limit=multiplier_limit``.
+
+    hls4ml (``core_templates.py`` ``multiplier_limit = DIV_ROUNDUP(n_in, reuse_factor)``, unchanged
+    v0.5-v1.3; batchnorm reuse factors are not snapped to legal values) builds at most
+    ``ceil(n_in / rf)`` multipliers, so a reuse factor above ``n_in`` gives one multiplier, not more
+    cycles: io_stream (``nnet_batchnorm_stream.h``) pipelines its pixel loop at
+    ``II = n_in / multiplier_limit`` (integer division), i.e. at most ``n_in`` cycles per image;
+    io_parallel (``nnet_batchnorm.h``) pipelines the function at ``II = reuse_factor`` but its
+    schedule needs only ``ceil(n_in / multiplier_limit)`` cycles.
+    """
     lanes, pixels = _lanes(layer, ctx)
+    n_in = layer.n_inputs
+    limit = ceil(n_in / rf)
+    units = minimum(lanes, limit)
+    unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
     unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, ctx.acc_modes)
-    t = matvec_terms(unit, rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
+    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
-    return _timed(t, pixels * t["ii"], t["latency"] - t["ii"])
+    depth = t["latency"] - t["ii"]
+    if ctx.stream:
+        return _timed(t, pixels * floor(n_in / limit), depth)
+    t["ii"] = rf
+    t["latency"] = ceil(n_in / limit) + depth
+    return t
 
 
 def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
