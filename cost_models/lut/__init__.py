@@ -35,13 +35,14 @@ from cost_models.lut._model import DEFAULT_TABLE, LutModel, load_table
 from cost_models.lut._probability import INTERVAL_LEVEL, fit_probability, resource_fit_probability
 from cost_models.lut._project import read_project
 from cost_models.lut._sources import read_sources
-from cost_models.lut._table import LEVELS, Bucket, Hit, LutTable, Quantiles, TableSettings
+from cost_models.lut._table import LEVELS, SHIPPED_TABLE_SETTINGS, Bucket, Hit, LutTable, Quantiles, TableSettings
 
 __all__ = [
     "DEFAULT_TABLE",
     "INTERVAL_LEVEL",
     "LEVELS",
     "METRICS",
+    "SHIPPED_TABLE_SETTINGS",
     "Bucket",
     "DesignPoint",
     "FirmwareDesign",
