@@ -128,8 +128,8 @@ class Meter:
     def _energy_j(self, cpu_seconds: float) -> tuple[float, str]:
         now = _powercap_uj() if self._energy else None
         if now and now.keys() == self._energy.keys() and all(now[k] >= self._energy[k] for k in now):
-            return sum(now[k] - self._energy[k] for k in now) / 1e6, "measured (powercap, whole CPU package)"
-        return cpu_seconds * self.watts_per_core, f"estimated (CPU seconds x {self.watts_per_core:g} W per core)"
+            return sum(now[k] - self._energy[k] for k in now) / 1e6, "measured by powercap (whole CPU package)"
+        return cpu_seconds * self.watts_per_core, f"estimated as CPU seconds x {self.watts_per_core:g} W per core"
 
 
 def format_footprint(f: Footprint | dict[str, Any]) -> str:
@@ -140,7 +140,7 @@ def format_footprint(f: Footprint | dict[str, Any]) -> str:
         f"(children {d['cpu_children_s']:.0f} s), "
         f"peak memory {max(d['peak_rss_mb'], d['peak_rss_children_mb']):.0f} MB, "
         f"{d['trainings']} trainings, {d['exports']} exports, energy {d['energy_j'] / 3600:.2f} Wh "
-        f"({d['energy_source']}), CO2 {d['co2_g']:.1f} g at {d['grid_g_per_kwh']:g} g/kWh"
+        f"{d['energy_source']}, CO2 {d['co2_g']:.1f} g at {d['grid_g_per_kwh']:g} g/kWh"
     )
 
 

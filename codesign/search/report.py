@@ -250,5 +250,14 @@ def _problem(problem: Mapping[str, Any]) -> str:
             return f"{len(value)} values, {arr.min():.3g} .. {arr.max():.3g} (mean {arr.mean():.3g})"
         return value
 
-    text = json.dumps(short(problem), indent=1)
-    return f"<pre>{html.escape(text[:4000])}</pre>"
+    lines: list[str] = []
+
+    def flat(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                flat(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            lines.append(f"{prefix}: {value if isinstance(value, str) else json.dumps(value)}")
+
+    flat("", short(problem))
+    return f"<pre>{html.escape(chr(10).join(lines)[:4000])}</pre>"
