@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -31,6 +32,7 @@ from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.stream import dataflow_latency, fifo_terms, sized_fifo_depth, stream_tokens
+from cost_models.analytical.timing import clock_budget_ns
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
@@ -179,7 +181,9 @@ class AnalyticalModel(CostModel):
             for layer, cost in zip(graph.layers, layers):
                 start = max((finish[s] for s in layer.inputs), default=0.0)
                 finish[layer.name] = start + cost.latency_cycles
-            latency, ii = finish[graph.output.name], max((c.ii_cycles for c in layers), default=1.0)
+            # per-layer latencies are fractional where HLS chains operators across inlined layers (matvec.py)
+            latency = float(math.ceil(finish[graph.output.name] - 1e-9))
+            ii = max((c.ii_cycles for c in layers), default=1.0)
         lut = ff = dsp = bram18 = uram = 0.0
         flops = params = bops = 0
         for c in layers:
@@ -289,7 +293,7 @@ class AnalyticalModel(CostModel):
                 hw.io_type is IoType.STREAM,
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
-                hw.clock_ns - hw.effective_clock_uncertainty_ns,
+                clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
             )
         stream, dsp_a, dsp_b, clock_eff = self._hw_values
         # positional, in field order (see LayerContext): this runs for every layer of every estimate

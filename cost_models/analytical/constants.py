@@ -184,16 +184,16 @@ class AnalyticalConstants:
         default_factory=lambda: _proxy({"pipe": 0.2, "operand": 0.5, "state": 2.871, "control": 0.0})
     )
     # fitted (coordinate descent on median |latency error|, mean over sources)
-    t_dsp_mult_ns: float = 0.75
-    t_lut_mult_ns: float = 3.0
-    t_add_ns: float = 3.6
+    t_dsp_mult_ns: float = 1.0
+    t_lut_mult_ns: float = 2.0
+    t_add_ns: float = 1.3
     latency_overhead_cycles: float = 0.0
-    resource_overhead_cycles: float = 4.0
+    resource_overhead_cycles: float = 8.0
     stream_dense_pack: float = 16.0
     stream_resource_rf_factor: float = 0.55
-    activation_cycles: float = 2.0
+    activation_cycles: float = 0.0
     table_cycles: float = 2.0
-    softmax_cycles: float = 6.0
+    softmax_cycles: float = 2.0
     # DSP and BRAM18 post-synthesis / HLS: the paired medians (README: DSP 1.0); BRAM is left at 1.0
     # (no paired median given; Keb-L pairs drop BRAM a lot, but 4 designs are too few to learn from).
     synth_ratio: Mapping[str, float] = field(default_factory=lambda: _proxy({"dsp": 1.0, "bram18": 1.0}))

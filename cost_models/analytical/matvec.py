@@ -66,6 +66,7 @@ from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, mi
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.multipliers import dsp_per_product
+from cost_models.analytical.timing import tree_registers
 
 __all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
 
@@ -168,13 +169,19 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     t["adder"] = units * u.acc_bits
     t["quant"] = units * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
     t["mux"] = units * (u.a_bits + u.w_bits) * (shared_sources - 1)
-    t["pipe"] = units * (u.a_bits + u.w_bits + u.acc_bits)
-    t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
-    t["control"] = 1
     fan_in = maximum(nnz / u.n_out, 1) + 1
+    levels = log2_ceil(fan_in)
     t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
-    depth = ceil((t_mult + log2_ceil(fan_in) * c.t_add_ns) / clock_eff_ns)
-    t["latency"] = depth + c.latency_overhead_cycles + (rf - 1)
+    chain = t_mult + levels * c.t_add_ns
+    # pipeline registers where the product + adder-tree chain crosses a cycle (timing.py); the layer's
+    # input/output registers only where a cycle ends at the layer boundary (a chain of a fraction of
+    # a cycle shares its cycle with the neighbouring layers: inlined into one pipelined function)
+    t["pipe"] = units * u.acc_bits * tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
+    t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
+    t["control"] = 1
+    # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
+    # are the ceiling of the whole chain (AnalyticalModel.combine); io_stream rounds per layer (layers.py)
+    t["latency"] = chain / clock_eff_ns + c.latency_overhead_cycles + (rf - 1)
     t["ii"] = rf
     return t
 
@@ -202,14 +209,16 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     stored = rf > 1  # rf == 1 keeps the weights as constants (no ROM pragma in nnet_dense_resource.h)
     t["bram18"] = where(stored, bram, 0)
     t["lut_fixed"] = where(stored, rom_lut, 0)
-    t["pipe"] = block * (u.a_bits + u.w_bits + u.acc_bits)
+    t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
+    # one product and one accumulation per ReuseLoop iteration (II 1): registers where that chain crosses
+    # a cycle (timing.py), plus the accumulators themselves (``state``)
+    t["pipe"] = block * u.acc_bits * tree_registers(t_mult, c.t_add_ns, 1, clock_eff_ns)
     # operand registers (module docstring): the multiplexer outputs (one per multiplier, or the one shared
     # n_in:1 multiplexer when rf > n_in) and the ROM read data, one weight per multiplier.
     data_regs = where(gt_nin, u.a_bits, block * u.a_bits)
     t["operand"] = where(stored, data_regs + block * u.w_bits, 0)
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
     t["control"] = 1
-    t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
     depth = ceil((t_mult + c.t_add_ns) / clock_eff_ns)
     t["latency"] = rf + depth + c.resource_overhead_cycles
     t["ii"] = rf
