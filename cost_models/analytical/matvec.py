@@ -11,9 +11,15 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   nothing and a share of the constant products become shift-add LUT logic
   (:attr:`~.constants.AnalyticalConstants.const_dsp_fraction`).
 * ``#pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit`` with
-  ``multiplier_limit = ceil(n_in * n_out / rf) - floor(n_zeros / rf)`` caps the multipliers. A
-  shared multiplier sees ``rf`` different constants through a multiplexer, so it is a generic
-  multiplier (a DSP when wide).
+  ``multiplier_limit = ceil(n_in * n_out / rf) - floor(n_zeros / rf)`` (``product::limit`` in
+  hls4ml v0.5, the pragma itself from v0.6 to v1.3) caps the ``mul`` *operations* only. The products
+  HLS keeps as multiplications (DSPs) then take turns on ``multiplier_limit`` DSPs through operand
+  multiplexers, ``ceil(mul_ops / limit)`` turns, which is what lengthens the latency; the products by a
+  constant that HLS turned into shift-add logic are no ``mul`` operation, so they, the adders and the
+  tree stay fully unrolled at any reuse factor. Seen in the Latency rows at RF > 1 of three sources
+  (ArgyKokk, Vitis HLS 2021.1, RF 100: LUT and FF within ~10 % of RF 1, DSP = multiplier_limit, latency
+  +30..100 cycles, not +rf per layer; karlis-susters RF 8 and Gabriele-bot RF 16-64, Vivado HLS
+  2019.2/2020.1: LUT 3-10x what RF 1 + multiplexers predicted).
 * One accumulation adder per product (``acc[jj] += mult[index]``, balanced into a tree by HLS).
 * A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
   canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide
@@ -152,23 +158,25 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     n_mult = u.n_in * u.n_out
     n_zero = floor(n_mult * u.sparsity)
     nnz = n_mult - n_zero
-    limit = ceil(n_mult / rf) - floor(n_zero / rf)
-    units = maximum(minimum(nnz, limit), 1)
+    limit = maximum(ceil(n_mult / rf) - floor(n_zero / rf), 1)
     dpp = _slices(u, dsp_a, dsp_b, c)
     wide = dpp > 0
-    # config_op mul -impl dsp maps narrow products to DSPs too, but HLS still turns part of the constant
-    # products into shift-add logic (ArgyKokk's 8-bit Latency designs: same DSP counts under auto and dsp).
-    dsp_units = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), units), 0)
-    lut_units = units - dsp_units
-    shared_sources = ceil(nnz / units)
-    constant = shared_sources <= 1  # each multiplier sees one constant weight: shift-add logic
+    # Products HLS keeps as multiplications (DSP): a share of the wide ones; the rest of the constant
+    # products become shift-add logic. config_op mul -impl dsp maps narrow products to DSPs too, but HLS
+    # still turns part of the constant products into shift-add logic (ArgyKokk's 8-bit Latency designs:
+    # same DSP counts under auto and dsp).
+    mul_ops = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), nnz), 0)
+    # reuse factor > 1 (module docstring): ALLOCATION caps the mul operations at multiplier_limit and
+    # they take turns; the shift-add products, the adders and the tree stay fully unrolled
+    dsp_units = minimum(mul_ops, limit)
+    turns = maximum(ceil(mul_ops / maximum(dsp_units, 1)), 1)
     t = zero_terms()
     t["dsp"] = dsp_units * dpp
-    t["const_mult"] = where(constant, lut_units * (u.a_bits + u.w_bits) * u.w_bits / 3, 0)
-    t["lut_mult"] = where(constant, 0, lut_units * u.a_bits * u.w_bits)
-    t["adder"] = units * u.acc_bits
-    t["quant"] = units * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
-    t["mux"] = units * (u.a_bits + u.w_bits) * (shared_sources - 1)
+    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + u.w_bits) * u.w_bits / 3
+    t["adder"] = nnz * u.acc_bits
+    t["quant"] = nnz * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
+    t["mux"] = dsp_units * (u.a_bits + u.w_bits) * (turns - 1)
+    units = nnz
     fan_in = maximum(nnz / u.n_out, 1) + 1
     levels = log2_ceil(fan_in)
     t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
@@ -181,7 +189,7 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     t["control"] = 1
     # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
     # are the ceiling of the whole chain (AnalyticalModel.combine); io_stream rounds per layer (layers.py)
-    t["latency"] = chain / clock_eff_ns + c.latency_overhead_cycles + (rf - 1)
+    t["latency"] = chain / clock_eff_ns + c.latency_overhead_cycles + (turns - 1)
     t["ii"] = rf
     return t
 
