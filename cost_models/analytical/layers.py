@@ -61,6 +61,8 @@ class LayerContext:
             ns (:func:`~.timing.clock_budget_ns`: longer on faster families and speed grades).
         mult_impl: multiplier mapping (``MultiplierImpl`` value: auto, dsp, fabric).
         acc_modes: rounding / saturation modes of the accumulator type (see ``UnitSpec``).
+        out_cast_bits: rounding / saturation logic bits of one output value's cast into the result
+            type (:func:`~.quant.cast_bits`).
     """
 
     a_bits: int
@@ -79,6 +81,7 @@ class LayerContext:
     consts: AnalyticalConstants
     mult_impl: str = "auto"
     acc_modes: int = 0
+    out_cast_bits: int = 0
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -117,6 +120,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
             total = t
         else:
             add_terms(total, t)
+    total["quant"] = total["quant"] + units[-1][1] * ctx.out_cast_bits  # res = cast<res_T>(acc), per output
     if ctx.stream:  # a dataflow process: whole cycles per layer (io_parallel chains across layers)
         unit_latency = ceil(unit_latency)
     if layer.kind is LayerKind.DENSE:
@@ -172,6 +176,7 @@ def _activation(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     t = zero_terms()
     t["control"] = 1
     t["pipe"] = lanes * ctx.res_bits
+    t["quant"] = lanes * ctx.out_cast_bits
     function = layer.function
     if function in _COMPARATOR_FUNCTIONS:
         t["compare"] = lanes * ctx.a_bits
@@ -219,9 +224,11 @@ def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     limit = ceil(n_in / rf)
     units = minimum(lanes, limit)
     unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
-    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, ctx.acc_modes)
+    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0)
     t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
+    # res = (res_T)(data * scale + bias): one cast per value into the result type (quant.py)
+    t["quant"] = lanes * ctx.out_cast_bits
     depth = t["latency"] - t["ii"]
     if ctx.stream:
         depth = ceil(depth)
@@ -243,6 +250,7 @@ def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     ops = lanes * (window - 1) if not ctx.stream else lanes
     key = "compare" if "max" in layer.kind.value else "adder"
     t[key] = ops * ctx.a_bits
+    t["quant"] = lanes * ctx.out_cast_bits
     t["pipe"] = lanes * ctx.res_bits
     if ctx.stream:
         in_pixels = layer.n_inputs // max(layer.in_channels, 1)
