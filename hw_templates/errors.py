@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "CalibrationError",
+    "CallbackError",
     "CodesignError",
     "DatasetError",
     "ExportError",
@@ -69,6 +70,14 @@ class TrainingError(CodesignError):
 
 class SearchError(CodesignError):
     """A search that cannot run as configured (e.g. no design can meet the budgets)."""
+
+
+class CallbackError(SearchError):
+    """A user callback of the search (``sample``, ``cost``, ``evaluate``) raised; ``original`` is its error."""
+
+    def __init__(self, message: str, original: BaseException) -> None:
+        super().__init__(message)
+        self.original = original
 
 
 class ExportError(CodesignError):
