@@ -31,6 +31,7 @@ from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
+from cost_models.analytical.timing import cycles
 from cost_models.ir import Activation, Layer, LayerKind
 from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
@@ -164,7 +165,7 @@ def _chained(t: Terms, ctx: LayerContext, pixels: int, levels: Num, stages: floa
     if ctx.stream:
         return _timed(t, pixels, stages)
     t["ii"] = 1
-    chain = levels * ctx.consts.t_add_ns / ctx.clock_eff_ns
+    chain = cycles(levels * ctx.consts.t_add_ns / ctx.clock_eff_ns)
     t["latency"] = chain + stages
     t["pipe"] = t["pipe"] * minimum(chain, 1.0)  # output registers only where a cycle ends here
     return t

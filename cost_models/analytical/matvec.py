@@ -72,7 +72,7 @@ from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, mi
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.multipliers import dsp_per_product
-from cost_models.analytical.timing import tree_registers
+from cost_models.analytical.timing import cycles, tree_registers
 
 __all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
 
@@ -188,8 +188,8 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
     t["control"] = 1
     # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
-    # are the ceiling of the whole chain (AnalyticalModel.combine); io_stream rounds per layer (layers.py)
-    t["latency"] = chain / clock_eff_ns + c.latency_overhead_cycles + (turns - 1)
+    # are those of the whole chain (AnalyticalModel.combine sums them); io_stream rounds per layer (layers.py)
+    t["latency"] = cycles(chain / clock_eff_ns) + c.latency_overhead_cycles + (turns - 1)
     t["ii"] = rf
     return t
 

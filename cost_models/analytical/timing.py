@@ -25,12 +25,22 @@ import numpy as np
 from cost_models.analytical._num import Num, ceil, floor, maximum, minimum, where
 from hw_templates.parts import FpgaPart
 
-__all__ = ["REFERENCE_DSP_FMAX_MHZ", "clock_budget_ns", "tree_registers"]
+__all__ = ["CYCLE_GRAIN", "REFERENCE_DSP_FMAX_MHZ", "clock_budget_ns", "cycles", "tree_registers"]
 
 #: DSP FMAX of the reference device the fitted delays are expressed in (7-series -2, DS181-DS191).
 REFERENCE_DSP_FMAX_MHZ = 550.0
 #: Cuts summed per adder tree (a 2**16-input tree has 16 levels; more never occur in hls4ml layers).
 _MAX_CUTS = 16
+
+
+#: Fractions of a cycle a chained operator's share is rounded up to: a power of two, so sums of per-layer
+#: latencies are exact in floating point (the hardware search adds them layer by layer and compares).
+CYCLE_GRAIN = 1 / 64
+
+
+def cycles(share: Num) -> Num:
+    """A share of a clock cycle, rounded up to :data:`CYCLE_GRAIN`."""
+    return ceil(share / CYCLE_GRAIN) * CYCLE_GRAIN
 
 
 def clock_budget_ns(clock_ns: float, uncertainty_ns: float, part: FpgaPart) -> float:
