@@ -13,6 +13,7 @@ default outputs (``runs/<name>``) land where the test watches.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -191,6 +192,10 @@ def onnx_file(kind: str) -> Callable[[Path], None]:
         y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
         if kind == "no_nodes":
             graph = helper.make_graph([], "g", [x], [y])
+        elif kind == "many_nodes":
+            names = ["x", *(f"t{i}" for i in range(33_000)), "y"]
+            nodes = [helper.make_node("Relu", [a], [b]) for a, b in itertools.pairwise(names)]
+            graph = helper.make_graph(nodes, "g", [x], [y])
         elif kind == "unsupported":
             graph = helper.make_graph([helper.make_node("Sin", ["x"], ["y"])], "g", [x], [y])
         else:
