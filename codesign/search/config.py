@@ -208,8 +208,7 @@ def _objectives(block: SearchBlock) -> tuple[str, ...]:
     given = block.objectives or (list(DEFAULT_OBJECTIVES) if formulation == "pareto" else ["accuracy"])
     if not given:
         raise SpecError("search.objectives: expected at least one metric, got an empty list")
-    for name in given:
-        check_metric(name, "search.objectives", tuple(METRICS))
+    given = [check_metric(name, "search.objectives", tuple(METRICS)) for name in given]
     if len(set(given)) != len(given):
         raise SpecError(bad_value("search.objectives", given, "distinct metrics"))
     if formulation == "pareto" and len(given) < 2:
