@@ -10,6 +10,11 @@ Modes (``search.mode``):
 * the ``two_stage`` formulation: an accuracy-only search (nested mode, for the part check), then the
   hardware fronts of the ``top_k`` most accurate architectures are the designs. A baseline.
 
+Run length: ``trials`` caps the trials; ``evaluations`` (when set) stops the run once the study holds
+that many expensive evaluations, whatever the number of trials (rejected and repeated architectures are
+free). A run with a budget also stops when :data:`EXHAUSTED_AFTER` trials in a row evaluated nothing
+(the sampler keeps proposing known or infeasible architectures: the space is used up).
+
 Runs are resumable: the study lives in a storage (``study.db`` in the run folder by default, or any
 Optuna storage URL), the driver counts the trials already finished and runs the rest; a run that was
 interrupted (Ctrl-C) records the interrupted trial as failed with reason ``interrupted`` and it does not
@@ -38,13 +43,26 @@ from codesign.search.samplers import make_sampler
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CodesignError, SearchError
+from hw_templates.atomic import atomic_write_json
+from hw_templates.errors import CallbackError, CodesignError, SearchError, clip
 
-__all__ = ["RunPlan", "RunSummary", "default_storage", "open_storage", "open_study", "preflight", "run_search"]
+__all__ = [
+    "RunPlan",
+    "RunSummary",
+    "check_sqlite_file",
+    "default_storage",
+    "open_storage",
+    "open_study",
+    "preflight",
+    "run_search",
+]
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
 PREFLIGHT_SAMPLES = 32
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Trials in a row without an evaluation after which a budgeted run ends (space used up).
+EXHAUSTED_AFTER = 500
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class RunPlan:
     trials: int = 16
     timeout_s: float | None = None
     top_k: int = 3
+    evaluations: int | None = None  # stop after this many expensive evaluations (repeats/rejections free)
     early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -81,6 +100,7 @@ class RunSummary:
     interrupted: bool = False
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
+    study: Any = field(default=None, repr=False, compare=False)  # the Optuna study
 
 
 def default_storage(run_dir: Path) -> str:
@@ -88,8 +108,12 @@ def default_storage(run_dir: Path) -> str:
     return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
 
 
-def open_storage(url: Any) -> Any:
-    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open."""
+def open_storage(url: Any, must_exist: bool = False) -> Any:
+    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open.
+
+    A ``sqlite:///`` file that exists must be an SQLite database; with ``must_exist`` it must exist
+    (an existing run's study is never silently replaced by a new empty one).
+    """
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -97,14 +121,42 @@ def open_storage(url: Any) -> Any:
         return optuna.storages.InMemoryStorage()
     if not isinstance(url, str):
         return url  # already a storage object
+    check_sqlite_file(url, must_exist)
     try:
         return optuna.storages.get_storage(url)
     except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        shown = url.split("@")[-1]
-        reason = str(err).splitlines()[0][:200]
+        shown = clip(url.split("@")[-1])
+        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
         ) from None
+
+
+def check_sqlite_file(url: str, must_exist: bool) -> None:
+    """Refuse a ``sqlite:///`` URL whose file is not an SQLite database (or is missing, with ``must_exist``)."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if not path.exists():
+        if must_exist:
+            raise SearchError(
+                f"study database {clip(str(path))}: expected the run's study database, but it does not exist "
+                "(deleted? restore it, or start a new run)"
+            )
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        raise SearchError(f"study database {clip(str(path))}: cannot read it ({err.strerror or err})") from None
+    if path.is_file() and path.stat().st_size == 0:
+        if must_exist:  # optuna would write a new empty study into it
+            raise SearchError(f"study database {clip(str(path))}: expected the run's study database, but it is empty")
+        return  # SQLite's own new-database state
+    if header != SQLITE_HEADER:
+        raise SearchError(
+            f"study database {clip(str(path))}: expected an SQLite database made by codesign search, got another file"
+        )
 
 
 def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
@@ -151,7 +203,8 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
         arch = safe_call("sample(trial)", lambda t=trial: problem.sample(t))
         cost = safe_call("cost(arch)", lambda a=arch: problem.cost(a))
         if not isinstance(cost, LayerGraph):
-            return  # explicit figures: nothing to pre-check beyond the first trial
+            _check_figures(cost, plan)
+            return
         front = search_hardware(cost, plan.space, model, f.cost_metrics, f.budgets, f.fit_probability)
         if front.points.get(part.name):
             study.tell(trial, 0.0)
@@ -166,16 +219,19 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
     )
 
 
-def _finished(trials: list[Any]) -> int:
-    import optuna
+def _check_figures(cost: Any, plan: RunPlan) -> None:
+    """Before the first trial: the cost function gives every figure the objectives and budgets need."""
+    from codesign.search.fronts import figures_front
 
-    done = 0
-    for t in trials:
-        state = t.state
-        interrupted = state == optuna.trial.TrialState.FAIL and t.user_attrs.get("reason") == INTERRUPTED
-        if state.is_finished() and not interrupted:
-            done += 1
-    return done
+    f = plan.formulation
+    front = figures_front(cost, plan.space, f.cost_metrics, f.budgets)  # raises on a missing figure
+    part = plan.space.primary.name
+    if front.configurations and not front.points.get(part):
+        logger.warning(
+            "cost(arch) of the first sampled architecture gives no design that fits %s and the budgets "
+            "(lut, ff, dsp and bram18 are checked against the part; name other figures differently)",
+            part,
+        )
 
 
 def _fail_stale(study: Any) -> None:
@@ -195,7 +251,7 @@ def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
     # training without its accuracy (readers also skip trials that are not COMPLETE)
     for key, value in sorted(outcome.attrs.items(), key=lambda item: item[0] == "status"):
         trial.set_user_attr(key, value)
-    trial.set_user_attr("trained", outcome.trained)
+    trial.set_user_attr("trained", outcome.trained or bool(trial.user_attrs.get("trained")))
     if outcome.state == "complete":
         trial.set_constraint(CONSTRAINT_KEY, float(outcome.constraint))
         study.tell(trial, outcome.values)
@@ -204,16 +260,19 @@ def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
 
 
 def _one_trial(study: Any, ctx: TrialContext) -> tuple[Outcome, float]:
+    start = time.perf_counter()  # the sampler's proposal (inside ask) is overhead too
     trial = study.ask()
-    start = time.perf_counter()
     try:
         outcome = run_trial(ctx, trial, trial.set_user_attr)
     except KeyboardInterrupt:
         _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
         raise
     except (CodesignError, Exception) as err:  # a crashing trial is recorded and the study goes on
-        logger.warning("trial %d failed: %s", trial.number, err)
         outcome = Outcome("fail", attrs={"status": "failed", "reason": f"{type(err).__name__}: {err}"})
+        if isinstance(err, CallbackError) and ctx.catch is not None and not isinstance(err.original, ctx.catch):
+            _tell(study, trial, outcome)  # Optuna's catch=: an unlisted error of a user callback stops the run
+            raise err.original from err
+        logger.warning("trial %d failed: %s", trial.number, err)
     _tell(study, trial, outcome)
     return outcome, time.perf_counter() - start
 
@@ -226,6 +285,7 @@ def run_search(
     storage: str | None = None,
     progress: bool = True,
     write_results: bool = True,
+    catch: tuple[type[BaseException], ...] | None = None,
 ) -> RunSummary:
     """Run (or resume) a search until the study holds ``plan.trials`` finished trials or time runs out.
 
@@ -236,22 +296,30 @@ def run_search(
         storage: an Optuna storage URL; default ``study.db`` in ``run_dir`` (in memory without one).
         progress: show a tqdm bar with the live numbers of feasible and Pareto designs.
         write_results: write ``designs.csv``, ``pareto.csv`` and ``report.html`` at the end.
+        catch: error types of user callbacks that fail the trial; any other stops the run and is
+            re-raised (Optuna's ``catch=``). None: every error fails the trial only.
 
     Returns:
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
     """
     start = time.perf_counter()
+    if run_dir is not None:
+        check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
-    if storage is None and run_dir is not None:
+    # nothing is written before every refusal: a new run's own study.db is made only after the preflight,
+    # and run.json only after the study accepted the config (a resumed run's run.json stays as it was)
+    fresh = storage is None and run_dir is not None and not (Path(run_dir) / "study.db").exists()
+    if fresh:
+        preflight(problem, plan, model)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
     store = open_storage(url)
-    if run_dir is not None:
-        _write_run_file(Path(run_dir), plan.name, storage)
     previous = _existing_trials(plan.name, store)
-    if previous == 0:
+    if previous == 0 and not fresh:
         preflight(problem, plan, model)
     study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
+    if run_dir is not None:
+        _write_run_file(Path(run_dir), plan.name, storage)
     if storage is None and run_dir is not None:
         _fail_stale(study)
     rule = None
@@ -259,7 +327,10 @@ def run_search(
         e = plan.early_stop
         rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
     mode = "flat" if plan.mode == "random" else plan.mode
-    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir)
+    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, catch=catch)
+    bind = getattr(study.sampler, "bind", None)
+    if callable(bind):  # samplers that cost candidates before proposing them (codesign.search.surrogate)
+        bind(ctx)
     interrupted, overhead, hw_seconds = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
         _select_two_stage(study, plan.top_k)
@@ -270,10 +341,32 @@ def run_search(
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
 
 
+#: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
+RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports")
+
+
+def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:
+    """Before any work: the run folder can be written, holds no user's files, and (when resumed with its own
+    study.db) is the run of study ``name``.
+
+    Raises:
+        SpecError / SearchError: one line naming the folder and the problem.
+    """
+    from codesign.outputs import check_output_dir
+    from codesign.search.results import RUN_FILE, run_meta
+
+    check_output_dir(run_dir, "run folder", RUN_OUTPUTS, own=RUN_FILE)
+    if (run_dir / RUN_FILE).exists() and storage is None:
+        known, _ = run_meta(run_dir)
+        if known != name:
+            raise SearchError(
+                f"run folder {clip(str(run_dir))}: expected the run of study {clip(name)!r}, but it holds study "
+                f"{clip(known)!r} (choose another --out or restore the config's name)"
+            )
+
+
 def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
     """``run.json``: where the study lives (a password in the URL is not written)."""
-    import json
-
     from codesign.search.results import RUN_FILE
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -282,8 +375,7 @@ def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None
         scheme, rest = storage.split("://", 1)
         user, _, host = rest.rpartition("@")
         shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
-    text = json.dumps({"study_name": study_name, "storage": shown}, indent=2)
-    (run_dir / RUN_FILE).write_text(text + "\n", encoding="utf-8")
+    atomic_write_json(run_dir / RUN_FILE, {"study_name": study_name, "storage": shown})
 
 
 def _existing_trials(name: str, storage: Any) -> int:
@@ -296,33 +388,43 @@ def _existing_trials(name: str, storage: Any) -> int:
 
 
 def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float], float]:
-    """Ask and tell until the study holds ``plan.trials`` finished or running trials (all workers count)."""
+    """Ask and tell until the study holds ``plan.trials`` finished or running trials (all workers count),
+    or ``plan.evaluations`` expensive evaluations."""
     from tqdm import tqdm
 
     deadline = time.monotonic() + plan.timeout_s if plan.timeout_s else math.inf
     overhead: list[float] = []
-    trials = study.get_trials(deepcopy=False)
-    bar = tqdm(total=plan.trials, initial=min(_finished(trials), plan.trials), disable=not progress, unit="trial")
+    archive = ctx.archive = Archive()
+    archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
+    total = plan.evaluations or plan.trials
+    bar = tqdm(total=total, initial=min(_progress(archive, plan), total), disable=not progress, unit="trial")
+    idle = 0
     try:
-        while _finished(trials) + _running(trials) < plan.trials and time.monotonic() < deadline:
-            ctx.archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+        while _more(archive, plan, idle) and time.monotonic() < deadline:
             outcome, seconds = _one_trial(study, ctx)
             overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
-            trials = study.get_trials(deepcopy=False)
-            archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
-            bar.n = min(_finished(trials), plan.trials)
-            bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+            idle = 0 if outcome.trained else idle + 1
+            archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
+            if progress:
+                bar.n = min(_progress(archive, plan), total)
+                bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
     except KeyboardInterrupt:
         return True, overhead, ctx.hw_seconds
     finally:
         bar.close()
+    if plan.evaluations and idle >= EXHAUSTED_AFTER:
+        logger.warning("stopped after %d trials in a row without an evaluation (space used up?)", idle)
     return False, overhead, ctx.hw_seconds
 
 
-def _running(trials: list[Any]) -> int:
-    import optuna
+def _progress(archive: Archive, plan: RunPlan) -> int:
+    return archive.trainings if plan.evaluations else archive.finished
 
-    return sum(1 for t in trials if t.state == optuna.trial.TrialState.RUNNING)
+
+def _more(archive: Archive, plan: RunPlan, idle: int) -> bool:
+    if plan.evaluations:
+        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER
+    return archive.finished + archive.running < plan.trials
 
 
 def _select_two_stage(study: Any, top_k: int) -> None:
@@ -351,7 +453,8 @@ def _summary(
     for t in trials:
         status = t.user_attrs.get("status", "failed")
         statuses[status] = statuses.get(status, 0) + 1
-    archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+    archive = ctx.archive
+    archive.update(trials, ctx.formulation, ctx.space)
     mean_overhead = statistics.median(overhead) if overhead else 0.0
     return RunSummary(
         run_dir=run_dir,
@@ -366,4 +469,5 @@ def _summary(
         interrupted=interrupted,
         hw_search_seconds=hw_seconds,
         overhead_seconds=mean_overhead,
+        study=study,
     )

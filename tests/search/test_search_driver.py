@@ -203,13 +203,13 @@ def test_library_search_with_explicit_cost_figures_in_memory() -> None:
         calls.append(arch)
         return 0.5 + 0.01 * arch["width"]
 
-    summary = search(
+    result = search(
         space={"width": [8, 16, 32], "op": ["conv", "skip"]},
         cost=lambda a: [{"latency_ns": 10.0 * r, "lut": 100.0 * a["width"] / r, "dsp": 0} for r in (1, 2)],
         evaluate=evaluate, objectives=("accuracy", "latency_ns", "lut"), trials=8,
     )  # fmt: skip
-    assert summary.trainings == len(calls) <= 6  # 6 distinct architectures: repeats are not re-evaluated
-    assert summary.pareto_designs >= 1 and summary.storage == "memory"
+    assert result.evaluations == len(calls) <= 6  # 6 distinct architectures: repeats are not re-evaluated
+    assert result.summary.pareto_designs == len(result.pareto) >= 1 and result.summary.storage == "memory"
 
 
 def test_a_trial_interrupted_while_its_record_is_written_is_skipped() -> None:
