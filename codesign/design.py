@@ -1,7 +1,8 @@
 """The trained-design record: what training hands to export, reports and the design store.
 
 A design directory holds ``design.json`` (plain JSON: the graph, the hardware configuration, how the
-data was prepared, the accuracy and the training record) and ``weights.pt`` (a torch state dict, read
+data was prepared, the accuracy and the training record: every setting, the starting graph when it
+differs, tool versions, the weights' sha256 and the dataset's fingerprint) and ``weights.pt`` (a torch state dict, read
 with ``weights_only=True``). :func:`load_model` rebuilds the trained Brevitas module from the two.
 
 Example:
@@ -30,6 +31,7 @@ from hw_templates.errors import SpecError, bad_value, clip
 if TYPE_CHECKING:
     from torch import nn
 
+    from codesign.data import Dataset
     from codesign.models.builder import QuantNet
     from codesign.models.train import TrainResult
 
@@ -66,10 +68,24 @@ class TrainedDesign:
 
     @classmethod
     def from_training(
-        cls, result: TrainResult, hardware: HardwareConfig, dataset: DatasetInfo, arch: Mapping[str, Any] | None = None
+        cls,
+        result: TrainResult,
+        hardware: HardwareConfig,
+        dataset: DatasetInfo,
+        arch: Mapping[str, Any] | None = None,
+        data: Dataset | None = None,
     ) -> TrainedDesign:
-        """The record of a :func:`codesign.models.train.train` run."""
-        return cls(result.graph, hardware, dataset, result.accuracy, result.record(), arch)
+        """The record of a :func:`codesign.models.train.train` run on ``data``: its settings, the graph it
+        started from when folding or tightening changed it, tool versions, the weights' sha256 and
+        (with ``data``) the dataset's fingerprint: what ``codesign reproduce`` needs."""
+        from codesign.provenance import state_sha256, tool_versions
+
+        train = {**result.record(), "tools": tool_versions(), "weights_sha256": state_sha256(result.model.state_dict())}
+        if data is not None:
+            train["dataset_sha256"] = data.fingerprint()
+        if result.input_graph is not None and result.input_graph != result.graph:
+            train["input_graph"] = result.input_graph.to_dict()
+        return cls(result.graph, hardware, dataset, result.accuracy, train, arch)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = ("search", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:
