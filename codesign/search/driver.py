@@ -39,13 +39,22 @@ from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record
+from codesign.search.run_folder import check_run_folder, check_sqlite_file, write_run_file
 from codesign.search.samplers import make_sampler
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CallbackError, CodesignError, SearchError
+from hw_templates.errors import CallbackError, CodesignError, SearchError, clip
 
-__all__ = ["RunPlan", "RunSummary", "default_storage", "open_storage", "open_study", "preflight", "run_search"]
+__all__ = [
+    "RunPlan",
+    "RunSummary",
+    "default_storage",
+    "open_storage",
+    "open_study",
+    "preflight",
+    "run_search",
+]
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
@@ -97,8 +106,12 @@ def default_storage(run_dir: Path) -> str:
     return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
 
 
-def open_storage(url: Any) -> Any:
-    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open."""
+def open_storage(url: Any, must_exist: bool = False) -> Any:
+    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open.
+
+    A ``sqlite:///`` file that exists must be an SQLite database; with ``must_exist`` it must exist
+    (an existing run's study is never silently replaced by a new empty one).
+    """
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -106,11 +119,12 @@ def open_storage(url: Any) -> Any:
         return optuna.storages.InMemoryStorage()
     if not isinstance(url, str):
         return url  # already a storage object
+    check_sqlite_file(url, must_exist)
     try:
         return optuna.storages.get_storage(url)
     except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        shown = url.split("@")[-1]
-        reason = str(err).splitlines()[0][:200]
+        shown = clip(url.split("@")[-1])
+        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
         ) from None
@@ -260,17 +274,23 @@ def run_search(
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
     """
     start = time.perf_counter()
+    if run_dir is not None:
+        check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
-    if storage is None and run_dir is not None:
+    # nothing is written before every refusal: a new run's own study.db is made only after the preflight,
+    # and run.json only after the study accepted the config (a resumed run's run.json stays as it was)
+    fresh = storage is None and run_dir is not None and not (Path(run_dir) / "study.db").exists()
+    if fresh:
+        preflight(problem, plan, model)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
     store = open_storage(url)
-    if run_dir is not None:
-        _write_run_file(Path(run_dir), plan.name, storage)
     previous = _existing_trials(plan.name, store)
-    if previous == 0:
+    if previous == 0 and not fresh:
         preflight(problem, plan, model)
     study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
+    if run_dir is not None:
+        write_run_file(Path(run_dir), plan.name, storage)
     if storage is None and run_dir is not None:
         _fail_stale(study)
     rule = None
@@ -290,22 +310,6 @@ def run_search(
 
         write(run_dir, study)
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
-
-
-def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
-    """``run.json``: where the study lives (a password in the URL is not written)."""
-    import json
-
-    from codesign.search.results import RUN_FILE
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shown = storage
-    if storage and "@" in storage and "://" in storage:
-        scheme, rest = storage.split("://", 1)
-        user, _, host = rest.rpartition("@")
-        shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
-    text = json.dumps({"study_name": study_name, "storage": shown}, indent=2)
-    (run_dir / RUN_FILE).write_text(text + "\n", encoding="utf-8")
 
 
 def _existing_trials(name: str, storage: Any) -> int:
