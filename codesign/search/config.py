@@ -273,7 +273,7 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
     model = get_cost_model(file.cost_model)
     if file.fit_probability is not None and not model.gives_intervals:
         raise SpecError(
-            f"fit_probability: expected cost_model: lut (a model with intervals) for a probabilistic fit, "
+            f"fit_probability: expected a model with intervals (analytical or lut) for a probabilistic fit, "
             f"got cost_model {file.cost_model!r}, which gives none"
         )
     _check_space(file.space)
