@@ -1,7 +1,8 @@
 """The trained-design record: what training hands to export, reports and the design store.
 
 A design directory holds ``design.json`` (plain JSON: the graph, the hardware configuration, how the
-data was prepared, the accuracy and the training record) and ``weights.pt`` (a torch state dict, read
+data was prepared, the accuracy and the training record: every setting, the starting graph when it
+differs, tool versions, the weights' sha256 and the dataset's fingerprint) and ``weights.pt`` (a torch state dict, read
 with ``weights_only=True``). :func:`load_model` rebuilds the trained Brevitas module from the two.
 
 Example:
@@ -19,14 +20,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from codesign.config_io import read_json
 from codesign.data.datasets import DatasetInfo
+from codesign.spec import MAX_LAYERS
 from cost_models.ir import LayerGraph
+from hw_templates.atomic import atomic_open, atomic_write_text
 from hw_templates.config import HardwareConfig
-from hw_templates.errors import SpecError, bad_value
+from hw_templates.errors import SpecError, bad_value, clip
 
 if TYPE_CHECKING:
     from torch import nn
 
+    from codesign.data import Dataset
     from codesign.models.builder import QuantNet
     from codesign.models.train import TrainResult
 
@@ -34,6 +39,8 @@ __all__ = ["DESIGN_FILE", "DESIGN_VERSION", "TrainedDesign", "load_model"]
 
 DESIGN_FILE = "design.json"
 DESIGN_VERSION = 1
+#: Largest design.json read (a 4096-layer graph writes about 2 MiB).
+MAX_DESIGN_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,24 @@ class TrainedDesign:
 
     @classmethod
     def from_training(
-        cls, result: TrainResult, hardware: HardwareConfig, dataset: DatasetInfo, arch: Mapping[str, Any] | None = None
+        cls,
+        result: TrainResult,
+        hardware: HardwareConfig,
+        dataset: DatasetInfo,
+        arch: Mapping[str, Any] | None = None,
+        data: Dataset | None = None,
     ) -> TrainedDesign:
-        """The record of a :func:`codesign.models.train.train` run."""
-        return cls(result.graph, hardware, dataset, result.accuracy, result.record(), arch)
+        """The record of a :func:`codesign.models.train.train` run on ``data``: its settings, the graph it
+        started from when folding or tightening changed it, tool versions, the weights' sha256 and
+        (with ``data``) the dataset's fingerprint: what ``codesign reproduce`` needs."""
+        from codesign.provenance import state_sha256, tool_versions
+
+        train = {**result.record(), "tools": tool_versions(), "weights_sha256": state_sha256(result.model.state_dict())}
+        if data is not None:
+            train["dataset_sha256"] = data.fingerprint()
+        if result.input_graph is not None and result.input_graph != result.graph:
+            train["input_graph"] = result.input_graph.to_dict()
+        return cls(result.graph, hardware, dataset, result.accuracy, train, arch)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,13 +116,14 @@ class TrainedDesign:
         """Write ``design.json`` (and ``weights.pt`` from ``model`` when given) into ``directory``."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        (path / DESIGN_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        if model is not None:
+        if model is not None:  # weights first: a design.json never names weights that are not there
             import torch
 
             from codesign.models.train import WEIGHTS_FILE
 
-            torch.save(model.state_dict(), path / WEIGHTS_FILE)
+            with atomic_open(path / WEIGHTS_FILE, "wb") as out:
+                torch.save(model.state_dict(), out)
+        atomic_write_text(path / DESIGN_FILE, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
     @classmethod
@@ -112,24 +134,33 @@ class TrainedDesign:
             SpecError: a missing or malformed file.
         """
         path = Path(directory) / DESIGN_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise SpecError(f"design: cannot read {str(path)!r} ({err})") from None
+        data = read_json(path, "design", MAX_DESIGN_BYTES)
+        layers = data.get("graph", {}).get("layers") if isinstance(data.get("graph"), dict) else None
+        if isinstance(layers, list) and len(layers) > MAX_LAYERS + 1:
+            raise SpecError(
+                f"design {clip(str(path))}: expected at most {MAX_LAYERS} layers (the limit), got {len(layers):,}"
+            )
         try:
             return cls.from_dict(data)
-        except SpecError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise SpecError(f"design {str(path)!r}: malformed ({type(err).__name__}: {err})") from None
+        except SpecError as err:
+            raise SpecError(f"design {clip(str(path))}: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            what = f"key {err}" if isinstance(err, KeyError) else clip(err)
+            raise SpecError(
+                f"design {clip(str(path))}: expected a design.json written by codesign, got a malformed one "
+                f"({type(err).__name__}: {what})"
+            ) from None
 
 
 def load_model(directory: str | Path) -> QuantNet:
     """Rebuild the trained Brevitas module of a saved design (eval mode, weights from ``weights.pt``)."""
     from codesign.models.builder import build_model
-    from codesign.models.train import WEIGHTS_FILE, load_weights
+    from codesign.models.train import WEIGHTS_FILE, check_weights, load_weights
 
     design = TrainedDesign.load(directory)
     model = build_model(design.graph)
-    model.load_state_dict(load_weights(Path(directory) / WEIGHTS_FILE))
+    weights = Path(directory) / WEIGHTS_FILE
+    state = load_weights(weights)
+    check_weights(model, state, f"weights {clip(str(weights))}")
+    model.load_state_dict(state)
     return model.eval()

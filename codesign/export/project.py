@@ -233,18 +233,15 @@ def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> No
 
 def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str, Any]:
     """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
-    import torch
-
-    from codesign.export._qonnx import export_qonnx
     from codesign.export.translate import check_exportable
+    from codesign.export.user_model import reference_outputs, write_qonnx
 
     check_exportable(request.graph, request.hardware, backend)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
-    export_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
+    write_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
     exported = time.perf_counter()
-    with torch.no_grad():
-        outputs = request.model(torch.from_numpy(np.ascontiguousarray(request.inputs, dtype=np.float32))).numpy()
+    outputs = reference_outputs(request.model, request.inputs)
     _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
     _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
     if request.labels is not None:
@@ -289,13 +286,19 @@ def export_designs(
         ToolNotFoundError: no g++.
     """
     from codesign.export._csim import compiler
+    from codesign.outputs import check_output_dir
 
     backend_choice = Backend.parse(backend, "backend") if backend is not None else None
     compiler()  # fail at once, before any folder is written, when g++ is missing
+    check_output_dir(out_dir, "output folder")
     requests = [_as_request(d) for d in designs]
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):
         raise SpecError(bad_value("design ids", sorted({i for i in ids if ids.count(i) > 1}), "unique ids"))
+    from codesign.export.parallel import resolve_jobs, task_timeout
+
+    resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
+    task_timeout()
     out = _output_folder(out_dir)
     cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
     if build:

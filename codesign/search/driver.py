@@ -28,10 +28,11 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codesign.footprint import Meter
 from codesign.search.config import EarlyStopSettings
 from codesign.search.early_stop import HopelessRule
 from codesign.search.formulation import CONSTRAINT_KEY, Formulation
@@ -39,13 +40,22 @@ from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record
+from codesign.search.run_folder import check_run_folder, check_sqlite_file, write_run_file
 from codesign.search.samplers import make_sampler
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CallbackError, CodesignError, SearchError
+from hw_templates.errors import CallbackError, CodesignError, SearchError, clip
 
-__all__ = ["RunPlan", "RunSummary", "default_storage", "open_storage", "open_study", "preflight", "run_search"]
+__all__ = [
+    "RunPlan",
+    "RunSummary",
+    "default_storage",
+    "open_storage",
+    "open_study",
+    "preflight",
+    "run_search",
+]
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
@@ -90,6 +100,7 @@ class RunSummary:
     interrupted: bool = False
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
+    footprint: dict[str, Any] | None = None  # this session's (codesign.footprint)
     study: Any = field(default=None, repr=False, compare=False)  # the Optuna study
 
 
@@ -98,8 +109,12 @@ def default_storage(run_dir: Path) -> str:
     return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
 
 
-def open_storage(url: Any) -> Any:
-    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open."""
+def open_storage(url: Any, must_exist: bool = False) -> Any:
+    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open.
+
+    A ``sqlite:///`` file that exists must be an SQLite database; with ``must_exist`` it must exist
+    (an existing run's study is never silently replaced by a new empty one).
+    """
     import optuna
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,11 +122,12 @@ def open_storage(url: Any) -> Any:
         return optuna.storages.InMemoryStorage()
     if not isinstance(url, str):
         return url  # already a storage object
+    check_sqlite_file(url, must_exist)
     try:
         return optuna.storages.get_storage(url)
     except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        shown = url.split("@")[-1]
-        reason = str(err).splitlines()[0][:200]
+        shown = clip(url.split("@")[-1])
+        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
         ) from None
@@ -141,7 +157,17 @@ def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed
     if known is None:
         for key, value in record.items():
             study.set_user_attr(key, value)
+        name_metrics(study, f.value_names)
     return study
+
+
+def name_metrics(study: Any, names: list[str]) -> None:
+    """Optuna's metric names (optuna-dashboard shows them instead of "Objective 0")."""
+    import warnings
+
+    with warnings.catch_warnings():  # set_metric_names is marked experimental
+        warnings.simplefilter("ignore")
+        study.set_metric_names(list(names))
 
 
 def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLIGHT_SAMPLES) -> None:
@@ -260,18 +286,24 @@ def run_search(
     Returns:
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
     """
-    start = time.perf_counter()
+    start, meter = time.perf_counter(), Meter()
+    if run_dir is not None:
+        check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
-    if storage is None and run_dir is not None:
+    # nothing is written before every refusal: a new run's own study.db is made only after the preflight,
+    # and run.json only after the study accepted the config (a resumed run's run.json stays as it was)
+    fresh = storage is None and run_dir is not None and not (Path(run_dir) / "study.db").exists()
+    if fresh:
+        preflight(problem, plan, model)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
     store = open_storage(url)
-    if run_dir is not None:
-        _write_run_file(Path(run_dir), plan.name, storage)
     previous = _existing_trials(plan.name, store)
-    if previous == 0:
+    if previous == 0 and not fresh:
         preflight(problem, plan, model)
     study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
+    if run_dir is not None:
+        write_run_file(Path(run_dir), plan.name, storage)
     if storage is None and run_dir is not None:
         _fail_stale(study)
     rule = None
@@ -286,27 +318,13 @@ def run_search(
     interrupted, overhead, hw_seconds = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
         _select_two_stage(study, plan.top_k)
+    footprint = _store_footprint(study, meter, previous, run_dir)
     if write_results and run_dir is not None:
         from codesign.search.results import write_results as write
 
         write(run_dir, study)
-    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
-
-
-def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
-    """``run.json``: where the study lives (a password in the URL is not written)."""
-    import json
-
-    from codesign.search.results import RUN_FILE
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shown = storage
-    if storage and "@" in storage and "://" in storage:
-        scheme, rest = storage.split("://", 1)
-        user, _, host = rest.rpartition("@")
-        shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
-    text = json.dumps({"study_name": study_name, "storage": shown}, indent=2)
-    (run_dir / RUN_FILE).write_text(text + "\n", encoding="utf-8")
+    summary = _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
+    return replace(summary, footprint=footprint.to_dict())
 
 
 def _existing_trials(name: str, storage: Any) -> int:
@@ -367,6 +385,16 @@ def _select_two_stage(study: Any, top_k: int) -> None:
     ]
     done.sort(key=lambda t: (-float(t.user_attrs["accuracy"]), t.number))
     study.set_user_attr("selected_trials", [t.number for t in done[:top_k]])
+
+
+def _store_footprint(study: Any, meter: Meter, previous: int, run_dir: Path | None) -> Any:
+    """This session's footprint (trainings: the trials it trained), kept in the study and run.json."""
+    from codesign.search.results import store_footprint
+
+    trials = study.get_trials(deepcopy=False)
+    footprint = meter.read(trainings=sum(1 for t in trials if t.number >= previous and t.user_attrs.get("trained")))
+    store_footprint(study, run_dir, footprint)
+    return footprint
 
 
 def _summary(
