@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesign.config_io import read_json
 from codesign.data.datasets import DatasetInfo
+from codesign.spec import MAX_LAYERS
 from cost_models.ir import LayerGraph
 from hw_templates.atomic import atomic_open, atomic_write_text
 from hw_templates.config import HardwareConfig
@@ -134,6 +135,11 @@ class TrainedDesign:
         """
         path = Path(directory) / DESIGN_FILE
         data = read_json(path, "design", MAX_DESIGN_BYTES)
+        layers = data.get("graph", {}).get("layers") if isinstance(data.get("graph"), dict) else None
+        if isinstance(layers, list) and len(layers) > MAX_LAYERS + 1:
+            raise SpecError(
+                f"design {clip(str(path))}: expected at most {MAX_LAYERS} layers (the limit), got {len(layers):,}"
+            )
         try:
             return cls.from_dict(data)
         except SpecError as err:

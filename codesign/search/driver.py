@@ -39,17 +39,16 @@ from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record
+from codesign.search.run_folder import check_run_folder, check_sqlite_file, write_run_file
 from codesign.search.samplers import make_sampler
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.atomic import atomic_write_json
 from hw_templates.errors import CallbackError, CodesignError, SearchError, clip
 
 __all__ = [
     "RunPlan",
     "RunSummary",
-    "check_sqlite_file",
     "default_storage",
     "open_storage",
     "open_study",
@@ -60,7 +59,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
 PREFLIGHT_SAMPLES = 32
-SQLITE_HEADER = b"SQLite format 3\x00"
 #: Trials in a row without an evaluation after which a budgeted run ends (space used up).
 EXHAUSTED_AFTER = 500
 
@@ -130,33 +128,6 @@ def open_storage(url: Any, must_exist: bool = False) -> Any:
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
         ) from None
-
-
-def check_sqlite_file(url: str, must_exist: bool) -> None:
-    """Refuse a ``sqlite:///`` URL whose file is not an SQLite database (or is missing, with ``must_exist``)."""
-    if not url.startswith("sqlite:///"):
-        return
-    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
-    if not path.exists():
-        if must_exist:
-            raise SearchError(
-                f"study database {clip(str(path))}: expected the run's study database, but it does not exist "
-                "(deleted? restore it, or start a new run)"
-            )
-        return
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(16)
-    except OSError as err:
-        raise SearchError(f"study database {clip(str(path))}: cannot read it ({err.strerror or err})") from None
-    if path.is_file() and path.stat().st_size == 0:
-        if must_exist:  # optuna would write a new empty study into it
-            raise SearchError(f"study database {clip(str(path))}: expected the run's study database, but it is empty")
-        return  # SQLite's own new-database state
-    if header != SQLITE_HEADER:
-        raise SearchError(
-            f"study database {clip(str(path))}: expected an SQLite database made by codesign search, got another file"
-        )
 
 
 def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
@@ -319,7 +290,7 @@ def run_search(
         preflight(problem, plan, model)
     study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
     if run_dir is not None:
-        _write_run_file(Path(run_dir), plan.name, storage)
+        write_run_file(Path(run_dir), plan.name, storage)
     if storage is None and run_dir is not None:
         _fail_stale(study)
     rule = None
@@ -339,43 +310,6 @@ def run_search(
 
         write(run_dir, study)
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
-
-
-#: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
-RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports")
-
-
-def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:
-    """Before any work: the run folder can be written, holds no user's files, and (when resumed with its own
-    study.db) is the run of study ``name``.
-
-    Raises:
-        SpecError / SearchError: one line naming the folder and the problem.
-    """
-    from codesign.outputs import check_output_dir
-    from codesign.search.results import RUN_FILE, run_meta
-
-    check_output_dir(run_dir, "run folder", RUN_OUTPUTS, own=RUN_FILE)
-    if (run_dir / RUN_FILE).exists() and storage is None:
-        known, _ = run_meta(run_dir)
-        if known != name:
-            raise SearchError(
-                f"run folder {clip(str(run_dir))}: expected the run of study {clip(name)!r}, but it holds study "
-                f"{clip(known)!r} (choose another --out or restore the config's name)"
-            )
-
-
-def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
-    """``run.json``: where the study lives (a password in the URL is not written)."""
-    from codesign.search.results import RUN_FILE
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shown = storage
-    if storage and "@" in storage and "://" in storage:
-        scheme, rest = storage.split("://", 1)
-        user, _, host = rest.rpartition("@")
-        shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
-    atomic_write_json(run_dir / RUN_FILE, {"study_name": study_name, "storage": shown})
 
 
 def _existing_trials(name: str, storage: Any) -> int:
