@@ -149,7 +149,7 @@ def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
                 c = cov.get((kind, t))
                 data.setdefault(model, {}).setdefault(kind, {})[t] = vars(c) if c else None
                 cells.append(
-                    "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (x{c.median_width:.0f}%)"
+                    "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (width {c.median_width:.0f} %)"
                 )
             lines.append(f"| {label} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines), data
