@@ -92,7 +92,8 @@ def _new_study(view: RunView, settings: Any, part: FpgaPart, clock: float, folde
     import optuna
 
     from codesign.search.api import plan_from_settings
-    from codesign.search.driver import _write_run_file, default_storage, name_metrics
+    from codesign.search.driver import default_storage, name_metrics
+    from codesign.search.run_folder import write_run_file
     from cost_models import get_cost_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -110,7 +111,7 @@ def _new_study(view: RunView, settings: Any, part: FpgaPart, clock: float, folde
     stats: dict[str, Any] = {"trained": [], "seconds": 0.0}
     for trial in old.get_trials(deepcopy=False):
         study.add_trial(_retargeted(trial, plan, model, stats))
-    _write_run_file(folder, old.study_name, url)
+    write_run_file(folder, old.study_name, None)  # the study.db beside it: the folder can move
     return study, stats
 
 
