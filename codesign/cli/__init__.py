@@ -41,7 +41,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = (
+    "search", "demo", "report", "retarget", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         text = str(err) if isinstance(err, CodesignError) else _os_error(err)
         print(f"codesign {args.command}: error: {clip(text, MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        return 2
+    except MemoryError:  # a limit no check foresaw; one line, not a traceback
+        if args.debug:
+            raise
+        print(f"codesign {args.command}: error: out of memory (reduce the model, data or --jobs)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
