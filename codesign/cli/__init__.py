@@ -41,7 +41,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = (
+    "search", "demo", "report", "retarget", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
