@@ -26,6 +26,7 @@ __all__ = [
     "UnknownPartError",
     "UnsupportedLayerError",
     "VerificationError",
+    "WorkerError",
     "bad_value",
     "did_you_mean",
 ]
@@ -33,6 +34,9 @@ __all__ = [
 
 class CodesignError(Exception):
     """Base of every error the toolkit raises on purpose (user input, missing tools, failed checks)."""
+
+    #: The CLI's exit code for this error: 2 for bad input and failed checks.
+    exit_code = 2
 
 
 class SpecError(CodesignError, ValueError):
@@ -69,6 +73,15 @@ class TrainingError(CodesignError):
 
 class SearchError(CodesignError):
     """A search that cannot run as configured (e.g. no design can meet the budgets)."""
+
+
+class WorkerError(SearchError):
+    """A trial raised an unexpected exception (a bug, not a bad design): the search worker stopped.
+
+    Not a user-input error: the CLI exits with code 1.
+    """
+
+    exit_code = 1
 
 
 class ExportError(CodesignError):

@@ -29,21 +29,33 @@ from typing import Any
 
 from codesign.search.config import EarlyStopSettings
 from codesign.search.early_stop import HopelessRule
-from codesign.search.formulation import CONSTRAINT_KEY, Formulation
+from codesign.search.formulation import Formulation
 from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
-from codesign.search.problem import Problem, safe_call
-from codesign.search.records import run_record
+from codesign.search.problem import Problem
+from codesign.search.records import run_record, trial_status
 from codesign.search.samplers import make_sampler
-from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
+from codesign.search.storage import HeartbeatSettings, default_storage, open_storage, shown_url
+from codesign.search.trial import Archive, Outcome, TrialContext
+from codesign.search.worker import budget_state, work
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
+from hw_templates.atomic import atomic_write_json
 from hw_templates.errors import CodesignError, SearchError
 
-__all__ = ["RunPlan", "RunSummary", "default_storage", "open_storage", "open_study", "preflight", "run_search"]
+__all__ = [
+    "RunPlan",
+    "RunSummary",
+    "default_storage",
+    "open_storage",
+    "open_study",
+    "preflight",
+    "prepare_study",
+    "run_search",
+    "trial_context",
+]
 
 logger = logging.getLogger(__name__)
-INTERRUPTED = "interrupted"
 PREFLIGHT_SAMPLES = 32
 
 
@@ -63,6 +75,9 @@ class RunPlan:
     top_k: int = 3
     early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
     config: dict[str, Any] = field(default_factory=dict)
+    #: exception types that fail a trial and let the search go on (besides CodesignError), as Optuna's
+    #: ``study.optimize(catch=...)``; any other exception stops the worker (:mod:`.worker`)
+    catch: tuple[type[BaseException], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,30 +96,7 @@ class RunSummary:
     interrupted: bool = False
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
-
-
-def default_storage(run_dir: Path) -> str:
-    """``sqlite:///<run_dir>/study.db``."""
-    return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
-
-
-def open_storage(url: Any) -> Any:
-    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open."""
-    import optuna
-    from sqlalchemy.exc import SQLAlchemyError
-
-    if url is None:
-        return optuna.storages.InMemoryStorage()
-    if not isinstance(url, str):
-        return url  # already a storage object
-    try:
-        return optuna.storages.get_storage(url)
-    except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        shown = url.split("@")[-1]
-        reason = str(err).splitlines()[0][:200]
-        raise SearchError(
-            f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
-        ) from None
+    completed: int = 0  # trials in state COMPLETE (0: the search produced nothing; the CLI exits 1)
 
 
 def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
@@ -148,8 +140,8 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
     f = plan.formulation
     for _ in range(samples):
         trial = study.ask()
-        arch = safe_call("sample(trial)", lambda t=trial: problem.sample(t))
-        cost = safe_call("cost(arch)", lambda a=arch: problem.cost(a))
+        arch = _checked("sample(trial)", lambda t=trial: problem.sample(t))
+        cost = _checked("cost(arch)", lambda a=arch: problem.cost(a))
         if not isinstance(cost, LayerGraph):
             return  # explicit figures: nothing to pre-check beyond the first trial
         front = search_hardware(cost, plan.space, model, f.cost_metrics, f.budgets, f.fit_probability)
@@ -166,56 +158,14 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
     )
 
 
-def _finished(trials: list[Any]) -> int:
-    import optuna
-
-    done = 0
-    for t in trials:
-        state = t.state
-        interrupted = state == optuna.trial.TrialState.FAIL and t.user_attrs.get("reason") == INTERRUPTED
-        if state.is_finished() and not interrupted:
-            done += 1
-    return done
-
-
-def _fail_stale(study: Any) -> None:
-    """Trials left RUNNING by a killed process (only for the run folder's own SQLite file)."""
-    import optuna
-
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        study._storage.set_trial_user_attr(t._trial_id, "status", "failed")
-        study._storage.set_trial_user_attr(t._trial_id, "reason", INTERRUPTED)
-        study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
-
-
-def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
-    import optuna
-
-    # "status" last: a trial interrupted while its attributes are written never claims a finished
-    # training without its accuracy (readers also skip trials that are not COMPLETE)
-    for key, value in sorted(outcome.attrs.items(), key=lambda item: item[0] == "status"):
-        trial.set_user_attr(key, value)
-    trial.set_user_attr("trained", outcome.trained)
-    if outcome.state == "complete":
-        trial.set_constraint(CONSTRAINT_KEY, float(outcome.constraint))
-        study.tell(trial, outcome.values)
-    else:
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-
-
-def _one_trial(study: Any, ctx: TrialContext) -> tuple[Outcome, float]:
-    trial = study.ask()
-    start = time.perf_counter()
+def _checked(what: str, fn: Any) -> Any:
+    """A user callable before the search starts: any exception is bad input (one line, exit code 2)."""
     try:
-        outcome = run_trial(ctx, trial, trial.set_user_attr)
-    except KeyboardInterrupt:
-        _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
+        return fn()
+    except CodesignError:
         raise
-    except (CodesignError, Exception) as err:  # a crashing trial is recorded and the study goes on
-        logger.warning("trial %d failed: %s", trial.number, err)
-        outcome = Outcome("fail", attrs={"status": "failed", "reason": f"{type(err).__name__}: {err}"})
-    _tell(study, trial, outcome)
-    return outcome, time.perf_counter() - start
+    except Exception as err:
+        raise SearchError(f"{what} failed before the first trial: {type(err).__name__}: {err}") from err
 
 
 def run_search(
@@ -226,8 +176,13 @@ def run_search(
     storage: str | None = None,
     progress: bool = True,
     write_results: bool = True,
+    heartbeat: HeartbeatSettings | None = None,
+    artifacts: str | Path | Any | None = None,
 ) -> RunSummary:
     """Run (or resume) a search until the study holds ``plan.trials`` finished trials or time runs out.
+
+    Several processes may run this on one study at once (a shared storage URL): they split the budget,
+    and a process that dies has its trial retried by another (:mod:`codesign.search.worker`).
 
     Args:
         problem: what to search (toolkit models or a user's functions).
@@ -236,54 +191,67 @@ def run_search(
         storage: an Optuna storage URL; default ``study.db`` in ``run_dir`` (in memory without one).
         progress: show a tqdm bar with the live numbers of feasible and Pareto designs.
         write_results: write ``designs.csv``, ``pareto.csv`` and ``report.html`` at the end.
+        heartbeat: heartbeat and retry settings of the storage (default :class:`HeartbeatSettings`).
+        artifacts: where trained weights are also stored for other machines (a folder or an
+            ``s3://bucket/prefix`` URL, see :mod:`codesign.search.artifacts`); default ``run_dir/artifacts``.
 
     Returns:
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
+
+    Raises:
+        WorkerError: a trial raised an unexpected exception (not a CodesignError, not in ``plan.catch``).
     """
     start = time.perf_counter()
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
     if storage is None and run_dir is not None:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
-    store = open_storage(url)
+    store = open_storage(url, heartbeat)
     if run_dir is not None:
-        _write_run_file(Path(run_dir), plan.name, storage)
-    previous = _existing_trials(plan.name, store)
-    if previous == 0:
-        preflight(problem, plan, model)
-    study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
-    if storage is None and run_dir is not None:
-        _fail_stale(study)
-    rule = None
-    if plan.early_stop.enabled:
-        e = plan.early_stop
-        rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
-    mode = "flat" if plan.mode == "random" else plan.mode
-    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir)
-    interrupted, overhead, hw_seconds = _loop(study, ctx, plan, progress)
+        write_run_file(Path(run_dir), plan.name, storage)
+    study = prepare_study(problem, plan, store, model)
+    ctx = trial_context(problem, plan, model, run_dir, study, artifacts)
+    interrupted, overhead = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
         _select_two_stage(study, plan.top_k)
     if write_results and run_dir is not None:
         from codesign.search.results import write_results as write
 
         write(run_dir, study)
-    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
+    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
 
 
-def _write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
+def prepare_study(problem: Problem, plan: RunPlan, store: Any, model: Any, salt: int = 0) -> Any:
+    """Create (after the budget pre-check) or load the plan's study in ``store``."""
+    previous = _existing_trials(plan.name, store)
+    if previous == 0:
+        preflight(problem, plan, model)
+    record = _checked("problem.record()", problem.record)
+    return open_study(plan, store, record, seed_offset=previous + salt)
+
+
+def trial_context(
+    problem: Problem, plan: RunPlan, model: Any, run_dir: Path | None, study: Any, artifacts: Any = None
+) -> TrialContext:
+    """The context every trial of this process reads (early-stop rule, artifact store)."""
+    from codesign.search.artifacts import study_artifact_store
+
+    rule = None
+    if plan.early_stop.enabled:
+        e = plan.early_stop
+        rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
+    mode = "flat" if plan.mode == "random" else plan.mode
+    store = study_artifact_store(study, artifacts, run_dir) if run_dir is not None else None
+    return TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, artifacts=store)
+
+
+def write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
     """``run.json``: where the study lives (a password in the URL is not written)."""
-    import json
-
     from codesign.search.results import RUN_FILE
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    shown = storage
-    if storage and "@" in storage and "://" in storage:
-        scheme, rest = storage.split("://", 1)
-        user, _, host = rest.rpartition("@")
-        shown = f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else storage
-    text = json.dumps({"study_name": study_name, "storage": shown}, indent=2)
-    (run_dir / RUN_FILE).write_text(text + "\n", encoding="utf-8")
+    shown = shown_url(storage) if storage else storage
+    atomic_write_json(run_dir / RUN_FILE, {"study_name": study_name, "storage": shown})
 
 
 def _existing_trials(name: str, storage: Any) -> int:
@@ -295,34 +263,28 @@ def _existing_trials(name: str, storage: Any) -> int:
         return 0
 
 
-def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float], float]:
-    """Ask and tell until the study holds ``plan.trials`` finished or running trials (all workers count)."""
+def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float]]:
+    """Run trials until the budget is taken (all workers count); True when interrupted by Ctrl-C."""
     from tqdm import tqdm
 
     deadline = time.monotonic() + plan.timeout_s if plan.timeout_s else math.inf
     overhead: list[float] = []
-    trials = study.get_trials(deepcopy=False)
-    bar = tqdm(total=plan.trials, initial=min(_finished(trials), plan.trials), disable=not progress, unit="trial")
+    finished = budget_state(study.get_trials(deepcopy=False))[0]
+    bar = tqdm(total=plan.trials, initial=min(finished, plan.trials), disable=not progress, unit="trial")
+
+    def after(trials: list[Any], outcome: Outcome, seconds: float) -> None:
+        overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
+        archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+        bar.n = min(budget_state(trials)[0], plan.trials)
+        bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+
     try:
-        while _finished(trials) + _running(trials) < plan.trials and time.monotonic() < deadline:
-            ctx.archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
-            outcome, seconds = _one_trial(study, ctx)
-            overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
-            trials = study.get_trials(deepcopy=False)
-            archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
-            bar.n = min(_finished(trials), plan.trials)
-            bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+        work(study, ctx, plan.trials, deadline=deadline, catch=plan.catch, on_trial=after)
     except KeyboardInterrupt:
-        return True, overhead, ctx.hw_seconds
+        return True, overhead
     finally:
         bar.close()
-    return False, overhead, ctx.hw_seconds
-
-
-def _running(trials: list[Any]) -> int:
-    import optuna
-
-    return sum(1 for t in trials if t.state == optuna.trial.TrialState.RUNNING)
+    return False, overhead
 
 
 def _select_two_stage(study: Any, top_k: int) -> None:
@@ -344,19 +306,17 @@ def _summary(
     start: float,
     interrupted: bool,
     overhead: list[float],
-    hw_seconds: float,
 ) -> RunSummary:
     trials = study.get_trials(deepcopy=False)
     statuses: dict[str, int] = {}
     for t in trials:
-        status = t.user_attrs.get("status", "failed")
+        status = trial_status(t)
         statuses[status] = statuses.get(status, 0) + 1
     archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
-    mean_overhead = statistics.median(overhead) if overhead else 0.0
     return RunSummary(
         run_dir=run_dir,
         study_name=plan.name,
-        storage=url if isinstance(url, str) else "memory",
+        storage=shown_url(url) if isinstance(url, str) else "memory",
         trials=len(trials),
         trainings=archive.trainings,
         statuses=statuses,
@@ -364,6 +324,7 @@ def _summary(
         pareto_designs=archive.pareto_count(),
         seconds=time.perf_counter() - start,
         interrupted=interrupted,
-        hw_search_seconds=hw_seconds,
-        overhead_seconds=mean_overhead,
+        hw_search_seconds=ctx.hw_seconds,
+        overhead_seconds=statistics.median(overhead) if overhead else 0.0,
+        completed=sum(1 for t in trials if t.state.name == "COMPLETE"),
     )

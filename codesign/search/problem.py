@@ -258,10 +258,15 @@ def _dict_sampler(space: Mapping[str, Any]) -> Callable[[optuna.Trial], dict[str
 
 
 def safe_call(what: str, fn: Callable[[], Any]) -> Any:
-    """Run a user callable; turn its exception into a one-line SearchError naming ``what``."""
+    """Run a user callable; an exception other than a CodesignError gets a note naming ``what``.
+
+    The exception itself is kept: the driver's failure policy (:mod:`codesign.search.worker`) decides
+    whether it fails one trial (CodesignError, the plan's ``catch``) or stops the worker.
+    """
     try:
         return fn()
     except CodesignError:
         raise
-    except Exception as err:  # a user function may raise anything; the trial records it
-        raise SearchError(f"{what} failed: {type(err).__name__}: {err}") from err
+    except Exception as err:
+        err.add_note(f"raised by {what}")
+        raise

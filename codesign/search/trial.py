@@ -96,6 +96,11 @@ class TrialContext:
     run_dir: Path | None
     archive: Archive = field(default_factory=Archive)
     hw_seconds: float = 0.0
+    #: ``(arch_key, trial_number) -> accuracy | None``: an identical architecture trained (or being
+    #: trained) by a concurrent trial (:func:`codesign.search.worker.peer_accuracy`).
+    peer_accuracy: Callable[[str, int], float | None] | None = None
+    #: where trained weights are stored for other machines (an Optuna artifact store), or None
+    artifacts: Any = None
 
 
 @dataclass
@@ -157,8 +162,10 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
         attrs = {"status": "rejected", "reason": reason, "violation": excess}
         return Outcome("complete", _finite(values, f), excess, attrs)
     totals = [p.totals for p in primary]
-    if key in ctx.archive.known:
-        accuracy = ctx.archive.known[key]
+    accuracy = ctx.archive.known.get(key)
+    if accuracy is None and ctx.peer_accuracy is not None:
+        accuracy = ctx.peer_accuracy(key, trial.number)
+    if accuracy is not None:
         attrs = {"status": "duplicate", "accuracy": accuracy, "train_seconds": 0.0}
         return Outcome("complete", f.trial_values(accuracy, totals, part, clock), 0.0, attrs)
     costs = np.array([f.design_costs(t, part, clock) for t in totals])
@@ -178,6 +185,10 @@ def _train(
 
     trial_dir = ctx.run_dir / "trials" / str(trial.number) if ctx.run_dir is not None else None
     ev = safe_call("evaluate(arch)", lambda: ctx.problem.evaluate(arch, report, trial_dir))
+    if ctx.artifacts is not None and trial_dir is not None:
+        from codesign.search.artifacts import upload_folder
+
+        upload_folder(ctx.artifacts, trial, trial_dir)
     attrs: dict[str, Any] = {
         "train_seconds": round(ev.seconds, 4),
         "val_history": [round(v, 6) for v in ev.val_history],
