@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from codesign.export._csim import build_library, run_library
+from hw_templates.atomic import atomic_write_json
 from hw_templates.errors import ExportError, VerificationError
 
 __all__ = [
@@ -54,6 +55,8 @@ TB_INPUT = "tb_data/tb_input_features.dat"
 TB_OUTPUT = "tb_data/tb_output_predictions.dat"
 TB_LABELS = "tb_data/tb_labels.dat"
 COMPILE_LOG = "logs/compile.log"
+#: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
+FINISHED = ("verified", "mismatch")
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
         compile_reused=compiled.reused,
         used_pch=compiled.used_pch,
     )
-    (project / VERIFICATION).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(project / VERIFICATION, result.to_dict())
     return result
 
 
@@ -228,6 +231,14 @@ def verify_exports(
     from codesign.export.parallel import run_tasks, task_timeout
 
     projects = find_projects(path)
+    unfinished = [p for p in projects if read_manifest(p).get("status") not in FINISHED]
+    if unfinished:
+        status = read_manifest(unfinished[0]).get("status")
+        more = f" and {len(unfinished) - 1} more" if len(unfinished) > 1 else ""
+        raise ExportError(
+            f"{unfinished[0]}{more}: expected a finished export, got manifest status {status!r} (interrupted or "
+            "failed); run codesign export again: it resumes, keeps verified designs and redoes these"
+        )
     cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
@@ -255,4 +266,4 @@ def _record_in_manifest(project: Path, result: VerificationResult) -> None:
     manifest["verification"] = result.to_dict()
     if manifest.get("status") in ("verified", "mismatch"):
         manifest["status"] = "verified" if result.passed else "mismatch"
-    (project / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    atomic_write_json(project / MANIFEST, manifest)

@@ -136,7 +136,7 @@ def _cell_context(sweep: Sweep, cell: Cell, store: Any, model_cache: dict[str, A
 def _prepare(sweep: Sweep, out: Path, storage: str | None, artifacts: str | None) -> tuple[str, dict[str, Any]]:
     """Check everything, then write: the storage record, every cell's study, ``sweep.json``."""
     from codesign.search.artifacts import ARTIFACT_ATTR, open_artifact_store
-    from codesign.search.driver import _existing_trials, open_study, preflight
+    from codesign.search.driver import _existing_trials, open_study, preflight, write_run_file
 
     url = sweep_storage_url(out, storage)
     exists = storage is not None or (out / DB_FILE).is_file()
@@ -165,6 +165,7 @@ def _prepare(sweep: Sweep, out: Path, storage: str | None, artifacts: str | None
     open_artifact_store(where)  # created now: workers refuse a recorded folder that is missing
     for cell in sweep.cells:
         problem, plan, _ = cache[cell.label]
+        write_run_file(out / "cells" / cell.folder, plan.name, storage or url)
         study = open_study(plan, store, problem.record())
         if ARTIFACT_ATTR not in study.user_attrs:
             study.set_user_attr(ARTIFACT_ATTR, where)
