@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codesign.config_io import read_mapping, validate
 from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
+from cost_models.kinds import KindCoverage
 from hw_templates.config import (
     Backend,
     ConvImplementation,
@@ -164,39 +165,11 @@ _HW_KEYS = (
     "multiplier_impl",
 )
 _COMMON_KEYS = {"type", "name", "inputs", "precision"}
-_CONV_KEYS = {"kernel", "stride", "padding", "use_bias", "sparsity", "activation", *_HW_KEYS}
-_ALLOWED: dict[LayerKind, set[str]] = {
-    LayerKind.DENSE: {"units", "use_bias", "sparsity", "activation", "reuse_factor", "strategy", "multiplier_impl"},
-    LayerKind.CONV1D: _CONV_KEYS | {"filters"},
-    LayerKind.CONV2D: _CONV_KEYS | {"filters"},
-    LayerKind.DEPTHWISE_CONV1D: _CONV_KEYS | {"depth_multiplier"},
-    LayerKind.DEPTHWISE_CONV2D: _CONV_KEYS | {"depth_multiplier"},
-    LayerKind.SEPARABLE_CONV1D: _CONV_KEYS | {"filters", "depth_multiplier"},
-    LayerKind.SEPARABLE_CONV2D: _CONV_KEYS | {"filters", "depth_multiplier"},
-    LayerKind.ACTIVATION: {"alpha", "table_size"},
-    LayerKind.UPSAMPLING1D: {"scale"},
-    LayerKind.UPSAMPLING2D: {"scale"},
-    LayerKind.ZEROPADDING1D: {"pad"},
-    LayerKind.ZEROPADDING2D: {"pad"},
-    LayerKind.RESHAPE: {"target_shape"},
-    LayerKind.CONCAT: {"axis"},
-}
-for _kind in LayerKind:
-    if _kind.value.startswith(("maxpool", "avgpool")):
-        _ALLOWED[_kind] = {"pool", "stride", "padding"}
-# Layers whose output keeps the input's number format in hls4ml (no arithmetic).
-_PASS_THROUGH = {
-    LayerKind.FLATTEN,
-    LayerKind.RESHAPE,
-    LayerKind.ZEROPADDING1D,
-    LayerKind.ZEROPADDING2D,
-    LayerKind.UPSAMPLING1D,
-    LayerKind.UPSAMPLING2D,
-    LayerKind.MAXPOOL1D,
-    LayerKind.MAXPOOL2D,
-    LayerKind.GLOBAL_MAXPOOL1D,
-    LayerKind.GLOBAL_MAXPOOL2D,
-}
+KIND_COVERAGE = KindCoverage(
+    "design spec",
+    frozenset(kind for kind, _ in _TYPE_TO_KIND.values()),
+    {LayerKind.INPUT: "the input is implied by input_shape and precision.input"},
+)
 
 
 @dataclass(frozen=True)
@@ -244,7 +217,7 @@ def _layer_precision(
     kind: LayerKind, default: dict[str, FixedType], own: dict[str, FixedType], input_result: FixedType
 ) -> LayerPrecision:
     merged = {**default, **own}
-    if kind in _PASS_THROUGH and "result" not in own:
+    if kind.info.pass_through and "result" not in own:
         merged["result"] = input_result
     if kind.has_weights:
         return LayerPrecision(merged["result"], merged["weight"], merged["bias"], merged.get("accum"))
@@ -254,7 +227,7 @@ def _layer_precision(
 
 
 def _check_keys(spec: LayerSpec, kind: LayerKind, where: str) -> None:
-    allowed = _ALLOWED.get(kind, set()) | _COMMON_KEYS
+    allowed = kind.info.spec_keys | _COMMON_KEYS
     for key in spec.model_fields_set:
         if key not in allowed and getattr(spec, key) is not None:
             raise SpecError(
@@ -371,6 +344,7 @@ def _design_spec(spec: SpecFile, data: dict[str, Any], source: str) -> DesignSpe
         layers=overrides,
         multiplier_impl=MultiplierImpl.parse(spec.multiplier_impl, "multiplier_impl"),
         fifo_depths=FifoDepths.parse(spec.fifo_depths, "fifo_depths"),
+        tool_version=spec.tool_version,
     )
     graph = builder.build()
     check_reuse_factors(graph, hardware)

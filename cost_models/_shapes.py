@@ -8,20 +8,17 @@ pooling strides default to the pool size.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from cost_models.kinds import KindCoverage, LayerKind
 from hw_templates.errors import ShapeError, SpecError, bad_value
 
 if TYPE_CHECKING:
     from cost_models.ir import Layer
 
-__all__ = ["normalize_layer"]
-
-_CONV = {"conv1d", "conv2d", "depthwise_conv1d", "depthwise_conv2d", "separable_conv1d", "separable_conv2d"}
-_POOL = {"maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d"}
-_GLOBAL_POOL = {"global_maxpool1d", "global_maxpool2d", "global_avgpool1d", "global_avgpool2d"}
-_SAME_SHAPE = {"batchnorm", "activation"}
+__all__ = ["KIND_COVERAGE", "normalize_layer"]
 
 
 def _where(layer: Layer) -> str:
@@ -60,7 +57,8 @@ def _conv_like(layer: Layer, shape: tuple[int, ...], window_attr: str, default_w
     dims = layer.kind.spatial_dims
     _spatial(layer, shape, dims)
     window = _per_dim(layer, window_attr, getattr(layer, window_attr), dims, default_window)
-    stride_default = 1 if layer.kind.value in _CONV else None
+    is_conv = layer.kind.has_weights
+    stride_default = 1 if is_conv else None
     stride = (
         _per_dim(layer, "stride", layer.stride, dims, stride_default) if (layer.stride or stride_default) else window
     )
@@ -68,7 +66,7 @@ def _conv_like(layer: Layer, shape: tuple[int, ...], window_attr: str, default_w
     kind = layer.kind.value
     if kind.startswith("depthwise"):
         channels = shape[-1] * layer.depth_multiplier
-    elif kind in _CONV:
+    elif is_conv:
         if not layer.filters or layer.filters < 1:
             raise SpecError(bad_value(f"{_where(layer)} filters", layer.filters, "a positive integer"))
         channels = layer.filters
@@ -109,6 +107,57 @@ def _padded(layer: Layer, shape: tuple[int, ...]) -> Layer:
     return replace(layer, pad=pad, output_shape=out)
 
 
+def _dense(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    shape = in_shapes[0]
+    if len(shape) != 1:
+        raise ShapeError(f"{_where(layer)}: expected a flat input, got shape {list(shape)} (add a flatten layer)")
+    if not layer.units or layer.units < 1:
+        raise SpecError(bad_value(f"{_where(layer)} units", layer.units, "a positive integer"))
+    return replace(layer, output_shape=(layer.units,))
+
+
+def _global(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    _spatial(layer, in_shapes[0], layer.kind.spatial_dims)
+    return replace(layer, output_shape=(in_shapes[0][-1],))
+
+
+def _upsample(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    shape, dims = in_shapes[0], layer.kind.spatial_dims
+    _spatial(layer, shape, dims)
+    scale = _per_dim(layer, "scale", layer.scale, dims, 2)
+    return replace(layer, scale=scale, output_shape=tuple(s * f for s, f in zip(shape, scale)) + (shape[-1],))
+
+
+def _same(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    if layer.kind.value == "activation" and layer.function is None:
+        raise SpecError(f"{_where(layer)}: an activation layer needs a function")
+    return replace(layer, output_shape=in_shapes[0])
+
+
+def _reshape(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    target, shape = layer.target_shape, in_shapes[0]
+    if not target or math.prod(target) != math.prod(shape):
+        raise ShapeError(f"{_where(layer)}: target_shape {list(target)} must hold {math.prod(shape)} values")
+    return replace(layer, output_shape=target)
+
+
+#: Output-shape rule name (``KindInfo.shape_rule``) -> rule.
+_RULES: dict[str, Callable[[Layer, tuple[tuple[int, ...], ...]], Layer]] = {
+    "input": lambda layer, shapes: layer,
+    "dense": _dense,
+    "window": lambda layer, shapes: _conv_like(layer, shapes[0], "kernel", None),
+    "pool": lambda layer, shapes: _conv_like(layer, shapes[0], "pool", 2),
+    "global": _global,
+    "upsample": _upsample,
+    "pad": lambda layer, shapes: _padded(layer, shapes[0]),
+    "same": _same,
+    "flatten": lambda layer, shapes: replace(layer, output_shape=(math.prod(shapes[0]),)),
+    "reshape": _reshape,
+    "merge": lambda layer, shapes: replace(layer, output_shape=_merge(layer, shapes)),
+}
+KIND_COVERAGE = KindCoverage("shape inference", frozenset(k for k in LayerKind if k.info.shape_rule in _RULES))
+
+
 def normalize_layer(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
     """Return ``layer`` with per-dimension attributes filled in and ``output_shape`` inferred.
 
@@ -116,39 +165,7 @@ def normalize_layer(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Lay
         ShapeError: the inputs do not fit the layer.
         SpecError: a size attribute is missing or out of range.
     """
-    kind = layer.kind.value
-    shape = in_shapes[0]
-    if kind == "dense":
-        if len(shape) != 1:
-            raise ShapeError(f"{_where(layer)}: expected a flat input, got shape {list(shape)} (add a flatten layer)")
-        if not layer.units or layer.units < 1:
-            raise SpecError(bad_value(f"{_where(layer)} units", layer.units, "a positive integer"))
-        return replace(layer, output_shape=(layer.units,))
-    if kind in _CONV:
-        return _conv_like(layer, shape, "kernel", None)
-    if kind in _POOL:
-        return _conv_like(layer, shape, "pool", 2)
-    if kind in _GLOBAL_POOL:
-        _spatial(layer, shape, layer.kind.spatial_dims)
-        return replace(layer, output_shape=(shape[-1],))
-    if kind.startswith("upsampling"):
-        dims = layer.kind.spatial_dims
-        _spatial(layer, shape, dims)
-        scale = _per_dim(layer, "scale", layer.scale, dims, 2)
-        return replace(layer, scale=scale, output_shape=tuple(s * f for s, f in zip(shape, scale)) + (shape[-1],))
-    if kind.startswith("zeropadding"):
-        return _padded(layer, shape)
-    if kind in _SAME_SHAPE:
-        if kind == "activation" and layer.function is None:
-            raise SpecError(f"{_where(layer)}: an activation layer needs a function")
-        return replace(layer, output_shape=shape)
-    if kind == "flatten":
-        return replace(layer, output_shape=(math.prod(shape),))
-    if kind == "reshape":
-        target = layer.target_shape
-        if not target or math.prod(target) != math.prod(shape):
-            raise ShapeError(f"{_where(layer)}: target_shape {list(target)} must hold {math.prod(shape)} values")
-        return replace(layer, output_shape=target)
-    if kind in ("add", "concat"):
-        return replace(layer, output_shape=_merge(layer, in_shapes))
-    raise SpecError(f"{_where(layer)}: cannot infer the output shape of this layer kind")
+    rule = _RULES.get(layer.kind.info.shape_rule)
+    if rule is None:
+        raise SpecError(f"{_where(layer)}: cannot infer the output shape of this layer kind")
+    return rule(layer, in_shapes)

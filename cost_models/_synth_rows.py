@@ -15,10 +15,11 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerPrecision
+from cost_models._synth_arch import activation_from_name, build_arch_graph
+from cost_models.ir import GraphBuilder, LayerGraph, LayerPrecision
 from hw_templates.errors import CalibrationError, CodesignError, bad_value
 from hw_templates.precision import FixedType, parse_precision
 from hw_templates.reuse import closest_valid_reuse_factor
@@ -53,7 +54,6 @@ KEBL_BAD_VSYNTH = frozenset({"latency_analysis/core/model4"})
 #: rule: the 2018 hls4ml that built them had another rule, so hls4ml 1.3 cannot reproduce these designs.
 KEBL_RESOURCE_PREFIX = "latency_analysis/"
 
-_ACTIVATION_NAMES = {a.value: a for a in Activation} | {"leaky_re_lu": Activation.LEAKY_RELU}
 _ASSUMED_RE = re.compile(r"^(?P<value>[^(]*?)\s*\((?P<why>[^)]*)\)\s*$")
 _KERAS_RE = re.compile(r"^(?P<kind>\w+)\[(?P<shape>[\d,\s]+)\]$")
 
@@ -69,7 +69,8 @@ class RowDesign:
         layer_strategy: per-layer strategy names where the row records them.
         notes: assumptions and caveats.
         strategy: the model-wide strategy established from the source when the row's ``strategy``
-            cell is empty (with the evidence in ``notes``); None when the source does not tell.
+            cell is empty or ``mixed`` (with the evidence in ``notes``); None when the source does not tell.
+        layer_impl: per-layer ``implementation`` (io_stream convolution / pooling: linebuffer, encoded).
     """
 
     graph: LayerGraph
@@ -78,6 +79,7 @@ class RowDesign:
     layer_strategy: Mapping[str, str]
     notes: tuple[str, ...]
     strategy: str | None = None
+    layer_impl: Mapping[str, str] = field(default_factory=dict)
 
 
 def cell_number(row: Mapping[str, str], column: str) -> float | None:
@@ -156,70 +158,36 @@ def _typedefs(row: Mapping[str, str]) -> dict[str, FixedType]:
     return out
 
 
-def activation_from_name(name: str, summary: str) -> Activation:
-    """Map an hls4ml activation layer name (``relu1``, ``softmax``) to its function."""
-    stem = re.sub(r"[\d_]+$", "", name.lower())
-    if stem in _ACTIVATION_NAMES:
-        return _ACTIVATION_NAMES[stem]
-    if re.search(rf"\b{re.escape(name)}\b[^|]*relu", summary, re.IGNORECASE):
-        return Activation.RELU
-    raise CalibrationError(f"activation {name!r}: its function cannot be known from its name or layer_summary")
-
-
 def _parameters_h_design(row: Mapping[str, str], arch: list[Any]) -> RowDesign:
-    """Layers parsed from firmware/parameters.h (dense / activ / batchnorm entries)."""
+    """Layers parsed from firmware/parameters.h (every kind the README lists; see :mod:`_synth_arch`)."""
     types = _typedefs(row)
     weight_types = [t for t in (row.get("weight_precision") or "").split(";") if t.strip()]
-    if len(weight_types) != 1:
-        raise CalibrationError(bad_value("weight_precision", row.get("weight_precision"), "one weight type"))
-    weight = _precision(weight_types[0], "weight_precision")
-    if not arch or not isinstance(arch[0], dict) or arch[0].get("kind") != "dense":
-        raise CalibrationError("arch_json: expected a layer list starting with a dense layer")
-    builder = GraphBuilder(row["model_id"], (_arch_int(arch[0], "n_in"),), types["input"])
-    result = LayerPrecision(result=types["result"])
-    reuse: dict[str, int] = {}
-    strategy: dict[str, str] = {}
-    for entry in arch:
-        _add_parameters_h_layer(builder, entry, row, LayerPrecision(types["result"], weight), result)
-        if entry.get("kind") == "dense":
-            reuse[entry["name"]] = _arch_int(entry, "reuse_factor")
-            strategy[entry["name"]] = str(entry.get("strategy", row.get("strategy", "")))
-    notes = ("bias precision not recorded", "layer output types taken as the model's result_t")
-    return RowDesign(builder.build(), max(reuse.values()), reuse, strategy, notes)
+    weight = _precision(weight_types[0], "weight_precision") if len(weight_types) == 1 else None
+    types_ = (types["input"], types["result"], weight)
+    design = build_arch_graph(row["model_id"], arch, types_, row.get("layer_summary", ""))
+    graph = design.builder.build()
+    if not graph.weight_layers():
+        raise CalibrationError("arch_json: no layer with weights (dense or convolution)")
+    weighted = {layer.name for layer in graph.weight_layers()}
+    rf = _model_reuse(row, [v for k, v in design.reuse.items() if k in weighted])
+    strategies = [design.strategy[name] for name in design.strategy if name in weighted]
+    model_strategy = None
+    if row.get("strategy", "").strip().lower().startswith("mixed") and strategies:
+        model_strategy = strategies[0]
+    notes = ("bias precision not recorded", "accumulator types not recorded (taken as each layer's output type)")
+    return RowDesign(
+        graph, rf, design.reuse, design.strategy, notes + tuple(design.notes), model_strategy, design.implementation
+    )
 
 
-def _arch_int(entry: Mapping[str, Any], key: str) -> int:
-    value = entry.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CalibrationError(bad_value(f"arch_json layer {entry.get('name')!r} {key}", value, "a positive integer"))
-    return value
-
-
-def _add_parameters_h_layer(
-    builder: GraphBuilder,
-    entry: Mapping[str, Any],
-    row: Mapping[str, str],
-    weighted: LayerPrecision,
-    plain: LayerPrecision,
-) -> None:
-    name, kind = str(entry.get("name")), entry.get("kind")
-    n_in = _arch_int(entry, "n_in")
-    if n_in != builder.last.n_outputs:
-        previous = builder.last.n_outputs
-        raise CalibrationError(f"arch_json layer {name!r}: n_in {n_in} does not match the previous layer's {previous}")
-    if kind == "dense":
-        n_out = _arch_int(entry, "n_out")
-        zeros = entry.get("n_zeros", 0)
-        if not isinstance(zeros, int) or not 0 <= zeros <= n_in * n_out:
-            raise CalibrationError(bad_value(f"arch_json layer {name!r} n_zeros", zeros, f"0..{n_in * n_out}"))
-        builder.add("dense", name=name, units=n_out, precision=weighted, sparsity=zeros / (n_in * n_out))
-    elif kind == "activ":
-        function = activation_from_name(name, row.get("layer_summary", ""))
-        builder.add("activation", name=name, function=function, precision=plain)
-    elif kind == "batchnorm":
-        builder.add("batchnorm", name=name, precision=plain)
-    else:
-        raise CalibrationError(bad_value(f"arch_json layer {name!r} kind", kind, "dense, activ or batchnorm"))
+def _model_reuse(row: Mapping[str, str], layer_rfs: list[int]) -> int:
+    """The row's model-wide reuse factor; for ``mixed`` rows the largest of the weight layers'."""
+    text = (row.get("reuse_factor") or "").strip()
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if not layer_rfs:
+        raise CalibrationError(bad_value("reuse_factor", text, "a positive integer or per-layer reuse factors"))
+    return max(layer_rfs)
 
 
 def _wa_dense_design(row: Mapping[str, str], arch: Mapping[str, Any]) -> RowDesign:

@@ -8,7 +8,8 @@ Formulas (per inference, one sample):
   Depthwise convolutions count ``C_in * K^2`` per output channel; pooling, activations and
   element-wise layers count one operation per output (a comparison, addition or table read).
 * Parameters ``C_in * K^2 * C_out + C_out`` (convolution) and ``I * O + O`` (dense); BatchNorm has
-  ``2 * C`` (scale and shift after folding).
+  ``2 * C`` (scale and shift after folding) and ``n * (b_a * b_s + b_a + b_s)`` BOPs (scale width ``b_s``,
+  16 bits when not set).
 * BOPs ``positions * C_out * C_in*K^2 * ((1 - s) * b_a * b_w + b_a + b_w + log2(C_in * K^2))`` with
   pruned fraction ``s``: Baskin et al., "UNIQ", ACM TOCS 2021, in the pruning-aware form of Hawks et
   al., "Ps and Qs: Quantization-aware pruning", Front. AI 2021, eq. 3. ``b_a`` is the input
@@ -21,8 +22,9 @@ import math
 from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 
-__all__ = ["Counters", "count_layer", "count_network"]
+__all__ = ["KIND_COVERAGE", "Counters", "count_layer", "count_network"]
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,35 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
     return Counters(int(flops), int(params), round(bops))
 
 
+def _batchnorm(layer: Layer, input_bits: int) -> Counters:
+    # one multiply by the scale and one add per value: the UNIQ form with one input per output
+    scale_bits = layer.precision.weight.width if layer.precision.weight else 16
+    bops = layer.n_outputs * (input_bits * scale_bits + input_bits + scale_bits)
+    return Counters(2 * layer.n_outputs, 2 * layer.output_shape[-1], bops)
+
+
+def _elementwise(layer: Layer, input_bits: int) -> Counters:
+    return Counters(layer.n_outputs, 0, 0)
+
+
+def _nothing(layer: Layer, input_bits: int) -> Counters:
+    return _ZERO
+
+
+_COUNTERS = {
+    **{k: _weighted for k in LayerKind if k.has_weights},
+    **{k: _elementwise for k in LayerKind if not k.has_weights},
+    LayerKind.BATCHNORM: _batchnorm,
+    LayerKind.INPUT: _nothing,
+    LayerKind.FLATTEN: _nothing,
+    LayerKind.RESHAPE: _nothing,
+}
+KIND_COVERAGE = KindCoverage("FLOPs/params/BOPs counters", frozenset(_COUNTERS))
+
+
 def count_layer(layer: Layer, input_bits: int) -> Counters:
     """Counters of one layer whose input activations are ``input_bits`` wide."""
-    if layer.kind.has_weights:
-        return _weighted(layer, input_bits)
-    if layer.kind is LayerKind.BATCHNORM:
-        channels = layer.output_shape[-1]
-        return Counters(2 * layer.n_outputs, 2 * channels, 0)
-    if layer.kind in (LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE):
-        return _ZERO
-    return Counters(layer.n_outputs, 0, 0)
+    return _COUNTERS[layer.kind](layer, input_bits)
 
 
 def count_network(graph: LayerGraph) -> Counters:

@@ -27,64 +27,13 @@ from enum import Enum
 from typing import Any
 
 from cost_models._shapes import normalize_layer
+from cost_models.kinds import LayerKind
 from hw_templates.errors import ShapeError, SpecError, bad_value
 from hw_templates.precision import FixedType
 
 __all__ = ["IR_VERSION", "Activation", "GraphBuilder", "Layer", "LayerGraph", "LayerKind", "LayerPrecision"]
 
 IR_VERSION = 1
-
-
-class LayerKind(str, Enum):
-    """Every layer kind the IR can describe."""
-
-    INPUT = "input"
-    DENSE = "dense"
-    CONV1D = "conv1d"
-    CONV2D = "conv2d"
-    DEPTHWISE_CONV1D = "depthwise_conv1d"
-    DEPTHWISE_CONV2D = "depthwise_conv2d"
-    SEPARABLE_CONV1D = "separable_conv1d"
-    SEPARABLE_CONV2D = "separable_conv2d"
-    MAXPOOL1D = "maxpool1d"
-    MAXPOOL2D = "maxpool2d"
-    AVGPOOL1D = "avgpool1d"
-    AVGPOOL2D = "avgpool2d"
-    GLOBAL_MAXPOOL1D = "global_maxpool1d"
-    GLOBAL_MAXPOOL2D = "global_maxpool2d"
-    GLOBAL_AVGPOOL1D = "global_avgpool1d"
-    GLOBAL_AVGPOOL2D = "global_avgpool2d"
-    UPSAMPLING1D = "upsampling1d"
-    UPSAMPLING2D = "upsampling2d"
-    ZEROPADDING1D = "zeropadding1d"
-    ZEROPADDING2D = "zeropadding2d"
-    BATCHNORM = "batchnorm"
-    ACTIVATION = "activation"
-    FLATTEN = "flatten"
-    RESHAPE = "reshape"
-    ADD = "add"
-    CONCAT = "concat"
-
-    @property
-    def has_weights(self) -> bool:
-        """True for layers with a weight matrix (multipliers in hardware)."""
-        return self in _WEIGHTED
-
-    @property
-    def spatial_dims(self) -> int:
-        """0 for dense/elementwise, 1 or 2 for convolution and pooling layers."""
-        return 2 if self.value.endswith("2d") else 1 if self.value.endswith("1d") else 0
-
-
-_WEIGHTED = {
-    LayerKind.DENSE,
-    LayerKind.CONV1D,
-    LayerKind.CONV2D,
-    LayerKind.DEPTHWISE_CONV1D,
-    LayerKind.DEPTHWISE_CONV2D,
-    LayerKind.SEPARABLE_CONV1D,
-    LayerKind.SEPARABLE_CONV2D,
-}
 
 
 class Activation(str, Enum):

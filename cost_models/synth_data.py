@@ -1,7 +1,8 @@
 """Read the shared synthesis-results CSVs into records a cost model can be run on and scored against.
 
 The calibration data (``../shared/data/synth/calibration/*.csv`` beside the repository, schema in its
-README) are real hls4ml synthesis results from public repositories. Each row becomes a
+README) are real hls4ml synthesis results from public repositories; every ``*.csv`` there is read (new
+files land over time; rows are grouped by their ``source`` column, not by file). Each row becomes a
 :class:`SynthRecord`: the network as a :class:`~cost_models.ir.LayerGraph`, the hardware it was built
 with as a :class:`~hw_templates.config.HardwareConfig`, and what the tools measured. A row the IR cannot
 represent becomes a :class:`SkippedRow` that says why, never a crash and never a guess left unsaid:
@@ -31,7 +32,15 @@ from types import MappingProxyType
 from cost_models._synth_rows import RowDesign, build_design, cell_number, strip_assumed
 from cost_models.cost import Target
 from cost_models.ir import LayerGraph, LayerKind
-from hw_templates.config import Backend, HardwareConfig, IoType, LayerHardware, MultiplierImpl, Strategy
+from hw_templates.config import (
+    Backend,
+    ConvImplementation,
+    HardwareConfig,
+    IoType,
+    LayerHardware,
+    MultiplierImpl,
+    Strategy,
+)
 from hw_templates.errors import CalibrationError, CodesignError, bad_value
 from hw_templates.parts import resolve_part
 
@@ -227,7 +236,7 @@ def _hardware(row: Mapping[str, str], design: RowDesign) -> tuple[HardwareConfig
     io_text, why = strip_assumed(row["io_type"])
     if why:
         notes.append(f"io_type {io_text}: {why}")
-    strategy_text = row["strategy"].strip() or (design.strategy or "")
+    strategy_text = design.strategy or row["strategy"].strip()
     if not strategy_text:
         strategy_text = "latency"
         notes.append("strategy not recorded: hls4ml's default Latency assumed")
@@ -244,6 +253,7 @@ def _hardware(row: Mapping[str, str], design: RowDesign) -> tuple[HardwareConfig
         reuse_factor=design.reuse_factor,
         layers=_layer_hardware(design, Strategy.parse(strategy_text, "strategy")),
         multiplier_impl=_multiplier_impl(row),
+        tool_version=_tool(row, "csynth")[1] or None,
     )
     return hw, tuple(notes)
 
@@ -267,7 +277,7 @@ def _backend(tool: str) -> Backend:
 
 
 def _layer_hardware(design: RowDesign, strategy: Strategy) -> dict[str, LayerHardware]:
-    """Per-layer precision of every layer, plus reuse factor / strategy where they differ."""
+    """Per-layer precision of every layer, plus reuse factor / strategy / implementation where they differ."""
     out = {}
     for layer in design.graph:
         if layer.kind is LayerKind.INPUT:
@@ -276,10 +286,12 @@ def _layer_hardware(design: RowDesign, strategy: Strategy) -> dict[str, LayerHar
         rf = design.layer_reuse.get(layer.name)
         layer_strategy = design.layer_strategy.get(layer.name)
         parsed = Strategy.parse(layer_strategy, "strategy") if layer_strategy else None
+        impl = design.layer_impl.get(layer.name)
         out[layer.name] = LayerHardware(
             reuse_factor=rf if rf is not None and rf != design.reuse_factor else None,
             strategy=parsed if parsed is not None and parsed is not strategy else None,
             precision=precision,
+            conv_implementation=ConvImplementation.parse(impl, "implementation") if impl else None,
         )
     return out
 

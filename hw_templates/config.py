@@ -180,6 +180,9 @@ class HardwareConfig:
         layers: per-layer overrides by layer name.
         multiplier_impl: model-wide multiplier mapping (``config_op mul -impl``); ``auto`` by default.
         fifo_depths: io_stream FIFO depths: ``full`` (hls4ml's default) or ``sized`` (see :class:`FifoDepths`).
+        tool_version: version of the HLS tool the design is built with (``"2019.2"``, ``"2023.1"``), as the
+            csynth report header prints it; ``None`` when not known. Cost models may price what a
+            version builds differently.
 
     Example:
         >>> from hw_templates import resolve_part
@@ -198,6 +201,7 @@ class HardwareConfig:
     layers: Mapping[str, LayerHardware] = field(default_factory=dict)
     multiplier_impl: MultiplierImpl = MultiplierImpl.AUTO
     fifo_depths: FifoDepths = FifoDepths.FULL
+    tool_version: str | None = None
 
     def __post_init__(self) -> None:
         if (
@@ -214,6 +218,8 @@ class HardwareConfig:
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
         object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
         object.__setattr__(self, "fifo_depths", FifoDepths.parse(self.fifo_depths, "fifo_depths"))
+        if self.tool_version is not None and (not isinstance(self.tool_version, str) or not self.tool_version.strip()):
+            raise SpecError(bad_value("tool_version", self.tool_version, "a tool version such as '2023.2', or none"))
         # resolve() results, per layer name: the config is frozen, so they never go stale. Cost models
         # call resolve() for every layer of every estimate (a search calls it millions of times).
         object.__setattr__(self, "_resolved", {})
@@ -269,6 +275,7 @@ class HardwareConfig:
             "layers": layers,
             "multiplier_impl": self.multiplier_impl.value,
             "fifo_depths": self.fifo_depths.value,
+            "tool_version": self.tool_version,
         }
 
     @classmethod
@@ -300,6 +307,7 @@ class HardwareConfig:
             layers=layers,
             multiplier_impl=MultiplierImpl.parse(data.get("multiplier_impl", "auto"), "multiplier_impl"),
             fifo_depths=FifoDepths.parse(data.get("fifo_depths", "full"), "fifo_depths"),
+            tool_version=data.get("tool_version"),
         )
 
     def with_layer(self, layer_name: str, **overrides: object) -> HardwareConfig:

@@ -230,7 +230,7 @@ def resolve_part(name: str, custom: Mapping[str, FpgaPart] | None = None) -> Fpg
     known = dict(CATALOG)
     known.update({key.lower(): part for key, part in (custom or {}).items()})
     text = given.lower()
-    matches = [key for key in known if text.startswith(key) and _REST_RE.match(text[len(key) :])]
+    matches = [key for key in known if text.startswith(key) and _rest_matches(known[key], text[len(key) :])]
     if not matches:
         guess = text.split("-", 1)[0]
         hint = did_you_mean(guess, [_closest_name(guess, sorted(known))])
@@ -240,6 +240,19 @@ def resolve_part(name: str, custom: Mapping[str, FpgaPart] | None = None) -> Fpg
     if text[len(key) :].strip("-"):
         return replace(part, full_name=given)
     return replace(part, full_name=part.default_full_name)
+
+
+def _rest_matches(part: FpgaPart, rest: str) -> bool:
+    """True when ``rest`` (the text after a known device name) completes a part string of that device.
+
+    7-series low-voltage devices carry an ``L`` after the device name (``xc7a200tl-ffg1156-2L``,
+    ``xc7k325tlffg900-2L``): DS180 (7 Series FPGAs Data Sheet: Overview), "Ordering Information": the
+    ``L`` devices are the base devices at a lower core voltage (``-1L``/``-2L`` speed grades) with the
+    same resources, so they resolve to the base part.
+    """
+    if _REST_RE.match(rest):
+        return True
+    return part.family in _SEVEN_SERIES and rest.startswith("l") and bool(_REST_RE.match(rest[1:]))
 
 
 def _closest_name(guess: str, names: list[str]) -> str:

@@ -22,9 +22,11 @@ from hw_templates.errors import PrecisionError, bad_value
 
 __all__ = ["MAX_WIDTH", "FixedType", "parse_precision"]
 
-#: Widest type accepted. ap_fixed allows up to 1024 bits by default (UG1399); no NN layer needs more
-#: than 64, and a width above it is almost always a typo.
-MAX_WIDTH = 64
+#: Widest type accepted: the ap_types library's default limit (``AP_INT_MAX_W`` 1024, UG1399 "Arbitrary
+#: Precision Data Types Library"). hls4ml's automatic types reach beyond 64 bits (a depthwise + pointwise
+#: chain with ``auto`` accumulators got a 78-bit result type in the calibration data), so a lower limit
+#: would refuse designs the tools build.
+MAX_WIDTH = 1024
 
 ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
 SATURATION_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
@@ -32,7 +34,7 @@ SATURATION_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
 _TYPE_RE = re.compile(r"^\s*(?P<prefix>ap_)?(?P<u>u)?(?P<kind>fixed|int)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE)
 _EXPECTED = (
     "an hls4ml type such as 'ap_fixed<16,6>', 'ap_fixed<22,12,AP_RND_CONV,AP_SAT>', "
-    "'fixed<8,1,RND_CONV,SAT>', 'ap_int<8>', 'ap_uint<4>' or a bit width 1..64"
+    "'fixed<8,1,RND_CONV,SAT>', 'ap_int<8>', 'ap_uint<4>' or a bit width 1..1024"
 )
 
 

@@ -26,10 +26,12 @@ from typing import Any
 import numpy as np
 
 from cost_models.ir import Activation, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
 __all__ = [
+    "KIND_COVERAGE",
     "LayerMap",
     "check_supported_ops",
     "check_translatable",
@@ -188,7 +190,8 @@ def input_precision(model: Any) -> FixedType:
     return FixedType(bits, bits + exponent, signed, rounding="RND_CONV", saturation=saturation)
 
 
-#: Layer kinds the Brevitas model builder makes but the QONNX -> hls4ml 1.3 path cannot translate, and why.
+_NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.builder.UNSUPPORTED)"
+#: Layer kinds the QONNX -> hls4ml 1.3 path does not translate, and why.
 _NOT_TRANSLATED = {
     LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
     LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
@@ -196,7 +199,17 @@ _NOT_TRANSLATED = {
     LayerKind.GLOBAL_MAXPOOL2D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
     LayerKind.GLOBAL_AVGPOOL1D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
     LayerKind.GLOBAL_AVGPOOL2D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
+    LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
+    LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
+    LayerKind.UPSAMPLING1D: _NOT_BUILT,
+    LayerKind.UPSAMPLING2D: _NOT_BUILT,
+    LayerKind.ZEROPADDING1D: _NOT_BUILT,
+    LayerKind.ZEROPADDING2D: _NOT_BUILT,
+    LayerKind.RESHAPE: _NOT_BUILT,
 }
+KIND_COVERAGE = KindCoverage(
+    "QONNX -> hls4ml export", frozenset(k for k in LayerKind if k not in _NOT_TRANSLATED), _NOT_TRANSLATED
+)
 
 
 def check_translatable(graph: LayerGraph) -> None:
@@ -218,7 +231,7 @@ def check_translatable(graph: LayerGraph) -> None:
         if why is not None:
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} ({layer.kind.value}) cannot be exported to hls4ml 1.3: {why}; "
-                "pooling that exports: maxpool1d, maxpool2d"
+                "kinds that export: " + ", ".join(sorted(k.value for k in KIND_COVERAGE.handled))
             )
 
 

@@ -22,10 +22,11 @@ import numpy as np
 
 from codesign.models.frontends import DEFAULT_TYPE, INPUT_KEY, _Assembler, _channels_last, _padding, fixed_type
 from cost_models.ir import LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import SpecError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["read_onnx"]
+__all__ = ["KIND_COVERAGE", "read_onnx"]
 
 
 def _wrapper(model: Any) -> Any:
@@ -204,6 +205,25 @@ class _Reader:
             self.asm.alias(node.output[0], node.input[0])
         else:
             raise UnsupportedLayerError(f"node {node.name!r} ({op}): no IR layer for this ONNX operation")
+
+
+#: Kinds the ONNX reader produces (``_Reader.node`` dispatches on the op type), and the others.
+_READ_KINDS = """dense conv1d conv2d depthwise_conv1d depthwise_conv2d maxpool1d maxpool2d avgpool1d avgpool2d
+global_maxpool1d global_maxpool2d global_avgpool1d global_avgpool2d batchnorm activation flatten add concat"""
+KIND_COVERAGE = KindCoverage(
+    "QONNX/ONNX frontend",
+    frozenset(map(LayerKind, _READ_KINDS.split())),
+    {
+        LayerKind.INPUT: "the graph input",
+        LayerKind.SEPARABLE_CONV1D: "ONNX has no separable op: read as depthwise then pointwise Conv",
+        LayerKind.SEPARABLE_CONV2D: "ONNX has no separable op: read as depthwise then pointwise Conv",
+        LayerKind.UPSAMPLING1D: "no ONNX op mapped yet",
+        LayerKind.UPSAMPLING2D: "no ONNX op mapped yet",
+        LayerKind.ZEROPADDING1D: "no ONNX op mapped yet",
+        LayerKind.ZEROPADDING2D: "no ONNX op mapped yet",
+        LayerKind.RESHAPE: "only a Reshape to (batch, features) is read, as flatten",
+    },
+)
 
 
 def read_onnx(model: Any, name: str | None = None) -> LayerGraph:

@@ -30,10 +30,11 @@ from typing import Any
 
 from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision, quantizer_type
 from cost_models.ir import GraphBuilder, LayerGraph, LayerKind, LayerPrecision
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.precision import FixedType
 
-__all__ = ["MAX_BITS", "MIN_BITS", "ArchLayer", "ArchSpec"]
+__all__ = ["KIND_COVERAGE", "MAX_BITS", "MIN_BITS", "ArchLayer", "ArchSpec"]
 
 #: Bit widths a spec may ask for (a 1-bit signed fixed-point number cannot hold a useful weight).
 MIN_BITS, MAX_BITS = 2, 16
@@ -59,6 +60,20 @@ _KINDS = (
     "concat",
 )
 _FUNCTIONS = ("relu", "linear")
+KIND_COVERAGE = KindCoverage(
+    "architecture spec (ArchLayer)",
+    frozenset(LayerKind(k) for k in _KINDS),
+    {
+        LayerKind.INPUT: "the input is the spec's input_bits/input_integer",
+        LayerKind.SEPARABLE_CONV1D: "not sampled by the search spaces; use depthwise_conv1d then conv1d (kernel 1)",
+        LayerKind.SEPARABLE_CONV2D: "not sampled by the search spaces; use depthwise_conv2d then conv2d (kernel 1)",
+        LayerKind.UPSAMPLING1D: "not sampled by the search spaces (a design spec can state it)",
+        LayerKind.UPSAMPLING2D: "not sampled by the search spaces (a design spec can state it)",
+        LayerKind.ZEROPADDING1D: "not sampled by the search spaces (a design spec can state it)",
+        LayerKind.ZEROPADDING2D: "not sampled by the search spaces (a design spec can state it)",
+        LayerKind.RESHAPE: "not sampled by the search spaces (flatten is)",
+    },
+)
 _BIT_FIELDS = ("weight_bits", "bias_bits", "act_bits")
 #: hls4ml 1.3's default precision, used for batchnorm parameters (folded away before export).
 _BN_TYPE = FixedType(16, 6)

@@ -39,10 +39,11 @@ from codesign.models.precision_rules import (
     wraps_only,
 )
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
+__all__ = ["KIND_COVERAGE", "SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,28 +105,6 @@ class QuantNet(nn.Module):
         return values[self._plan[-1][0]]
 
 
-#: Layer kinds :func:`build_model` can build.
-SUPPORTED_KINDS = (
-    LayerKind.INPUT,
-    LayerKind.DENSE,
-    LayerKind.CONV1D,
-    LayerKind.CONV2D,
-    LayerKind.DEPTHWISE_CONV1D,
-    LayerKind.DEPTHWISE_CONV2D,
-    LayerKind.MAXPOOL1D,
-    LayerKind.MAXPOOL2D,
-    LayerKind.AVGPOOL1D,
-    LayerKind.AVGPOOL2D,
-    LayerKind.GLOBAL_MAXPOOL1D,
-    LayerKind.GLOBAL_MAXPOOL2D,
-    LayerKind.GLOBAL_AVGPOOL1D,
-    LayerKind.GLOBAL_AVGPOOL2D,
-    LayerKind.BATCHNORM,
-    LayerKind.ACTIVATION,
-    LayerKind.FLATTEN,
-    LayerKind.ADD,
-    LayerKind.CONCAT,
-)
 _ACTIVATIONS = (Activation.RELU, Activation.LINEAR, Activation.SOFTMAX)
 
 
@@ -249,27 +228,53 @@ def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Modul
     )
 
 
-def _build_layer(layer: Layer, graph: LayerGraph, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:
-    kind = layer.kind
-    first = exact[layer.inputs[0]] if layer.inputs else None
-    if kind is LayerKind.INPUT:
-        quant = act_quant(layer.precision.result, f"{_where(layer)} result")
-        return qnn.QuantIdentity(act_quant=quant, return_quant_tensor=False), layer.precision.result
-    if kind.has_weights:
-        return _weighted(layer, first)
-    if kind.value.startswith(("maxpool", "avgpool")):
-        return _pool(layer, first)
-    if kind.value.startswith("global_"):
-        op = "max" if "max" in kind.value else "avg"
-        count = math.prod(layer.input_shape[:-1])
-        return _with_quant(layer, GlobalPool(op, kind.spatial_dims), first if op == "max" else _mean_type(first, count))
-    if kind is LayerKind.BATCHNORM:
-        return _batchnorm(layer, graph), None
-    if kind is LayerKind.ACTIVATION:
-        return _activation(layer, first, layer is graph.output)
-    if kind is LayerKind.FLATTEN:
-        return _with_quant(layer, ChannelsLastFlatten(), first)
-    return _merge(layer, exact)
+_Types = dict[str, _Exact]  # exact type of every built layer's output, by layer name
+
+
+def _first(layer: Layer, exact: _Types) -> _Exact:
+    return exact[layer.inputs[0]] if layer.inputs else None
+
+
+def _input(layer: Layer, graph: LayerGraph, exact: _Types) -> tuple[nn.Module, _Exact]:
+    quant = act_quant(layer.precision.result, f"{_where(layer)} result")
+    return qnn.QuantIdentity(act_quant=quant, return_quant_tensor=False), layer.precision.result
+
+
+def _global_pool(layer: Layer, graph: LayerGraph, exact: _Types) -> tuple[nn.Module, _Exact]:
+    op = "max" if "max" in layer.kind.value else "avg"
+    first = _first(layer, exact)
+    count = math.prod(layer.input_shape[:-1])
+    return _with_quant(
+        layer, GlobalPool(op, layer.kind.spatial_dims), first if op == "max" else _mean_type(first, count)
+    )
+
+
+#: Kinds without a builder, and why.
+UNSUPPORTED: dict[LayerKind, str] = {
+    LayerKind.SEPARABLE_CONV1D: "build it as depthwise_conv1d then conv1d with kernel 1",
+    LayerKind.SEPARABLE_CONV2D: "build it as depthwise_conv2d then conv2d with kernel 1",
+    LayerKind.UPSAMPLING1D: "not built yet",
+    LayerKind.UPSAMPLING2D: "not built yet",
+    LayerKind.ZEROPADDING1D: "not built yet",
+    LayerKind.ZEROPADDING2D: "not built yet",
+    LayerKind.RESHAPE: "not built (use flatten)",
+}
+_Builder = Callable[[Layer, LayerGraph, _Types], tuple[nn.Module, _Exact]]
+#: One builder per kind: (layer, graph, exact types so far) -> (module, exact type of its output).
+_BUILDERS: dict[LayerKind, _Builder] = {
+    LayerKind.INPUT: _input,
+    **{k: (lambda x, g, e: _weighted(x, _first(x, e))) for k in LayerKind if k.has_weights and k not in UNSUPPORTED},
+    **{k: (lambda x, g, e: _pool(x, _first(x, e))) for k in LayerKind if k.info.shape_rule == "pool"},
+    **{k: _global_pool for k in LayerKind if k.info.shape_rule == "global"},
+    LayerKind.BATCHNORM: lambda x, g, e: (_batchnorm(x, g), None),
+    LayerKind.ACTIVATION: lambda x, g, e: _activation(x, _first(x, e), x is g.output),
+    LayerKind.FLATTEN: lambda x, g, e: _with_quant(x, ChannelsLastFlatten(), _first(x, e)),
+    LayerKind.ADD: lambda x, g, e: _merge(x, e),
+    LayerKind.CONCAT: lambda x, g, e: _merge(x, e),
+}
+#: Layer kinds :func:`build_model` can build.
+SUPPORTED_KINDS = tuple(k for k in LayerKind if k in _BUILDERS)
+KIND_COVERAGE = KindCoverage("Brevitas model builder", frozenset(_BUILDERS), UNSUPPORTED)
 
 
 def _merge(layer: Layer, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:
@@ -316,10 +321,11 @@ def build_model(graph: LayerGraph) -> QuantNet:
     for layer in graph.layers:
         if layer.kind not in SUPPORTED_KINDS:
             allowed = ", ".join(k.value for k in SUPPORTED_KINDS if k is not LayerKind.INPUT)
-            raise _unsupported(layer, f"this layer kind cannot be built (supported: {allowed})")
+            why = UNSUPPORTED.get(layer.kind, "")
+            raise _unsupported(layer, f"this layer kind cannot be built ({why}; supported: {allowed})")
         if "." in layer.name or not layer.name or hasattr(nn.Module, layer.name) or layer.name in ("graph", "_plan"):
             raise _unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
-        modules[layer.name], exact[layer.name] = _build_layer(layer, graph, exact)
+        modules[layer.name], exact[layer.name] = _BUILDERS[layer.kind](layer, graph, exact)
     return QuantNet(graph, modules)
 
 

@@ -26,10 +26,11 @@ from torch import fx, nn
 from codesign.models.builder import QuantNet
 from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision
 from cost_models.ir import GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import ShapeError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["DEFAULT_TYPE", "fixed_type", "graph_from_module", "graph_from_onnx"]
+__all__ = ["DEFAULT_TYPE", "KIND_COVERAGE", "fixed_type", "graph_from_module", "graph_from_onnx"]
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,26 @@ def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: s
         asm.add(key, LayerKind.ACTIVATION, [src], DEFAULT_TYPE, function="softmax")
     else:
         raise UnsupportedLayerError(f"module {node.target!r} ({name}): no IR layer for it")
+
+
+#: Kinds the torch frontend reads from modules and functions (handlers: ``_module_layer``, ``_plain_module``,
+#: ``_function_layer``), and the others.
+_READ_KINDS = """dense conv1d conv2d depthwise_conv1d depthwise_conv2d maxpool1d maxpool2d avgpool1d avgpool2d
+global_maxpool1d global_maxpool2d global_avgpool1d global_avgpool2d batchnorm activation flatten add concat"""
+KIND_COVERAGE = KindCoverage(
+    "torch/Brevitas frontend",
+    frozenset(map(LayerKind, _READ_KINDS.split())),
+    {
+        LayerKind.INPUT: "the traced module's argument",
+        LayerKind.SEPARABLE_CONV1D: "torch has no separable module: read as depthwise then pointwise conv1d",
+        LayerKind.SEPARABLE_CONV2D: "torch has no separable module: read as depthwise then pointwise conv2d",
+        LayerKind.UPSAMPLING1D: "no torch module mapped yet",
+        LayerKind.UPSAMPLING2D: "no torch module mapped yet",
+        LayerKind.ZEROPADDING1D: "no torch module mapped yet",
+        LayerKind.ZEROPADDING2D: "no torch module mapped yet",
+        LayerKind.RESHAPE: "only flattens are read",
+    },
+)
 
 
 def _tuple(value: Any, dims: int) -> tuple[int, ...]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cost_models.ir import Layer, LayerGraph
+from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.config import (
     LATENCY_ONLY_KINDS,
     Backend,
@@ -39,7 +40,18 @@ from hw_templates.parts import FpgaPart
 from hw_templates.reuse import closest_valid_reuse_factor, valid_reuse_factors
 from hw_templates.templates import HardwareTemplate, get_template
 
-__all__ = ["CUSTOM", "Family", "HardwareRanges", "HardwareSpace", "LayerOption"]
+__all__ = ["CUSTOM", "KIND_COVERAGE", "Family", "HardwareRanges", "HardwareSpace", "LayerOption"]
+
+#: Weight layers get per-layer options (reuse factor, strategy, parallelization factor); the rest have none.
+KIND_COVERAGE = KindCoverage(
+    "hardware space",
+    frozenset(k for k in LayerKind if k.has_weights),
+    {
+        k: "no multipliers: no per-layer reuse factor, strategy or parallelization factor"
+        for k in LayerKind
+        if not k.has_weights
+    },
+)
 
 #: Name of the family built from the user's parameter ranges.
 CUSTOM = "custom"

@@ -26,21 +26,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cost_models.analytical._num import Num, ceil, log2_ceil
+from cost_models.analytical._num import Num, ceil, floor, log2_ceil, minimum
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.ir import Activation, Layer, LayerKind
+from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 
-__all__ = ["WIRE_KINDS", "LayerContext", "layer_terms"]
+__all__ = ["KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
 
 #: Kinds that are pure data movement in io_parallel.
-WIRE_KINDS = frozenset(
-    {LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE, LayerKind.CONCAT,
-     LayerKind.ZEROPADDING1D, LayerKind.ZEROPADDING2D, LayerKind.UPSAMPLING1D, LayerKind.UPSAMPLING2D}
-)  # fmt: skip
+WIRE_KINDS = frozenset(k for k in LayerKind if k.info.data_only)
 _COMPARATOR_FUNCTIONS = frozenset(
     {Activation.LINEAR, Activation.RELU, Activation.LEAKY_RELU, Activation.HARD_SIGMOID, Activation.HARD_TANH}
 )
@@ -189,11 +187,30 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
 
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
+    """``data * scale + bias`` per value under ``ALLOCATION mul limit=multiplier_limit``.
+
+    hls4ml (``core_templates.py`` ``multiplier_limit = DIV_ROUNDUP(n_in, reuse_factor)``, unchanged
+    v0.5-v1.3; batchnorm reuse factors are not snapped to legal values) builds at most
+    ``ceil(n_in / rf)`` multipliers, so a reuse factor above ``n_in`` gives one multiplier, not more
+    cycles: io_stream (``nnet_batchnorm_stream.h``) pipelines its pixel loop at
+    ``II = n_in / multiplier_limit`` (integer division), i.e. at most ``n_in`` cycles per image;
+    io_parallel (``nnet_batchnorm.h``) pipelines the function at ``II = reuse_factor`` but its
+    schedule needs only ``ceil(n_in / multiplier_limit)`` cycles.
+    """
     lanes, pixels = _lanes(layer, ctx)
+    n_in = layer.n_inputs
+    limit = ceil(n_in / rf)
+    units = minimum(lanes, limit)
+    unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
     unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, ctx.acc_modes)
-    t = matvec_terms(unit, rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
+    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
-    return _timed(t, pixels * t["ii"], t["latency"] - t["ii"])
+    depth = t["latency"] - t["ii"]
+    if ctx.stream:
+        return _timed(t, pixels * floor(n_in / limit), depth)
+    t["ii"] = rf
+    t["latency"] = ceil(n_in / limit) + depth
+    return t
 
 
 def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -245,3 +262,4 @@ _HANDLERS = {
     **{k: _move for k in WIRE_KINDS},
     **{k: _pool for k in LayerKind if "pool" in k.value},
 }
+KIND_COVERAGE = KindCoverage("analytical model", frozenset(_HANDLERS) | {k for k in LayerKind if k.has_weights})

@@ -80,6 +80,15 @@ def test_fifo_depths_round_trip_through_the_hardware_config() -> None:
     assert design_spec_from_dict(_spec()).hardware.fifo_depths is FifoDepths.FULL
 
 
+def test_tool_version_reaches_the_hardware_config_and_round_trips() -> None:
+    from hw_templates.config import HardwareConfig
+
+    spec = design_spec_from_dict(_spec(tool_version="2019.2", clock_uncertainty_ns=0.5))
+    assert (spec.hardware.tool_version, spec.hardware.clock_uncertainty_ns) == ("2019.2", 0.5)
+    assert HardwareConfig.from_dict(spec.hardware.to_dict()) == spec.hardware
+    assert design_spec_from_dict(_spec()).hardware.tool_version is None
+
+
 def test_user_declared_part() -> None:
     spec = design_spec_from_dict(
         _spec(part="myboard", parts={"myboard": {"lut": 50000, "ff": 100000, "dsp": 120, "bram18": 200}})

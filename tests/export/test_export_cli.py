@@ -14,7 +14,7 @@ from codesign import cli
 
 @pytest.fixture
 def main():
-    assert "cli_export" in cli.COMMANDS
+    assert "export" in cli.COMMANDS and "verify" in cli.COMMANDS
     return cli.main
 
 
@@ -74,7 +74,7 @@ def test_a_mismatch_fails_loudly_with_the_report_named(
 @pytest.mark.slow
 def test_demo_ends_by_exporting_verified_pareto_designs(main, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """``codesign demo`` (shortened to a few trials): search, then export and C-simulate its best designs."""
-    from codesign.cli_search import demo_design_ids
+    from codesign.cli.demo import demo_design_ids
 
     run = tmp_path / "demo"
     assert main(["demo", "--out", str(run), "--trials", "4", "--no-progress"]) == 0

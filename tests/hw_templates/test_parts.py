@@ -121,6 +121,24 @@ def test_longest_catalog_name_wins() -> None:
     assert resolve_part("xc7z007-clg225-1", {"xc7z007": shorter}).name == "xc7z007"
 
 
+@pytest.mark.parametrize(
+    ("given", "short"),
+    [("xc7a200tl-ffg1156-2L", "xc7a200t"), ("xc7a100tlcsg324-2L", "xc7a100t"), ("XC7A35TL-CPG236-2L", "xc7a35t")],
+)
+def test_low_voltage_7series_variant_has_its_base_parts_resources(given: str, short: str) -> None:
+    part = resolve_part(given)
+    assert (part.name, part.lut, part.ff, part.dsp, part.bram18) == (
+        short, CATALOG[short].lut, CATALOG[short].ff, CATALOG[short].dsp, CATALOG[short].bram18,
+    )  # fmt: skip
+    assert part.full_name == given.strip()
+
+
+@pytest.mark.parametrize("given", ["xc7a200tlx-ffg1156", "xcu250l-figd2104-2L-e", "xczu7evl-ffvc1156-2-e"])
+def test_only_a_single_l_after_a_7series_device_is_a_low_voltage_variant(given: str) -> None:
+    with pytest.raises(UnknownPartError):
+        resolve_part(given)
+
+
 @pytest.mark.parametrize("given", ["xcu2500", "xc7z0200", "xcu25", "xcvu9", ""])
 def test_name_followed_by_more_digits_is_not_a_match(given: str) -> None:
     with pytest.raises(UnknownPartError):

@@ -31,7 +31,8 @@ def test_parses_hls4ml_spellings(text: str | int, expected: FixedType) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["ap_fixed<16>", "ap_fixed<16,6", "float", "ap_fixed<0,0>", "ap_fixed<99,6>", "ap_fixed<8,3,AP_BAD>", 0, 65]
+    "text",
+    ["ap_fixed<16>", "ap_fixed<16,6", "float", "ap_fixed<0,0>", "ap_fixed<8,3,AP_BAD>", 0, 1025, "ap_fixed<1025,6>"],
 )
 def test_rejects_malformed_precision_with_one_line(text: str | int) -> None:
     with pytest.raises(PrecisionError) as err:

@@ -77,7 +77,8 @@ def test_library_api_example_runs(tmp_path) -> None:
 
 def test_cli_module_import_stays_light() -> None:
     heavy = "('optuna', 'torch', 'matplotlib')"
-    code = f"import sys, codesign.cli_search; print(sorted(m for m in {heavy} if m in sys.modules))"
+    modules = "codesign.cli, codesign.cli.search, codesign.cli.demo, codesign.cli.report"
+    code = f"import sys, {modules}; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

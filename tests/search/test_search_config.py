@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from codesign.cli_search import DEMO_CONFIG
+from codesign.cli.demo import demo_config
 from codesign.search import load_search_config, search_settings_from_dict
 from hw_templates.errors import SpecError
 
@@ -28,7 +28,7 @@ def test_every_example_config_loads(path: Path) -> None:
 
 def test_the_demo_config_is_the_example_file() -> None:
     example = yaml.safe_load((EXAMPLES[0].parent / "search_demo.yaml").read_text())
-    assert example == DEMO_CONFIG
+    assert example == demo_config()
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ the spec's hardware settings, so "what does this model cost on that part at reus
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
+from codesign.cli._common import add_json, emit
 from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
 from cost_models import Cost, get_cost_model
 from hw_templates.config import FifoDepths, HardwareConfig, IoType, Strategy
@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cost-model", default="analytical", help="analytical (default) or lut[:TABLE]")
     p.add_argument("--per-layer", action="store_true", help="also show per-layer counters and notes")
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_json(p)
     p.set_defaults(func=run)
 
 
@@ -80,10 +80,8 @@ def run(args: argparse.Namespace) -> int:
     spec = _override(_load(args.spec), args)
     model = get_cost_model(args.cost_model, args.target)
     cost = model.estimate(spec.graph, spec.hardware)
-    if args.json:
-        print(json.dumps({"design": spec.name, **cost.to_dict(), "fifo_depths": fifo_depths(spec)}, indent=2))
-    else:
-        print(format_cost(spec, cost, per_layer=args.per_layer))
+    payload = {"design": spec.name, **cost.to_dict(), "fifo_depths": fifo_depths(spec)} if args.json else None
+    emit(args, payload, lambda: format_cost(spec, cost, per_layer=args.per_layer))
     return 0
 
 

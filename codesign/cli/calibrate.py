@@ -20,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from codesign.cli._common import add_json, emit
 from cost_models.cost import Target
 from cost_models.lut import build_table, make_samples
 from cost_models.lut._sources import read_sources
@@ -40,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep only HLS (csynth) estimates or only post-synthesis results (default: both)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing table")
+    add_json(p)
     p.set_defaults(func=run)
 
 
@@ -70,9 +72,18 @@ def run(args: argparse.Namespace) -> int:
     table = build_table(samples, provenance=provenance)
     _write_atomically(table.to_json(), out)
     by_target = table.provenance["rows"]["by_target"]
-    print(
+    payload = {
+        "table": out,
+        "rows": len(samples),
+        "by_target": by_target,
+        "skipped": len(skipped_rows) + len(skipped),
+        "buckets": len(table.buckets),
+    }
+    emit(
+        args,
+        payload,
         f"wrote {out}: {len(samples)} rows ({', '.join(f'{k}: {v}' for k, v in sorted(by_target.items()))}), "
-        f"{len(skipped_rows) + len(skipped)} skipped, {len(table.buckets)} buckets"
+        f"{len(skipped_rows) + len(skipped)} skipped, {len(table.buckets)} buckets",
     )
     for reason in skipped[:5]:
         logger.warning("skipped %s", reason)

@@ -1,8 +1,16 @@
-"""The ``codesign`` command line: one subcommand per module, registered in :data:`COMMANDS`.
+"""The ``codesign`` command line (also ``python -m codesign``): one module per command, listed in :data:`COMMANDS`.
 
-How to add a command: write ``codesign/cli_<name>.py`` with ``register(subparsers)`` (adds the parser
-and sets ``func`` to its ``run(args) -> int``), keep heavy imports (torch, hls4ml, optuna) inside
-``run``, and append the module name here. User errors (:class:`CodesignError`) print one line and exit
+How to add a command ``NAME`` (one new file and one line here):
+
+1. write ``codesign/cli/NAME.py`` with ``register(subparsers)``, which adds the ``NAME`` parser and sets
+   ``func`` to its ``run(args) -> int`` (the exit code);
+2. append ``"NAME"`` to :data:`COMMANDS` (the order ``codesign --help`` lists the commands in).
+
+Rules of the package: a command module never imports another command module (shared pieces live in
+library modules or in ``codesign/cli/_common.py``, the options and output helpers, and
+``codesign/cli/_runs.py``, printing of search runs and export tables); ``_common.add_json(parser)`` plus
+``_common.emit(args, payload, text)`` give a command its ``--json`` output; heavy imports (torch, hls4ml,
+optuna, matplotlib) stay inside ``run``. User errors (:class:`CodesignError`) print one line and exit
 with code 2; ``--debug`` shows the traceback instead.
 """
 
@@ -16,10 +24,10 @@ from collections.abc import Sequence
 
 from hw_templates.errors import CodesignError
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-#: Command modules, in the order ``codesign --help`` lists them.
-COMMANDS = ("cli_search", "cli_estimate", "cli_train", "cli_export", "cli_calibrate", "cli_list")
+#: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
+COMMANDS = ("search", "demo", "report", "estimate", "train", "export", "verify", "calibrate", "list")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,13 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"codesign.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"codesign.{name}":
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
@@ -68,7 +70,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,9 +11,10 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from typing import Any
+
+from codesign.cli._common import add_json, emit
 
 __all__ = ["register", "run"]
 
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="narrow exact accumulators to what the trained weights can reach (same numbers, smaller adders)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_json(p)
     p.set_defaults(func=run)
 
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         "utilization": cost.utilization(),
         "out": args.out,
     }
-    print(json.dumps(report, indent=2) if args.json else _text(report, spec.hardware.part.name))
+    emit(args, report, lambda: _text(report, spec.hardware.part.name))
     return 0
 
 

@@ -1,0 +1,7 @@
+"""``python -m codesign.cli``: the ``codesign`` command line."""
+
+import sys
+
+from codesign.cli import main
+
+sys.exit(main())

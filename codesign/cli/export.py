@@ -1,0 +1,93 @@
+"""``codesign export``: hls4ml projects of chosen designs, checked bit-exact.
+
+``codesign export RUN_OR_DESIGN`` exports a saved design folder (``design.json`` + ``weights.pt``, as
+``codesign train --out`` writes it) or designs of a search run (``--design ID ...``, ``--pareto`` (the
+default) or ``--top K``) into ``--out`` (default ``RUN_OR_DESIGN/exports``), one hls4ml project per
+design, each compiled with g++ and verified against the trained model on the test split.
+It prints a table (``--json``: JSON) and exits with code 2 when a design fails or is not bit-exact;
+``codesign verify`` re-checks exports later. See ``docs/export.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+from typing import Any
+
+from codesign.cli._common import add_json
+from codesign.cli._runs import export_rows, print_export_rows
+from hw_templates.config import Backend
+from hw_templates.errors import ExportError, SpecError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("export", help="export designs as hls4ml projects and verify them bit-exact")
+    p.add_argument("source", metavar="RUN_OR_DESIGN", help="a design folder (design.json) or a search run folder")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--design", nargs="+", metavar="ID", help="run design ids (see the run's designs.csv)")
+    which.add_argument("--pareto", action="store_true", help="every Pareto-optimal design of the run (default)")
+    which.add_argument("--top", type=int, metavar="K", help="the K best feasible designs of the run")
+    p.add_argument("--out", help="output folder (default: RUN_OR_DESIGN/exports)")
+    p.add_argument("--backend", choices=[b.value for b in Backend], help="override the designs' HLS backend")
+    p.add_argument("--build", action="store_true", help="also synthesize where Vivado/Vitis HLS is installed")
+    p.add_argument("--force", action="store_true", help="replace existing exports of the same designs")
+    p.add_argument("--jobs", type=int, default=0, help="designs compiled in parallel (default: one per CPU)")
+    p.add_argument("--cache-dir", help="compile cache to share between runs (default: OUT/.csim_cache)")
+    add_json(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _requests(args: argparse.Namespace) -> list[Any]:
+    from codesign.design import DESIGN_FILE
+    from codesign.export.project import request_from_design, requests_from_run
+
+    source = Path(args.source)
+    if not source.is_dir():
+        raise ExportError(f"RUN_OR_DESIGN {args.source!r}: no such folder")
+    if (source / DESIGN_FILE).is_file():
+        if args.design or args.pareto or args.top is not None:
+            raise SpecError(f"{args.source}: is a single design folder; --design/--pareto/--top select run designs")
+        return [request_from_design(source)]
+    return requests_from_run(source, _run_ids(source, args))
+
+
+def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:
+    from codesign.search import pareto_design_ids, top_design_ids
+
+    if args.design:
+        return list(args.design)
+    if args.top is not None:
+        if args.top < 1:
+            raise SpecError(f"--top: expected a positive number of designs, got {args.top}")
+        ids = top_design_ids(run, args.top)
+    else:
+        ids = pareto_design_ids(run)
+    if not ids:
+        raise ExportError(f"{run}: the run has no {'feasible' if args.top else 'Pareto-optimal'} designs to export")
+    return ids
+
+
+def run(args: argparse.Namespace) -> int:
+    from codesign.export.project import check_results, export_designs
+
+    # brevitas warns at import about an optional CUDA kernel package; irrelevant to export
+    warnings.filterwarnings("ignore", message="fast_hadamard_transform", category=UserWarning)
+    out = Path(args.out) if args.out else Path(args.source) / "exports"
+    results = export_designs(
+        _requests(args),
+        out,
+        backend=args.backend,
+        jobs=args.jobs,
+        force=args.force,
+        build=args.build,
+        cache_dir=args.cache_dir,
+        progress=not args.no_progress,
+        check=False,
+    )
+    print_export_rows(args, export_rows(results))
+    check_results(results)
+    return 0
