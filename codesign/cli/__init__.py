@@ -11,7 +11,8 @@ library modules or in ``codesign/cli/_common.py``, the options and output helper
 ``codesign/cli/_runs.py``, printing of search runs and export tables); ``_common.add_json(parser)`` plus
 ``_common.emit(args, payload, text)`` give a command its ``--json`` output; heavy imports (torch, hls4ml,
 optuna, matplotlib) stay inside ``run``. User errors (:class:`CodesignError`) print one line and exit
-with code 2; ``--debug`` shows the traceback instead.
+with code 2 (a search worker stopped by an unexpected error in a trial: 1); ``--debug`` shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from hw_templates.errors import CodesignError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = (
+    "search", "sweep", "worker", "demo", "report", "estimate", "train", "export", "verify", "calibrate", "list",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"codesign {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code  # 2 for bad input; 1 for a worker stopped by an unexpected error
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
         return 130

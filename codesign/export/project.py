@@ -160,18 +160,23 @@ def request_from_trained(design: Any, model: Any, design_id: str) -> ExportReque
     return ExportRequest(design_id, design.graph, design.hardware, model, inputs, data.y_test, design.accuracy, record)
 
 
-def request_from_run(run_dir: str | Path, design_id: str) -> ExportRequest:
-    """An export request for design ``design_id`` of a search run (record from the run's storage, weights
-    from its ``trials/<n>/`` folder).
+def request_from_run(
+    run_dir: str | Path, design_id: str, storage: str | None = None, artifacts: str | Path | None = None
+) -> ExportRequest:
+    """An export request for design ``design_id`` of a search run (record from the run's storage, or
+    ``storage``; weights from its ``trials/<n>/`` folder, downloaded from the run's artifact store, or
+    ``artifacts``, when another machine trained them).
 
     Example:
         >>> from codesign.search import pareto_design_ids
         >>> request = request_from_run("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
     """
-    return requests_from_run(run_dir, [design_id])[0]
+    return requests_from_run(run_dir, [design_id], storage, artifacts)[0]
 
 
-def requests_from_run(run_dir: str | Path, design_ids: Sequence[str]) -> list[ExportRequest]:
+def requests_from_run(
+    run_dir: str | Path, design_ids: Sequence[str], storage: str | None = None, artifacts: str | Path | None = None
+) -> list[ExportRequest]:
     """:func:`request_from_run` for several designs: the run is opened once, and the designs of one trial
     (same architecture and weights, different hardware) share one loaded model.
 
@@ -186,7 +191,7 @@ def requests_from_run(run_dir: str | Path, design_ids: Sequence[str]) -> list[Ex
     run = Path(run_dir)
     models: dict[int, Any] = {}
     out = []
-    for design_id, design in zip(design_ids, load_designs(run, design_ids)):
+    for design_id, design in zip(design_ids, load_designs(run, design_ids, storage, artifacts)):
         trial, _ = parse_design_id(design_id)
         if trial not in models:
             models[trial] = load_model(run / "trials" / str(trial))

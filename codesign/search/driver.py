@@ -13,8 +13,10 @@ Modes (``search.mode``):
 Runs are resumable: the study lives in a storage (``study.db`` in the run folder by default, or any
 Optuna storage URL), the driver counts the trials already finished and runs the rest; a run that was
 interrupted (Ctrl-C) records the interrupted trial as failed with reason ``interrupted`` and it does not
-count. Before the first trial, :func:`preflight` samples architectures without training to fail at
-once on budgets no design can meet.
+count. Several processes may work on one study at once; the trial budget, heartbeats, the retry of a
+dead worker's trial and the trial failure policy are :mod:`codesign.search.worker`'s. Before the first
+trial, :func:`preflight` samples architectures without training to fail at once on budgets no design
+can meet.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ __all__ = [
     "RunPlan",
     "RunSummary",
     "default_storage",
+    "existing_trials",
     "open_storage",
     "open_study",
     "preflight",
     "prepare_study",
     "run_search",
     "trial_context",
+    "write_run_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -223,7 +227,7 @@ def run_search(
 
 def prepare_study(problem: Problem, plan: RunPlan, store: Any, model: Any, salt: int = 0) -> Any:
     """Create (after the budget pre-check) or load the plan's study in ``store``."""
-    previous = _existing_trials(plan.name, store)
+    previous = existing_trials(plan.name, store)
     if previous == 0:
         preflight(problem, plan, model)
     record = _checked("problem.record()", problem.record)
@@ -254,7 +258,7 @@ def write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
     atomic_write_json(run_dir / RUN_FILE, {"study_name": study_name, "storage": shown})
 
 
-def _existing_trials(name: str, storage: Any) -> int:
+def existing_trials(name: str, storage: Any) -> int:
     import optuna
 
     try:

@@ -120,7 +120,7 @@ def _check_record(store: Any, sweep: Sweep, own_storage: bool) -> None:
             )
 
 
-def _cell_context(sweep: Sweep, cell: Cell, store: Any, model_cache: dict[str, Any]) -> tuple[Any, Any, Any]:
+def _cell_context(sweep: Sweep, cell: Cell, model_cache: dict[str, Any]) -> tuple[Any, Any, Any]:
     """``(problem, plan, model)`` of a cell (the problem loads the cell's dataset once per process)."""
     from codesign.search.api import plan_from_settings
     from codesign.search.problem import ToolkitProblem
@@ -136,7 +136,7 @@ def _cell_context(sweep: Sweep, cell: Cell, store: Any, model_cache: dict[str, A
 def _prepare(sweep: Sweep, out: Path, storage: str | None, artifacts: str | None) -> tuple[str, dict[str, Any]]:
     """Check everything, then write: the storage record, every cell's study, ``sweep.json``."""
     from codesign.search.artifacts import ARTIFACT_ATTR, open_artifact_store
-    from codesign.search.driver import _existing_trials, open_study, preflight, write_run_file
+    from codesign.search.driver import existing_trials, open_study, preflight, write_run_file
 
     url = sweep_storage_url(out, storage)
     exists = storage is not None or (out / DB_FILE).is_file()
@@ -145,8 +145,8 @@ def _prepare(sweep: Sweep, out: Path, storage: str | None, artifacts: str | None
         _check_record(store, sweep, own_storage=storage is None)
     cache: dict[str, Any] = {}
     for cell in sweep.cells:
-        problem, plan, model = _cell_context(sweep, cell, store, cache)
-        if store is None or _existing_trials(plan.name, store) == 0:
+        problem, plan, model = _cell_context(sweep, cell, cache)
+        if store is None or existing_trials(plan.name, store) == 0:
             try:
                 preflight(problem, plan, model)
             except CodesignError as err:
@@ -196,41 +196,62 @@ def run_worker(
     Raises:
         WorkerError: a trial raised an unexpected exception; SearchError: no such sweep or storage.
     """
-    from codesign.search.driver import open_study, trial_context, write_run_file
-    from codesign.search.worker import budget_state, work
-
     sweep = load_sweep_record(open_storage(storage), sweep_name)
-    store = open_storage(storage, sweep.heartbeat)
-    out = Path(out)
-    cells = list(sweep.cells[index % len(sweep.cells) :] + sweep.cells[: index % len(sweep.cells)])
-    cache: dict[str, Any] = {}
-    studies: dict[str, tuple[Any, Any]] = {}
-    ran = [0]
-
-    def count(*_: Any) -> None:
-        ran[0] += 1
-
+    worker = _Worker(sweep, open_storage(storage, sweep.heartbeat), storage, Path(out), index, artifacts)
+    shift = index % len(sweep.cells)
+    cells = list(sweep.cells[shift:] + sweep.cells[:shift])  # workers start on different cells
     while True:
         progressed, busy = False, False
         for cell in cells:
-            problem, plan, model = _cell_context(sweep, cell, store, cache)
-            if cell.label not in studies:
-                run_dir = out / "cells" / cell.folder
-                write_run_file(run_dir, plan.name, storage)
-                study = open_study(plan, store, problem.record(), seed_offset=1000 * index + os.getpid() % 997)
-                studies[cell.label] = (study, trial_context(problem, plan, model, run_dir, study, artifacts))
-            study, ctx = studies[cell.label]
-            fail_stale(study)
-            finished, running, waiting = budget_state(study.get_trials(deepcopy=False))
-            if waiting or finished + running < plan.trials:
-                work(study, ctx, plan.trials, catch=plan.catch, on_trial=count)
-                progressed = True
-            elif running:
-                busy = True
+            state = worker.take(cell)
+            progressed, busy = progressed or state == "ran", busy or state == "busy"
         if not progressed and not busy:
-            return ran[0]
+            return worker.ran
         if not progressed:
-            time.sleep(IDLE_POLL_S)
+            time.sleep(IDLE_POLL_S)  # trials run elsewhere: wait, then fail them if their worker died
+
+
+@dataclass
+class _Worker:
+    """One worker process's view of a sweep: the cells' studies and trial contexts, opened on first use."""
+
+    sweep: Sweep
+    store: Any
+    url: str
+    out: Path
+    index: int
+    artifacts: str | None
+    ran: int = 0
+    cache: dict[str, Any] = field(default_factory=dict)
+    opened: dict[str, tuple[Any, Any, Any]] = field(default_factory=dict)
+
+    def _open(self, cell: Cell) -> tuple[Any, Any, Any]:
+        from codesign.search.driver import open_study, trial_context, write_run_file
+
+        if cell.label not in self.opened:
+            problem, plan, model = _cell_context(self.sweep, cell, self.cache)
+            run_dir = self.out / "cells" / cell.folder
+            write_run_file(run_dir, plan.name, self.url)
+            salt = 1000 * self.index + os.getpid() % 997  # workers sample differently
+            study = open_study(plan, self.store, problem.record(), seed_offset=salt)
+            ctx = trial_context(problem, plan, model, run_dir, study, self.artifacts)
+            self.opened[cell.label] = (study, ctx, plan)
+        return self.opened[cell.label]
+
+    def take(self, cell: Cell) -> str:
+        """Run the cell's open trials: ``ran``; ``busy`` when only other workers' trials run; else ``done``."""
+        from codesign.search.worker import budget_state, work
+
+        study, ctx, plan = self._open(cell)
+        fail_stale(study)
+        finished, running, waiting = budget_state(study.get_trials(deepcopy=False))
+        if waiting or finished + running < plan.trials:
+            work(study, ctx, plan.trials, catch=plan.catch, on_trial=self._count)
+            return "ran"
+        return "busy" if running else "done"
+
+    def _count(self, *_: Any) -> None:
+        self.ran += 1
 
 
 def run_sweep(
