@@ -16,10 +16,11 @@ A model never returns 0 for something it cannot estimate: it raises UnsupportedL
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import count_network
+from cost_models.intervals import INTERVAL_TARGETS, layer_mix, load_intervals, row_kind
 from cost_models.ir import Layer, LayerGraph
 from hw_templates.config import HardwareConfig, ResolvedLayerHardware
 from hw_templates.errors import SpecError, bad_value
@@ -37,6 +38,9 @@ class CostModel(ABC):
     name: str = "abstract"
     #: True when estimates carry ``Cost.intervals`` (usable for probabilistic fit constraints).
     gives_intervals: bool = False
+    #: This model's name in the out-of-source interval table (:mod:`cost_models.intervals`); None: no
+    #: intervals from it.
+    interval_name: str | None = None
 
     def __init__(self, target: Target | str = Target.HLS) -> None:
         self.target = Target.parse(target)
@@ -69,20 +73,37 @@ class CostModel(ABC):
             finish[layer.name] = start + cost.latency_cycles
         totals = {r: sum(getattr(c, r) for c in layers) for r in ("lut", "ff", "dsp", "bram18", "uram")}
         counters = count_network(graph)
+        latency = finish[graph.output.name]
         return Cost(
             model=self.name,
             target=self.target,
             part=hw.part,
             clock_ns=hw.clock_ns,
             layers=layers,
-            latency_cycles=finish[graph.output.name],
+            latency_cycles=latency,
             ii_cycles=max((c.ii_cycles for c in layers), default=1.0),
             power_w=self.power_w(totals, hw),
             flops=counters.flops,
             params=counters.params,
             bops=counters.bops,
+            intervals=self.intervals(graph, {**totals, "latency_cycles": latency}),
             **totals,
         )
+
+    def intervals(self, graph: LayerGraph, totals: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+        """90 % prediction intervals around ``totals`` from the shipped out-of-source residuals of this
+        model (:mod:`cost_models.intervals`); empty when the model or the table has none."""
+        name = self.interval_name
+        table = load_intervals() if name else None
+        if table is None or not table.has(name):
+            return {}
+        kind, mix = row_kind(self.target), layer_mix(graph)
+        out = {}
+        for target in INTERVAL_TARGETS:
+            interval = table.interval(name, kind, mix, target, totals[target])
+            if interval is not None:
+                out[target] = interval
+        return out
 
 
 CostModelFactory = Callable[[Target, "str | None"], CostModel]

@@ -13,8 +13,8 @@ Formats (as the tools write them; the test fixtures in ``tests/lut/fixtures`` fo
   Report for 'top'``, ``* Version:``, ``* Target device:``, the timing table (``ap_clk``: target,
   estimated, uncertainty), the latency summary (cycles; absolute times in 2019.2+), the utilization
   summary (``Total`` row) and ``Detail: Instance`` (per-instance resources).
-* ``vivado_synth.rpt`` (``report_utilization``): ``Tool Version : Vivado v.2019.1``, ``Device``,
-  ``Design State``, then ``CLB LUTs`` / ``Slice LUTs`` (7 series), ``CLB Registers`` / ``Slice
+* ``vivado_synth.rpt`` (``report_utilization``): ``Tool Version : Vivado v.2019.1``, ``Design`` (the
+  top), ``Device``, ``Design State``, then ``CLB LUTs`` / ``Slice LUTs`` (7 series), ``CLB Registers`` / ``Slice
   Registers``, ``Block RAM Tile`` (36 Kb tiles), ``URAM`` and ``DSPs`` rows, "Used" in the 2nd cell.
 
 An hls4ml project folder (``firmware/parameters.h`` + ``firmware/defines.h`` + these reports) is read
@@ -109,6 +109,7 @@ class UtilizationReport:
     dsp: float
     bram36_tiles: float
     uram: float
+    design: str = ""
 
     @property
     def bram18(self) -> float:
@@ -352,6 +353,7 @@ def read_utilization_rpt(path: str | Path) -> UtilizationReport:
     if version[1] not in HLS_VERSIONS:
         raise CalibrationError(f"{where}: unknown Vivado version {version[1]!r} (expected 2017.1-2025.x)")
     device = re.search(r"\|\s*Device\s*:\s*(\S+)", text)
+    design = re.search(r"^\|\s*Design\s*:\s*(\S+)", text, re.MULTILINE)
     state = re.search(r"\|\s*Design State\s*:\s*(.+?)\s*$", text, re.MULTILINE)
     used: dict[str, float] = {}
     for line in text.splitlines():
@@ -372,4 +374,5 @@ def read_utilization_rpt(path: str | Path) -> UtilizationReport:
         dsp=used["dsp"],
         bram36_tiles=used["bram36_tiles"],
         uram=used.get("uram", 0.0),
+        design=design[1] if design else "",
     )

@@ -31,7 +31,9 @@ from types import MappingProxyType
 
 from cost_models._synth_rows import RowDesign, build_design, cell_number, strip_assumed
 from cost_models.cost import Target
+from cost_models.exported import read_design_cell, with_report_settings
 from cost_models.ir import LayerGraph, LayerKind
+from cost_models.reports import tool_for_version
 from hw_templates.config import (
     Backend,
     ConvImplementation,
@@ -190,8 +192,7 @@ def _record(row: Mapping[str, str | None], label: str) -> SynthRecord:
         raise CalibrationError("row: the number of cells differs from the header's")
     cells: dict[str, str] = {k: v or "" for k, v in row.items() if k is not None}
     kind, target, notes = _result_kind(cells)
-    design = build_design(cells)
-    hw, hw_notes = _hardware(cells, design)
+    graph, hw, design_notes = _design_and_hardware(cells)
     measured = _measured(cells, kind)
     tool, version = _tool(cells, kind)
     mul_impl = _MUL_IMPL_RE.search(cells.get("notes", ""))
@@ -201,15 +202,35 @@ def _record(row: Mapping[str, str | None], label: str) -> SynthRecord:
         file=label,
         result_kind=kind,
         target=target,
-        graph=design.graph,
+        graph=graph,
         hw=hw,
         measured=measured,
         per_layer="layer_type" in cells,
         tool=tool,
         tool_version=version,
         mul_impl=mul_impl[1] if mul_impl else None,
-        notes=notes + design.notes + hw_notes + _source_notes(cells),
+        notes=notes + design_notes + _source_notes(cells),
     )
+
+
+def _design_and_hardware(row: Mapping[str, str]) -> tuple[LayerGraph, HardwareConfig, tuple[str, ...]]:
+    """The row's network and hardware, and notes. A ``synthesis.csv`` row of ``codesign export --build``
+    records both exactly (:mod:`cost_models.exported`); any other row is built by its source's builder."""
+    exported = read_design_cell(row)
+    if exported is None:
+        design = build_design(row)
+        hw, hw_notes = _hardware(row, design)
+        return design.graph, hw, design.notes + hw_notes
+    graph, hw = exported
+    tool = row.get("hls_tool", "").lower()
+    tool = "Vitis HLS" if "vitis" in tool else "Vivado HLS" if "vivado" in tool else ""
+    part = strip_assumed(row.get("fpga_part", ""))[0]
+    clock = cell_number(row, "clock_period_ns")
+    version = row.get("hls_version", "").strip()
+    if version:
+        tool_for_version(version, "hls_version")  # an unknown tool version is refused, as in a report
+    hw, notes = with_report_settings(hw, part, clock, tool, version, "fpga_part")
+    return graph, hw, ("design from the export's own record (arch_json)", *notes)
 
 
 def _result_kind(row: Mapping[str, str]) -> tuple[str, Target, tuple[str, ...]]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "CalibrationError",
+    "CallbackError",
     "CodesignError",
     "DatasetError",
     "ExportError",
@@ -26,7 +27,6 @@ __all__ = [
     "UnknownPartError",
     "UnsupportedLayerError",
     "VerificationError",
-    "WorkerError",
     "bad_value",
     "did_you_mean",
 ]
@@ -34,9 +34,6 @@ __all__ = [
 
 class CodesignError(Exception):
     """Base of every error the toolkit raises on purpose (user input, missing tools, failed checks)."""
-
-    #: The CLI's exit code for this error: 2 for bad input and failed checks.
-    exit_code = 2
 
 
 class SpecError(CodesignError, ValueError):
@@ -75,13 +72,12 @@ class SearchError(CodesignError):
     """A search that cannot run as configured (e.g. no design can meet the budgets)."""
 
 
-class WorkerError(SearchError):
-    """A trial raised an unexpected exception (a bug, not a bad design): the search worker stopped.
+class CallbackError(SearchError):
+    """A user callback of the search (``sample``, ``cost``, ``evaluate``) raised; ``original`` is its error."""
 
-    Not a user-input error: the CLI exits with code 1.
-    """
-
-    exit_code = 1
+    def __init__(self, message: str, original: BaseException) -> None:
+        super().__init__(message)
+        self.original = original
 
 
 class ExportError(CodesignError):

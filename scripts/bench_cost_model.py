@@ -1,80 +1,230 @@
-"""Benchmark the analytical cost model: accuracy on the calibration data, throughput, import time.
+"""Benchmark the cost models: out-of-source accuracy on the calibration data, throughput, import time.
 
 Usage::
 
-    python scripts/bench_cost_model.py [--data DIR] [--skip-accuracy]
+    python scripts/bench_cost_model.py [--data DIR] [--min-rows 10] [--cap 60] [--latency-rounds 1]
+                                       [--exact-loso] [--json] [--skip-speed]
 
-Prints tables only (no rows of the calibration data are written anywhere).
+The main figure holds whole sources out (``cost_models.validation``): for each fold of sources, the
+analytical constants are refitted without it (``scripts/fit_analytical.fit_constants``) and the lookup
+table is built without it, then both models predict its rows. Sources with fewer than ``--min-rows``
+records are held out together (still never trained on); ``--exact-loso`` holds every source out alone.
+To keep the run short, each refit sees at most ``--cap`` rows per source (every k-th row, so the big
+sources do not dominate the run time) and ``--latency-rounds`` rounds of the latency descent; the lookup
+table is built from every training row. In-sample figures (the shipped constants and table, fitted on
+all the data) are printed beside them. Rows are never written anywhere: only aggregate figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.util
+import json
 import math
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-from cost_models.analytical import AnalyticalModel
-from cost_models.cost import Target
+from cost_models.analytical import AnalyticalConstants, AnalyticalModel
+from cost_models.intervals import INTERVAL_TARGETS, fit_intervals
 from cost_models.ir import GraphBuilder, LayerGraph
-from cost_models.synth_data import load_synth_dir
+from cost_models.lut import analytical_fingerprint
+from cost_models.synth_data import SynthRecord, load_synth_dir
+from cost_models.validation import (
+    MODELS,
+    TARGETS,
+    Prediction,
+    hold_out_sources,
+    in_sample,
+    interval_coverage,
+    residuals,
+    source_folds,
+    summarize,
+)
 from hw_templates.config import HardwareConfig, Strategy
-from hw_templates.errors import CodesignError
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
 
-METRICS = ("lut", "ff", "dsp", "bram18", "latency_cycles")
+KINDS = {"hls": "HLS estimate (csynth)", "synth": "post-synthesis (vsynth/impl)"}
+LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram18": "BRAM18", "latency_cycles": "latency", "ii_cycles": "II"}
 
 
-def accuracy(data: str | None) -> None:
-    records, skipped = load_synth_dir(data)
-    models = {t: AnalyticalModel(t) for t in Target}
-    errors: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    refused: Counter[str] = Counter()
+def fit_module() -> ModuleType:
+    """scripts/fit_analytical.py, imported as a module (scripts/ is not a package)."""
+    path = Path(__file__).resolve().parent / "fit_analytical.py"
+    spec = importlib.util.spec_from_file_location("fit_analytical", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def capped(records: Sequence[SynthRecord], cap: int) -> list[SynthRecord]:
+    """At most ``cap`` records per source: every k-th one in file order (deterministic)."""
+    by_source: dict[str, list[SynthRecord]] = {}
     for r in records:
-        try:
-            cost = models[r.target].estimate(r.graph, r.hw)
-        except CodesignError as exc:
-            refused[f"{type(exc).__name__}: {str(exc).split(':', 1)[-1].strip()[:70]}"] += 1
-            continue
-        source = r.source.split(" ")[0]
-        for metric in METRICS:
-            measured = r.measured.get(metric)
-            if measured:
-                errors[(r.target.value, source, metric)].append((getattr(cost, metric) - measured) / measured)
-    _accuracy_table(errors)
-    print("\nRows the model cannot represent:")
-    for reason, n in Counter(f"reader: {s.reason[:90]}" for s in skipped).most_common():
-        print(f"  {n:4d}  {reason}")
-    for reason, n in refused.most_common():
-        print(f"  {n:4d}  model: {reason}")
+        by_source.setdefault(r.source, []).append(r)
+    out = []
+    for rows in by_source.values():
+        step = max(1, math.ceil(len(rows) / cap)) if cap > 0 else 1
+        out += rows[::step]
+    return out
 
 
-def _accuracy_table(errors: dict[tuple[str, str, str], list[float]]) -> None:
-    columns = ("n", "med|err|", "med err", "<=10%", "<=25%")
-    widths = (5, 9, 8, 6, 6)
-    header = f"{'target':6s} {'source':32s} {'metric':15s} " + " ".join(f"{c:>{w}s}" for c, w in zip(columns, widths))
-    print(header)
-    print("-" * len(header))
-    pooled: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for (target, source, metric), values in sorted(errors.items()):
-        e = np.array(values)
-        a = np.abs(e)
-        pooled[(target, metric)].extend(values)
-        print(f"{target:6s} {source[:32]:32s} {metric:15s} {len(e):5d} {100 * np.median(a):8.1f}% "
-              f"{100 * np.median(e):7.1f}% {np.mean(a <= 0.10):6.2f} {np.mean(a <= 0.25):6.2f}")  # fmt: skip
-    print("\nAll sources pooled:")
-    for (target, metric), values in sorted(pooled.items()):
-        a = np.abs(np.array(values))
-        print(f"{target:6s} {metric:15s} n={len(a):4d} median |err| {100 * np.median(a):6.1f}%  "
-              f"<=10%: {np.mean(a <= 0.10):.2f}  <=25%: {np.mean(a <= 0.25):.2f}")  # fmt: skip
+def refitter(cap: int, rounds: int) -> Callable[[Sequence[SynthRecord]], AnalyticalConstants]:
+    fit = fit_module()
+    return lambda train: fit.fit_constants(capped(train, cap), latency_rounds=rounds)
+
+
+def _cell(predictions: Sequence[Prediction], model: str, kind: str, target: str, by_source: bool = False) -> str:
+    s = summarize(predictions, model, kind, target, by_source)
+    return "-" if not s.rows else f"{s.median_ape:.0f} ({s.within10:.0f}/{s.within25:.0f})"
+
+
+def main_table(loso: Sequence[Prediction], ins: Sequence[Prediction]) -> str:
+    """Markdown: per kind of row and model, median |error| % (share within 10 / 25 %) per target."""
+    head = "| rows | model | figures | " + " | ".join(LABELS[t] for t in TARGETS) + " |"
+    lines = [head, "|" + "---|" * (3 + len(TARGETS))]
+    for kind, label in KINDS.items():
+        n = sum(1 for p in loso if p.kind == kind)
+        for model in MODELS:
+            for figures, preds, balanced in (
+                ("out-of-source", loso, False),
+                ("out-of-source, sources weighted equally", loso, True),
+                ("in-sample", ins, False),
+            ):
+                cells = [_cell(preds, model, kind, t, balanced) for t in TARGETS]
+                lines.append(f"| {label}, {n} | {model} | {figures} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def source_table(loso: Sequence[Prediction]) -> str:
+    """Markdown: per source and kind, out-of-source median |error| %, analytical / lookup table."""
+    lines = ["| source | rows | fold | " + " | ".join(LABELS[t] for t in TARGETS) + " |", "|" + "---|" * 9]
+    for source in sorted({p.source for p in loso}, key=str.lower):
+        for kind in KINDS:
+            preds = [p for p in loso if p.source == source and p.kind == kind]
+            if not preds:
+                continue
+            cells = []
+            for t in TARGETS:
+                a, b = (summarize(preds, m, None, t) for m in MODELS)
+                cells.append("-" if not a.rows else f"{a.median_ape:.0f} / {b.median_ape:.0f}")
+            lines.append(
+                f"| {source.split(' ')[0]} ({kind}) | {len(preds)} | {preds[0].fold} | " + " | ".join(cells) + " |"
+            )
+    return "\n".join(lines)
+
+
+def figures_json(loso: Sequence[Prediction], ins: Sequence[Prediction]) -> dict:
+    """Every figure of the tables, as data."""
+
+    def block(preds: Sequence[Prediction]) -> dict:
+        return {kind: {m: {t: vars(summarize(preds, m, kind, t)) for t in TARGETS} for m in MODELS} for kind in KINDS}
+
+    per_source = {source: block([p for p in loso if p.source == source]) for source in sorted({p.source for p in loso})}
+    return {"out_of_source": block(loso), "in_sample": block(ins), "per_source": per_source}
+
+
+def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
+    """Markdown and data: 90 % interval coverage on held-out folds (intervals fitted without the fold)."""
+    lines = ["| rows | model | " + " | ".join(LABELS[t] for t in INTERVAL_TARGETS) + " |", "|" + "---|" * 7]
+    data: dict = {}
+    for model in MODELS:
+        cov = interval_coverage(loso, model)
+        for kind, label in KINDS.items():
+            cells = []
+            for t in INTERVAL_TARGETS:
+                c = cov.get((kind, t))
+                data.setdefault(model, {}).setdefault(kind, {})[t] = vars(c) if c else None
+                cells.append(
+                    "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (x{c.median_width:.0f}%)"
+                )
+            lines.append(f"| {label} | {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines), data
+
+
+def write_intervals(path: str, loso: Sequence[Prediction], result: dict, files: Sequence[str]) -> None:
+    """The out-of-source residual quantiles of every held-out row, with what they were fitted on."""
+    provenance = {
+        "script": "scripts/bench_cost_model.py --write-intervals",
+        "settings": result["settings"],
+        "data": {"files": sorted(files), "rows_predicted": len(loso), "sources": result["sources"]},
+        "created": datetime.date.today().isoformat(),
+        "analytical_fingerprint": analytical_fingerprint(),
+        "note": "derived figures only (residual quantiles); the calibration rows are not redistributable",
+    }
+    table = fit_intervals(residuals(loso), provenance=provenance)
+    Path(path).write_text(json.dumps(table.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+def accuracy(args: argparse.Namespace) -> dict:
+    start = time.perf_counter()
+    records, skipped = load_synth_dir(args.data)
+    folds = source_folds(records, 1 if args.exact_loso else args.min_rows)
+    fit = None if args.quick else refitter(args.cap, args.latency_rounds)
+    log: list[str] = []
+
+    def note(line: str) -> None:
+        log.append(f"{line} ({time.perf_counter() - start:.0f} s)")
+        print(log[-1], file=sys.stderr, flush=True)
+
+    loso = hold_out_sources(records, folds, fit, log=note, jobs=args.jobs)
+    ins = in_sample(records)
+    seconds = time.perf_counter() - start
+    coverage_md, coverage = coverage_table(loso.predictions)
+    reasons = Counter(f"reader: {s.reason}" for s in skipped) + Counter(f"model: {r}" for r in loso.refused.elements())
+    return {
+        "records": len(records),
+        "sources": len({r.source for r in records}),
+        "folds": len(set(folds.values())),
+        "settings": {
+            "min_rows": 1 if args.exact_loso else args.min_rows,
+            "cap": args.cap,
+            "latency_rounds": args.latency_rounds,
+            "refit": not args.quick,
+        },
+        "seconds": round(seconds, 1),
+        "skipped": dict(reasons.most_common()),
+        "log": log,
+        "figures": figures_json(loso.predictions, ins.predictions),
+        "interval_coverage": coverage,
+        "files": sorted({r.file.rsplit(":", 1)[0] for r in records}),
+        "_coverage_md": coverage_md,
+        "_predictions": (loso.predictions, ins.predictions),
+    }
+
+
+def print_accuracy(result: dict) -> None:
+    loso, ins = result["_predictions"]
+    s = result["settings"]
+    how = "constants refitted" if s["refit"] else "SHIPPED constants (only the table held out)"
+    print(
+        f"## Out-of-source accuracy ({result['records']} rows, {result['sources']} sources, {result['folds']} folds)\n"
+    )
+    print(f"Each fold of sources predicted by models fitted without it ({how}; folds of >= {s['min_rows']} rows, "
+          f"refit on <= {s['cap']} rows per source, {s['latency_rounds']} latency round(s)); "
+          f"cells: median |error| % (% within +-10 / +-25 %). Run time {result['seconds']:.0f} s.\n")  # fmt: skip
+    print(main_table(loso, ins))
+    print("\n## Per source, out of source: median |error| %, analytical / lookup table\n")
+    print(source_table(loso))
+    print("\n## 90 % intervals on held-out folds: % of rows inside / sources weighted equally (median width)\n")
+    print("Each fold's rows against intervals fitted on the other folds' out-of-source residuals only.\n")
+    print(result["_coverage_md"])
+    print("\n## Rows not scored, by reason\n")
+    for reason, n in result["skipped"].items():
+        print(f"- {n} {reason}")
+    print("\nFolds:\n" + "".join(f"- {line}\n" for line in result["log"]))
 
 
 def jet_tagger() -> LayerGraph:
@@ -110,13 +260,6 @@ def throughput() -> None:
             for _ in range(n):
                 model.estimate(graph, hw_s)
             per_call = min(per_call, (time.perf_counter() - start) / n)
-        start = time.perf_counter()
-        for _ in range(n):
-            for x in graph.layers:
-                hw_s.resolve(x.name)
-        resolve = (time.perf_counter() - start) / n
-        print(f"estimate(jet 16-64-32-32-5, {strategy.value}): {1e6 * per_call:7.1f} us per network, best of 7 "
-              f"(of which HardwareConfig.resolve: {1e6 * resolve:5.1f} us)")  # fmt: skip
         fresh = math.inf  # a new configuration every call: nothing the model keeps per configuration helps
         for _ in range(7):
             configs = [replace(hw_s, clock_ns=5.0 + i * 1e-6) for i in range(n)]
@@ -124,7 +267,8 @@ def throughput() -> None:
             for config in configs:
                 model.estimate(graph, config)
             fresh = min(fresh, (time.perf_counter() - start) / n)
-        print(f"  the same with a new HardwareConfig every call: {1e6 * fresh:7.1f} us per network")
+        print(f"estimate(jet 16-64-32-32-5, {strategy.value}): {1e6 * per_call:7.1f} us per network, best of 7; "
+              f"{1e6 * fresh:7.1f} us with a new HardwareConfig every call")  # fmt: skip
 
 
 def import_time() -> None:
@@ -139,16 +283,37 @@ def import_time() -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="calibration folder (default: ../shared/data/synth/calibration)")
+    parser.add_argument("--min-rows", type=int, default=10, help="sources with fewer rows are held out together")
+    parser.add_argument("--exact-loso", action="store_true", help="hold every source out alone (slower)")
+    parser.add_argument("--cap", type=int, default=60, help="rows per source each refit sees (0: all)")
+    parser.add_argument("--latency-rounds", type=int, default=1, help="latency descent rounds per refit")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes for the folds")
+    parser.add_argument("--quick", action="store_true", help="no refit: shipped constants (table still held out)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of markdown")
+    parser.add_argument("--write-intervals", metavar="PATH", help="write the interval table (cost_models/data/"
+                        "intervals.json) fitted on every held-out row's residuals")  # fmt: skip
     parser.add_argument("--skip-accuracy", action="store_true")
-    args = parser.parse_args(argv)
+    parser.add_argument("--skip-speed", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     if not args.skip_accuracy:
-        accuracy(args.data)
-    print()
-    throughput()
-    import_time()
+        result = accuracy(args)
+        if args.write_intervals:
+            write_intervals(args.write_intervals, result["_predictions"][0], result, result["files"])
+        if args.json:
+            print(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=1))
+            return 0
+        print_accuracy(result)
+    if not args.skip_speed:
+        print()
+        throughput()
+        import_time()
     return 0
 
 

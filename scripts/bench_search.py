@@ -11,6 +11,10 @@
 2. Inner hardware search speed: configurations covered per second on MLPs and a CNN of the spaces.
 3. Overhead per trial outside training (from the nested runs).
 
+4. ``bench_search.py samplers ...``: every sampler on the project's tabular benchmark (HV fraction of
+   the true front at 20/50/100/200 evaluations, accuracy models, zero-cost proxies, hot start); see
+   ``scripts/bench_samplers.py``.
+
 Usage: ``python scripts/bench_search.py [--seeds 5] [--trainings 15] [--epochs 2] [--out bench_search]``
 (prints a table and writes ``results.json`` in ``--out``). Runs on CPU; keep budgets small on shared
 machines (``nice`` it).
@@ -99,7 +103,44 @@ def get_part() -> Any:
     return resolve_part("xc7z020")
 
 
+def samplers_main(argv: list[str]) -> int:
+    """``bench_search.py samplers ...``: the samplers on the shipped table (scripts/bench_samplers.py)."""
+    import bench_samplers as bs
+
+    parser = argparse.ArgumentParser(description=bs.__doc__.split("\n")[0])
+    parser.add_argument("--table", default=str(bs.TABLE))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--evaluations", type=int, default=200)
+    parser.add_argument("--samplers", nargs="+", default=list(bs.SAMPLERS))
+    parser.add_argument("--problems", nargs="+", default=list(bs.PROBLEMS))
+    parser.add_argument("--models", action="store_true", help="accuracy models out of sample")
+    parser.add_argument("--proxies", action="store_true", help="zero-cost proxies vs trained accuracy")
+    parser.add_argument("--hot-start", type=int, default=0, help="measure hot start on N architectures")
+    parser.add_argument("--hot-epochs", type=int, default=5)
+    parser.add_argument("--json", help="write every figure to this file")
+    args = parser.parse_args(argv)
+    table = bs.load_table(Path(args.table))
+    out: dict[str, Any] = {"args": vars(args), "architectures": len(table)}
+    if args.proxies:
+        out["proxies"] = bs.proxy_correlations(table)
+        print("zero-cost proxies, Spearman vs trained accuracy:", json.dumps(out["proxies"]), flush=True)
+    if args.models:
+        out["models"] = bs.model_quality(table)
+    if args.hot_start:
+        out["hot_start"] = bs.hot_start_cost(table, args.hot_start, args.hot_epochs)
+        print("hot start:", json.dumps(out["hot_start"]), flush=True)
+    if args.seeds:
+        print(f"HV fraction of the true front at {bs.CHECKPOINTS} evaluations: median [quartiles]", flush=True)
+        out["runs"] = bs.bench(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["samplers"]:
+        return samplers_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trainings", type=int, default=15)

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from cost_models.lut import DEFAULT_TABLE, build_table, make_samples
+from cost_models.lut import DEFAULT_TABLE, SHIPPED_TABLE_SETTINGS, build_table, make_samples
 from cost_models.synth_data import load_synth_dir
 
 logger = logging.getLogger("build_lut_table")
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "created": args.date,
         "note": "derived figures only; the calibration rows are not redistributable (see the data README)",
     }
-    table = build_table(samples, provenance=provenance)
+    table = build_table(samples, SHIPPED_TABLE_SETTINGS, provenance)
     out = Path(args.out)
     with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as handle:
         tmp = Path(handle.name)

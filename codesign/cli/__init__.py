@@ -11,8 +11,8 @@ library modules or in ``codesign/cli/_common.py``, the options and output helper
 ``codesign/cli/_runs.py``, printing of search runs and export tables); ``_common.add_json(parser)`` plus
 ``_common.emit(args, payload, text)`` give a command its ``--json`` output; heavy imports (torch, hls4ml,
 optuna, matplotlib) stay inside ``run``. User errors (:class:`CodesignError`) print one line and exit
-with code 2 (a search worker stopped by an unexpected error in a trial: 1); ``--debug`` shows the
-traceback instead.
+with code 2; any other exception (a bug, e.g. raised inside a search trial, which is recorded as failed
+first) prints one line and exits with code 1; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -69,7 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"codesign {args.command}: error: {err}", file=sys.stderr)
-        return err.exit_code  # 2 for bad input; 1 for a worker stopped by an unexpected error
+        return 2
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug (ours or in a user's code): e.g. a search trial raised it
+        if args.debug:
+            raise
+        print(f"codesign {args.command}: unexpected {type(err).__name__}: {err} (a bug; finished work is kept; "
+              "rerun with --debug for the traceback)", file=sys.stderr)  # fmt: skip
+        return 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from codesign.cli._common import add_json, emit
 from codesign.spec import DesignSpec, check_reuse_factors, load_design_spec
 from cost_models import Cost, get_cost_model
+from cost_models.lut import fit_probability
 from hw_templates.config import FifoDepths, HardwareConfig, IoType, Strategy
 from hw_templates.parts import resolve_part
 
@@ -80,7 +81,14 @@ def run(args: argparse.Namespace) -> int:
     spec = _override(_load(args.spec), args)
     model = get_cost_model(args.cost_model, args.target)
     cost = model.estimate(spec.graph, spec.hardware)
-    payload = {"design": spec.name, **cost.to_dict(), "fifo_depths": fifo_depths(spec)} if args.json else None
+    payload = None
+    if args.json:
+        payload = {
+            "design": spec.name,
+            **cost.to_dict(),
+            "fit_probability": fit_probability(cost),
+            "fifo_depths": fifo_depths(spec),
+        }
     emit(args, payload, lambda: format_cost(spec, cost, per_layer=args.per_layer))
     return 0
 
@@ -156,14 +164,23 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
     lines.append(f"FLOPs {cost.flops:,}; parameters {cost.params:,}; BOPs {cost.bops:,}")
     if cost.power_w is not None:
         lines.append(f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference (rough)")
-    for name, (low, high) in cost.intervals.items():
-        lines.append(f"{name}: interval {low:,.0f} .. {high:,.0f}")
+    if cost.intervals:
+        lines.append(f"90 % intervals (from out-of-source residuals): {_intervals(cost)}")
+    lines.append(
+        f"fit probability on {hw.part.name}: {fit_probability(cost):.2f}"
+        + ("" if cost.intervals else " (no intervals: the median estimate decides)")
+    )
     if depths := fifo_depths(spec):
         listed = ", ".join(f"{name} {depth:,}" for name, depth in depths.items())
         lines.append(f"FIFO depths ({hw.fifo_depths.value}): {listed}")
     fits = "fits" if cost.fits() else "does NOT fit"
     lines.append(f"the design {fits} on {hw.part.name}" + "".join(f"\nnote: {n}" for n in cost.notes))
     return "\n".join(lines)
+
+
+def _intervals(cost: Cost) -> str:
+    names = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram18": "BRAM18", "latency_cycles": "latency"}
+    return "; ".join(f"{names.get(k, k)} {_num(low)} .. {_num(high)}" for k, (low, high) in cost.intervals.items())
 
 
 def fifo_depths(spec: DesignSpec) -> dict[str, int]:

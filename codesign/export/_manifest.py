@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from cost_models.exported import MANIFEST_FORMAT
 from hw_templates.atomic import atomic_write_json
 from hw_templates.config import Backend
 from hw_templates.errors import CodesignError
@@ -27,7 +28,7 @@ __all__ = ["FORMAT", "base_manifest", "finish_manifest", "tool_versions", "write
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "codesign-export/1"
+FORMAT = MANIFEST_FORMAT  # read back by codesign calibrate (cost_models.exported)
 _PACKAGES = ("fpga-codesign", "hls4ml", "brevitas", "torch", "qonnx", "onnx", "numpy")
 
 

@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cost_models.exported import EXPORT_SOURCE, design_cell
 from cost_models.ir import LayerGraph
 from cost_models.reports import (
     HlsReport,
@@ -43,6 +44,7 @@ __all__ = [
     "parse_vivado_synth_rpt",
     "synthesize",
     "utilization_columns",
+    "write_synthesis_csv",
 ]
 
 logger = logging.getLogger(__name__)
@@ -134,21 +136,18 @@ def parse_vivado_synth_rpt(path: str | Path) -> dict[str, Any]:
 
 
 def design_columns(design_id: str, graph: LayerGraph, hw: HardwareConfig, project: str) -> dict[str, Any]:
-    """The calibration columns that describe the design itself (not the report)."""
+    """The calibration columns that describe the design itself (not the report). ``arch_json`` holds the
+    whole layer graph and hardware configuration (``cost_models.exported.design_cell``), which
+    ``codesign calibrate`` reads back exactly."""
     weighted = graph.weight_layers()
     rfs = {x.name: hw.resolve(x.name).reuse_factor for x in weighted}
-    arch = [
-        {"name": x.name, "kind": x.kind.value, "mult_units": [list(u) for u in x.mult_units()],
-         "reuse_factor": rfs[x.name], "strategy": hw.resolve(x.name).strategy.value}
-        for x in weighted
-    ]  # fmt: skip
     weights = sorted({x.precision.weight.to_hls() for x in weighted if x.precision.weight})
     types = f"input={graph.layers[0].precision.result.to_hls()};result={graph.output.precision.result.to_hls()}"
     return {
-        "source": "codesign export",
+        "source": EXPORT_SOURCE,
         "model_id": design_id,
         "design_path": project,
-        "arch_json": json.dumps(arch),
+        "arch_json": design_cell(graph, hw),  # the exact design, so calibration needs no C++ parsing
         "layer_summary": " | ".join(f"{x.kind.value}[{x.name}]{list(x.output_shape)}" for x in graph.layers[1:]),
         "n_layers": len(weighted),
         "precision": types,
@@ -188,8 +187,7 @@ def synthesize(
     if backend not in (Backend.VITIS, Backend.VIVADO):
         return {"skipped": f"synthesis runs for Vivado/Vitis projects only, this one is {backend.value}"}
     hls_model.build(csim=False, synth=True, vsynth=True)
-    rows = [{**design_columns(project.name, graph, hw, project.name), **r} for r in collect_reports(project)]
-    _write_rows(project / "synthesis.csv", rows)
+    rows = write_synthesis_csv(project, graph, hw)
     from cost_models import get_cost_model
 
     errors = {}
@@ -198,6 +196,14 @@ def synthesize(
         estimate = get_cost_model("analytical", target).estimate(graph, hw).to_dict()
         errors[row["result_kind"]] = estimate_errors(row, estimate)
     return {"tool": tool, "rows": rows, "errors": errors}
+
+
+def write_synthesis_csv(project: Path, graph: LayerGraph, hw: HardwareConfig) -> list[dict[str, Any]]:
+    """Parse the reports a build left in ``project`` and write them, with the design, to
+    ``project/synthesis.csv`` (what ``codesign calibrate`` reads); returns the rows."""
+    rows = [{**design_columns(project.name, graph, hw, project.name), **r} for r in collect_reports(project)]
+    _write_rows(project / "synthesis.csv", rows)
+    return rows
 
 
 def collect_reports(project: Path) -> list[dict[str, Any]]:
@@ -212,7 +218,8 @@ def collect_reports(project: Path) -> list[dict[str, Any]]:
     if (project / "vivado_synth.rpt").is_file():
         vsynth = parse_vivado_synth_rpt(project / "vivado_synth.rpt")
         if rows:  # latency comes from csynth of the same design, as in the calibration data
-            vsynth.update({k: rows[0].get(k) for k in ("latency_cycles_min", "latency_cycles_max", "II_min", "II_max")})
+            same = ("latency_cycles_min", "latency_cycles_max", "II_min", "II_max", "hls_tool", "hls_version")
+            vsynth.update({k: rows[0].get(k) for k in same})
             vsynth["latency_source"] = "csynth(same design)"
         rows.append(vsynth)
     return rows

@@ -30,8 +30,10 @@ from codesign.search.config import FORMULATIONS, EarlyStopSettings, SearchSettin
 from codesign.search.driver import RunPlan, RunSummary, run_search
 from codesign.search.formulation import Formulation
 from codesign.search.hardware_space import HardwareRanges, HardwareSpace
-from codesign.search.objectives import Scalarization, check_metric, parse_budget
+from codesign.search.objectives import METRICS, Scalarization, parse_budget
 from codesign.search.problem import FunctionProblem, Problem, ToolkitProblem
+from codesign.search.samplers import default_sampler
+from codesign.search.search_result import SearchResult
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import FpgaPart, resolve_part
 
@@ -57,6 +59,7 @@ def plan_from_settings(settings: SearchSettings, trials: int | None = None, time
         sampler=settings.sampler,
         seed=settings.seed,
         trials=trials or settings.trials,
+        evaluations=settings.evaluations if trials is None else None,
         timeout_s=timeout_s or settings.timeout_s,
         top_k=settings.top_k,
         early_stop=settings.early_stop,
@@ -73,23 +76,29 @@ def run_config(
     storage: str | None = None,
     progress: bool = True,
     problem: Problem | None = None,
+    catch: tuple[type[BaseException], ...] | None = (),
 ) -> RunSummary:
     """Run (or resume) the search a config file describes, into the run folder ``out``.
+
+    A trial that raises a CodesignError (or an error of a type in ``catch``) fails and the search goes on;
+    any other error fails the trial and stops the search (it is re-raised; see :mod:`.worker`).
 
     Raises:
         SpecError / SearchError: a bad config or impossible budgets, before any training.
     """
     settings = config if isinstance(config, SearchSettings) else load_search_config(config)
     plan = plan_from_settings(settings, trials, timeout_s)
-    return run_search(problem or ToolkitProblem(settings), plan, Path(out), storage=storage, progress=progress)
+    problem = problem or ToolkitProblem(settings)
+    return run_search(problem, plan, Path(out), storage=storage, progress=progress, catch=catch)
 
 
 def search(
     space: Callable[[Any], Any] | Mapping[str, Any],
     cost: Callable[[Any], Any],
-    evaluate: Callable[..., float],
+    evaluate: Callable[..., Any],
     *,
     objectives: Sequence[str] = ("accuracy", "latency_ns", "lut_dsp"),
+    maximize: Sequence[str] = (),
     formulation: str = "pareto",
     budgets: Mapping[str, float | str] | None = None,
     scalarization: Scalarization | None = None,
@@ -97,53 +106,86 @@ def search(
     clock_ns: float = 5.0,
     templates: Sequence[str] = (),
     hardware: HardwareRanges | None = None,
-    sampler: str | None = None,
-    trials: int = 20,
+    sampler: str | Any | None = None,
+    evaluations: int | None = None,
+    trials: int | None = None,
     timeout_s: float | None = None,
     seed: int = 0,
     early_stop: EarlyStopSettings | None = None,
+    catch: Sequence[type[BaseException]] | type[BaseException] = (),
     name: str = "library",
     out: str | Path | None = None,
     storage: str | None = None,
     progress: bool = False,
-) -> RunSummary:
+) -> SearchResult:
     """Search a user-defined model family with the toolkit's driver (see the module docstring).
 
     Args:
         space: ``sample(trial) -> arch`` or ``{name: [choices] | (low, high)}``.
-        cost: ``arch -> LayerGraph | {figure: value} | [{figure: value}, ...]`` (figures: lut, ff, dsp,
-            bram18, latency_cycles or latency_ns, ii_cycles).
-        evaluate: ``arch -> accuracy`` or ``(arch, report) -> accuracy`` with ``report(epoch, val) -> stop``.
-        objectives / formulation / budgets / scalarization: as in a config file (docs/search.md).
+        cost: ``arch -> LayerGraph | {figure: value} | [{figure: value}, ...]``. Figures: lut, ff, dsp,
+            bram18 (checked against the part), latency_cycles or latency_ns, ii_cycles or ii_ns, and
+            any figure of your own (e.g. ``latency_ms_cpu``); ``[]`` means no feasible design.
+        evaluate: ``arch -> accuracy`` or ``(arch, report) -> accuracy`` with ``report(epoch, val) -> stop``;
+            it may return ``{"accuracy": ..., <figure>: <measured value>}`` to replace estimates.
+        objectives: built-in metrics (docs/search.md) or figures the cost function returns; minimized
+            unless listed in ``maximize``.
+        formulation / budgets / scalarization: as in a config file (docs/search.md).
         parts / clock_ns / templates / hardware: the hardware space for LayerGraph costs.
-        sampler: nsga2, nsga3, tpe, gp or random (default by number of objectives).
-        trials / timeout_s / seed: run length and seed.
+        sampler: a name (:data:`codesign.search.samplers.SAMPLER_NAMES`) or an Optuna sampler object.
+        evaluations: stop after this many expensive evaluations (repeats and rejected candidates are
+            free); ``trials`` caps trials instead (default 20 when neither is given).
+        catch: error types of ``sample``/``cost``/``evaluate`` that only fail their trial; any other
+            error stops the search and propagates (Optuna's ``catch=``).
         out / storage: run folder (CSVs, report) and Optuna storage URL; in memory when both are None.
 
     Returns:
-        The run summary; ``trainings`` counts the expensive evaluations spent.
+        The Pareto designs, every evaluated design, the run summary and the Optuna study.
     """
     resolved = [p if isinstance(p, FpgaPart) else resolve_part(p) for p in parts]
     space_hw = HardwareSpace.build(resolved, clock_ns=clock_ns, templates=list(templates), ranges=hardware)
-    objectives = tuple(objectives) if formulation in ("pareto", "constrained") else ("accuracy",)
-    for metric in objectives:
-        check_metric(metric, "objectives")
-    parsed = tuple(parse_budget(k, v) for k, v in (budgets or {}).items())
-    costs = scalarization.metrics if scalarization else tuple(m for m in objectives if m != "accuracy")
-    form = Formulation(formulation, objectives, costs or ("latency_ns", "lut_dsp"), parsed, scalarization)
-    if formulation == "scalarized" and scalarization is None:
-        raise SpecError(bad_value("scalarization", None, "a Scalarization for formulation scalarized"))
-    if formulation == "constrained" and not parsed:
-        raise SpecError(bad_value("budgets", budgets, "at least one budget for formulation constrained"))
-    if formulation not in FORMULATIONS:
-        raise SpecError(bad_value("formulation", formulation, "one of " + ", ".join(FORMULATIONS), FORMULATIONS))
-    chosen = sampler or ("nsga2" if len(form.directions) > 1 else "tpe")
-    config = {"library": True, "objectives": list(objectives), "formulation": formulation,
-              "budgets": dict(budgets or {}), "parts": [p.name for p in resolved]}  # fmt: skip
+    form = _formulation(formulation, objectives, maximize, budgets, scalarization)
+    chosen = sampler or default_sampler(len(form.directions))
+    _check_run_length(evaluations, trials)
+    config = {"library": True, "objectives": list(form.objectives), "formulation": formulation,
+              "budgets": dict(budgets or {}), "parts": [p.name for p in resolved],
+              "maximize": list(maximize)}  # fmt: skip
     plan = RunPlan(
-        name=name, mode="nested", formulation=form, space=space_hw, sampler=chosen, seed=seed, trials=trials,
-        timeout_s=timeout_s, early_stop=early_stop or EarlyStopSettings(), config=config,
+        name=name, mode="nested", formulation=form, space=space_hw, sampler=chosen, seed=seed,
+        trials=trials or 20, evaluations=evaluations, timeout_s=timeout_s,
+        early_stop=early_stop or EarlyStopSettings(), config=config,
     )  # fmt: skip
     problem = FunctionProblem(space, cost, evaluate)
     run_dir = Path(out) if out is not None else None
-    return run_search(problem, plan, run_dir, storage=storage, progress=progress)
+    errors = tuple(catch) if isinstance(catch, (list, tuple)) else (catch,)
+    summary = run_search(problem, plan, run_dir, storage=storage, progress=progress, catch=errors)
+    return SearchResult.of(summary.study, summary, form, space_hw)
+
+
+def _formulation(
+    kind: str,
+    objectives: Sequence[str],
+    maximize: Sequence[str],
+    budgets: Mapping[str, float | str] | None,
+    scalarization: Scalarization | None,
+) -> Formulation:
+    if kind not in FORMULATIONS:
+        raise SpecError(bad_value("formulation", kind, "one of " + ", ".join(FORMULATIONS), FORMULATIONS))
+    objectives = tuple(objectives) if kind in ("pareto", "constrained") else ("accuracy",)
+    for m in maximize:
+        if m in METRICS or m not in objectives:
+            raise SpecError(bad_value("maximize", m, "an objective of your own (built-in metrics have a direction)"))
+    parsed = tuple(parse_budget(k, v) for k, v in (budgets or {}).items())
+    costs = scalarization.metrics if scalarization else tuple(m for m in objectives if m != "accuracy")
+    costs = costs or ("latency_ns", "lut_dsp")
+    form = Formulation(kind, objectives, costs, parsed, scalarization, maximize=tuple(maximize))
+    if kind == "scalarized" and scalarization is None:
+        raise SpecError(bad_value("scalarization", None, "a Scalarization for formulation scalarized"))
+    if kind == "constrained" and not parsed:
+        raise SpecError(bad_value("budgets", budgets, "at least one budget for formulation constrained"))
+    return form
+
+
+def _check_run_length(evaluations: int | None, trials: int | None) -> None:
+    for label, value in (("evaluations", evaluations), ("trials", trials)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise SpecError(bad_value(label, value, "a positive integer"))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from codesign.config_io import read_mapping, validate
 from codesign.search.hardware_space import HardwareRanges, HardwareSpace
 from codesign.search.objectives import METRICS, Budget, Scalarization, check_metric, parse_budget
+from codesign.search.samplers import SAMPLER_NAMES, default_sampler
 from codesign.spec import PartDecl
 from hw_templates.config import Backend, FifoDepths, IoType, Strategy
 from hw_templates.errors import SpecError, bad_value
@@ -40,7 +41,7 @@ Fraction = Annotated[float, Field(strict=True, gt=0, le=1)]
 PosFloat = Annotated[float, Field(strict=True, gt=0)]
 FORMULATIONS = ("pareto", "accuracy", "constrained", "scalarized", "two_stage")
 MODES = ("nested", "flat", "random")
-SAMPLERS = ("nsga2", "nsga3", "tpe", "gp", "random")
+SAMPLERS = SAMPLER_NAMES
 DEFAULT_OBJECTIVES = ("accuracy", "latency_ns", "lut_dsp")
 
 
@@ -93,6 +94,7 @@ class SearchBlock(_Model):
     objectives: list[str] | None = None
     sampler: str | None = None
     trials: PosInt = 16
+    evaluations: PosInt | None = None
     timeout_s: PosFloat | None = None
     top_k: PosInt = 3
     early_stop: EarlyStopBlock = Field(default_factory=EarlyStopBlock)
@@ -181,6 +183,7 @@ class SearchSettings:
     scalarization: Scalarization | None
     raw: dict[str, Any]
     fit_probability: float | None = None
+    evaluations: int | None = None
 
     @property
     def cost_metrics(self) -> tuple[str, ...]:
@@ -218,9 +221,9 @@ def _sampler(block: SearchBlock, n_objectives: int) -> str:
         if block.sampler not in (None, "random"):
             raise SpecError(bad_value("search.sampler", block.sampler, "random (or none) with mode random"))
         return "random"
-    sampler = block.sampler or ("nsga2" if n_objectives > 1 else "tpe")
+    sampler = block.sampler or default_sampler(n_objectives)
     if sampler in ("nsga2", "nsga3") and n_objectives == 1:
-        raise SpecError(bad_value("search.sampler", sampler, "tpe, gp or random for a single objective"))
+        raise SpecError(bad_value("search.sampler", sampler, "tpe, gp, random, surrogate or rl for a single objective"))
     return sampler
 
 
@@ -289,6 +292,7 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
         objectives=objectives,
         sampler=_sampler(block, len(objectives)),
         trials=block.trials,
+        evaluations=block.evaluations,
         timeout_s=block.timeout_s,
         top_k=block.top_k,
         early_stop=early,

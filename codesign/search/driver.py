@@ -10,6 +10,11 @@ Modes (``search.mode``):
 * the ``two_stage`` formulation: an accuracy-only search (nested mode, for the part check), then the
   hardware fronts of the ``top_k`` most accurate architectures are the designs. A baseline.
 
+Run length: ``trials`` caps the trials; ``evaluations`` (when set) stops the run once the study holds
+that many expensive evaluations, whatever the number of trials (rejected and repeated architectures are
+free). A run with a budget also stops when :data:`EXHAUSTED_AFTER` trials in a row evaluated nothing
+(the sampler keeps proposing known or infeasible architectures: the space is used up).
+
 Runs are resumable: the study lives in a storage (``study.db`` in the run folder by default, or any
 Optuna storage URL), the driver counts the trials already finished and runs the rest; a run that was
 interrupted (Ctrl-C) records the interrupted trial as failed with reason ``interrupted`` and it does not
@@ -34,16 +39,16 @@ from codesign.search.early_stop import HopelessRule
 from codesign.search.formulation import Formulation
 from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
-from codesign.search.problem import Problem
+from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record, trial_status
 from codesign.search.samplers import make_sampler
 from codesign.search.storage import HeartbeatSettings, default_storage, open_storage, shown_url
 from codesign.search.trial import Archive, Outcome, TrialContext
-from codesign.search.worker import budget_state, work
+from codesign.search.worker import EXHAUSTED_AFTER, work
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
 from hw_templates.atomic import atomic_write_json
-from hw_templates.errors import CodesignError, SearchError
+from hw_templates.errors import SearchError
 
 __all__ = [
     "RunPlan",
@@ -77,11 +82,9 @@ class RunPlan:
     trials: int = 16
     timeout_s: float | None = None
     top_k: int = 3
+    evaluations: int | None = None  # stop after this many expensive evaluations (repeats/rejections free)
     early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
     config: dict[str, Any] = field(default_factory=dict)
-    #: exception types that fail a trial and let the search go on (besides CodesignError), as Optuna's
-    #: ``study.optimize(catch=...)``; any other exception stops the worker (:mod:`.worker`)
-    catch: tuple[type[BaseException], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class RunSummary:
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
     completed: int = 0  # trials in state COMPLETE (0: the search produced nothing; the CLI exits 1)
+    study: Any = field(default=None, repr=False, compare=False)  # the Optuna study
 
 
 def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
@@ -144,10 +148,11 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
     f = plan.formulation
     for _ in range(samples):
         trial = study.ask()
-        arch = _checked("sample(trial)", lambda t=trial: problem.sample(t))
-        cost = _checked("cost(arch)", lambda a=arch: problem.cost(a))
+        arch = safe_call("sample(trial)", lambda t=trial: problem.sample(t))
+        cost = safe_call("cost(arch)", lambda a=arch: problem.cost(a))
         if not isinstance(cost, LayerGraph):
-            return  # explicit figures: nothing to pre-check beyond the first trial
+            _check_figures(cost, plan)
+            return
         front = search_hardware(cost, plan.space, model, f.cost_metrics, f.budgets, f.fit_probability)
         if front.points.get(part.name):
             study.tell(trial, 0.0)
@@ -162,14 +167,19 @@ def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLI
     )
 
 
-def _checked(what: str, fn: Any) -> Any:
-    """A user callable before the search starts: any exception is bad input (one line, exit code 2)."""
-    try:
-        return fn()
-    except CodesignError:
-        raise
-    except Exception as err:
-        raise SearchError(f"{what} failed before the first trial: {type(err).__name__}: {err}") from err
+def _check_figures(cost: Any, plan: RunPlan) -> None:
+    """Before the first trial: the cost function gives every figure the objectives and budgets need."""
+    from codesign.search.fronts import figures_front
+
+    f = plan.formulation
+    front = figures_front(cost, plan.space, f.cost_metrics, f.budgets)  # raises on a missing figure
+    part = plan.space.primary.name
+    if front.configurations and not front.points.get(part):
+        logger.warning(
+            "cost(arch) of the first sampled architecture gives no design that fits %s and the budgets "
+            "(lut, ff, dsp and bram18 are checked against the part; name other figures differently)",
+            part,
+        )
 
 
 def run_search(
@@ -180,6 +190,7 @@ def run_search(
     storage: str | None = None,
     progress: bool = True,
     write_results: bool = True,
+    catch: tuple[type[BaseException], ...] | None = None,
     heartbeat: HeartbeatSettings | None = None,
     artifacts: str | Path | Any | None = None,
 ) -> RunSummary:
@@ -195,6 +206,9 @@ def run_search(
         storage: an Optuna storage URL; default ``study.db`` in ``run_dir`` (in memory without one).
         progress: show a tqdm bar with the live numbers of feasible and Pareto designs.
         write_results: write ``designs.csv``, ``pareto.csv`` and ``report.html`` at the end.
+        catch: error types that only fail their trial besides CodesignError (Optuna's ``catch=``); any
+            other error fails the trial, stops the run and is re-raised. None: every error fails the
+            trial only (see :mod:`codesign.search.worker`).
         heartbeat: heartbeat and retry settings of the storage (default :class:`HeartbeatSettings`).
         artifacts: where trained weights are also stored for other machines (a folder or an
             ``s3://bucket/prefix`` URL, see :mod:`codesign.search.artifacts`); default ``run_dir/artifacts``.
@@ -203,7 +217,8 @@ def run_search(
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
 
     Raises:
-        WorkerError: a trial raised an unexpected exception (not a CodesignError, not in ``plan.catch``).
+        Exception: a trial raised an error that is not a CodesignError and not in ``catch`` (the trial is
+            recorded as failed first).
     """
     start = time.perf_counter()
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
@@ -214,7 +229,7 @@ def run_search(
     if run_dir is not None:
         write_run_file(Path(run_dir), plan.name, storage)
     study = prepare_study(problem, plan, store, model)
-    ctx = trial_context(problem, plan, model, run_dir, study, artifacts)
+    ctx = trial_context(problem, plan, model, run_dir, study, artifacts, catch)
     interrupted, overhead = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
         _select_two_stage(study, plan.top_k)
@@ -230,14 +245,20 @@ def prepare_study(problem: Problem, plan: RunPlan, store: Any, model: Any, salt:
     previous = existing_trials(plan.name, store)
     if previous == 0:
         preflight(problem, plan, model)
-    record = _checked("problem.record()", problem.record)
+    record = safe_call("problem.record()", problem.record)
     return open_study(plan, store, record, seed_offset=previous + salt)
 
 
 def trial_context(
-    problem: Problem, plan: RunPlan, model: Any, run_dir: Path | None, study: Any, artifacts: Any = None
+    problem: Problem,
+    plan: RunPlan,
+    model: Any,
+    run_dir: Path | None,
+    study: Any,
+    artifacts: Any = None,
+    catch: tuple[type[BaseException], ...] | None = None,
 ) -> TrialContext:
-    """The context every trial of this process reads (early-stop rule, artifact store)."""
+    """The context every trial of this process reads (early-stop rule, artifact store, failure policy)."""
     from codesign.search.artifacts import study_artifact_store
 
     rule = None
@@ -246,7 +267,11 @@ def trial_context(
         rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
     mode = "flat" if plan.mode == "random" else plan.mode
     store = study_artifact_store(study, artifacts, run_dir) if run_dir is not None else None
-    return TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, artifacts=store)
+    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, catch=catch, artifacts=store)
+    bind = getattr(study.sampler, "bind", None)
+    if callable(bind):  # samplers that cost candidates before proposing them (codesign.search.surrogate)
+        bind(ctx)
+    return ctx
 
 
 def write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
@@ -273,22 +298,30 @@ def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple
 
     deadline = time.monotonic() + plan.timeout_s if plan.timeout_s else math.inf
     overhead: list[float] = []
-    finished = budget_state(study.get_trials(deepcopy=False))[0]
-    bar = tqdm(total=plan.trials, initial=min(finished, plan.trials), disable=not progress, unit="trial")
+    archive = ctx.archive = Archive()
+    archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
+    total = plan.evaluations or plan.trials
+    bar = tqdm(total=total, initial=min(_progress(archive, plan), total), disable=not progress, unit="trial")
 
-    def after(trials: list[Any], outcome: Outcome, seconds: float) -> None:
+    def after(outcome: Outcome, seconds: float) -> None:
         overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
-        archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
-        bar.n = min(budget_state(trials)[0], plan.trials)
-        bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+        if progress:
+            bar.n = min(_progress(archive, plan), total)
+            bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
 
     try:
-        work(study, ctx, plan.trials, deadline=deadline, catch=plan.catch, on_trial=after)
+        idle = work(study, ctx, plan, deadline=deadline, on_trial=after)
     except KeyboardInterrupt:
         return True, overhead
     finally:
         bar.close()
+    if plan.evaluations and idle >= EXHAUSTED_AFTER:
+        logger.warning("stopped after %d trials in a row without an evaluation (space used up?)", idle)
     return False, overhead
+
+
+def _progress(archive: Archive, plan: RunPlan) -> int:
+    return archive.trainings if plan.evaluations else archive.finished
 
 
 def _select_two_stage(study: Any, top_k: int) -> None:
@@ -316,7 +349,8 @@ def _summary(
     for t in trials:
         status = trial_status(t)
         statuses[status] = statuses.get(status, 0) + 1
-    archive = Archive.from_trials(trials, ctx.formulation, ctx.space)
+    archive = ctx.archive
+    archive.update(trials, ctx.formulation, ctx.space)
     return RunSummary(
         run_dir=run_dir,
         study_name=plan.name,
@@ -331,4 +365,5 @@ def _summary(
         hw_search_seconds=ctx.hw_seconds,
         overhead_seconds=statistics.median(overhead) if overhead else 0.0,
         completed=sum(1 for t in trials if t.state.name == "COMPLETE"),
+        study=study,
     )

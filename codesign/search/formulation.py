@@ -45,6 +45,8 @@ class Formulation:
         scalarization: for ``scalarized``.
         fit_probability: when set, designs must fit their part with at least this probability under
             the cost model's intervals (the hardware search drops the others).
+        maximize: figures of the user's own (not built-in metrics) that are maximized; every other
+            figure is minimized.
     """
 
     kind: str
@@ -53,13 +55,18 @@ class Formulation:
     budgets: tuple[Budget, ...] = ()
     scalarization: Scalarization | None = None
     fit_probability: float | None = None
+    maximize: tuple[str, ...] = ()
+
+    def maximized(self, name: str) -> bool:
+        """True when metric or figure ``name`` is maximized."""
+        return bool(METRICS[name]) if name in METRICS else name in self.maximize
 
     @property
     def directions(self) -> list[str]:
         """Optuna study directions, one per reported value."""
         if self.kind == "scalarized":
             return ["maximize"]
-        return ["maximize" if METRICS[m] else "minimize" for m in self.objectives]
+        return ["maximize" if self.maximized(m) else "minimize" for m in self.objectives]
 
     @property
     def value_names(self) -> list[str]:
@@ -82,8 +89,10 @@ class Formulation:
         return [float(v) for v in best]
 
     def design_costs(self, totals: Mapping[str, float], part: FpgaPart, clock: float) -> np.ndarray:
-        """A design's cost-metric vector (all minimized)."""
-        return np.array([metric_value(m, totals, part, clock) for m in self.cost_metrics])
+        """A design's cost-metric vector (all minimized: a maximized figure is negated)."""
+        return np.array(
+            [(-1.0 if self.maximized(m) else 1.0) * metric_value(m, totals, part, clock) for m in self.cost_metrics]
+        )
 
     def needed_accuracy(self, costs: np.ndarray, archive_acc: np.ndarray, archive_costs: np.ndarray) -> float:
         """Smallest accuracy with which some design of cost ``costs`` (rows) would still be useful.

@@ -35,7 +35,6 @@ __all__ = ["MAX_RF_LOG2", "figures_front", "flat_front"]
 #: Largest log2 reuse factor the flat encoding proposes (4096).
 MAX_RF_LOG2 = 12
 _MAX_PF_LOG2 = 6
-_FIGURE_KEYS = (*TOTAL_KEYS, "latency_ns")
 
 
 def _nearest_log(values: Sequence[int], exponent: int) -> int:
@@ -103,17 +102,22 @@ def figures_front(
 ) -> HardwareFront:
     """A front from a user's explicit cost figures (one mapping per hardware option), on the primary part.
 
-    Keys: ``lut, ff, dsp, bram18, latency_cycles, ii_cycles`` or ``latency_ns``. Keys left out are not
-    checked against the part; every key an objective or a budget needs must be given.
+    Keys: ``lut, ff, dsp, bram18`` (checked against the part), ``latency_cycles`` or ``latency_ns``,
+    ``ii_cycles`` or ``ii_ns``, and any figure of the user's own (e.g. ``latency_ms_cpu``: an objective
+    or a budget may name it; it is not checked against the part). Every key an objective or a budget
+    needs must be given. An empty list means the architecture has no feasible design (it is rejected).
 
     Raises:
-        SearchError: an unknown key, a missing needed key, or a non-numeric value.
+        SearchError: a missing needed key, or a value that is not a finite number >= 0.
     """
     start = time.perf_counter()
     rows = [figures] if isinstance(figures, Mapping) else list(figures)
-    if not rows:
-        raise SearchError("cost(arch): expected cost figures or a LayerGraph, got an empty list")
     part, clock = space.primary, space.clock_ns
+    if not rows:
+        reason = ("cost(arch) returned no design",)
+        return HardwareFront(
+            {part.name: ()}, 0, 0, time.perf_counter() - start, True, {part.name: 1.0}, reason, {part.name: {}}
+        )
     totals = [_totals(row, clock, cost_metrics, budgets) for row in rows]
     violation = np.array([_figure_violation(t, part, budgets, clock) for t in totals])
     feasible = [t for t, v in zip(totals, violation) if v <= 0]
@@ -121,7 +125,7 @@ def figures_front(
     if feasible:
         values = np.array([[metric_value(m, t, part, clock) for m in cost_metrics] for t in feasible])
         points = tuple(HardwarePoint("user", part.name, None, feasible[i]) for i in nondominated(values))
-    bounds = {k: min(t.get(k, math.inf) for t in totals) for k in TOTAL_KEYS}
+    bounds = {k: min(t.get(k, math.inf) for t in totals) for k in {key for t in totals for key in t} | set(TOTAL_KEYS)}
     elapsed = time.perf_counter() - start
     return HardwareFront(
         {part.name: points}, len(rows), len(rows), elapsed, True, {part.name: max(float(violation.min()), 0.0)},
@@ -132,18 +136,34 @@ def figures_front(
 def _totals(row: Mapping[str, float], clock: float, metrics: Sequence[str], budgets: Sequence[Budget]) -> dict:
     out: dict[str, float] = {}
     for key, value in row.items():
-        if key not in _FIGURE_KEYS:
-            raise SearchError(bad_value("cost(arch) key", key, "one of " + ", ".join(_FIGURE_KEYS), _FIGURE_KEYS))
+        if not isinstance(key, str) or not key:
+            raise SearchError(bad_value("cost(arch) key", key, "a figure name such as 'lut' or 'latency_ns'"))
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise SearchError(bad_value(f"cost(arch)[{key!r}]", value, "a finite number >= 0"))
         out[key] = float(value)
-    if "latency_ns" in out:
-        out.setdefault("latency_cycles", out.pop("latency_ns") / clock)
+    for ns, cycles in (("latency_ns", "latency_cycles"), ("ii_ns", "ii_cycles")):
+        if ns in out:
+            out.setdefault(cycles, out.pop(ns) / clock)
     needed = {_raw_key(m) for m in (*metrics, *(b.metric for b in budgets))}
     for key in sorted(k for group in needed for k in group):
         if key not in out:
-            raise SearchError(f"cost(arch): figure {key!r} is needed by the objectives/budgets but was not given")
+            raise SearchError(_missing(key, row))
     return out
+
+
+def _missing(key: str, row: Mapping[str, float]) -> str:
+    """One line: the figure an objective or budget needs, what was given, and a look-alike if any."""
+    import difflib
+
+    names = (key, key.replace("_cycles", "_ns")) if key.endswith("_cycles") else (key,)
+    wanted = " or ".join(repr(n) for n in names)
+    given = ", ".join(sorted(row)) or "none"
+    hint = ""
+    for k in row:
+        close = difflib.get_close_matches(k, names, n=1, cutoff=0.6)
+        if close and k not in names:
+            hint = f" ({k!r} looks like {close[0]!r})"
+    return f"cost(arch): expected figure {wanted} (an objective or budget needs it), got {given}{hint}"
 
 
 def _raw_key(metric: str) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CodesignError, SearchError, SpecError, bad_value
+from hw_templates.errors import CallbackError, CodesignError, SearchError, SpecError, bad_value
 
 if TYPE_CHECKING:
     import optuna
@@ -49,6 +50,9 @@ class Evaluation:
         val_history: validation accuracy per epoch (empty when the evaluator reports none).
         graph: the graph actually trained when it differs from the costed one (batchnorm folded).
         reason: why it failed, when it did.
+        extra: further attributes recorded with the trial (e.g. epochs run).
+        figures: measured cost figures (e.g. a latency measured on the device) that replace the cost
+            function's estimates of the same name in every design of the architecture.
     """
 
     accuracy: float | None
@@ -58,6 +62,7 @@ class Evaluation:
     graph: LayerGraph | None = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, float] = field(default_factory=dict)
 
 
 class Problem(ABC):
@@ -176,7 +181,9 @@ class FunctionProblem(Problem):
         space: ``sample(trial) -> arch``, or a mapping of parameter name to choices: a list (categorical),
             a ``(low, high)`` tuple of ints (integer range) or a ``range``.
         cost: ``arch -> LayerGraph | {metric: value} | [{metric: value}, ...]`` (cheap).
-        evaluate: ``arch -> accuracy`` or ``(arch, report) -> accuracy`` (expensive).
+        evaluate: ``arch -> accuracy`` or ``(arch, report) -> accuracy`` (expensive); instead of a
+            number it may return ``{"accuracy": ..., <figure>: <measured value>, ...}``: the measured
+            figures replace the cost function's estimates of the same name.
     """
 
     def __init__(
@@ -216,11 +223,29 @@ class FunctionProblem(Problem):
         start = time.perf_counter()
         value = self._evaluate(arch, tracked) if self._takes_report else self._evaluate(arch)
         seconds = time.perf_counter() - start
-        try:
-            accuracy = float(value)
-        except (TypeError, ValueError):
-            raise SearchError(bad_value("evaluate(arch)", value, "a number (the accuracy)")) from None
-        return Evaluation(accuracy, "stopped" if stopped else "ok", seconds, tuple(history))
+        accuracy, figures = _evaluation_value(value)
+        return Evaluation(accuracy, "stopped" if stopped else "ok", seconds, tuple(history), figures=figures)
+
+
+def _evaluation_value(value: Any) -> tuple[float, dict[str, float]]:
+    """What ``evaluate`` returned: an accuracy, or a mapping of the accuracy and measured figures."""
+    expected = 'a number (the accuracy) or a mapping {"accuracy": number, <figure>: number, ...}'
+    figures: dict[str, float] = {}
+    if isinstance(value, Mapping):
+        if "accuracy" not in value:
+            raise SearchError(bad_value("evaluate(arch)", dict(value), expected))
+        for key, figure in value.items():
+            if key != "accuracy":
+                if isinstance(figure, bool) or not isinstance(figure, (int, float)) or not math.isfinite(figure):
+                    raise SearchError(bad_value(f"evaluate(arch)[{key!r}]", figure, "a finite number"))
+                figures[str(key)] = float(figure)
+        value = value["accuracy"]
+    if isinstance(value, bool):
+        raise SearchError(bad_value("evaluate(arch)", value, expected))
+    try:
+        return float(value), figures
+    except (TypeError, ValueError):
+        raise SearchError(bad_value("evaluate(arch)", value, expected)) from None
 
 
 def _arity(fn: Callable[..., Any]) -> int:
@@ -258,15 +283,14 @@ def _dict_sampler(space: Mapping[str, Any]) -> Callable[[optuna.Trial], dict[str
 
 
 def safe_call(what: str, fn: Callable[[], Any]) -> Any:
-    """Run a user callable; an exception other than a CodesignError gets a note naming ``what``.
+    """Run a user callable; turn its exception into a one-line :class:`CallbackError` naming ``what``.
 
-    The exception itself is kept: the driver's failure policy (:mod:`codesign.search.worker`) decides
-    whether it fails one trial (CodesignError, the plan's ``catch``) or stops the worker.
+    The original error stays on ``.original``: the driver fails the trial when its type is in the
+    search's ``catch`` and re-raises it otherwise (Optuna's ``catch=`` semantics).
     """
     try:
         return fn()
     except CodesignError:
         raise
-    except Exception as err:
-        err.add_note(f"raised by {what}")
-        raise
+    except Exception as err:  # a user function may raise anything; the driver decides (catch=)
+        raise CallbackError(f"{what} failed: {type(err).__name__}: {err}", err) from err

@@ -142,7 +142,10 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
-def config_fingerprint(config: Mapping[str, Any], ignore: Sequence[str] = ("trials", "timeout_s")) -> str:
+RUN_LENGTH_KEYS = ("trials", "evaluations", "timeout_s")
+
+
+def config_fingerprint(config: Mapping[str, Any], ignore: Sequence[str] = RUN_LENGTH_KEYS) -> str:
     """A hash of the config that decides what a study means (run length settings left out)."""
     data = json.loads(json.dumps(config, default=str))
     inner = data.get("config", data)

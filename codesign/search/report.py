@@ -238,7 +238,8 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
         pareto_cols.insert(1, "score")
     for part in view.part_order:
         prow = [r for r in rows if r["part"] == part and r["feasible"]]
-        resource = next((m for m in view.cost_metrics if not m.startswith(("latency", "ii"))), "lut_dsp")
+        known = ("lut", "ff", "dsp", "bram18", "utilization", "lut_dsp")
+        resource = next((m for m in view.cost_metrics if m in known), "lut_dsp")
         plots = [
             _scatter(prow, "latency_ns", "accuracy", resource, f"{part}: accuracy vs latency", logx=True),
             _scatter(prow, resource, "accuracy", "latency_ns", f"{part}: accuracy vs {resource}"),

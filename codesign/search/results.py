@@ -147,8 +147,7 @@ def designs_table(view: RunView) -> list[dict[str, Any]]:
             "feasible": _feasible(d.totals, part, view.budgets, view.clock_ns),
             "pareto": False, "train_seconds": d.train_seconds,
         }  # fmt: skip
-        if "fit_probability" in d.totals:
-            row["fit_probability"] = d.totals["fit_probability"]
+        row.update({k: v for k, v in d.totals.items() if k not in row})  # fit_probability, the user's own figures
         if score is not None:
             row["score"] = score(d.accuracy, d.totals, part)
         row.update({f"param_{k}": v for k, v in sorted(params.get(d.trial, {}).items())})
@@ -185,8 +184,9 @@ def _mark_pareto(rows: list[dict[str, Any]], view: RunView) -> None:
 
 
 def _costs(row: Mapping[str, Any], part: FpgaPart, view: RunView) -> list[float]:
-    totals = {k: row[k] for k in ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")}
-    return [metric_value(m, totals, part, view.clock_ns) for m in view.cost_metrics]
+    """The row's cost vector (minimized: a figure the library call listed in ``maximize`` is negated)."""
+    maximize = view.attrs.get("config", {}).get("maximize", ())
+    return [(-1 if m in maximize else 1) * metric_value(m, row, part, view.clock_ns) for m in view.cost_metrics]
 
 
 def _cross_parts(rows: list[dict[str, Any]], view: RunView) -> None:

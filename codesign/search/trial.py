@@ -18,7 +18,7 @@ import math
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +37,18 @@ from cost_models.ir import LayerGraph
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Archive", "Outcome", "TrialContext", "run_trial"]
+__all__ = ["Archive", "Outcome", "TrialContext", "run_trial", "takes_slot"]
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Archive:
-    """What finished trials tell the next one: designs on the primary part, training curves, known archs."""
+    """What finished trials tell the next one: designs on the primary part, training curves, known archs.
+
+    Kept up to date incrementally (:meth:`update` reads only trials it has not seen finished), so the
+    bookkeeping costs the same per trial at trial 10 and at trial 10,000.
+    """
 
     accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
     costs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -52,28 +56,56 @@ class Archive:
     known: dict[str, float] = field(default_factory=dict)
     feasible: int = 0
     trainings: int = 0
+    finished: int = 0  # finished trials that take a budget slot (:func:`takes_slot`)
+    waiting: int = 0  # retries of dead workers' trials, queued
+    _acc: list[float] = field(default_factory=list, repr=False)
+    _costs: list[np.ndarray] = field(default_factory=list, repr=False)
+    _seen: int = 0
+    _pending: set[int] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_trials(cls, trials: list[Any], formulation: Formulation, space: HardwareSpace) -> Archive:
-        part = space.primary
-        acc, costs, curves, known, trainings = [], [], [], {}, 0
-        for t in trials:
-            attrs = t.user_attrs
-            if attrs.get("trained"):
-                trainings += 1
-            if getattr(t.state, "name", "") != "COMPLETE":  # failed or interrupted: partial records
-                continue
-            if attrs.get("status") == "trained" and attrs.get("val_history"):
-                curves.append((list(attrs["val_history"]), float(attrs["accuracy"])))
-            if attrs.get("status") in ("trained", "stopped") and "arch_key" in attrs:
-                known[attrs["arch_key"]] = float(attrs["accuracy"])
-            for d in trial_designs(t):
-                if d.part == part.name:
-                    acc.append(d.accuracy)
-                    costs.append(formulation.design_costs(d.totals, part, space.clock_ns))
+        archive = cls()
+        archive.update(trials, formulation, space)
+        return archive
+
+    def update(self, trials: list[Any], formulation: Formulation, space: HardwareSpace) -> None:
+        """Add the trials (a study's ``get_trials()``, ordered by number) that finished since the last call."""
+        for t in trials[self._seen :]:
+            self._pending.add(t.number)
+        self._seen = max(self._seen, len(trials))
+        done = [n for n in self._pending if n < len(trials) and trials[n].state.is_finished()]
+        for n in sorted(done):
+            self._pending.discard(n)
+            self._add(trials[n], formulation, space)
+        self.waiting = sum(1 for n in self._pending if n < len(trials) and trials[n].state.name == "WAITING")
         width = len(formulation.cost_metrics)
-        cost_arr = np.array(costs) if costs else np.zeros((0, width))
-        return cls(np.array(acc), cost_arr, curves, known, len(acc), trainings)
+        if done or self.costs.shape[1:] != (width,):
+            self.accuracy = np.array(self._acc)
+            self.costs = np.array(self._costs) if self._costs else np.zeros((0, width))
+
+    @property
+    def running(self) -> int:
+        """Trials seen but not finished (running in this worker or another, or waiting for a retry)."""
+        return len(self._pending)
+
+    def _add(self, t: Any, formulation: Formulation, space: HardwareSpace) -> None:
+        attrs = t.user_attrs
+        if attrs.get("trained"):
+            self.trainings += 1
+        self.finished += 1 if takes_slot(t) else 0
+        if getattr(t.state, "name", "") != "COMPLETE":  # failed or interrupted: partial records
+            return
+        if attrs.get("status") == "trained" and attrs.get("val_history"):
+            self.curves.append((list(attrs["val_history"]), float(attrs["accuracy"])))
+        if attrs.get("status") in ("trained", "stopped") and "arch_key" in attrs:
+            self.known[attrs["arch_key"]] = float(attrs["accuracy"])
+        part = space.primary
+        for d in trial_designs(t):
+            if d.part == part.name:
+                self._acc.append(d.accuracy)
+                self._costs.append(formulation.design_costs(d.totals, part, space.clock_ns))
+                self.feasible += 1
 
     def pareto_count(self) -> int:
         from codesign.search.pareto import nondominated
@@ -81,6 +113,17 @@ class Archive:
         if len(self.accuracy) == 0:
             return 0
         return len(nondominated(np.column_stack([-self.accuracy, self.costs])))
+
+
+def takes_slot(trial: Any) -> bool:
+    """Does a finished trial take a slot of the trial budget? Completed trials and trials that failed for a
+    reason of their own do; trials interrupted by Ctrl-C and trials of workers that died (failed by a
+    stale heartbeat, with no status of their own; retried) do not (:mod:`codesign.search.worker`)."""
+    state = getattr(trial.state, "name", "")
+    attrs = trial.user_attrs
+    if state == "COMPLETE":
+        return True
+    return state == "FAIL" and attrs.get("status") == "failed" and attrs.get("reason") != "interrupted"
 
 
 @dataclass
@@ -96,6 +139,7 @@ class TrialContext:
     run_dir: Path | None
     archive: Archive = field(default_factory=Archive)
     hw_seconds: float = 0.0
+    catch: tuple[type[BaseException], ...] | None = None  # None: every failure fails the trial only
     #: ``(arch_key, trial_number) -> accuracy | None``: an identical architecture trained (or being
     #: trained) by a concurrent trial (:func:`codesign.search.worker.peer_accuracy`).
     peer_accuracy: Callable[[str, int], float | None] | None = None
@@ -145,6 +189,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
     desc = ctx.problem.describe(arch)
     key = json.dumps(desc, sort_keys=True, default=str)
     set_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    set_attr("trained", False)  # a retried trial starts with the attributes of the one whose worker died
     set_attr("arch", desc)
     set_attr("arch_key", key)
     cost = safe_call("cost(arch)", lambda: ctx.problem.cost(arch))
@@ -184,6 +229,7 @@ def _train(
         return bool(rule and rule.should_stop(epoch, float(val_accuracy), needed, curves))
 
     trial_dir = ctx.run_dir / "trials" / str(trial.number) if ctx.run_dir is not None else None
+    set_attr("trained", True)  # spent even if the evaluation raises: it counts against the budget
     ev = safe_call("evaluate(arch)", lambda: ctx.problem.evaluate(arch, report, trial_dir))
     if ctx.artifacts is not None and trial_dir is not None:
         from codesign.search.artifacts import upload_folder
@@ -203,6 +249,9 @@ def _train(
         front = search_hardware(ev.graph, ctx.space, ctx.model, f.cost_metrics, f.budgets, f.fit_probability)
         ctx.hw_seconds += front.seconds
         attrs.update(_record_front(front), graph=ev.graph.to_json())
+    if ev.figures:
+        front = _measured(front, ev.figures, clock)
+        attrs.update(_record_front(front), measured=dict(ev.figures))
     primary = front.points.get(part.name, ())
     if not primary:
         attrs.update(status="failed", reason="the trained graph fits no hardware configuration")
@@ -211,6 +260,16 @@ def _train(
     attrs.update(status=status, accuracy=float(ev.accuracy))
     values = f.trial_values(float(ev.accuracy), [p.totals for p in primary], part, clock)
     return Outcome("complete", values, 0.0, attrs, trained=True)
+
+
+def _measured(front: HardwareFront, figures: dict[str, float], clock: float) -> HardwareFront:
+    """The front with measured figures in place of the estimates (every design of the architecture)."""
+    given = dict(figures)
+    for ns, cycles in (("latency_ns", "latency_cycles"), ("ii_ns", "ii_cycles")):
+        if ns in given:
+            given[cycles] = given.pop(ns) / clock
+    points = {part: tuple(replace(p, totals={**p.totals, **given}) for p in pts) for part, pts in front.points.items()}
+    return replace(front, points=points)
 
 
 def _finite(values: list[float], f: Formulation) -> list[float]:

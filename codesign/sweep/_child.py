@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 
 from codesign.sweep.runner import STORAGE_ENV, run_worker
 from hw_templates.errors import CodesignError
@@ -18,10 +19,14 @@ def _child_main(argv: list[str]) -> int:
         ran = run_worker(os.environ[STORAGE_ENV], out, sweep_name=name, index=index, artifacts=artifacts)
     except CodesignError as err:
         print(f"worker {index}: error: {err}", file=sys.stderr)
-        return err.exit_code
+        return 2
     except KeyboardInterrupt:
         print(f"worker {index}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a trial raised an unexpected error (recorded as failed): stop, exit 1
+        traceback.print_exc()
+        print(f"worker {index}: stopped by an unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     print(f"worker {index}: done, {ran} trials")
     return 0
 

@@ -194,7 +194,8 @@ def run_worker(
         The number of trials this worker ran.
 
     Raises:
-        WorkerError: a trial raised an unexpected exception; SearchError: no such sweep or storage.
+        Exception: a trial raised an unexpected error (re-raised after the trial is recorded as failed);
+            SearchError: no such sweep or storage.
     """
     sweep = load_sweep_record(open_storage(storage), sweep_name)
     worker = _Worker(sweep, open_storage(storage, sweep.heartbeat), storage, Path(out), index, artifacts)
@@ -234,21 +235,21 @@ class _Worker:
             write_run_file(run_dir, plan.name, self.url)
             salt = 1000 * self.index + os.getpid() % 997  # workers sample differently
             study = open_study(plan, self.store, problem.record(), seed_offset=salt)
-            ctx = trial_context(problem, plan, model, run_dir, study, self.artifacts)
+            ctx = trial_context(problem, plan, model, run_dir, study, self.artifacts, catch=())
             self.opened[cell.label] = (study, ctx, plan)
         return self.opened[cell.label]
 
     def take(self, cell: Cell) -> str:
         """Run the cell's open trials: ``ran``; ``busy`` when only other workers' trials run; else ``done``."""
-        from codesign.search.worker import budget_state, work
+        from codesign.search.worker import more_trials, work
 
         study, ctx, plan = self._open(cell)
         fail_stale(study)
-        finished, running, waiting = budget_state(study.get_trials(deepcopy=False))
-        if waiting or finished + running < plan.trials:
-            work(study, ctx, plan.trials, catch=plan.catch, on_trial=self._count)
+        ctx.archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
+        if more_trials(ctx.archive, plan):
+            work(study, ctx, plan, on_trial=self._count)
             return "ran"
-        return "busy" if running else "done"
+        return "busy" if ctx.archive.running else "done"
 
     def _count(self, *_: Any) -> None:
         self.ran += 1

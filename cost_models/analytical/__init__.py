@@ -67,6 +67,7 @@ class AnalyticalModel(CostModel):
     """
 
     name = "analytical"
+    interval_name = "analytical"
 
     def __init__(self, target: Target | str = Target.HLS, constants: AnalyticalConstants | None = None) -> None:
         super().__init__(target)

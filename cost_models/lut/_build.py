@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cost_models.analytical import AnalyticalModel
+from cost_models.analytical import AnalyticalConstants, AnalyticalModel
 from cost_models.cost import Cost, Target
 from cost_models.ir import GraphBuilder
 from cost_models.lut._features import METRICS, DesignPoint, architecture_group, design_point, log_ratio
@@ -64,12 +64,15 @@ def metric_value(cost: Cost, metric: str) -> float:
     return float(getattr(cost, metric))
 
 
-def make_samples(records: Iterable[SynthRecord]) -> tuple[list[Sample], list[str]]:
-    """Estimate every record with the analytical model; return the samples and one-line skip reasons.
+def make_samples(
+    records: Iterable[SynthRecord], constants: AnalyticalConstants | None = None
+) -> tuple[list[Sample], list[str]]:
+    """Estimate every record with the analytical model (the shipped constants, or ``constants``); return
+    the samples and one-line skip reasons.
 
     Records the analytical model rejects (e.g. an illegal reuse factor) are skipped.
     """
-    models = {t: AnalyticalModel(t) for t in Target}
+    models = {t: AnalyticalModel(t, constants) for t in Target}
     samples: list[Sample] = []
     skipped: list[str] = []
     for record in records:
@@ -143,12 +146,14 @@ def _fit_bucket(
     return bucket, {m: fit[2] for m, fit in fits.items()}
 
 
-def _columns(rows: Sequence[Sample], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def _columns(
+    rows: Sequence[Sample], metric: str, by_source: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     chosen = [r for r in rows if metric in r.measured]
     x = np.array([r.point.log2_mults for r in chosen])
     y = np.array([r.point.log2_bits for r in chosen])
     v = np.array([log_ratio(r.measured[metric], r.analytical[metric]) for r in chosen])
-    return x, y, v, [r.group for r in chosen]
+    return x, y, v, [r.source if by_source else r.group for r in chosen]
 
 
 def _fit_metric(
@@ -159,14 +164,18 @@ def _fit_metric(
     Candidates: no correction at all (``"identity"``, i.e. the analytical model), the kernel bandwidths
     of ``settings.bandwidths`` and the bucket median everywhere (``"median"``). A candidate replaces
     ``identity`` only when its median absolute out-of-fold residual is ``identity_margin`` smaller, so a
-    bucket whose corrections do not transfer between architectures keeps the analytical figure. A
-    bucket of one architecture cannot be cross-fitted: it applies its median correction.
+    bucket whose corrections do not transfer between sources (architectures, in ``architecture`` mode)
+    keeps the analytical figure. A bucket of one source corrects nothing (``source`` mode); a bucket of
+    one architecture applies its median correction (``architecture`` mode).
     """
-    x, y, v, groups = _columns(rows, metric)
+    by_source = settings.cross_fit == "source"
+    x, y, v, groups = _columns(rows, metric, by_source)
     if v.size == 0:
         return "identity", {}, []
     identity = _cross_fitted(x, y, v, groups, "identity", settings)
-    if not identity:  # a single architecture: nothing to cross-fit, its median correction is all we know
+    if not identity:  # one group: nothing to cross-fit
+        if by_source:  # no evidence that the correction transfers to another source
+            return "identity", {}, []
         return "median", _smooth(x, y, v, "median", settings), []
     best = (float(np.median(np.abs(identity))) * (1.0 - settings.identity_margin), "identity", identity)
     for smoothing in (*(f"h={h:g}" for h in settings.bandwidths), "median"):
@@ -222,8 +231,12 @@ def _cross_fitted(
     distinct = sorted(set(groups))
     if len(distinct) < 2:
         return []
-    folds = min(settings.folds, len(distinct))
-    fold = np.array([_fold_of(g, folds) for g in groups])
+    if settings.cross_fit == "source":  # every source held out in turn
+        folds = len(distinct)
+        fold = np.array([distinct.index(g) for g in groups])
+    else:
+        folds = min(settings.folds, len(distinct))
+        fold = np.array([_fold_of(g, folds) for g in groups])
     out: list[float] = []
     for f in range(folds):
         train, test = fold != f, fold == f
@@ -340,15 +353,16 @@ def _provenance(samples: Sequence[Sample]) -> dict[str, object]:
     }
 
 
-def analytical_fingerprint() -> str:
-    """A short hash of the analytical model's estimates of a few fixed probe designs.
+def analytical_fingerprint(constants: AnalyticalConstants | None = None) -> str:
+    """A short hash of the analytical model's estimates (shipped constants, or ``constants``) of a few
+    fixed probe designs.
 
     The table stores corrections *relative to* the analytical model, so a table is only valid for the
     analytical model it was built against; a refit of the analytical constants changes this hash.
     """
     values = []
     for target in Target:
-        model = AnalyticalModel(target)
+        model = AnalyticalModel(target, constants)
         for graph, hw in _probes():
             cost = model.estimate(graph, hw)
             values.append([float(f"{metric_value(cost, m):.6g}") for m in METRICS])

@@ -16,13 +16,13 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from cost_models.analytical import AnalyticalModel
+from cost_models.analytical import AnalyticalConstants, AnalyticalModel
 from cost_models.base import CostModel
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.ir import Layer, LayerGraph
 from cost_models.lut._build import analytical_fingerprint, metric_value
 from cost_models.lut._features import METRICS, OFFSET, DesignPoint, design_point
-from cost_models.lut._table import Bucket, LutTable
+from cost_models.lut._table import Hit, LutTable
 from hw_templates.config import HardwareConfig, ResolvedLayerHardware
 
 __all__ = ["DEFAULT_TABLE", "LutModel", "load_table"]
@@ -61,6 +61,8 @@ class LutModel(CostModel):
     Args:
         target: predict the HLS estimate or post-synthesis figures.
         table: a loaded table; the shipped default when None.
+        constants: the analytical model's constants the table was built against (the shipped ones when
+            None); validation passes the constants it refitted without the held-out data.
 
     Example:
         >>> from cost_models import get_cost_model
@@ -72,12 +74,19 @@ class LutModel(CostModel):
 
     name = "lut"
     gives_intervals = True
+    interval_name = "lut"
 
-    def __init__(self, target: Target | str = Target.HLS, table: LutTable | None = None) -> None:
+    def __init__(
+        self,
+        target: Target | str = Target.HLS,
+        table: LutTable | None = None,
+        constants: AnalyticalConstants | None = None,
+    ) -> None:
         super().__init__(target)
         self.table = table if table is not None else load_table()
-        self._analytical = AnalyticalModel(self.target)
-        self._stale = self.table.provenance.get("analytical_fingerprint") not in (None, _current_fingerprint())
+        self._analytical = AnalyticalModel(self.target, constants)
+        current = _current_fingerprint() if constants is None else analytical_fingerprint(constants)
+        self._stale = self.table.provenance.get("analytical_fingerprint") not in (None, current)
         if self._stale:
             logger.warning("lut: the table was built against another analytical model; rebuild it")
         self._last: tuple[LayerGraph, HardwareConfig, Cost] | None = None
@@ -105,53 +114,82 @@ class LutModel(CostModel):
         point = design_point(graph, hw, base, self.target)
         totals: dict[str, float] = {}
         intervals: dict[str, tuple[float, float]] = {}
-        unsupported: list[str] = []
-        buckets: set[str] = set()
+        applied = _Applied()
         hits = self.table.lookup_all(point)
         for metric in METRICS:
-            value = metric_value(base, metric)
-            hit = hits[metric]
+            value, hit = metric_value(base, metric), hits[metric]
             if hit is None:
                 low, high = self.table.fallback_quantiles(self.target.value, metric)
-                unsupported.append(metric)
             else:
                 value = max((value + OFFSET) * math.exp(hit.log_ratio) - OFFSET, 0.0)
                 low, high = hit.low, hit.high
-                buckets.add(_bucket_note(hit.bucket, point))
+            applied.add(metric, hit)
             totals[metric] = value
             intervals[metric] = (_shift(value, low), _shift(value, high))
-        notes = self._notes(point, unsupported, buckets)
-        layer_note = "lut: analytical (no table support)" if len(unsupported) == len(METRICS) else _LAYER_NOTE
+        out_of_source = self.intervals(graph, totals)
+        notes = (*applied.notes(point), self._interval_note(bool(out_of_source), applied))
+        layer_note = _LAYER_NOTE if applied.corrected else "lut: analytical (no correction applied)"
+        if len(applied.unsupported) == len(METRICS):
+            layer_note = "lut: analytical (no table support)"
         layers = _scaled_layers(base, totals, (layer_note,))
         resources = {"lut": totals["lut"], "ff": totals["ff"], "dsp": totals["dsp"], "bram18": totals["bram18"]}
         power = self.power_w({**resources, "uram": base.uram}, hw)
+        stale = ("lut: table built against another analytical model version; rebuild it",) if self._stale else ()
         return replace(
             base,
             model=self.name,
             layers=layers,
-            intervals=intervals,
-            notes=(*notes, *base.notes),
+            intervals=out_of_source or intervals,
+            notes=(*notes, *stale, *base.notes),
             power_w=power,
             **totals,
         )
 
-    def _notes(self, point: DesignPoint, unsupported: list[str], buckets: set[str]) -> tuple[str, ...]:
-        notes = []
-        if unsupported:
-            which = ", ".join(unsupported)
-            notes.append(f"lut: no support for {point.label()} ({which}), analytical used")
-        notes.extend(sorted(buckets))
+    def _interval_note(self, out_of_source: bool, applied: _Applied) -> str:
         level = round(100 * self.table.settings.interval_level)
-        source = "the analytical model's residuals" if len(unsupported) == len(METRICS) else "cross-fitted residuals"
-        notes.append(f"lut: intervals are {level} % prediction intervals from {source}")
-        if self._stale:
-            notes.append("lut: table built against another analytical model version; rebuild it")
-        return tuple(notes)
+        if out_of_source:
+            source = "this model's leave-source-out residuals"
+        elif not applied.corrected and not applied.unchanged:
+            source = "the analytical model's residuals"
+        else:
+            source = "cross-fitted residuals"
+        return f"lut: intervals are {level} % prediction intervals from {source}"
 
 
-def _bucket_note(bucket: Bucket, point: DesignPoint) -> str:
-    pooled = {0: "", 1: ", pooled over HLS tools", 2: ", pooled over HLS tools and part families"}[bucket.level]
-    return f"lut: corrected by the {point.label()} table ({bucket.rows} rows{pooled})"
+#: A correction smaller than this (natural log, 0.5 %) is reported as none.
+_NO_CORRECTION = 0.005
+
+
+class _Applied:
+    """What the table did to each metric, for notes that say exactly that."""
+
+    def __init__(self) -> None:
+        self.corrected: dict[tuple[int, str, int], list[str]] = {}
+        self.unchanged: list[str] = []
+        self.unsupported: list[str] = []
+
+    def add(self, metric: str, hit: Hit | None) -> None:
+        if hit is None:
+            self.unsupported.append(metric)
+        elif abs(hit.log_ratio) < _NO_CORRECTION:
+            self.unchanged.append(metric)
+        else:
+            key = (hit.bucket.level, "/".join(hit.bucket.key[1:]), hit.bucket.rows)
+            self.corrected.setdefault(key, []).append(f"{metric} x{math.exp(hit.log_ratio):.2f}")
+
+    def notes(self, point: DesignPoint) -> list[str]:
+        out = []
+        for (level, _, rows), changes in self.corrected.items():
+            pooled = {0: "", 1: ", pooled over HLS tools", 2: ", pooled over HLS tools and part families"}[level]
+            out.append(f"lut: corrected by the {point.label()} table ({rows} rows{pooled}): {', '.join(changes)}")
+        if self.unchanged:
+            out.append(
+                f"lut: {', '.join(self.unchanged)} not corrected: the {point.label()} table's corrections do not "
+                "transfer between its sources"
+            )
+        if self.unsupported:
+            out.append(f"lut: no support for {point.label()} ({', '.join(self.unsupported)}), analytical used")
+        return out
 
 
 def _shift(value: float, log_offset: float) -> float:

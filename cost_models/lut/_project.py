@@ -1,274 +1,60 @@
-"""Read an hls4ml project folder (firmware + synthesis reports) into calibration records.
+"""Read an hls4ml project folder (design + synthesis reports) into calibration records.
 
-The layer structure comes from ``firmware/parameters.h``: hls4ml writes one ``struct`` per layer in
-graph order (``struct config2 : nnet::dense_config {...}``, ``struct relu_config3 : nnet::activ_config``,
-``conv1d_config`` / ``conv2d_config`` / ``pooling1d_config`` / ``pooling2d_config`` / ``batchnorm_config``)
-with ``static const unsigned`` sizes (``n_in``, ``n_out``, ``n_chan``, ``n_filt``, ``filt_width``,
-``in_width``, ``stride_width``, ``pad_left``...), ``reuse_factor``, ``strategy = nnet::latency|resource``
-and ``io_type = nnet::io_parallel|io_stream``; see hls4ml 1.3 ``backends/vivado/passes/*_templates.py``.
-Types come from ``firmware/defines.h`` (``typedef ap_fixed<16,6> layer2_t;``, ``input_t``, the weight
-type named by the config's ``typedef <name> weight_t;``). ``project.tcl`` gives the project name, part
-and clock when no C-synthesis report does. A structure the IR cannot express (skip connections,
-recurrent layers, padding layers...) is a CalibrationError naming the file and the config.
+Where the reports are (as the tools write them inside the project): the C-synthesis report
+``<project>_prj/solution1/syn/report/<top>_csynth.xml`` (or ``.rpt``; Vitis HLS also writes a
+solution-level ``csynth.xml``) and Vivado's ``vivado_synth.rpt`` in the project folder (hls4ml's
+``vivado_synth.tcl``: ``report_utilization -file vivado_synth.rpt``). Formats: :mod:`cost_models.reports`.
+
+Where the design comes from: a project written by ``codesign export`` records the exact layer graph
+and hardware in ``manifest.json`` (:mod:`cost_models.exported`); any other hls4ml project is parsed
+from its firmware (:mod:`._firmware`) and ``project.tcl``.
+
+Before a report is used it is checked against the project (:func:`check_reports_match`): its top
+function must be the project's, and the layer configs its modules are named after (``..._config12_s``)
+must be configs of this firmware. A report of another design is an error, never a calibration row.
 """
 
 from __future__ import annotations
 
-import math
+import json
+import logging
 import re
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-from cost_models._synth_rows import activation_from_name
 from cost_models.cost import Target
-from cost_models.ir import GraphBuilder, LayerGraph, LayerPrecision
+from cost_models.exported import EXPORT_SOURCE, read_manifest, with_report_settings
+from cost_models.ir import LayerGraph
+from cost_models.lut._firmware import FirmwareDesign, config_indices, read_firmware
 from cost_models.reports import HlsReport, UtilizationReport, read_csynth, read_utilization_rpt
 from cost_models.synth_data import SynthRecord
-from hw_templates.config import Backend, HardwareConfig, IoType, LayerHardware, Strategy
+from hw_templates.config import Backend, HardwareConfig
 from hw_templates.errors import CalibrationError, CodesignError
 from hw_templates.parts import resolve_part
-from hw_templates.precision import FixedType
 
-__all__ = ["FirmwareDesign", "read_firmware", "read_project"]
+__all__ = ["check_reports_match", "find_reports", "is_project", "project_top", "read_project"]
 
-_STRUCT_RE = re.compile(
-    r"(?://[ \t]*(?P<comment>[^\n]*)\n\s*)?"  # "// fc1": the layer's name, above its config
-    r"struct\s+(?P<name>\w+)\s*(?::\s*(?P<base>[\w:]+)\s*)?\{(?P<body>.*?)\n\s*\};",
-    re.S,
-)
-_UNSIGNED_RE = re.compile(r"static const unsigned (\w+) = (\d+);")
-_ENUM_RE = re.compile(r"static const [\w:]+ (\w+) = nnet::(?:\w+::)?(\w+);")
-_TYPEDEF_RE = re.compile(r"typedef\s+([^;]+?)\s+(\w+)\s*;")
-_AP_TYPE_RE = re.compile(r"ap_u?(?:fixed|int)<[^<>]*>")
-_SUPPORTED = "dense, conv1d, conv2d, pooling, batchnorm and activation configs"
+logger = logging.getLogger(__name__)
+
+_CONFIG_RE = re.compile(r"config(\d+)")
 
 
-@dataclass(frozen=True)
-class _Config:
-    name: str
-    base: str
-    comment: str
-    ints: Mapping[str, int]
-    enums: Mapping[str, str]
-    types: Mapping[str, str]
-
-    @property
-    def index(self) -> int | None:
-        found = re.search(r"config(\d+)$", self.name)
-        return int(found[1]) if found else None
+def is_project(folder: Path) -> bool:
+    """An hls4ml project folder: an export (``manifest.json``) or one with ``firmware/``."""
+    return (folder / "manifest.json").is_file() or (folder / "firmware").is_dir()
 
 
-@dataclass(frozen=True)
-class FirmwareDesign:
-    """What an hls4ml project's firmware says: the network and its per-layer settings."""
-
-    graph: LayerGraph
-    io_type: IoType
-    strategy: Strategy
-    reuse_factor: int
-    layers: Mapping[str, LayerHardware]
-
-
-def read_firmware(folder: str | Path, name: str = "design") -> FirmwareDesign:
-    """Parse ``firmware/parameters.h`` and ``firmware/defines.h`` of an hls4ml project.
-
-    Raises:
-        CalibrationError: the files are missing or describe a structure the IR cannot hold.
-    """
-    firmware = Path(folder) / "firmware"
-    params, defines = firmware / "parameters.h", firmware / "defines.h"
-    for path in (params, defines):
-        if not path.is_file():
-            raise CalibrationError(f"hls4ml project {Path(folder).name!r}: expected {path.relative_to(folder)}")
-    types = {n: t for t, n in _TYPEDEF_RE.findall(defines.read_text(encoding="utf-8", errors="replace"))}
-    configs = _configs(params.read_text(encoding="utf-8", errors="replace"))
-    if not configs:
-        raise CalibrationError(f"{params.name}: no layer config structs found (truncated file?)")
-    return _Builder(name, types, params.name).run(configs)
-
-
-def _configs(text: str) -> list[_Config]:
-    out = []
-    comment = ""
-    for match in _STRUCT_RE.finditer(text):
-        name, body = match["name"], match["body"]
-        comment = (match["comment"] or "").strip() or comment
-        if name.endswith(("_mult", "_tr")):
-            continue  # helper structs of a conv layer (its matrix product) or a transpose; the comment
-            # naming the layer sits above the helper, so it is kept for the layer's own config
-        ints = {k: int(v) for k, v in _UNSIGNED_RE.findall(body)}
-        enums = dict(_ENUM_RE.findall(body))
-        typedefs = {alias: target.strip() for target, alias in _TYPEDEF_RE.findall(body)}
-        out.append(_Config(name, match["base"] or "", comment, ints, enums, typedefs))
-        comment = ""
-    return out
-
-
-class _Builder:
-    """Turns configs into a graph; one method per config family."""
-
-    def __init__(self, name: str, types: Mapping[str, str], file: str) -> None:
-        self.name, self.types, self.file = name, types, file
-        self._graph: GraphBuilder | None = None
-        self.last: _Config | None = None
-        self.reuse: dict[str, int] = {}
-        self.strategy: dict[str, Strategy] = {}
-        self.io_types: list[str] = []
-
-    def _type(self, name: str, where: str) -> FixedType:
-        text = self.types.get(name, name)
-        found = _AP_TYPE_RE.search(text)
-        if found is None:
-            raise CalibrationError(f"{self.file}: {where}: type {name!r} is not an ap_fixed/ap_int type")
-        return FixedType.parse(found[0])
-
-    def _start(self, shape: tuple[int, ...]) -> None:
-        """The first layer's input shape starts the graph (hls4ml's input layer has no config)."""
-        if self._graph is None:
-            self._graph = GraphBuilder(self.name, shape, self._type("input_t", "input"))
-
-    @property
-    def builder(self) -> GraphBuilder:
-        if self._graph is None:
-            raise CalibrationError(f"{self.file}: the first layer config must give the input shape")
-        return self._graph
-
-    def _precision(self, config: _Config, weighted: bool) -> LayerPrecision:
-        # hls4ml names a layer's output type layer<index>_t, the network's output result_t.
-        candidates = (f"layer{config.index}_t", "result_t" if config is self.last else "", "model_default_t")
-        result = self._type(next((c for c in candidates if c in self.types), candidates[0]), config.name)
-        if not weighted:
-            return LayerPrecision(result=result)
-        t = config.types
-        weight = self._type(t["weight_t"], config.name) if "weight_t" in t else None
-        bias = self._type(t["bias_t"], config.name) if "bias_t" in t else None
-        accum = self._type(t["accum_t"], config.name) if "accum_t" in t else None
-        return LayerPrecision(result=result, weight=weight, bias=bias, accum=accum)
-
-    def _need(self, config: _Config, *keys: str) -> list[int]:
-        missing = [k for k in keys if k not in config.ints]
-        if missing:
-            raise CalibrationError(f"{self.file}: {config.name}: missing {', '.join(missing)} (truncated file?)")
-        return [config.ints[k] for k in keys]
-
-    def run(self, configs: list[_Config]) -> FirmwareDesign:
-        self.last = configs[-1]
-        for config in configs:
-            if "io_type" in config.enums:
-                self.io_types.append(config.enums["io_type"])
-            self._add(config)
-        graph = self.builder.build()
-        strategies = Counter(self.strategy.values())
-        strategy = strategies.most_common(1)[0][0] if strategies else Strategy.LATENCY
-        reuse = Counter(self.reuse.values()).most_common(1)[0][0] if self.reuse else 1
-        layers = {
-            n: LayerHardware(
-                reuse_factor=rf if rf != reuse else None,
-                strategy=self.strategy[n] if self.strategy[n] is not strategy else None,
-            )
-            for n, rf in self.reuse.items()
-            if rf != reuse or self.strategy[n] is not strategy
-        }
-        io_type = IoType.parse(self.io_types[0] if self.io_types else "io_parallel", f"{self.file} io_type")
-        return FirmwareDesign(graph, io_type, strategy, reuse, layers)
-
-    def _add(self, config: _Config) -> None:
-        base = config.base.removeprefix("nnet::")
-        handlers = {
-            "dense_config": self._dense,
-            "conv1d_config": self._conv,
-            "conv2d_config": self._conv,
-            "pooling1d_config": self._pool,
-            "pooling2d_config": self._pool,
-            "batchnorm_config": self._batchnorm,
-            "activ_config": self._activation,
-        }
-        if base == "" and re.match(r"hard_(sigmoid|tanh)_config\d+$", config.name):
-            return self._activation(config)
-        if base not in handlers:
-            raise CalibrationError(
-                f"{self.file}: config {config.name!r} ({config.base or 'no base'}) cannot be matched to a layer "
-                f"structure the IR holds (supported: {_SUPPORTED})"
-            )
-        return handlers[base](config)
-
-    def _layer_name(self, config: _Config, stem: str) -> str:
-        """hls4ml writes the layer's name as a comment above its config; else a name from the index."""
-        return config.comment if re.fullmatch(r"\w+", config.comment) else f"{stem}{config.index}"
-
-    def _settings(self, config: _Config, name: str) -> None:
-        self.reuse[name] = config.ints.get("reuse_factor", 1)
-        self.strategy[name] = Strategy.parse(config.enums.get("strategy", "latency"), f"{config.name} strategy")
-
-    def _dense(self, config: _Config) -> None:
-        n_in, n_out = self._need(config, "n_in", "n_out")
-        self._start((n_in,))
-        if len(self.builder.last.output_shape) > 1:
-            self.builder.add("flatten")
-        self._check(config, "n_in", n_in, math.prod(self.builder.last.output_shape))
-        name = self._layer_name(config, "dense")
-        self.builder.add("dense", name=name, units=n_out, precision=self._precision(config, True))
-        self._settings(config, name)
-
-    def _conv(self, config: _Config) -> None:
-        two_d = config.base.endswith("conv2d_config")
-        dims = ("height", "width") if two_d else ("width",)
-        n_chan, n_filt = self._need(config, "n_chan", "n_filt")
-        size = self._need(config, *(f"in_{d}" for d in dims))
-        kernel = self._need(config, *(f"filt_{d}" for d in dims))
-        stride = [config.ints.get(f"stride_{d}", 1) for d in dims]
-        pads = sum(config.ints.get(f"pad_{s}", 0) for s in ("top", "bottom", "left", "right"))
-        self._start((*size, n_chan))
-        self._check(config, "input size", math.prod(size) * n_chan, math.prod(self.builder.last.output_shape))
-        name = self._layer_name(config, "conv2d" if two_d else "conv1d")
-        layer = self.builder.add(
-            "conv2d" if two_d else "conv1d",
-            name=name,
-            filters=n_filt,
-            kernel=kernel,
-            stride=stride,
-            padding="same" if pads else "valid",
-            precision=self._precision(config, True),
-        )
-        expected = self._need(config, *(f"out_{d}" for d in dims))
-        self._check(config, "output size", math.prod(expected), math.prod(layer.output_shape[:-1]))
-        self._settings(config, name)
-
-    def _pool(self, config: _Config) -> None:
-        two_d = config.base.endswith("2d_config")
-        dims = ("height", "width") if two_d else ("width",)
-        op = "avg" if config.enums.get("pool_op", "Max").lower().startswith("av") else "max"
-        window = [config.ints[f"pool_{d}"] for d in dims if f"pool_{d}" in config.ints]
-        kind = f"{op}pool{2 if two_d else 1}d" if window else f"global_{op}pool{2 if two_d else 1}d"
-        attrs = {"pool": window, "stride": [config.ints.get(f"stride_{d}", 1) for d in dims]} if window else {}
-        self.builder.add(kind, name=self._layer_name(config, "pool"), precision=self._precision(config, False), **attrs)
-
-    def _batchnorm(self, config: _Config) -> None:
-        (n_in,) = self._need(config, "n_in")
-        self._start((n_in,))
-        self._check(config, "n_in", n_in, math.prod(self.builder.last.output_shape))
-        self.builder.add("batchnorm", name=self._layer_name(config, "bn"), precision=self._precision(config, False))
-
-    def _activation(self, config: _Config) -> None:
-        stem = re.sub(r"_config\d+$", "", config.name)
+def project_top(folder: Path) -> str:
+    """The project's top function: the manifest's or ``project.tcl``'s project name (else hls4ml's
+    default ``myproject``)."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
         try:
-            function = activation_from_name(stem, "")
-        except CodesignError:
-            raise CalibrationError(f"{self.file}: config {config.name!r}: unknown activation {stem!r}") from None
-        if "n_in" in config.ints:
-            self._start((config.ints["n_in"],))
-            self._check(config, "n_in", config.ints["n_in"], math.prod(self.builder.last.output_shape))
-        name = self._layer_name(config, stem)
-        self.builder.add("activation", name=name, function=function, precision=self._precision(config, False))
-
-    def _check(self, config: _Config, what: str, given: int, expected: int) -> None:
-        if given != expected:
-            raise CalibrationError(
-                f"{self.file}: {config.name} {what} {given} does not follow from the previous layer ({expected}); "
-                "cannot match the configs to a sequential layer structure"
-            )
+            name = json.loads(manifest.read_text(encoding="utf-8")).get("project_name")
+        except (ValueError, AttributeError):
+            name = None  # read_manifest reports a malformed manifest
+        if isinstance(name, str) and name:
+            return name
+    return _tcl_settings(folder).get("project_name", "myproject")
 
 
 def _tcl_settings(folder: Path) -> dict[str, str]:
@@ -278,7 +64,7 @@ def _tcl_settings(folder: Path) -> dict[str, str]:
     return dict(re.findall(r'^set (\w+) "?([^"\n]*)"?\s*$', path.read_text(encoding="utf-8"), re.MULTILINE))
 
 
-def _find_reports(folder: Path, top: str) -> tuple[Path | None, Path | None]:
+def find_reports(folder: Path, top: str) -> tuple[Path | None, Path | None]:
     """The top-level C-synthesis report (xml preferred) and the Vivado utilization report, if any."""
     candidates = [
         *sorted(folder.rglob(f"{top}_csynth.xml")),
@@ -294,24 +80,82 @@ def read_project(folder: str | Path) -> list[SynthRecord]:
     for ``vivado_synth.rpt`` (post-synthesis target), whichever exist.
 
     Raises:
-        CalibrationError: not an hls4ml project, no report, unreadable report or unmatched structure.
+        CalibrationError: not an hls4ml project, no report, an unreadable report, a report of another
+            design, or (without a manifest) a firmware structure the IR cannot hold; the message starts
+            with the project folder's name.
     """
     folder = Path(folder)
+    try:
+        return _read_project(folder)
+    except CodesignError as exc:  # e.g. an unknown part: still one line naming the project
+        prefix = f"project {folder.name!r}"
+        raise CalibrationError(str(exc) if str(exc).startswith(prefix) else f"{prefix}: {exc}") from None
+
+
+def _read_project(folder: Path) -> list[SynthRecord]:
+    exported = read_manifest(folder)
     tcl = _tcl_settings(folder)
-    top = tcl.get("project_name", "myproject")
-    csynth_path, util_path = _find_reports(folder, top)
+    top = project_top(folder)
+    csynth_path, util_path = find_reports(folder, top)
     if csynth_path is None and util_path is None:
-        raise CalibrationError(f"hls4ml project {folder.name!r}: no {top}_csynth.xml/.rpt or vivado_synth.rpt found")
-    design = read_firmware(folder, folder.name)
+        raise CalibrationError(
+            f"project {folder.name!r}: no synthesis report (expected {top}_prj/solution1/syn/report/{top}_csynth.xml "
+            "or .rpt, or vivado_synth.rpt)"
+        )
     csynth = read_csynth(csynth_path) if csynth_path else None
     util = read_utilization_rpt(util_path) if util_path else None
-    hw = _hardware(folder, design, csynth, util, tcl)
+    check_reports_match(folder, top, csynth, csynth_path, util)
+    if exported is not None:
+        part = (csynth.part if csynth else "") or (util.device if util else "")
+        tool, version = (csynth.tool, csynth.tool_version) if csynth else ("", "")
+        clock, where = (csynth.clock_ns, csynth.file) if csynth else (None, util.file)  # type: ignore[union-attr]
+        hw, notes = with_report_settings(exported.hw, part, clock, tool, version, where)
+        for note in notes:
+            logger.warning("project %s: %s", folder.name, note)
+        graph, names = exported.graph, (EXPORT_SOURCE, exported.design_id or folder.name)
+    else:
+        design = read_firmware(folder, folder.name)
+        graph, hw, notes, names = design.graph, _hardware(folder, design, csynth, util, tcl), (), (folder.name,) * 2
     records = []
     if csynth is not None:
-        records.append(_record(folder, design.graph, hw, csynth, None))
+        records.append(_record(folder, names, graph, hw, csynth, None, notes))
     if util is not None:
-        records.append(_record(folder, design.graph, hw, csynth, util))
+        records.append(_record(folder, names, graph, hw, csynth, util, notes))
     return records
+
+
+def check_reports_match(
+    folder: Path, top: str, csynth: HlsReport | None, csynth_path: Path | None, util: UtilizationReport | None
+) -> None:
+    """Raise CalibrationError when a report is not of this project's design.
+
+    Checks: the C-synthesis report's top function and the utilization report's design are ``top``;
+    every layer config named by the report's modules and instances, and by the per-module reports
+    beside it, is a config of ``firmware/parameters.h`` (when both are known).
+    """
+    if csynth is not None and csynth.top and csynth.top != top:
+        raise CalibrationError(
+            f"report {csynth.file!r}: top function {csynth.top!r}, expected this project's {top!r}; "
+            "the report is of another design"
+        )
+    if util is not None and util.design and util.design != top:
+        raise CalibrationError(
+            f"report {util.file!r}: design {util.design!r}, expected this project's top {top!r}; "
+            "the report is of another design"
+        )
+    known = config_indices(folder)
+    if csynth is None or csynth_path is None or known is None:
+        return
+    names = [n for i in csynth.instances for n in (i.instance, i.module)]
+    names += [p.name for p in csynth_path.parent.glob("*_csynth.*")]
+    named = {int(n) for text in names for n in _CONFIG_RE.findall(text)}
+    foreign = sorted(named - known)
+    if foreign:
+        listed = ", ".join(f"config{n}" for n in foreign[:4]) + (" ..." if len(foreign) > 4 else "")
+        raise CalibrationError(
+            f"report {csynth.file!r}: names layer configs ({listed}) that firmware/parameters.h does not define "
+            f"(it has {len(known)}); the report is of another design or the firmware was rewritten after synthesis"
+        )
 
 
 def _hardware(
@@ -331,6 +175,7 @@ def _hardware(
         clock_ns=clock,
         clock_uncertainty_ns=csynth.clock_uncertainty_ns if csynth else None,
         backend=backend,
+        tool_version=csynth.tool_version if csynth else None,
         io_type=design.io_type,
         strategy=design.strategy,
         reuse_factor=design.reuse_factor,
@@ -339,10 +184,15 @@ def _hardware(
 
 
 def _record(
-    folder: Path, graph: LayerGraph, hw: HardwareConfig, csynth: HlsReport | None, util: UtilizationReport | None
+    folder: Path,
+    names: tuple[str, str],
+    graph: LayerGraph,
+    hw: HardwareConfig,
+    csynth: HlsReport | None,
+    util: UtilizationReport | None,
+    notes: tuple[str, ...],
 ) -> SynthRecord:
     measured: dict[str, float] = {}
-    notes = []
     if csynth is not None:
         if csynth.latency_max_cycles is not None:
             measured["latency_cycles"] = csynth.latency_max_cycles
@@ -355,10 +205,10 @@ def _record(
         measured.update(lut=util.lut, ff=util.ff, dsp=util.dsp, bram18=util.bram18, uram=util.uram)
         file, kind, tool, version = util.file, "vsynth", "Vivado", util.tool_version
         if csynth is not None:
-            notes.append("resources post-synthesis, latency from csynth (HLS estimate)")
+            notes += ("resources post-synthesis, latency from csynth (HLS estimate)",)
     return SynthRecord(
-        source=folder.name,
-        model_id=folder.name,
+        source=names[0],
+        model_id=names[1],
         file=f"{folder.name}/{file}",
         result_kind=kind,
         target=Target.HLS if kind == "csynth" else Target.SYNTH,
@@ -368,5 +218,5 @@ def _record(
         per_layer=False,
         tool=tool,
         tool_version=version,
-        notes=tuple(notes),
+        notes=notes,
     )

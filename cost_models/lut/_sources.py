@@ -1,9 +1,13 @@
-"""Calibration sources: CSV files in the calibration schema and hls4ml project folders.
+"""Calibration sources: CSV files in the calibration schema, hls4ml project folders, export folders.
 
 The CSV schema is that of the shared calibration data (``../shared/data/synth/README.md``, read by
 :mod:`cost_models.synth_data`). Before a CSV is read its number columns are checked, so a cell like
 ``12k`` is an error naming the file, line and column rather than a silently skipped row. Rows the IR
 cannot represent (e.g. recurrent layers) are skipped with a reason, as the reader documents.
+
+A folder is either one hls4ml project (``manifest.json`` of ``codesign export``, or ``firmware/``) or a
+folder of them, such as the ``--out`` folder of ``codesign export``: every project in it that holds a
+synthesis report is read, the others are skipped with a reason (not every design gets synthesised).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cost_models.cost import Target
-from cost_models.lut._project import read_project
+from cost_models.lut._project import find_reports, is_project, project_top, read_project
 from cost_models.synth_data import SkippedRow, SynthRecord, read_synth_csv
 from hw_templates.errors import CalibrationError
 
@@ -51,6 +55,37 @@ def check_csv_numbers(path: Path) -> None:
                     ) from None
 
 
+def read_folder(folder: Path) -> tuple[list[SynthRecord], list[SkippedRow]]:
+    """Records of one hls4ml project folder, or of every synthesised project in a folder of them.
+
+    Raises:
+        CalibrationError: neither a project nor a folder of projects; no project holds a report; a
+            report is unreadable or of another design.
+    """
+    if is_project(folder):
+        return read_project(folder), []
+    projects = sorted(p for p in folder.iterdir() if p.is_dir() and is_project(p))
+    if not projects:
+        what = "it is empty" if not any(folder.iterdir()) else "found neither"
+        raise CalibrationError(
+            f"folder {str(folder)!r}: expected an hls4ml project (manifest.json of codesign export, or firmware/) "
+            f"or a folder of them (e.g. an export folder); {what}"
+        )
+    records: list[SynthRecord] = []
+    skipped: list[SkippedRow] = []
+    for project in projects:
+        if find_reports(project, project_top(project)) == (None, None):
+            skipped.append(SkippedRow(project.name, project.name, "no synthesis report in the project"))
+            continue
+        records += read_project(project)
+    if not records:
+        raise CalibrationError(
+            f"folder {str(folder)!r}: none of its {len(projects)} hls4ml projects holds a synthesis report "
+            "(<top>_prj/solution1/syn/report/<top>_csynth.xml or .rpt, vivado_synth.rpt); synthesise them first"
+        )
+    return records, skipped
+
+
 def read_sources(
     sources: Iterable[str | Path], target: Target | None = None
 ) -> tuple[list[SynthRecord], list[SkippedRow]]:
@@ -68,8 +103,7 @@ def read_sources(
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            found = read_project(path)
-            dropped: list[SkippedRow] = []
+            found, dropped = read_folder(path)
         elif path.is_file() and path.suffix.lower() == ".csv":
             check_csv_numbers(path)
             found, dropped = read_synth_csv(path)

@@ -29,7 +29,7 @@ from typing import Any
 from cost_models.lut._features import KEY_FIELDS, METRICS, DesignPoint
 from hw_templates.errors import CalibrationError, bad_value
 
-__all__ = ["FORMAT", "LEVELS", "Bucket", "Hit", "LutTable", "Quantiles", "TableSettings"]
+__all__ = ["FORMAT", "LEVELS", "SHIPPED_TABLE_SETTINGS", "Bucket", "Hit", "LutTable", "Quantiles", "TableSettings"]
 
 FORMAT = "codesign-lut-table"
 FORMAT_VERSION = 1
@@ -67,7 +67,14 @@ class TableSettings:
             side: a factor of 1.5. An assumption: such a design is unlike the calibration data, so even
             a metric the analytical model always got right there (e.g. DSPs) may be off.
         interval_level: central probability of the intervals (0.9: 5 % and 95 % quantiles).
-        folds: folds of the grouped cross-fitting that produces the residuals.
+        folds: folds of the grouped cross-fitting that produces the residuals (``architecture`` mode).
+        cross_fit: what the cross-fitting holds out. ``architecture`` (default): ``folds`` folds of
+            architectures; right for a table calibrated on the user's own builds (``codesign calibrate``),
+            whose next designs come from the same source. ``source``: each source of the bucket in turn,
+            so a correction is applied only where it transfers from some sources to another and a bucket
+            whose rows all come from one source corrects nothing; the shipped table is built so
+            (``scripts/build_lut_table.py``), because a user's design comes from a source it has never
+            seen (on leave-source-out validation, single-source corrections made estimates worse).
     """
 
     step: float = 0.5
@@ -81,6 +88,7 @@ class TableSettings:
     fallback_floor: float = 0.4055  # log(1.5)
     interval_level: float = 0.9
     folds: int = 5
+    cross_fit: str = "architecture"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(vars(self))
@@ -97,6 +105,10 @@ class TableSettings:
         if "bandwidths" in values:
             values["bandwidths"] = tuple(float(h) for h in values["bandwidths"])
         return cls(**values)
+
+
+#: How the shipped default table is built (``scripts/build_lut_table.py``) and validated out of source.
+SHIPPED_TABLE_SETTINGS = TableSettings(cross_fit="source")
 
 
 @dataclass(frozen=True)

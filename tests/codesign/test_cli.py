@@ -47,11 +47,14 @@ def test_estimate_prints_table_and_json(capsys: pytest.CaptureFixture[str]) -> N
     pytest.importorskip("cost_models.analytical")
     assert main(["estimate", str(EXAMPLES / "jet_tagger.yaml")]) == 0
     text = capsys.readouterr().out
-    for word in ("fc1", "softmax", "total", "utilization", "latency", "xcu250"):
+    for word in ("fc1", "softmax", "total", "utilization", "latency", "xcu250", "fit probability on xcu250"):
         assert word in text
     assert main(["estimate", str(EXAMPLES / "jet_tagger.yaml"), "--json", "--part", "xcvu9p"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["total"]) >= {"lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles"}
+    assert 0 <= data["fit_probability"] <= 1
+    for metric, (low, high) in data["intervals"].items():  # 90 % intervals around the estimate
+        assert low <= data["total"][metric] <= high
     assert data["part"] == "xcvu9p"
     assert len(data["layers"]) == 9
     assert data["flops"] > 0 and data["params"] == 16 * 64 + 64 + 64 * 32 + 32 + 32 * 32 + 32 + 32 * 5 + 5

@@ -4,6 +4,7 @@ projects; bad input gives one line on stderr, exit code 2 and no table file."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,11 @@ def test_a_truncated_report_in_a_project_is_an_error(tmp_path: Path, capsys: pyt
     util.write_text(util.read_text()[:600])
     err = _fail(capsys, ["calibrate", str(project), "--out", str(tmp_path / "t.json")])
     assert "vivado_synth.rpt" in err and "truncated" in err
+
+
+def test_sources_with_the_same_name_are_told_apart_in_the_provenance(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        shutil.copytree(FIXTURES / "mlp_project", tmp_path / name / "prj")
+    table = tmp_path / "table.json"
+    assert main(["calibrate", str(tmp_path / "a" / "prj"), str(tmp_path / "b" / "prj"), "--out", str(table)]) == 0
+    assert LutTable.load(table).provenance["inputs"] == ["a/prj", "b/prj"]

@@ -187,3 +187,23 @@ def test_a_bad_max_utilization_is_a_spec_error(table: LutTable, bad: object) -> 
     cost = LutModel(Target.HLS, table).estimate(_mlp(40), _hw(2))
     with pytest.raises(SpecError, match="max_utilization"):
         fit_probability(cost, bad)  # type: ignore[arg-type]
+
+
+def test_the_notes_name_each_correction_it_applied(table: LutTable) -> None:
+    cost = LutModel(Target.HLS, table).estimate(_mlp(40), _hw(2))
+    (note,) = [n for n in cost.notes if n.startswith("lut: corrected by")]
+    assert f"lut x{MEASURED_OVER_ANALYTICAL:.2f}" in note and f"ff x{MEASURED_OVER_ANALYTICAL:.2f}" in note
+
+
+def test_a_table_of_one_source_built_for_new_sources_applies_and_claims_nothing() -> None:
+    # The shipped table is cross-fitted by source: a correction seen in one source only is not applied.
+    from cost_models.lut import SHIPPED_TABLE_SETTINGS
+
+    samples, _ = make_samples(_records())
+    single = build_table(samples, SHIPPED_TABLE_SETTINGS)
+    graph, hw = _mlp(40), _hw(2)
+    cost = LutModel(Target.HLS, single).estimate(graph, hw)
+    base = AnalyticalModel(Target.HLS).estimate(graph, hw)
+    assert (cost.lut, cost.ff, cost.latency_cycles) == (base.lut, base.ff, base.latency_cycles)
+    assert not any("corrected" in n for n in cost.notes)
+    assert any(n.startswith("lut: no support for dense/io_parallel/latency") for n in cost.notes)

@@ -184,7 +184,7 @@ def test_a_project_without_reports_is_an_error(tmp_path: Path) -> None:
     project = _copy(tmp_path, MLP)
     shutil.rmtree(project / "myproject_prj")
     (project / "vivado_synth.rpt").unlink()
-    with pytest.raises(CalibrationError, match=r"no myproject_csynth\.xml/\.rpt or vivado_synth\.rpt"):
+    with pytest.raises(CalibrationError, match=r"no synthesis report \(expected myproject_prj/solution1/"):
         read_project(project)
 
 

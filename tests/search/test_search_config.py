@@ -49,7 +49,7 @@ def test_the_demo_config_is_the_example_file() -> None:
         (base(search={"formulation": "scalarized"}), "needs a scalarization block"),
         (base(search={"objectives": ["accuracy"]}), "two or more metrics"),
         (base(search={"objectives": ["accuracy", "latencyns"]}), "did you mean 'latency_ns'"),
-        (base(search={"formulation": "accuracy", "sampler": "nsga2"}), "tpe, gp or random"),
+        (base(search={"formulation": "accuracy", "sampler": "nsga2"}), "tpe, gp, random, surrogate or rl"),
         (base(hardware={"io_types": []}), "at least one io type"),
         (base(hardware={"reuse_factor_min": 8, "reuse_factor_max": 4}), "reuse_factor_max"),
         (base(hardware={"strategies": ["fast"]}), "latency, resource"),

@@ -26,12 +26,18 @@ def test_figures_keep_the_feasible_pareto_options() -> None:
 
 @pytest.mark.parametrize(
     "figures, message",
-    [({"latency": 1}, "did you mean 'latency_ns'"), ({"lut": 1}, "'latency_cycles' is needed"),
-     ({"latency_ns": -1, "lut": 1}, "a finite number >= 0"), ([], "empty list")],
+    [({"latency": 1, "lut": 1}, "'latency' looks like 'latency_ns'"),
+     ({"lut": 1}, "expected figure 'latency_cycles' or 'latency_ns'"),
+     ({"latency_ns": -1, "lut": 1}, "a finite number >= 0")],
 )  # fmt: skip
 def test_bad_figures_fail_with_one_line(figures, message) -> None:
     with pytest.raises(SearchError, match=message):
         figures_front(figures, SPACE, ("latency_ns", "lut"), ())
+
+
+def test_no_figures_mean_no_feasible_design() -> None:
+    front = figures_front([], SPACE, ("latency_ns", "lut"), ())
+    assert front.points["xc7z020"] == () and front.best_violation["xc7z020"] > 0
 
 
 def test_flat_encoding_maps_every_draw_to_a_legal_reuse_factor() -> None:

@@ -1,0 +1,309 @@
+"""A cost-aware surrogate sampler: spend an expensive evaluation only where it can move the front.
+
+Hardware costs are exact and cheap, accuracy is neither, so the sampler (``sampler: surrogate``):
+
+1. keeps a *pool* of unevaluated candidates, each already costed: random draws from the space and
+   mutations (one or two parameters changed) of the architectures on the current front. A candidate is
+   costed exactly like a trial costs it (the problem's ``cost``, then the inner hardware search or the
+   cost function's own figures), so it carries its whole feasible hardware front. Candidates with no
+   feasible design and architectures already evaluated never leave the pool;
+2. fits an accuracy model with uncertainty (:mod:`codesign.search._acquisition`: a Gaussian process by
+   default) on an encoding of the evaluated architectures' parameters and their exact cost figures;
+3. drops every candidate whose *optimistic* accuracy (mean + ``beta`` x spread) could not make any of
+   its designs non-dominated (:meth:`Formulation.needed_accuracy`, exact);
+4. proposes the candidate with the largest expected hypervolume improvement of the front (accuracy and
+   the formulation's cost metrics on the primary part), its costs exact and its accuracy the model's
+   distribution.
+
+The first ``n_startup`` proposals are random feasible, unevaluated candidates. The sampler works on
+any space whose ``sample(trial)`` uses ``suggest_int``, ``suggest_float`` and ``suggest_categorical``
+(the toolkit's spaces and mapping spaces); for anything else it falls back to random proposals.
+The driver hands it the problem through ``bind`` (see :mod:`codesign.search.samplers`); unbound it is
+a random sampler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from codesign.search._acquisition import Encoder, expected_hv_improvement, fit_predict
+from codesign.search.pareto import nondominated
+
+if TYPE_CHECKING:
+    from codesign.search.trial import TrialContext
+
+__all__ = ["SurrogateSampler"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Candidate:
+    """An architecture costed but (maybe) not evaluated: its parameters, key and design costs."""
+
+    key: str
+    params: dict[str, Any]
+    costs: np.ndarray  # (k, n_cost_metrics), minimized; k == 0: no feasible design
+    extra: np.ndarray  # features beyond the parameters (user features)
+
+
+class _Probe:
+    """A stand-in for an Optuna trial: answers suggest calls from ``target`` (else at random)."""
+
+    def __init__(self, target: dict[str, Any], rng: np.random.Generator) -> None:
+        self.params: dict[str, Any] = {}
+        self.distributions: dict[str, Any] = {}
+        self._target, self._rng = target, rng
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        return self._suggest(name, IntDistribution(low, high, log=log, step=step))
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False):
+        return self._suggest(name, FloatDistribution(low, high, log=log, step=step))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self._suggest(name, CategoricalDistribution(list(choices)))
+
+    def _suggest(self, name: str, dist: Any) -> Any:
+        value = self._target.get(name)
+        if value is None or not _contains(dist, value):
+            value = _random_value(dist, self._rng)
+        self.params[name], self.distributions[name] = value, dist
+        return value
+
+
+def _contains(dist: Any, value: Any) -> bool:
+    try:
+        return bool(dist._contains(dist.to_internal_repr(value)))
+    except (ValueError, TypeError):
+        return False
+
+
+def _random_value(dist: Any, rng: np.random.Generator) -> Any:
+    if isinstance(dist, CategoricalDistribution):
+        return dist.choices[int(rng.integers(len(dist.choices)))]
+    if isinstance(dist, IntDistribution):
+        return int(dist.low + dist.step * rng.integers((dist.high - dist.low) // dist.step + 1))
+    if dist.log:
+        return float(math.exp(rng.uniform(math.log(dist.low), math.log(dist.high))))
+    return float(rng.uniform(dist.low, dist.high))
+
+
+def _mutated(params: dict[str, Any], dists: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """``params`` with one or two parameters moved (ordered choices to a neighbour half of the time)."""
+    out = dict(params)
+    names = [n for n in params if n in dists]
+    for name in rng.choice(names, size=min(len(names), int(rng.integers(1, 3))), replace=False) if names else ():
+        dist = dists[name]
+        choices = getattr(dist, "choices", None)
+        if choices is not None and len(choices) > 1 and params[name] in choices and rng.random() < 0.5:
+            order = sorted(choices) if all(isinstance(c, (int, float)) for c in choices) else list(choices)
+            i = order.index(params[name]) + (1 if rng.random() < 0.5 else -1)
+            out[name] = order[min(max(i, 0), len(order) - 1)]
+        else:
+            out[name] = _random_value(dist, rng)
+    return out
+
+
+class SurrogateSampler(optuna.samplers.BaseSampler):
+    """See the module docstring.
+
+    Args:
+        seed: seeds the pool, the models and the random fall-back.
+        model: accuracy model, ``gp``, ``forest`` or ``ensemble``.
+        n_startup: random feasible proposals before the model is used.
+        pool_random, pool_mutations: new random and mutated candidates drawn per proposal.
+        pool_seconds: time limit for costing new candidates per proposal (the pool persists).
+        beta: optimism of the pruning rule, in predicted spreads.
+        features: optional ``arch -> [float, ...]`` (e.g. zero-cost proxies) appended to the encoding.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        model: str = "gp",
+        n_startup: int = 8,
+        pool_random: int = 128,
+        pool_mutations: int = 64,
+        pool_seconds: float = 3.0,
+        beta: float = 2.0,
+        features: Callable[[Any], Sequence[float]] | None = None,
+    ) -> None:
+        self.seed, self.model, self.n_startup, self.beta = seed, model, n_startup, beta
+        self.pool_random, self.pool_mutations, self.pool_seconds = pool_random, pool_mutations, pool_seconds
+        self.features = features
+        self._rng = np.random.default_rng(seed)
+        self._random = optuna.samplers.RandomSampler(seed=seed)
+        self._ctx: TrialContext | None = None
+        self._pool: dict[str, Candidate] = {}
+        self._seen_params: set[str] = set()
+        self._dists: dict[str, Any] = {}
+        self._done: dict[str, float] = {}  # evaluated arch key -> accuracy
+        self._evaluated: dict[str, Candidate] = {}
+        self._tried: set[str] = set()  # every key a trial has used (evaluated, repeated or rejected)
+        self._read = 0
+        self._chosen: dict[int, dict[str, Any]] = {}
+        self.stats = {"proposals": 0, "pruned": 0, "model_seconds": 0.0, "pool_seconds": 0.0}
+
+    def bind(self, ctx: TrialContext) -> None:
+        """Give the sampler the problem and the archive (called by the driver before the first trial)."""
+        self._ctx = ctx
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._random.reseed_rng()
+
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+        return {}
+
+    def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def before_trial(self, study: Any, trial: Any) -> None:
+        if self._ctx is None:
+            return
+        try:
+            self._chosen[trial.number] = self._propose(study)
+        except (AttributeError, TypeError) as err:  # a space using more of the trial than suggest_*
+            logger.warning("surrogate sampler: cannot probe the space (%s); proposing at random", err)
+            self._ctx = None
+
+    def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+        params = self._chosen.get(trial.number, {})
+        if name in params and _contains(dist, params[name]):
+            return params[name]
+        return self._random.sample_independent(study, trial, name, dist)
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        self._chosen.pop(trial.number, None)
+
+    # -- proposals -------------------------------------------------------------------------------
+    def _propose(self, study: Any) -> dict[str, Any]:
+        self._read_history(study)
+        start = time.perf_counter()
+        self._grow_pool(start)
+        self.stats["pool_seconds"] += time.perf_counter() - start
+        open_ = [c for c in self._pool.values() if c.key not in self._tried and len(c.costs)]
+        self.stats["proposals"] += 1
+        if not open_:
+            return {}
+        if len(self._evaluated) < self.n_startup:
+            return dict(open_[int(self._rng.integers(len(open_)))].params)
+        start = time.perf_counter()
+        best = self._best(open_)
+        self.stats["model_seconds"] += time.perf_counter() - start
+        return dict(best.params)
+
+    def _read_history(self, study: Any) -> None:
+        trials = study.get_trials(deepcopy=False)
+        while self._read < len(trials) and trials[self._read].state.is_finished():
+            t = trials[self._read]
+            self._read += 1
+            key = t.user_attrs.get("arch_key")
+            if key is None:
+                continue
+            self._tried.add(key)
+            if t.user_attrs.get("status") in ("trained", "stopped") and "accuracy" in t.user_attrs:
+                self._done[key] = float(t.user_attrs["accuracy"])
+                cand = self._pool.get(key) or self._cost(dict(t.params))
+                if cand is not None:
+                    self._evaluated[key] = cand
+
+    def _grow_pool(self, start: float) -> None:
+        front_params = [c.params for c in self._front_candidates()]
+        plan = [None] * self.pool_random
+        if front_params:
+            plan += [front_params[int(self._rng.integers(len(front_params)))] for _ in range(self.pool_mutations)]
+        for base in plan:
+            if time.perf_counter() - start > self.pool_seconds and self._pool:
+                break
+            target = {} if base is None else _mutated(base, self._dists, self._rng)
+            self._cost(target)
+
+    def _cost(self, target: dict[str, Any]) -> Candidate | None:
+        """Cost the architecture ``target`` describes (missing parameters at random); cached by key."""
+        from codesign.search.trial import _front
+
+        ctx = self._ctx
+        assert ctx is not None  # bound before any proposal
+        probe = _Probe(target, self._rng)
+        arch = ctx.problem.sample(probe)
+        self._dists.update(probe.distributions)
+        key = json.dumps(ctx.problem.describe(arch), sort_keys=True, default=str)
+        if key in self._pool:
+            return self._pool[key]
+        front, _graph = _front(ctx, probe, ctx.problem.cost(arch))
+        part, f = ctx.space.primary, ctx.formulation
+        costs = [f.design_costs(p.totals, part, ctx.space.clock_ns) for p in front.points.get(part.name, ())]
+        width = len(f.cost_metrics)
+        extra = np.asarray(self.features(arch), dtype=float) if self.features else np.zeros(0)
+        cand = Candidate(key, dict(probe.params), np.array(costs).reshape(-1, width), extra)
+        self._pool[key] = cand
+        return cand
+
+    def _front_candidates(self) -> list[Candidate]:
+        cands = [c for c in self._evaluated.values() if len(c.costs)]
+        if not cands:
+            return []
+        rows = np.array([np.concatenate([[-self._done[c.key]], c.costs.min(axis=0)]) for c in cands])
+        return [cands[i] for i in nondominated(rows)]
+
+    def _features(self, cands: list[Candidate], scale: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        enc = Encoder(self._dists)
+        lo, hi = scale
+        rows = []
+        for c in cands:
+            cost = (np.log1p(np.abs(c.costs.min(axis=0))) - lo) / np.where(hi > lo, hi - lo, 1.0)
+            rows.append(np.concatenate([enc.encode(c.params), cost, c.extra]))
+        return np.array(rows)
+
+    def _best(self, open_: list[Candidate]) -> Candidate:
+        ctx = self._ctx
+        assert ctx is not None
+        done = list(self._evaluated.values())
+        allc = [c for c in (*done, *open_) if len(c.costs)]
+        logs = np.log1p(np.abs(np.vstack([c.costs.min(axis=0, keepdims=True) for c in allc])))
+        scale = (logs.min(axis=0), logs.max(axis=0))
+        y = np.array([self._done[c.key] for c in done])
+        mu, sd = fit_predict(
+            self.model, self._features(done, scale), y, self._features(open_, scale), self.seed + len(done)
+        )
+        archive = ctx.archive
+        needed = np.array([ctx.formulation.needed_accuracy(c.costs, archive.accuracy, archive.costs) for c in open_])
+        hopeful = mu + self.beta * sd > needed
+        self.stats["pruned"] += int((~hopeful).sum())
+        if not hopeful.any():
+            hopeful = mu + 2 * self.beta * sd > needed  # nothing left at this optimism: widen once
+        if not hopeful.any():
+            return open_[int(np.argmax(mu + self.beta * sd - needed))]
+        idx = np.flatnonzero(hopeful)
+        front, box = self._objective_box(archive, [open_[i] for i in idx], mu[idx] + self.beta * sd[idx])
+        score = expected_hv_improvement(front, [open_[i].costs for i in idx], mu[idx], sd[idx], box, self._rng)
+        if not np.any(score > 0):  # improvements below the Monte Carlo resolution: most likely gain
+            from scipy.stats import norm
+
+            score = norm.cdf((mu[idx] - needed[idx]) / sd[idx])
+        return open_[int(idx[int(np.argmax(score))])]
+
+    def _objective_box(self, archive: Any, cands: list[Candidate], optimistic: np.ndarray):
+        """The current front (minimized: -accuracy, costs) and the box the improvement is measured in."""
+        rows = np.column_stack([-archive.accuracy, archive.costs]) if len(archive.accuracy) else None
+        cand_rows = np.vstack(
+            [np.column_stack([np.full(len(c.costs), -a), c.costs]) for c, a in zip(cands, optimistic)]
+        )
+        every = cand_rows if rows is None else np.vstack([rows, cand_rows])
+        low, high = every.min(axis=0), every.max(axis=0)
+        high = high + 0.1 * np.maximum(high - low, 1e-9)
+        front = rows[nondominated(rows)] if rows is not None else np.zeros((0, every.shape[1]))
+        return front, (low, high)

@@ -1,0 +1,134 @@
+"""The library API's evaluation budget, measured figures, custom objectives, catch= and result object;
+the surrogate and RL samplers. User callbacks are cheap functions (no training), so these run fast."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+
+from codesign.search import search
+from codesign.search.samplers import SAMPLER_NAMES, make_sampler
+from hw_templates.errors import SearchError, SpecError
+
+SPACE = {"width": [8, 16, 32, 64], "depth": (1, 4), "bits": [2, 4, 8]}
+
+
+def fpga_ns(a: dict) -> float:
+    return 10.0 * a["depth"] * a["bits"]
+
+
+def accuracy(a: dict) -> float:
+    return 0.5 + 0.004 * a["width"] + 0.03 * a["depth"] + 0.01 * a["bits"]
+
+
+def cost(a: dict) -> list[dict]:
+    """Two device latencies; the widest, deepest networks fit nothing (rejected, free)."""
+    if a["width"] * a["depth"] > 128:
+        return []
+    return [{"fpga_ns": fpga_ns(a), "cpu_us": 0.5 * a["width"] * a["depth"]}]
+
+
+@pytest.mark.parametrize("sampler", ["surrogate", "rl", "tpe", "random"])
+def test_the_budget_counts_expensive_evaluations_only(sampler: str) -> None:
+    calls: list[dict] = []
+
+    def evaluate(a: dict) -> float:
+        calls.append(a)
+        return accuracy(a)
+
+    result = search(
+        SPACE, cost, evaluate, objectives=("accuracy", "fpga_ns", "cpu_us"), evaluations=12, sampler=sampler, seed=3
+    )
+    keys = [tuple(sorted(a.items())) for a in calls]
+    assert result.evaluations == len(calls) == 12 and len(set(keys)) == 12  # repeats were free
+    assert all(a["width"] * a["depth"] <= 128 for a in calls)  # rejected candidates were never evaluated
+    assert result.summary.trials >= 12 and len(result.designs) == 12
+    front = np.array([[-d.accuracy, d.figures["fpga_ns"], d.figures["cpu_us"]] for d in result.pareto])
+    for d in result.designs:  # nothing evaluated beats a Pareto design on every objective
+        v = np.array([-d.accuracy, d.figures["fpga_ns"], d.figures["cpu_us"]])
+        assert not np.any(np.all(v <= front, axis=1) & np.any(v < front, axis=1))
+
+
+def test_the_surrogate_never_proposes_a_rejected_or_known_architecture() -> None:
+    result = search(SPACE, cost, accuracy, objectives=("accuracy", "fpga_ns", "cpu_us"), evaluations=15,
+                    sampler="surrogate", seed=0)  # fmt: skip
+    statuses = [t.user_attrs["status"] for t in result.study.trials]
+    assert statuses.count("trained") == 15 and result.summary.trials == 15  # no trial wasted
+
+
+def test_measured_figures_replace_estimates_and_maximize_flips_a_figure() -> None:
+    def with_throughput(a: dict) -> list[dict]:  # a figure of the user's own that is maximized
+        return [{**c, "throughput": 1e3 / c["fpga_ns"]} for c in cost(a)]
+
+    result = search(
+        SPACE, with_throughput, lambda a: {"accuracy": accuracy(a), "cpu_us": 1.0 + a["bits"]},
+        objectives=("accuracy", "fpga_ns", "cpu_us", "throughput"), maximize=("throughput",), evaluations=5, seed=1,
+    )  # fmt: skip
+    for d in result.designs:
+        assert d.figures["cpu_us"] == 1.0 + d.arch["bits"]  # the measured value, not 0.5 * width * depth
+    directions = [d.name for d in result.study.directions]
+    assert directions == ["MAXIMIZE", "MINIMIZE", "MINIMIZE", "MAXIMIZE"]
+
+
+def test_a_missing_figure_fails_before_any_evaluation_with_a_hint() -> None:
+    calls = []
+    with pytest.raises(SearchError, match=r"expected figure 'cpu_ms'.*'cpu_us' looks like 'cpu_ms'"):
+        search(SPACE, cost, lambda a: calls.append(a) or 0.5, objectives=("accuracy", "cpu_ms"), evaluations=3)
+    assert calls == []
+
+
+class BudgetExhausted(RuntimeError):
+    pass
+
+
+def test_catch_fails_listed_errors_and_propagates_the_others() -> None:
+    seen = []
+
+    def flaky(a: dict) -> float:
+        seen.append(a)
+        if len(seen) % 2:
+            raise ValueError("a flaky measurement")
+        return accuracy(a)
+
+    result = search(SPACE, cost, flaky, objectives=("accuracy", "fpga_ns"), evaluations=4, catch=(ValueError,))
+    assert result.evaluations == 4 and len(result.designs) == 2  # failed trials count as spent, not as designs
+
+    def exhausted(a: dict) -> float:
+        raise BudgetExhausted("the benchmark's budget is used up")
+
+    with pytest.raises(BudgetExhausted):
+        search(SPACE, cost, exhausted, objectives=("accuracy", "fpga_ns"), evaluations=4, catch=(ValueError,))
+
+
+def test_bad_run_length_and_maximize_are_refused() -> None:
+    with pytest.raises(SpecError, match="evaluations"):
+        search(SPACE, cost, accuracy, objectives=("accuracy", "fpga_ns"), evaluations=0)
+    with pytest.raises(SpecError, match="maximize"):
+        search(SPACE, cost, accuracy, objectives=("accuracy", "fpga_ns"), maximize=("latency_ns",))
+
+
+def test_every_registered_sampler_makes_an_optuna_sampler() -> None:
+    for name in SAMPLER_NAMES:
+        assert isinstance(make_sampler(name, 0, 2), optuna.samplers.BaseSampler)
+    with pytest.raises(SpecError, match="did you mean 'surrogate'"):
+        make_sampler("surogate", 0, 2)
+
+
+def test_the_incremental_archive_matches_a_rebuild() -> None:
+    from codesign.search.trial import Archive
+
+    result = search(SPACE, cost, accuracy, objectives=("accuracy", "fpga_ns"), evaluations=6, seed=2)
+    from codesign.search.api import _formulation
+    from codesign.search.hardware_space import HardwareSpace
+    from hw_templates import resolve_part
+
+    form = _formulation("pareto", ("accuracy", "fpga_ns"), (), None, None)
+    space = HardwareSpace.build([resolve_part("xc7z020")])
+    trials = result.study.get_trials()
+    step = Archive()
+    for n in range(1, len(trials) + 1):
+        step.update(trials[:n], form, space)
+    whole = Archive.from_trials(trials, form, space)
+    assert step.trainings == whole.trainings == 6 and step.known == whole.known
+    assert np.array_equal(step.accuracy, whole.accuracy) and np.array_equal(step.costs, whole.costs)
