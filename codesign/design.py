@@ -19,10 +19,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from codesign.config_io import read_json
 from codesign.data.datasets import DatasetInfo
 from cost_models.ir import LayerGraph
+from hw_templates.atomic import atomic_open, atomic_write_text
 from hw_templates.config import HardwareConfig
-from hw_templates.errors import SpecError, bad_value
+from hw_templates.errors import SpecError, bad_value, clip
 
 if TYPE_CHECKING:
     from torch import nn
@@ -34,6 +36,8 @@ __all__ = ["DESIGN_FILE", "DESIGN_VERSION", "TrainedDesign", "load_model"]
 
 DESIGN_FILE = "design.json"
 DESIGN_VERSION = 1
+#: Largest design.json read (a 4096-layer graph writes about 2 MiB).
+MAX_DESIGN_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,14 @@ class TrainedDesign:
         """Write ``design.json`` (and ``weights.pt`` from ``model`` when given) into ``directory``."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        (path / DESIGN_FILE).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        if model is not None:
+        if model is not None:  # weights first: a design.json never names weights that are not there
             import torch
 
             from codesign.models.train import WEIGHTS_FILE
 
-            torch.save(model.state_dict(), path / WEIGHTS_FILE)
+            with atomic_open(path / WEIGHTS_FILE, "wb") as out:
+                torch.save(model.state_dict(), out)
+        atomic_write_text(path / DESIGN_FILE, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
     @classmethod
@@ -112,24 +117,28 @@ class TrainedDesign:
             SpecError: a missing or malformed file.
         """
         path = Path(directory) / DESIGN_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise SpecError(f"design: cannot read {str(path)!r} ({err})") from None
+        data = read_json(path, "design", MAX_DESIGN_BYTES)
         try:
             return cls.from_dict(data)
-        except SpecError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise SpecError(f"design {str(path)!r}: malformed ({type(err).__name__}: {err})") from None
+        except SpecError as err:
+            raise SpecError(f"design {clip(str(path))}: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            what = f"key {err}" if isinstance(err, KeyError) else clip(err)
+            raise SpecError(
+                f"design {clip(str(path))}: expected a design.json written by codesign, got a malformed one "
+                f"({type(err).__name__}: {what})"
+            ) from None
 
 
 def load_model(directory: str | Path) -> QuantNet:
     """Rebuild the trained Brevitas module of a saved design (eval mode, weights from ``weights.pt``)."""
     from codesign.models.builder import build_model
-    from codesign.models.train import WEIGHTS_FILE, load_weights
+    from codesign.models.train import WEIGHTS_FILE, check_weights, load_weights
 
     design = TrainedDesign.load(directory)
     model = build_model(design.graph)
-    model.load_state_dict(load_weights(Path(directory) / WEIGHTS_FILE))
+    weights = Path(directory) / WEIGHTS_FILE
+    state = load_weights(weights)
+    check_weights(model, state, f"weights {clip(str(weights))}")
+    model.load_state_dict(state)
     return model.eval()

@@ -23,6 +23,7 @@ HardwareConfig), checking every key, precision and reuse factor first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,18 @@ __all__ = ["DEFAULT_PRECISION", "DesignSpec", "design_spec_from_dict", "load_des
 #: hls4ml 1.3's default precision (``config_from_*_model(default_precision=...)``).
 DEFAULT_PRECISION = "ap_fixed<16,6>"
 
+#: Limits that refuse absurd specs with one line naming the limit (a spec of 10^5 layers or 10^9 units is
+#: a typo or an attack, and would take minutes or all memory): layers per spec, units/filters/kernel and
+#: other sizes, values in one input sample, characters of a name.
+MAX_LAYERS = 4096
+MAX_SIZE = 65_536
+MAX_INPUT_VALUES = 1 << 24
+MAX_NAME_CHARS = 128
+
 PosInt = Annotated[int, Field(strict=True, ge=1)]
-Sizes = PosInt | list[PosInt]
+Size = Annotated[int, Field(strict=True, ge=1, le=MAX_SIZE)]
+Sizes = Size | list[Size]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 _PRECISION_KEYS = ("input", "weight", "bias", "result", "accum", "table")
 
 
@@ -80,18 +91,22 @@ class LayerSpec(_Model):
     """One entry of ``layers:``; which size keys apply depends on ``type``."""
 
     type: str
-    name: str | None = None
-    inputs: list[str] | None = None
-    units: PosInt | None = None
-    filters: PosInt | None = None
+    name: Name | None = None
+    inputs: list[Name] | None = None
+    units: Size | None = None
+    filters: Size | None = None
     kernel: Sizes | None = None
     stride: Sizes | None = None
     padding: str | None = None
     pool: Sizes | None = None
     scale: Sizes | None = None
-    pad: Annotated[int, Field(strict=True, ge=0)] | list[Annotated[int, Field(strict=True, ge=0)]] | None = None
-    target_shape: list[PosInt] | None = None
-    depth_multiplier: PosInt | None = None
+    pad: (
+        Annotated[int, Field(strict=True, ge=0, le=MAX_SIZE)]
+        | list[Annotated[int, Field(strict=True, ge=0, le=MAX_SIZE)]]
+        | None
+    ) = None
+    target_shape: list[Size] | None = None
+    depth_multiplier: Size | None = None
     alpha: float | None = None
     axis: Annotated[int, Field(strict=True)] | None = None
     use_bias: bool | None = None
@@ -131,7 +146,7 @@ class TrainingSpec(_Model):
 class SpecFile(_Model):
     """The top level of a design spec."""
 
-    name: str = "design"
+    name: Name = "design"
     part: str = "xcu250-figd2104-2L-e"
     parts: dict[str, PartDecl] = Field(default_factory=dict)
     clock_ns: Annotated[float, Field(gt=0)] = 5.0
@@ -143,9 +158,17 @@ class SpecFile(_Model):
     reuse_factor: PosInt = 1
     multiplier_impl: str = "auto"
     fifo_depths: str = "full"
-    input_shape: list[PosInt]
+    input_shape: Annotated[list[Size], Field(min_length=1, max_length=3)]
     precision: Any = DEFAULT_PRECISION
-    layers: list[LayerSpec] = Field(min_length=1)
+    layers: list[LayerSpec] = Field(min_length=1, max_length=MAX_LAYERS)
+
+    @field_validator("input_shape")
+    @classmethod
+    def _input_size(cls, value: list[int]) -> list[int]:
+        if math.prod(value) > MAX_INPUT_VALUES:
+            raise ValueError(f"expected at most {MAX_INPUT_VALUES:,} values per sample (the limit)")
+        return value
+
     training: TrainingSpec | None = None
 
 

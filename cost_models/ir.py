@@ -361,6 +361,7 @@ class GraphBuilder:
             Layer("input", LayerKind.INPUT, (), shape, shape, LayerPrecision(result=input_precision))
         ]
         self._counts: dict[str, int] = {}
+        self._by_name: dict[str, Layer] = {"input": self._layers[0]}  # kept with _layers: add() is O(1)
 
     @property
     def last(self) -> Layer:
@@ -368,19 +369,17 @@ class GraphBuilder:
 
     def get(self, name: str) -> Layer:
         """The layer added as ``name``."""
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
+        if name in self._by_name:
+            return self._by_name[name]
         raise ShapeError(bad_value("inputs", name, "an earlier layer", [x.name for x in self._layers]))
 
     def _new_name(self, kind: LayerKind) -> str:
         stem = kind.value
-        taken = {x.name for x in self._layers}
         n = self._counts.get(stem, 0)
         while True:
             n += 1
             candidate = f"{stem}{n}"
-            if candidate not in taken:
+            if candidate not in self._by_name:
                 self._counts[stem] = n
                 return candidate
 
@@ -402,7 +401,7 @@ class GraphBuilder:
         except ValueError:
             allowed = [k.value for k in LayerKind if k is not LayerKind.INPUT]
             raise SpecError(bad_value("layer type", kind, "a known layer type", allowed)) from None
-        by_name = {x.name: x for x in self._layers}
+        by_name = self._by_name
         srcs = tuple(inputs) if inputs else (self.last.name,)
         for src in srcs:
             if src not in by_name:
@@ -428,6 +427,7 @@ class GraphBuilder:
         )
         layer = normalize_layer(draft, in_shapes)
         self._layers.append(layer)
+        by_name[layer.name] = layer
         return layer
 
     def build(self) -> LayerGraph:

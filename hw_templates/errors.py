@@ -28,8 +28,14 @@ __all__ = [
     "UnsupportedLayerError",
     "VerificationError",
     "bad_value",
+    "clip",
     "did_you_mean",
+    "shown",
 ]
+
+#: Characters of a user's value an error message repeats; longer values are cut (a 320-byte YAML of
+#: nested aliases once expanded into a message of gigabytes).
+MAX_SHOWN_CHARS = 80
 
 
 class CodesignError(Exception):
@@ -96,14 +102,53 @@ class ToolNotFoundError(CodesignError):
     """An external program (g++, Vivado, Vitis HLS) that is needed but not on PATH."""
 
 
+def clip(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``str(text)`` on one line, cut to ``limit`` characters (``...`` marks a cut), for error messages."""
+    line = " ".join(str(text)[: limit * 4].split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters (``...`` marks a cut), for error messages.
+
+    Containers are cut before they are fully formatted, so a huge value costs no more than a small one.
+    """
+    if isinstance(value, (list, tuple, dict, set)) and len(value) > limit:
+        value = list(value)[:limit] if not isinstance(value, dict) else dict(list(value.items())[:limit])
+    text = _short_repr(value, limit)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_repr(value: object, limit: int, depth: int = 0) -> str:
+    if depth > 12 and isinstance(value, (dict, list, tuple)):
+        return "..."
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            items.append(f"{_short_repr(key, limit, depth + 1)}: {_short_repr(item, limit, depth + 1)}")
+            if sum(map(len, items)) > limit:
+                break
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            items.append(_short_repr(item, limit, depth + 1))
+            if sum(map(len, items)) > limit:
+                break
+        return "[" + ", ".join(items) + "]"
+    text = repr(value[: limit + 1] if isinstance(value, (str, bytes)) else value)
+    return text[: limit + 1]
+
+
 def did_you_mean(given: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
+    given = str(given)[:MAX_SHOWN_CHARS]
     by_lower = {str(c).lower(): str(c) for c in choices}
-    close = difflib.get_close_matches(str(given).lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+    close = difflib.get_close_matches(given.lower(), list(by_lower)[:10_000], n=1, cutoff=0.6)
+    return f" (did you mean {shown(by_lower[close[0]])}?)" if close else ""
 
 
 def bad_value(field: str, given: object, expected: str, choices: Iterable[str] | None = None) -> str:
     """Format the one-line message for a bad parameter: ``field: expected X, got 'Y' (did you mean..)``."""
-    hint = did_you_mean(str(given), choices) if choices is not None else ""
-    return f"{field}: expected {expected}, got {given!r}{hint}"
+    hint = did_you_mean(str(given)[:MAX_SHOWN_CHARS], choices) if choices is not None else ""
+    return f"{field}: expected {expected}, got {shown(given)}{hint}"

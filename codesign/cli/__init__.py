@@ -11,8 +11,11 @@ library modules or in ``codesign/cli/_common.py``, the options and output helper
 ``codesign/cli/_runs.py``, printing of search runs and export tables); ``_common.add_json(parser)`` plus
 ``_common.emit(args, payload, text)`` give a command its ``--json`` output; heavy imports (torch, hls4ml,
 optuna, matplotlib) stay inside ``run``. User errors (:class:`CodesignError`) print one line and exit
-with code 2; any other exception (a bug, e.g. raised inside a search trial, which is recorded as failed
-first) prints one line and exits with code 1; ``--debug`` shows the traceback instead.
+with code 2; ``--debug`` shows the traceback instead. The line is cut to :data:`MAX_MESSAGE_CHARS`;
+usage errors (a bad option) are one line too, and a reader that closes the pipe early (``| head -1``)
+ends the command quietly.
+Any other exception (a bug, e.g. raised inside a search trial, which is recorded as failed first)
+prints one line and exits with code 1.
 """
 
 from __future__ import annotations
@@ -23,9 +26,21 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from hw_templates.errors import CodesignError
+from hw_templates.errors import CodesignError, clip
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "MAX_MESSAGE_CHARS", "build_parser", "main"]
+
+#: Longest error line printed (a user's value is already cut to 80 characters inside it).
+MAX_MESSAGE_CHARS = 600
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit code 2), like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {clip(message, MAX_MESSAGE_CHARS)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
 COMMANDS = (
@@ -34,7 +49,7 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="codesign",
         description="Hardware-aware neural architecture search for FPGAs (Brevitas x hls4ml co-design).",
     )
@@ -64,11 +79,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
-    except CodesignError as err:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
+    except (CodesignError, OSError) as err:  # OSError: a file system refusal nothing checked before (disk full)
         if args.debug:
             raise
-        print(f"codesign {args.command}: error: {err}", file=sys.stderr)
+        text = str(err) if isinstance(err, CodesignError) else _os_error(err)
+        print(f"codesign {args.command}: error: {clip(text, MAX_MESSAGE_CHARS)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
@@ -79,3 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"codesign {args.command}: unexpected {type(err).__name__}: {err} (a bug; finished work is kept; "
               "rerun with --debug for the traceback)", file=sys.stderr)  # fmt: skip
         return 1
+
+
+def _os_error(err: OSError) -> str:
+    where = f" ({clip(err.filename)})" if err.filename else ""
+    return f"{err.strerror or type(err).__name__}{where}"
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``| head -1``): stop quietly, as command-line tools do."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's final flush would raise again otherwise
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what the shell reports for a command killed by a closed pipe

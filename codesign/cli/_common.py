@@ -56,5 +56,5 @@ def check_counts(args: argparse.Namespace) -> None:
 
     if args.trials is not None and args.trials < 1:
         raise SpecError(bad_value("--trials", args.trials, "a positive integer"))
-    if args.timeout is not None and args.timeout <= 0:
+    if args.timeout is not None and not args.timeout > 0:  # also refuses nan
         raise SpecError(bad_value("--timeout", args.timeout, "a positive number of seconds"))

@@ -58,17 +58,17 @@ def _load(path: str) -> DesignSpec:
 def _override(spec: DesignSpec, args: argparse.Namespace) -> DesignSpec:
     hw = spec.hardware
     changes: dict[str, object] = {}
-    if args.part:
+    if args.part is not None:
         changes["part"] = resolve_part(args.part, {hw.part.name: hw.part} if hw.part.family == "custom" else None)
     if args.clock_ns is not None:
         changes["clock_ns"] = args.clock_ns
     if args.reuse_factor is not None:
         changes["reuse_factor"] = args.reuse_factor
-    if args.strategy:
+    if args.strategy is not None:
         changes["strategy"] = Strategy.parse(args.strategy, "--strategy")
-    if args.io_type:
+    if args.io_type is not None:
         changes["io_type"] = IoType.parse(args.io_type, "--io-type")
-    if args.fifo_depths:
+    if args.fifo_depths is not None:
         changes["fifo_depths"] = FifoDepths.parse(args.fifo_depths, "--fifo-depths")
     if not changes:
         return spec

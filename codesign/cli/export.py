@@ -75,12 +75,27 @@ def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:
     return ids
 
 
+def _check_before_work(args: argparse.Namespace, out: Path) -> None:
+    """Refusals that need no design loaded: worker count, time limit, output and cache folders."""
+    from codesign.export.parallel import resolve_jobs, task_timeout
+    from codesign.outputs import check_output_dir
+
+    resolve_jobs(args.jobs, 1)
+    task_timeout()
+    if not Path(args.source).is_dir():
+        raise ExportError(f"RUN_OR_DESIGN {args.source!r}: no such folder")
+    check_output_dir(out, "--out")
+    if args.cache_dir is not None:
+        check_output_dir(args.cache_dir, "--cache-dir")
+
+
 def run(args: argparse.Namespace) -> int:
     from codesign.export.project import check_results, export_designs
 
     # brevitas warns at import about an optional CUDA kernel package; irrelevant to export
     warnings.filterwarnings("ignore", message="fast_hadamard_transform", category=UserWarning)
     out = Path(args.out) if args.out else Path(args.source) / "exports"
+    _check_before_work(args, out)
     results = export_designs(
         _requests(args),
         out,

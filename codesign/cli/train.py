@@ -65,12 +65,15 @@ def _config(spec: Any, args: argparse.Namespace) -> tuple[Any, str, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     from codesign.data import load_dataset
-    from codesign.design import TrainedDesign
-    from codesign.models.train import train
+    from codesign.design import DESIGN_FILE, TrainedDesign
+    from codesign.models.train import WEIGHTS_FILE, train
+    from codesign.outputs import check_output_dir
     from codesign.spec import load_design_spec
     from cost_models import get_cost_model
     from hw_templates.errors import DatasetError
 
+    if args.out is not None:  # before any work: training is not lost to an output folder it cannot use
+        check_output_dir(args.out, "--out", (DESIGN_FILE, WEIGHTS_FILE))
     spec = load_design_spec(args.spec)
     config, dataset, label_column = _config(spec, args)
     data = load_dataset(dataset, spec.graph.input_shape, seed=config.seed, label_column=label_column)
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
         result = tighten_result(result)
     cost = get_cost_model(args.cost_model).estimate(result.graph, spec.hardware)
-    if args.out:
+    if args.out is not None:
         TrainedDesign.from_training(result, spec.hardware, data.info).save(args.out, result.model)
     report = {
         "design": spec.name,

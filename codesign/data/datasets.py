@@ -19,6 +19,7 @@ import csv
 import functools
 import importlib.util
 import math
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,9 +27,24 @@ from typing import Any
 
 import numpy as np
 
-from hw_templates.errors import DatasetError, bad_value
+from codesign.config_io import check_input_file
+from hw_templates.errors import DatasetError, bad_value, clip, shown
 
-__all__ = ["BUILTIN_DATASETS", "Dataset", "DatasetInfo", "list_datasets", "load_dataset"]
+__all__ = [
+    "BUILTIN_DATASETS",
+    "MAX_DATASET_BYTES",
+    "MAX_FEATURE_ABS",
+    "Dataset",
+    "DatasetInfo",
+    "list_datasets",
+    "load_dataset",
+]
+
+#: Largest dataset file, and largest total of a .npz's arrays once unpacked (2 GiB).
+MAX_DATASET_BYTES = 2 << 30
+#: Largest feature magnitude accepted: beyond it standardisation loses the data (features near 1e307
+#: overflowed to inf and trained to chance accuracy with status ok).
+MAX_FEATURE_ABS = 1e15
 
 
 def _sklearn(name: str) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
@@ -147,45 +163,63 @@ def _stratified_take(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if not zipfile.is_zipfile(path):
+        raise DatasetError(
+            f"dataset {clip(path.name)}: expected a .npz archive (numpy.savez), got another kind of file"
+        )
     try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_DATASET_BYTES:
+            raise DatasetError(
+                f"dataset {clip(path.name)}: expected at most {MAX_DATASET_BYTES >> 20} MiB of arrays (the limit), "
+                f"got {unpacked >> 20} MiB unpacked"
+            )
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in ("X", "y") if k not in data.files]
             if missing:
-                raise DatasetError(f"dataset {path.name}: expected arrays 'X' and 'y', got {sorted(data.files)}")
+                raise DatasetError(
+                    f"dataset {clip(path.name)}: expected arrays 'X' and 'y', got {shown(sorted(data.files))}"
+                )
             return np.asarray(data["X"]), np.asarray(data["y"])
-    except (OSError, ValueError) as err:
-        raise DatasetError(f"dataset {path.name}: cannot read it as .npz ({err})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise DatasetError(f"dataset {clip(path.name)}: cannot read it as .npz ({clip(err, 160)})") from None
 
 
 def _read_csv(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as err:
-        raise DatasetError(f"dataset {path.name}: cannot read it as CSV ({err})") from None
+    except UnicodeDecodeError as err:
+        raise DatasetError(
+            f"dataset {clip(path.name)}: expected UTF-8 text, got byte 0x{err.object[err.start]:02x} (save it as UTF-8)"
+        ) from None
+    except (OSError, csv.Error) as err:
+        raise DatasetError(f"dataset {clip(path.name)}: cannot read it as CSV ({clip(err, 160)})") from None
     if not rows:
-        raise DatasetError(f"dataset {path.name}: expected a header row and samples, got an empty file")
+        raise DatasetError(f"dataset {clip(path.name)}: expected a header row and samples, got an empty file")
     header = [h.strip() for h in rows[0]]
     if label_column not in header:
-        raise DatasetError(bad_value(f"dataset {path.name} label_column", label_column, "a header column", header))
+        raise DatasetError(
+            bad_value(f"dataset {clip(path.name)} label_column", label_column, "a header column", header)
+        )
     col = header.index(label_column)
     labels, features = [], []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
-            raise DatasetError(f"dataset {path.name} line {line}: expected {len(header)} columns, got {len(row)}")
+            raise DatasetError(f"dataset {clip(path.name)} line {line}: expected {len(header)} columns, got {len(row)}")
         labels.append(row[col].strip())
         try:
             features.append([float(v) for i, v in enumerate(row) if i != col])
         except ValueError:
-            raise DatasetError(f"dataset {path.name} line {line}: expected numbers in feature columns") from None
+            raise DatasetError(f"dataset {clip(path.name)} line {line}: expected numbers in feature columns") from None
     return np.asarray(features, dtype=np.float64).reshape(len(features), len(header) - 1), np.asarray(labels)
 
 
 def _raw(source: str, label_column: str | None) -> tuple[str, np.ndarray, np.ndarray]:
     path = Path(source)
     if path.suffix.lower() in (".npz", ".csv"):
-        if not path.is_file():
-            raise DatasetError(f"dataset: expected a readable file, got {source!r} (no such file)")
+        check_input_file(path, "dataset", MAX_DATASET_BYTES, "file", DatasetError)
         if path.suffix.lower() == ".npz":
             return path.name, *_read_npz(path)
         return path.name, *_read_csv(path, label_column or "label")
@@ -225,6 +259,12 @@ def _check(name: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     if not np.all(np.isfinite(x)):
         bad = int(np.argwhere(~np.isfinite(x))[0][0])
         raise DatasetError(f"dataset {name}: expected finite features, got NaN/inf (first in sample {bad})")
+    if np.max(np.abs(x)) > MAX_FEATURE_ABS:
+        bad, col = (int(i) for i in np.argwhere(np.abs(x) > MAX_FEATURE_ABS)[0])
+        raise DatasetError(
+            f"dataset {name}: expected features of magnitude at most {MAX_FEATURE_ABS:g} (the limit; rescale the "
+            f"data), got {x[bad, col]:g} in sample {bad}, feature {col}"
+        )
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise DatasetError(f"dataset {name}: expected finite labels, got NaN/inf")
     classes, codes = np.unique(y, return_inverse=True)

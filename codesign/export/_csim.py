@@ -18,7 +18,12 @@ For Vivado/Vitis projects :func:`build_library` keeps those flags and that entry
   ``codesign verify`` after ``codesign export``) reuses its library without compiling.
 
 Warnings are silenced (``-w``: the ap_types headers emit hundreds of deprecation warnings under C++23);
-errors still go to the log. Other backends (Quartus, Catapult) run the project's own ``build_lib.sh``.
+errors still go to the log. Other backends (Quartus, Catapult) are compiled the way their
+``build_lib.sh`` does (``-std=c++11``, their ``ac_types`` include folders), by the same code.
+
+No script or build file of a project folder is ever run: only g++ with this module's own flags on the
+project's two translation units. Compiling and loading the C model does run the project's C++ (static
+initialisers, the model itself), so only verify exports you trust.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import ctypes
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -38,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from hw_templates.errors import ExportError, ToolNotFoundError
+from hw_templates.errors import ExportError, ToolNotFoundError, shown
 
-__all__ = ["CompiledModel", "build_library", "compiler", "ensure_pch", "run_library"]
+__all__ = ["CompiledModel", "build_library", "check_sources", "compiler", "ensure_pch", "run_library"]
 
 CXX = "g++"
 _PCH_HEADERS = (
@@ -50,6 +56,14 @@ _PCH_HEADERS = (
 _PCH_NAME = "csim_pch.h"
 #: Prefix of the folders a build writes before renaming them into place (with the builder's pid).
 STAGING_PREFIX = ".staging-"
+#: Include folders of the C model, relative to the project (Vivado/Vitis: ap_types; Quartus: ac_types and
+#: ap_types; Catapult: the ac_* libraries and nnet_utils), as hls4ml 1.3's build_lib.sh scripts list them.
+_INCLUDE_DIRS = (
+    "firmware/ap_types", "firmware/ac_types", "firmware/ac_types/include", "firmware/ac_math/include",
+    "firmware/ac_simutils/include", "firmware/nnet_utils",
+)  # fmt: skip
+#: hls4ml's ``ProjectName`` as it may appear in a file name (it comes from the project's manifest).
+_PROJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -187,13 +201,15 @@ def build_library(project: Path, project_name: str, log_path: Path, cache_dir: P
 
     Raises:
         ToolNotFoundError: no g++.
-        ExportError: the compiler failed (the message points to the log).
+        ExportError: a project name that is not an identifier, missing sources, or the compiler failed
+            (the message points to the log).
     """
-    if not (project / "firmware" / "ap_types").is_dir():
-        return _build_with_script(project, project_name, log_path)
+    check_sources(project, project_name)
     cxx = compiler()
-    flags = _flags(cxx)
-    pch = ensure_pch(cache_dir.resolve(), project / "firmware" / "ap_types") if cache_dir else None
+    ap_types = project / "firmware" / "ap_types"
+    vivado = ap_types.is_dir() and not (project / "firmware" / "ac_types").is_dir()
+    flags = _flags(cxx) if vivado else _flags_cxx11(cxx)
+    pch = ensure_pch(cache_dir.resolve(), ap_types) if cache_dir and vivado else None
     library = project / "firmware" / f"{project_name}-csim-{_source_hash(project, flags, pch)}.so"
     for old in (project / "firmware").glob(f"{project_name}-csim-*.so"):
         if old != library:
@@ -201,15 +217,42 @@ def build_library(project: Path, project_name: str, log_path: Path, cache_dir: P
     if library.is_file():
         return CompiledModel(library, 0.0, reused=True, used_pch=pch is not None)
     start = time.perf_counter()
-    _compile_units(project, project_name, cxx, flags, pch, log_path, library)
+    includes = tuple(f"-I{d}/" for d in _INCLUDE_DIRS if (project / d).is_dir())
+    _compile_units(project, project_name, cxx, flags, includes, pch, log_path, library)
     return CompiledModel(library, time.perf_counter() - start, reused=False, used_pch=pch is not None)
 
 
+def check_sources(project: Path, project_name: str) -> None:
+    """Refuse a project name that is not a C identifier, or missing C model sources.
+
+    Raises:
+        ExportError: one line naming the project and the problem.
+    """
+    if not isinstance(project_name, str) or not _PROJECT_NAME.fullmatch(project_name):
+        raise ExportError(f"{project.name}: project_name: expected a C identifier, got {shown(project_name)}")
+    for source in (f"firmware/{project_name}.cpp", f"{project_name}_bridge.cpp"):
+        if not (project / source).is_file():
+            raise ExportError(f"{project.name}: expected the C model source {source}, but it is missing; export again")
+
+
+@functools.lru_cache(maxsize=4)
+def _flags_cxx11(cxx: str) -> tuple[str, ...]:
+    """The Quartus/Catapult build_lib.sh flags: C++11 (their ac_types predate C++23)."""
+    return tuple("-std=c++11" if f.startswith("-std=") else f for f in _flags(cxx))
+
+
 def _compile_units(
-    project: Path, name: str, cxx: str, flags: tuple[str, ...], pch: Path | None, log: Path, library: Path
+    project: Path,
+    name: str,
+    cxx: str,
+    flags: tuple[str, ...],
+    includes: tuple[str, ...],
+    pch: Path | None,
+    log: Path,
+    library: Path,
 ) -> None:
     weights = f'-DWEIGHTS_DIR="{(project / "firmware" / "weights").resolve()}"'
-    common = [cxx, *flags, "-Ifirmware/ap_types/", weights] + (["-Winvalid-pch", "-include", str(pch)] if pch else [])
+    common = [cxx, *flags, *includes, weights] + (["-Winvalid-pch", "-include", str(pch)] if pch else [])
     units = {f"firmware/{name}.cpp": f"{name}.csim.o", f"{name}_bridge.cpp": f"{name}_bridge.csim.o"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
@@ -227,19 +270,6 @@ def _compile_units(
         (project / obj).unlink(missing_ok=True)
     if any(codes):
         raise ExportError(f"g++ failed to compile the C model of {project.name!r}; compiler output: {log}")
-
-
-def _build_with_script(project: Path, project_name: str, log_path: Path) -> CompiledModel:
-    """Non-Vivado projects: run hls4ml's own build_lib.sh (what ``ModelGraph.compile`` does)."""
-    compiler()
-    start = time.perf_counter()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as out:
-        code = subprocess.run(["bash", "build_lib.sh"], cwd=project, stdout=out, stderr=subprocess.STDOUT).returncode
-    libraries = sorted((project / "firmware").glob(f"{project_name}-*.so"), key=lambda p: p.stat().st_mtime)
-    if code != 0 or not libraries:
-        raise ExportError(f"build_lib.sh failed to compile the C model of {project.name!r}; output: {log_path}")
-    return CompiledModel(libraries[-1], time.perf_counter() - start, reused=False, used_pch=False)
 
 
 def run_library(library: Path, project_name: str, inputs: np.ndarray, n_outputs: int) -> np.ndarray:

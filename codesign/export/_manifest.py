@@ -117,6 +117,7 @@ def finish_manifest(manifest: dict[str, Any], outcome: Any) -> None:
         "applied": outcome["applied"],
         "layer_map": outcome["layer_map"],
         "fifo_depths": outcome.get("fifo_depths", {}),
+        "multiplier_directive": outcome.get("multiplier_directive"),
     }
     manifest["verification"] = verification
     manifest["synthesis"] = outcome["synthesis"]

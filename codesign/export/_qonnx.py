@@ -187,7 +187,14 @@ def input_precision(model: Any) -> FixedType:
         )
     signed = bool(attrs.get("signed", 1))
     saturation = "SAT_SYM" if attrs.get("narrow", 0) else "SAT"
-    return FixedType(bits, bits + exponent, signed, rounding="RND_CONV", saturation=saturation)
+    mode = next((a.s.decode() for a in node.attribute if a.name == "rounding_mode"), "ROUND")
+    if mode not in _ROUNDING:
+        raise ExportError(f"input quantizer: rounding mode {mode} has no HLS equivalent; expected ROUND or FLOOR")
+    return FixedType(bits, bits + exponent, signed, rounding=_ROUNDING[mode], saturation=saturation)
+
+
+#: QONNX Quant ``rounding_mode`` -> HLS rounding (torch's round is half-to-even, as RND_CONV).
+_ROUNDING = {"ROUND": "RND_CONV", "FLOOR": "TRN"}
 
 
 _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.builder.UNSUPPORTED)"

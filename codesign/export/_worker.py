@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codesign.export._directives import check_build_script, write_directives
 from codesign.export._qonnx import clean_qonnx
 from codesign.export.translate import check_fifo_pragmas, translate
 from codesign.export.verify import verify_project
@@ -56,6 +57,8 @@ def export_task(data: dict[str, Any]) -> dict[str, Any]:
     converted = time.perf_counter()
     translation.hls_model.write()
     check_fifo_pragmas(project, translation.fifo_depths)
+    multiplier = write_directives(project, hw)
+    check_build_script(project, hw)
     written = time.perf_counter()
     verification = verify_project(project, cache_dir=task.cache_dir)
     synthesis = None
@@ -68,6 +71,7 @@ def export_task(data: dict[str, Any]) -> dict[str, Any]:
         "input_precision": translation.input_precision.to_hls(),
         "layer_map": dict(translation.layer_map.onnx_to_ir),
         "fifo_depths": dict(translation.fifo_depths),
+        "multiplier_directive": multiplier,
         "timings": {"convert_seconds": round(converted - start, 3), "write_seconds": round(written - converted, 3)},
         "verification": verification.to_dict(),
         "synthesis": synthesis,

@@ -277,13 +277,19 @@ def export_designs(
         ToolNotFoundError: no g++.
     """
     from codesign.export._csim import compiler
+    from codesign.outputs import check_output_dir
 
     backend_choice = Backend.parse(backend, "backend") if backend is not None else None
     compiler()  # fail at once, before any folder is written, when g++ is missing
+    check_output_dir(out_dir, "output folder")
     requests = [_as_request(d) for d in designs]
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):
         raise SpecError(bad_value("design ids", sorted({i for i in ids if ids.count(i) > 1}), "unique ids"))
+    from codesign.export.parallel import resolve_jobs, task_timeout
+
+    resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
+    task_timeout()
     out = output_folder(out_dir)
     cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
     if cache.is_dir():

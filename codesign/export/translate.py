@@ -30,6 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from codesign.export._directives import multiplier_problem
 from codesign.export._qonnx import (
     LayerMap,
     check_power_of_two_quantizers,
@@ -213,6 +214,9 @@ def check_exportable(graph: LayerGraph, hw: HardwareConfig | None = None, backen
             problem = strategy_problem(layer.name, layer.kind.value, hw.resolve(layer.name).strategy, backend)
             if problem:
                 raise UnsupportedLayerError(problem)
+        problem = multiplier_problem(graph, hw, backend)
+        if problem:
+            raise ExportError(problem)
     check_translatable(graph)
 
 

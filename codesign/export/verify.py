@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import asdict, dataclass, fields
@@ -31,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from codesign.export._csim import build_library, run_library
+from codesign.config_io import MAX_CONFIG_BYTES, check_input_file, read_json
+from codesign.export._csim import build_library, check_sources, run_library
 from hw_templates.atomic import atomic_write_json
-from hw_templates.errors import ExportError, VerificationError
+from hw_templates.errors import ExportError, SpecError, VerificationError, clip, shown
 
 __all__ = [
     "MANIFEST",
@@ -57,6 +57,9 @@ TB_LABELS = "tb_data/tb_labels.dat"
 COMPILE_LOG = "logs/compile.log"
 #: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
 FINISHED = ("verified", "mismatch")
+#: Largest test-vector file read, and most values per sample a manifest may declare.
+MAX_VECTOR_BYTES = 1 << 30
+MAX_IO_VALUES = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -106,26 +109,61 @@ def read_manifest(project: Path) -> dict[str, Any]:
     """The project's ``manifest.json``.
 
     Raises:
-        ExportError: missing or unreadable.
+        ExportError: missing, unreadable or malformed (one line, through the strict JSON reader).
     """
     path = project / MANIFEST
+    if not path.is_file():
+        raise ExportError(f"{project}: not an exported design (no {MANIFEST}); run codesign export first")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"{project}: not an exported design (no {MANIFEST}); run codesign export first") from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise ExportError(f"{path}: cannot read it ({err})") from None
+        return read_json(path, "manifest", MAX_CONFIG_BYTES * 16)
+    except SpecError as err:
+        raise ExportError(str(err)) from None
 
 
-def _load_matrix(project: Path, name: str, columns: int) -> np.ndarray:
+def _load_matrix(project: Path, name: str, columns: int, dtype: Any = np.float64) -> np.ndarray:
     path = project / name
     try:
-        data = np.loadtxt(path, dtype=np.float64, ndmin=2)
-    except (OSError, ValueError) as err:
-        raise ExportError(f"{path}: cannot read the test vectors ({err})") from None
+        check_input_file(path, "test vectors", MAX_VECTOR_BYTES, "file", ExportError)
+        data = np.loadtxt(path, dtype=dtype, ndmin=2)
+    except (OSError, ValueError, OverflowError) as err:
+        raise ExportError(f"{path}: cannot read the test vectors ({clip(err, 160)})") from None
     if data.shape[1] != columns:
         raise ExportError(f"{path}: expected {columns} values per line, found {data.shape[1]}")
     return data
+
+
+def _io_size(manifest: dict[str, Any], project: Path, key: str) -> int:
+    value = manifest["io"].get(key) if isinstance(manifest["io"], dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_IO_VALUES:
+        raise ExportError(
+            f"{project / MANIFEST}: io.{key}: expected an integer in 1..{MAX_IO_VALUES}, got {shown(value)}"
+        )
+    return value
+
+
+def check_project(project: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray | None]:
+    """Everything verification reads, checked before anything is written: manifest, test vectors, labels.
+
+    Raises:
+        ExportError: a missing, unfinished or malformed export (one line naming the file).
+    """
+    manifest = read_manifest(project)
+    if "io" not in manifest:
+        raise ExportError(
+            f"{project}: the export did not finish (status {shown(manifest.get('status'))}); export again"
+        )
+    for key in ("project_name", "design_id"):
+        if not isinstance(manifest.get(key), str):
+            raise ExportError(f"{project / MANIFEST}: {key}: expected a string, got {shown(manifest.get(key))}")
+    check_sources(project, manifest["project_name"])
+    inputs = _load_matrix(project, TB_INPUT, _io_size(manifest, project, "n_inputs"))
+    expected = _load_matrix(project, TB_OUTPUT, _io_size(manifest, project, "n_outputs"))
+    labels = None
+    if (project / TB_LABELS).is_file():
+        labels = _load_matrix(project, TB_LABELS, 1, np.int64).reshape(-1)
+    if len(expected) != len(inputs) or (labels is not None and len(labels) != len(inputs)):
+        raise ExportError(f"{project / 'tb_data'}: the test-vector files hold different numbers of samples")
+    return manifest, inputs, expected, labels
 
 
 def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
@@ -144,15 +182,7 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
         ToolNotFoundError: no g++.
     """
     project = Path(project)
-    manifest = read_manifest(project)
-    if "io" not in manifest:
-        raise ExportError(f"{project}: the export did not finish (status {manifest.get('status')!r}); export again")
-    inputs = _load_matrix(project, TB_INPUT, int(manifest["io"]["n_inputs"]))
-    expected = _load_matrix(project, TB_OUTPUT, int(manifest["io"]["n_outputs"]))
-    labels_path = project / TB_LABELS
-    labels = np.loadtxt(labels_path, dtype=np.int64, ndmin=1) if labels_path.is_file() else None
-    if len(expected) != len(inputs) or (labels is not None and len(labels) != len(inputs)):
-        raise ExportError(f"{project / 'tb_data'}: the test-vector files hold different numbers of samples")
+    manifest, inputs, expected, labels = check_project(project)
     compiled = build_library(
         project, manifest["project_name"], project / COMPILE_LOG, Path(cache_dir) if cache_dir else None
     )
@@ -228,7 +258,7 @@ def verify_exports(
         ExportError: nothing to verify, or a project could not be compiled (log named).
         VerificationError: a mismatch, with ``check=True``.
     """
-    from codesign.export.parallel import run_tasks, task_timeout
+    from codesign.export.parallel import resolve_jobs, run_tasks, task_timeout
 
     projects = find_projects(path)
     unfinished = [p for p in projects if read_manifest(p).get("status") not in FINISHED]
@@ -239,11 +269,15 @@ def verify_exports(
             f"{unfinished[0]}{more}: expected a finished export, got manifest status {status!r} (interrupted or "
             "failed); run codesign export again: it resumes, keeps verified designs and redoes these"
         )
+    resolve_jobs(jobs, len(projects))
+    timeout = task_timeout()
+    for project in projects:  # every refusal before the first log or cache file is written
+        check_project(project)
     cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
     target = "codesign.export.verify:verify_task"
-    outcomes = run_tasks(target, tasks, logs=logs, jobs=jobs, desc="verify", progress=progress, timeout=task_timeout())
+    outcomes = run_tasks(target, tasks, logs=logs, jobs=jobs, desc="verify", progress=progress, timeout=timeout)
     results = [VerificationResult.from_dict(o) for o in outcomes if isinstance(o, dict)]
     for result in results:
         _record_in_manifest(Path(result.project_dir), result)

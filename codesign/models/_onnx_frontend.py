@@ -15,34 +15,59 @@ Anything else raises UnsupportedLayerError naming the node.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from codesign.config_io import check_input_file
 from codesign.models.frontends import DEFAULT_TYPE, INPUT_KEY, _Assembler, _channels_last, _padding, fixed_type
 from cost_models.ir import LayerGraph, LayerKind
 from cost_models.kinds import KindCoverage
-from hw_templates.errors import SpecError, UnsupportedLayerError
+from hw_templates.errors import SpecError, UnsupportedLayerError, clip
 from hw_templates.precision import FixedType
 
-__all__ = ["KIND_COVERAGE", "read_onnx"]
+__all__ = ["KIND_COVERAGE", "MAX_ONNX_BYTES", "read_onnx"]
+
+logger = logging.getLogger(__name__)
+
+
+#: Largest .onnx file read (the toolkit's own exports are well under 1 MiB).
+MAX_ONNX_BYTES = 512 << 20
 
 
 def _wrapper(model: Any) -> Any:
+    import onnx
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.util.cleanup import cleanup_model
 
+    where = "onnx model"
     if isinstance(model, (str, Path)):
-        if not Path(model).is_file():
-            raise SpecError(f"onnx: expected a readable .onnx file, got {str(model)!r} (no such file)")
+        path = check_input_file(model, "onnx", MAX_ONNX_BYTES, ".onnx file")
+        where = f"onnx {clip(path.name)}"
         try:
-            model = ModelWrapper(str(model))
+            model = ModelWrapper(str(path))
         except Exception as err:  # onnx raises its own DecodeError types
-            raise SpecError(f"onnx: cannot read {str(model)!r} ({type(err).__name__})") from None
+            raise SpecError(
+                f"{where}: expected an ONNX model, got a file protobuf cannot read ({type(err).__name__})"
+            ) from None
     elif not isinstance(model, ModelWrapper):
         model = ModelWrapper(model)
-    return cleanup_model(model)
+    try:  # an empty or truncated file parses as an empty model: refuse it before qonnx indexes into it
+        onnx.checker.check_model(model.model)
+    except (onnx.checker.ValidationError, ValueError) as err:
+        raise SpecError(
+            f"{where}: expected a valid ONNX model, got one the ONNX checker refuses ({clip(err, 160)})"
+        ) from None
+    if not model.graph.input or not model.graph.node:
+        raise SpecError(
+            f"{where}: expected a model with an input and nodes, got an empty graph (empty or truncated file?)"
+        )
+    try:
+        return cleanup_model(model)
+    except Exception as err:  # qonnx transformations raise anything on graphs they do not expect
+        raise SpecError(f"{where}: qonnx cannot clean up this model ({type(err).__name__}: {clip(err, 120)})") from None
 
 
 class _Reader:
@@ -233,4 +258,10 @@ def read_onnx(model: Any, name: str | None = None) -> LayerGraph:
     reader = _Reader(wrapper, name or default)
     for node in wrapper.graph.node:
         reader.node(node)
+    if not any(node.op_type == "Quant" for node in wrapper.graph.node):
+        logger.warning(
+            "onnx model %r has no Quant nodes: every layer is costed at hls4ml's default precision %s",
+            name or default,
+            DEFAULT_TYPE,
+        )
     return reader.asm.build()

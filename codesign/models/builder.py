@@ -124,7 +124,23 @@ def _output_quant(layer: Layer, exact: _Exact) -> tuple[type | None, _Exact]:
     if exact is not None and wraps_only(result, exact):
         # a tightened accumulator (codesign.models.tighten): same numbers on every reachable value
         return None, result
+    _refuse_wrap(layer, result, exact)
     return act_quant(result, f"{_where(layer)} result"), result
+
+
+def _refuse_wrap(layer: Layer, result: FixedType, exact: _Exact) -> None:
+    """A result whose integer range may be exceeded must not wrap: Brevitas quantizers saturate, so the
+    trained model and the HLS type (``AP_WRAP`` is the HLS default) would differ on every overflow."""
+    if exact is None or result.saturation != "WRAP":
+        return
+    need_integer = exact.integer + (1 if result.signed and not exact.signed else 0)
+    if (exact.signed and not result.signed) or result.integer < need_integer:
+        fixed = FixedType(result.width, result.integer, result.signed, result.rounding, "SAT")
+        raise _unsupported(
+            layer,
+            f"result {result.to_hls()} wraps on overflow (the HLS default), which a Brevitas quantizer cannot do "
+            f'(it saturates); write precision: {{result: "{fixed.to_hls()}"}} on this layer',
+        )
 
 
 def _weighted(layer: Layer, exact_in: _Exact) -> tuple[nn.Module, _Exact]:
@@ -137,14 +153,7 @@ def _weighted(layer: Layer, exact_in: _Exact) -> tuple[nn.Module, _Exact]:
             "%s: sparsity %.2f is a cost-model attribute; the built model is not pruned", _where(layer), layer.sparsity
         )
     exact = accumulator_precision(exact_in, prec.weight, bias, layer.mult_units()[0][0]) if exact_in else None
-    if prec.accum is not None and exact is not None and not holds(prec.accum, exact):
-        if prec.accum.fractional < exact.fractional:
-            raise _unsupported(
-                layer,
-                f"accum {prec.accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} "
-                "(Brevitas cannot round inside a sum); widen accum or leave it unset",
-            )
-        logger.debug("%s: accum %s assumed never to overflow", _where(layer), prec.accum.to_hls())
+    _check_accumulator(layer, exact)
     out_quant, exact = _output_quant(layer, exact)
     where = _where(layer)
     kwargs = {
@@ -157,6 +166,27 @@ def _weighted(layer: Layer, exact_in: _Exact) -> tuple[nn.Module, _Exact]:
     if layer.kind is LayerKind.DENSE:
         return qnn.QuantLinear(layer.n_inputs, int(layer.units or 0), **kwargs), exact
     return _conv(layer, kwargs), exact
+
+
+def _check_accumulator(layer: Layer, exact: _Exact) -> None:
+    """Refuse an accumulator (stated, or the result when unset, as hls4ml reads it) that drops fraction bits
+    of the exact sum: hls4ml would round every product, which Brevitas cannot model (it rounds after the sum).
+
+    The message names the type to write: the exact sum as ``accum`` (the result may stay narrower; the
+    export then gives hls4ml both types, so it builds what the cost model prices).
+    """
+    accum = layer.precision.accum_or_result
+    if exact is None or holds(accum, exact):
+        return
+    if accum.fractional < exact.fractional:
+        stated = "accum" if layer.precision.accum is not None else "accum (unset, so the result type)"
+        raise _unsupported(
+            layer,
+            f"{stated} {accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} (hls4ml would round "
+            f'every product, Brevitas cannot round inside a sum); write precision: {{accum: "{exact.to_hls()}"}} '
+            f"on this layer (its result may stay {layer.precision.result.to_hls()})",
+        )
+    logger.debug("%s: accum %s assumed never to overflow", _where(layer), accum.to_hls())
 
 
 def _conv(layer: Layer, kwargs: dict) -> nn.Module:
@@ -210,10 +240,19 @@ def _with_quant(layer: Layer, core: nn.Module, exact: _Exact) -> tuple[nn.Module
     return nn.Sequential(core, qnn.QuantIdentity(act_quant=quant, return_quant_tensor=False)), exact
 
 
+def _relu_type(exact: FixedType) -> FixedType:
+    """Exact type of relu(x) for x of type ``exact`` (non-negative, same integer and fraction bits)."""
+    if not exact.signed:
+        return exact
+    return FixedType(exact.width - 1, exact.integer - 1, False)
+
+
 def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Module, _Exact]:
     fn = layer.function
     result = layer.precision.result
     where = f"{_where(layer)} result"
+    if fn in (Activation.RELU, Activation.LINEAR):
+        _refuse_wrap(layer, result, exact_in if fn is Activation.LINEAR or exact_in is None else _relu_type(exact_in))
     if fn is Activation.RELU:
         return qnn.QuantReLU(act_quant=act_quant(result, where), return_quant_tensor=False), result
     if fn is Activation.LINEAR:

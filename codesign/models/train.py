@@ -29,6 +29,7 @@ import copy
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,19 @@ from codesign.data import Dataset
 from codesign.models.builder import QuantNet, build_model, to_torch_layout
 from codesign.models.fold import fold_batchnorm
 from cost_models.ir import LayerGraph
-from hw_templates.errors import SpecError, TrainingError, bad_value
+from hw_templates.atomic import atomic_open
+from hw_templates.errors import SpecError, TrainingError, bad_value, clip
 
-__all__ = ["WEIGHTS_FILE", "TrainConfig", "TrainResult", "hot_start_from", "load_weights", "train"]
+__all__ = [
+    "MAX_WEIGHTS_BYTES",
+    "WEIGHTS_FILE",
+    "TrainConfig",
+    "TrainResult",
+    "check_weights",
+    "hot_start_from",
+    "load_weights",
+    "train",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +98,8 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpecError(bad_value(name, value, "a positive integer"))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise SpecError(bad_value("seed", self.seed, "an integer in 0..2^32-1"))
         if not self.learning_rate > 0:
             raise SpecError(bad_value("learning_rate", self.learning_rate, "a positive number"))
         if self.patience is not None and self.patience < 1:
@@ -147,16 +160,59 @@ class TrainResult:
         """Write the state dict as ``directory/weights.pt``; return its path."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.state_dict(), path / WEIGHTS_FILE)
+        with atomic_open(path / WEIGHTS_FILE, "wb") as out:
+            torch.save(self.model.state_dict(), out)
         return path / WEIGHTS_FILE
 
 
+#: Largest ``weights.pt`` read (the search's largest networks save a few MB).
+MAX_WEIGHTS_BYTES = 1 << 30
+
+
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a state dict saved by :meth:`TrainResult.save` (``weights_only=True``: no pickled code)."""
+    """Read a state dict saved by :meth:`TrainResult.save` (``weights_only=True``: no pickled code).
+
+    Raises:
+        TrainingError: missing, larger than :data:`MAX_WEIGHTS_BYTES`, damaged, or not a state dict of
+            tensors (a pickle with code in it is refused, never run).
+    """
+    from codesign.config_io import check_input_file
+
+    path = check_input_file(path, "weights", MAX_WEIGHTS_BYTES, "weights.pt file")
     try:
-        return torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as err:
-        raise TrainingError(f"weights {str(path)!r}: cannot read them ({err})") from None
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of files it then refuses
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types on damaged or crafted files
+        reason = "it holds objects other than tensors" if "weights_only" in str(err) else type(err).__name__
+        raise TrainingError(
+            f"weights {clip(str(path))}: expected a tensor state dict saved by codesign ({reason}); "
+            "weights are never unpickled beyond tensors"
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise TrainingError(f"weights {clip(str(path))}: expected a mapping of tensor names to tensors")
+    return state
+
+
+def check_weights(model: nn.Module, state: Mapping[str, torch.Tensor], where: str) -> None:
+    """Refuse weights that do not belong to ``model``'s architecture, naming the first difference.
+
+    Raises:
+        SpecError: a missing, unexpected or differently shaped tensor.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own]
+    shapes = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
+    if missing or extra or shapes:
+        if shapes:
+            k = shapes[0]
+            detail = f"tensor {clip(k)} has shape {list(state[k].shape)}, expected {list(own[k].shape)}"
+        else:
+            detail = f"tensor {clip((missing or extra)[0])} is {'missing' if missing else 'not in the architecture'}"
+        raise SpecError(f"{where}: expected the weights of the architecture in design.json, but {detail}")
 
 
 def hot_start_from(model: nn.Module, source: Mapping[str, torch.Tensor] | nn.Module | str | Path) -> int:

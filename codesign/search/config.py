@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codesign.config_io import read_mapping, validate
+from codesign.outputs import check_run_name
 from codesign.search.hardware_space import HardwareRanges, HardwareSpace
 from codesign.search.objectives import METRICS, Budget, Scalarization, check_metric, parse_budget
 from codesign.search.samplers import SAMPLER_NAMES, default_sampler
@@ -277,6 +278,7 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
             f"got cost_model {file.cost_model!r}, which gives none"
         )
     _check_space(file.space)
+    check_run_name(file.name)
     early = EarlyStopSettings(**block.early_stop.model_dump())
     return SearchSettings(
         name=file.name,

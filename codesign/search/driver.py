@@ -42,23 +42,24 @@ from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record, trial_status
 from codesign.search.samplers import make_sampler
-from codesign.search.storage import HeartbeatSettings, default_storage, open_storage, shown_url
+from codesign.search.storage import HeartbeatSettings, check_sqlite_file, default_storage, open_storage, shown_url
 from codesign.search.trial import Archive, Outcome, TrialContext
 from codesign.search.worker import EXHAUSTED_AFTER, work
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
 from hw_templates.atomic import atomic_write_json
-from hw_templates.errors import SearchError
+from hw_templates.errors import SearchError, clip
 
 __all__ = [
     "RunPlan",
     "RunSummary",
+    "check_run_folder",
+    "check_sqlite_file",
     "default_storage",
     "existing_trials",
     "open_storage",
     "open_study",
     "preflight",
-    "prepare_study",
     "run_search",
     "trial_context",
     "write_run_file",
@@ -221,14 +222,23 @@ def run_search(
             recorded as failed first).
     """
     start = time.perf_counter()
+    if run_dir is not None:
+        check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
     model = get_cost_model(plan.cost_model)
-    if storage is None and run_dir is not None:
+    # nothing is written before every refusal: a new run's own study.db is made only after the preflight,
+    # and run.json only after the study accepted the config (a resumed run's run.json stays as it was)
+    fresh = storage is None and run_dir is not None and not (Path(run_dir) / "study.db").exists()
+    if fresh:
+        preflight(problem, plan, model)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
     store = open_storage(url, heartbeat)
+    previous = existing_trials(plan.name, store)
+    if previous == 0 and not fresh:
+        preflight(problem, plan, model)
+    study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
     if run_dir is not None:
         write_run_file(Path(run_dir), plan.name, storage)
-    study = prepare_study(problem, plan, store, model)
     ctx = trial_context(problem, plan, model, run_dir, study, artifacts, catch)
     interrupted, overhead = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
@@ -240,13 +250,28 @@ def run_search(
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
 
 
-def prepare_study(problem: Problem, plan: RunPlan, store: Any, model: Any, salt: int = 0) -> Any:
-    """Create (after the budget pre-check) or load the plan's study in ``store``."""
-    previous = existing_trials(plan.name, store)
-    if previous == 0:
-        preflight(problem, plan, model)
-    record = safe_call("problem.record()", problem.record)
-    return open_study(plan, store, record, seed_offset=previous + salt)
+#: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
+RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports", "artifacts")
+
+
+def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:
+    """Before any work: the run folder can be written, holds no user's files, and (when resumed with its own
+    study.db) is the run of study ``name``.
+
+    Raises:
+        SpecError / SearchError: one line naming the folder and the problem.
+    """
+    from codesign.outputs import check_output_dir
+    from codesign.search.results import RUN_FILE, run_meta
+
+    check_output_dir(run_dir, "run folder", RUN_OUTPUTS, own=RUN_FILE)
+    if (run_dir / RUN_FILE).exists() and storage is None:
+        known, _ = run_meta(run_dir)
+        if known != name:
+            raise SearchError(
+                f"run folder {clip(str(run_dir))}: expected the run of study {clip(name)!r}, but it holds study "
+                f"{clip(known)!r} (choose another --out or restore the config's name)"
+            )
 
 
 def trial_context(

@@ -15,7 +15,6 @@ Two-stage runs list only the designs of the architectures selected in the second
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from codesign.config_io import read_json
 from codesign.search.objectives import Budget, metric_value, parse_budget
 from codesign.search.pareto import nondominated
 from codesign.search.records import DesignRecord, parse_design_id, trial_designs
 from hw_templates.atomic import atomic_open
-from hw_templates.errors import SearchError, SpecError
+from hw_templates.errors import SearchError, SpecError, clip, shown
 from hw_templates.parts import FpgaPart
 
 __all__ = [
@@ -93,18 +93,38 @@ def open_run(run_dir: str | Path, storage: str | None = None) -> RunView:
         SearchError: not a run folder, or the study cannot be opened.
     """
     import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from codesign.search.driver import open_storage
 
     path = Path(run_dir)
     meta_path = path / RUN_FILE
     if not meta_path.is_file():
-        raise SearchError(f"run: expected a run folder with {RUN_FILE} (made by codesign search), got {str(path)!r}")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    url = storage or meta.get("storage") or f"sqlite:///{(path / 'study.db').resolve()}"
+        raise SearchError(
+            f"run: expected a run folder with {RUN_FILE} (made by codesign search), got {clip(str(path))!r}"
+        )
+    name, url = run_meta(path)
+    url = storage or url or f"sqlite:///{(path / 'study.db').resolve()}"
     try:
-        study = optuna.load_study(study_name=meta["study_name"], storage=url)
+        study = optuna.load_study(study_name=name, storage=open_storage(url, must_exist=True))
     except KeyError:
-        raise SearchError(f"run {str(path)!r}: study {meta['study_name']!r} not found in its storage") from None
+        raise SearchError(f"run {clip(str(path))!r}: study {clip(name)!r} not found in its storage") from None
+    except (SQLAlchemyError, ValueError, RuntimeError) as err:
+        raise SearchError(f"run {clip(str(path))!r}: cannot read its study ({clip(err, 160)})") from None
     return RunView.of(study)
+
+
+def run_meta(path: Path) -> tuple[str, str | None]:
+    """``run.json``'s study name and storage URL, checked."""
+    meta = read_json(path / RUN_FILE, "run")
+    name, url = meta.get("study_name"), meta.get("storage")
+    if not isinstance(name, str) or not name:
+        raise SearchError(
+            f"run {clip(str(path))!r}: {RUN_FILE} study_name: expected the study's name, got {shown(name)}"
+        )
+    if url is not None and not isinstance(url, str):
+        raise SearchError(f"run {clip(str(path))!r}: {RUN_FILE} storage: expected a URL or null, got {shown(url)}")
+    return name, url
 
 
 def _hardware_text(hardware: Mapping[str, Any] | None) -> str:

@@ -24,11 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hw_templates.errors import SearchError, SpecError, bad_value
+from hw_templates.errors import SearchError, SpecError, bad_value, clip
 
-__all__ = ["HeartbeatSettings", "HeartbeatThread", "default_storage", "fail_stale", "open_storage", "shown_url"]
+__all__ = [
+    "HeartbeatSettings",
+    "HeartbeatThread",
+    "check_sqlite_file",
+    "default_storage",
+    "fail_stale",
+    "open_storage",
+    "shown_url",
+]
 
 logger = logging.getLogger(__name__)
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,11 @@ def shown_url(url: str) -> str:
     return f"{scheme}://{user.split(':', 1)[0]}:***@{host}" if ":" in user else url
 
 
-def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None) -> Any:
+def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None, must_exist: bool = False) -> Any:
     """An Optuna storage from a URL (in memory for None), with heartbeats and bounded retry of stale trials.
+
+    A ``sqlite:///`` file that exists must be an SQLite database; with ``must_exist`` it must exist (an
+    existing run's study is never silently replaced by a new empty one).
 
     Raises:
         SearchError: the URL does not open (bad scheme, missing driver, unreachable server), one line.
@@ -86,6 +98,7 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None) -> Any:
         return optuna.storages.InMemoryStorage()
     if not isinstance(url, str):
         return url  # already a storage object
+    check_sqlite_file(url, must_exist)
     hb = heartbeat or HeartbeatSettings()
     # SQLite: several local processes share the file; wait for a lock instead of failing at once
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
@@ -100,10 +113,37 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None) -> Any:
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(hb.max_retry),
             )
     except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        reason = str(err).splitlines()[0][:200]
+        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
         raise SearchError(
-            f"--storage: expected an Optuna storage URL that opens, got {shown_url(url)!r} ({reason})"
+            f"--storage: expected an Optuna storage URL that opens, got {clip(shown_url(url))!r} ({reason})"
         ) from None
+
+
+def check_sqlite_file(url: str, must_exist: bool) -> None:
+    """Refuse a ``sqlite:///`` URL whose file is not an SQLite database (or is missing, with ``must_exist``)."""
+    if not url.startswith("sqlite:///"):
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if not path.exists():
+        if must_exist:
+            raise SearchError(
+                f"study database {clip(str(path))}: expected the run's study database, but it does not exist "
+                "(deleted? restore it, or start a new run)"
+            )
+        return
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        raise SearchError(f"study database {clip(str(path))}: cannot read it ({err.strerror or err})") from None
+    if path.is_file() and path.stat().st_size == 0:
+        if must_exist:  # optuna would write a new empty study into it
+            raise SearchError(f"study database {clip(str(path))}: expected the run's study database, but it is empty")
+        return  # SQLite's own new-database state
+    if header != SQLITE_HEADER:
+        raise SearchError(
+            f"study database {clip(str(path))}: expected an SQLite database made by codesign search, got another file"
+        )
 
 
 def fail_stale(study: Any) -> None:

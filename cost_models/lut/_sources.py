@@ -105,8 +105,14 @@ def read_sources(
         if path.is_dir():
             found, dropped = read_folder(path)
         elif path.is_file() and path.suffix.lower() == ".csv":
-            check_csv_numbers(path)
-            found, dropped = read_synth_csv(path)
+            try:
+                check_csv_numbers(path)
+                found, dropped = read_synth_csv(path)
+            except (UnicodeDecodeError, csv.Error) as err:
+                reason = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else str(err)[:120]
+                raise CalibrationError(
+                    f"calibration CSV {path.name!r}: expected UTF-8 CSV text, got {reason}"
+                ) from None
         elif not path.exists():
             raise CalibrationError(f"calibration source {str(source)!r}: no such file or folder")
         else:

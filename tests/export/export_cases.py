@@ -9,7 +9,7 @@ from codesign.data.datasets import load_dataset
 from codesign.design import TrainedDesign
 from codesign.models.arch import ArchLayer, ArchSpec
 from codesign.models.train import TrainConfig, train
-from hw_templates.config import Backend, FifoDepths, HardwareConfig, IoType, Strategy
+from hw_templates.config import Backend, FifoDepths, HardwareConfig, IoType, MultiplierImpl, Strategy
 from hw_templates.parts import resolve_part
 
 MLP = ArchSpec(
@@ -53,12 +53,14 @@ def train_design(spec: ArchSpec, input_shape: tuple[int, ...], epochs: int, fold
     return design.save(folder, result.model)
 
 
+_FABRIC = MultiplierImpl.FABRIC
 #: The session export: (design folder, design id, hardware) covering both network kinds, both io
 #: types, both strategies and two backends.
 EXPORT_CASES = (
     ("mlp", "mlp_parallel_latency", hardware("io_parallel", "latency", 1)),
     ("mlp", "mlp_stream_resource", replace(hardware("io_stream", "resource", 4), backend=Backend.VIVADO)),
-    ("cnn", "cnn_parallel_resource", hardware("io_parallel", "resource", 3)),
+    # multiplier_impl fabric: written into build_prj.tcl as Vitis HLS's config_op (C simulation unchanged)
+    ("cnn", "cnn_parallel_resource", replace(hardware("io_parallel", "resource", 3), multiplier_impl=_FABRIC)),
     ("cnn", "cnn_stream_latency", hardware("io_stream", "latency", 1)),
     ("cnn", "cnn_stream_sized_fifos", replace(hardware("io_stream", "latency", 1), fifo_depths=FifoDepths.SIZED)),
 )

@@ -19,6 +19,7 @@ from codesign.export._qonnx import clean_qonnx, export_qonnx
 from codesign.export.translate import translate
 from codesign.models.arch import ArchLayer, ArchSpec
 from codesign.models.builder import build_model
+from hw_templates.config import Backend
 from hw_templates.errors import ExportError, SpecError, ToolNotFoundError, UnsupportedLayerError
 
 
@@ -146,3 +147,34 @@ def test_verify_names_a_folder_without_exports(tmp_path: Path) -> None:
         verify_exports(tmp_path, progress=False)
     with pytest.raises(ExportError, match="no such folder"):
         verify_exports(tmp_path / "nope", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("hw", "message"),
+    [
+        (replace(hardware(), multiplier_impl="dsp", backend=Backend.VIVADO), r"backend vivado has no equivalent"),
+        (hardware().with_layer("fc1", multiplier_impl="fabric"), r"layer 'fc1': multiplier_impl fabric differs"),
+    ],
+)
+def test_a_multiplier_mapping_that_cannot_be_written_is_refused(hw, message: str) -> None:
+    from codesign.export.translate import check_exportable
+
+    with pytest.raises(ExportError, match=message):
+        check_exportable(MLP.to_graph((64,)), hw)
+    # the same mapping, model-wide on Vitis, is written
+    writable = replace(hw, backend=Backend.VITIS, multiplier_impl=hw.resolve("fc1").multiplier_impl, layers={})
+    check_exportable(MLP.to_graph((64,)), writable)
+
+
+def test_the_build_script_check_finds_a_missing_directive(tmp_path: Path) -> None:
+    from codesign.export._directives import check_build_script, write_directives
+
+    script = tmp_path / "build_prj.tcl"
+    script.write_text("config_schedule -enable_dsp_full_reg=false\ncsynth_design\n")
+    fabric = replace(hardware(), multiplier_impl="fabric")
+    with pytest.raises(ExportError, match=r"multiplier directives none \(design: config_op mul -impl fabric\)"):
+        check_build_script(tmp_path, fabric)
+    assert write_directives(tmp_path, fabric) == "config_op mul -impl fabric"
+    check_build_script(tmp_path, fabric)
+    with pytest.raises(ExportError, match=r"design: none, multiplier_impl auto"):
+        check_build_script(tmp_path, hardware())

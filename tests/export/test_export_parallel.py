@@ -41,9 +41,10 @@ def test_results_come_back_in_task_order_and_failures_as_their_errors(tmp_path: 
 def test_a_hanging_worker_is_stopped_and_reported_while_the_others_finish(tmp_path: Path, target: str) -> None:
     tasks = [{"kind": "sleep", "seconds": 60, "value": 0}, {"kind": "ok", "value": 5}]
     logs = [tmp_path / "hang.log", tmp_path / "ok.log"]
-    out = run_tasks(target, tasks, logs=logs, jobs=2, progress=False, timeout=2)
+    # The limit leaves a loaded machine time to start the good worker's interpreter (it took > 2 s at load 18).
+    out = run_tasks(target, tasks, logs=logs, jobs=2, progress=False, timeout=8)
     assert isinstance(out[0], ExportError)
-    assert "did not finish within 2 s" in str(out[0]) and str(tmp_path / "hang.log") in str(out[0])
+    assert "did not finish within 8 s" in str(out[0]) and str(tmp_path / "hang.log") in str(out[0])
     assert out[1] == {"double": 10}
 
 

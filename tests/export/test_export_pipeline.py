@@ -137,3 +137,17 @@ def _design_of(project: Path):
 
     manifest = json.loads((project / "manifest.json").read_text())
     return LayerGraph.from_dict(manifest["design"]["graph"]), HardwareConfig.from_dict(manifest["design"]["hardware"])
+
+
+def test_multiplier_impl_is_written_into_the_build_script_as_priced(exported: tuple) -> None:
+    """``multiplier_impl: fabric`` (priced as LUT multipliers) is Vitis HLS's ``config_op mul -impl fabric``."""
+    _, results = exported
+    fabric = next(r for r in results if r.design_id == "cnn_parallel_resource")
+    script = (fabric.project_dir / "build_prj.tcl").read_text()
+    assert script.count("config_op mul -impl fabric") == 1
+    assert script.index("config_schedule") < script.index("config_op mul") < script.index("csynth_design")
+    assert fabric.manifest["hls4ml"]["multiplier_directive"] == "config_op mul -impl fabric"
+    assert fabric.verification.bit_exact_mismatches == 0
+    auto = next(r for r in results if r.design_id == "cnn_stream_latency")
+    assert "config_op mul" not in (auto.project_dir / "build_prj.tcl").read_text()
+    assert auto.manifest["hls4ml"]["multiplier_directive"] is None

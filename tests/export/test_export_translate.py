@@ -107,3 +107,16 @@ def test_layer_map_names_hls4ml_layers_by_their_onnx_node() -> None:
     layer_map = LayerMap({"MatMul_0": "fc1", "Relu_0": "relu1"})
     assert layer_map.ir_name("Dense_MatMul_0") == "fc1" and layer_map.ir_name("Relu_0") == "relu1"
     assert layer_map.ir_name("Dense_MatMul_7") is None and layer_map.nodes_of("fc1") == ("MatMul_0",)
+
+
+def test_a_truncating_input_quantizer_gives_a_truncating_input_type(tmp_path: Path) -> None:
+    """The C model must round its input as the Brevitas input quantizer does (FLOOR -> TRN, ROUND -> RND_CONV)."""
+    from codesign.spec import design_spec_from_dict
+
+    precision = {"accum": "ap_fixed<36,16>", "result": "ap_fixed<16,6,AP_TRN,AP_SAT>"}
+    layers = [{"type": "dense", "units": 4, "precision": precision}]
+    graph = design_spec_from_dict({"input_shape": [8], "precision": "ap_fixed<16,6>", "layers": layers}).graph
+    export_qonnx(build_model(graph).eval(), (8,), tmp_path / "raw.onnx")
+    model = clean_qonnx(tmp_path / "raw.onnx", tmp_path / "clean.onnx")
+    got = input_precision(model)
+    assert (got.width, got.integer, got.rounding, got.saturation) == (16, 6, "TRN", "SAT")

@@ -49,7 +49,8 @@ def test_inputs_weights_biases_and_activations_lie_on_the_graph_types(mlp_arch: 
 def test_a_result_narrower_than_the_accumulator_is_rounded_to_it() -> None:
     b = GraphBuilder("narrow", (8,), FixedType(8, 3, rounding="RND_CONV", saturation="SAT"))
     narrow = FixedType(6, 3, rounding="RND_CONV", saturation="SAT")
-    b.add("dense", units=4, precision=LayerPrecision(narrow, FixedType(4, 1), FixedType(8, 3)))
+    # the accumulator is stated (the exact sum): hls4ml then builds it and rounds once, as Brevitas does
+    b.add("dense", units=4, precision=LayerPrecision(narrow, FixedType(4, 1), FixedType(8, 3), FixedType(16, 8)))
     model = build_model(b.build()).eval()
     out = model(torch.randn(32, 8) * 4)
     assert _on_grid(out, narrow)
@@ -132,3 +133,39 @@ def test_folding_removes_batchnorm_and_keeps_the_function(cnn_arch: ArchSpec) ->
     # 16-bit weights (LSB 2^-15) and biases (LSB 2^-13) re-quantize the folded parameters finely
     assert (after - before).abs().max() < 1e-2
     assert (after - before).abs().max() > 0  # the check is not vacuous: folding re-quantized something
+
+
+def _default_precision_spec(**fc1_precision: str):
+    from codesign.spec import design_spec_from_dict
+
+    layers = [
+        {"type": "dense", "name": "fc1", "units": 4, **({"precision": fc1_precision} if fc1_precision else {})},
+        {"type": "relu"},
+    ]
+    return design_spec_from_dict({"input_shape": [8], "layers": layers}).graph
+
+
+@pytest.mark.parametrize(
+    ("fc1_precision", "message"),
+    [
+        ({}, r"accum ap_fixed<16,6> drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\"\}"),
+        ({"accum": "ap_fixed<36,16>"}, r"result ap_fixed<16,6> wraps .* \{result: \"ap_fixed<16,6,AP_TRN,AP_SAT>\"\}"),
+    ],
+)
+def test_a_default_precision_spec_is_refused_naming_the_type_to_write(fc1_precision, message) -> None:
+    """hls4ml's default ap_fixed<16,6> everywhere: the accumulator would round every product and the result
+    would wrap, neither of which a Brevitas model computes; each refusal names the type that builds."""
+    with pytest.raises(UnsupportedLayerError, match=message):
+        build_model(_default_precision_spec(**fc1_precision))
+    fixed = {"accum": "ap_fixed<36,16>", "result": "ap_fixed<16,6,AP_TRN,AP_SAT>"}
+    model = build_model(_default_precision_spec(**fixed)).eval()
+    assert model(torch.randn(2, 8)).shape == (2, 4)
+
+
+def test_weights_are_rounded_to_nearest_whatever_the_type_says() -> None:
+    """A TRN weight type (the HLS default) is still rounded to nearest, as the QONNX -> hls4ml path does."""
+    graph = _default_precision_spec(accum="ap_fixed<36,16>", result="ap_fixed<16,6,AP_TRN,AP_SAT>")
+    model = build_model(graph).eval()
+    with torch.no_grad():
+        model.fc1.weight.copy_(torch.full_like(model.fc1.weight, 0.7 / 1024))  # 0.7 LSB: floor 0, nearest 1
+    assert torch.all(model.fc1.quant_weight().value * 1024 == 1)
