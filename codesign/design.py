@@ -1,7 +1,8 @@
 """The trained-design record: what training hands to export, reports and the design store.
 
 A design directory holds ``design.json`` (plain JSON: the graph, the hardware configuration, how the
-data was prepared, the accuracy and the training record) and ``weights.pt`` (a torch state dict, read
+data was prepared, the accuracy and the training record: every setting, the starting graph when it
+differs, tool versions, the weights' sha256 and the dataset's fingerprint) and ``weights.pt`` (a torch state dict, read
 with ``weights_only=True``). :func:`load_model` rebuilds the trained Brevitas module from the two.
 
 Example:
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from codesign.config_io import read_json
 from codesign.data.datasets import DatasetInfo
+from codesign.spec import MAX_LAYERS
 from cost_models.ir import LayerGraph
 from hw_templates.atomic import atomic_open, atomic_write_text
 from hw_templates.config import HardwareConfig
@@ -29,6 +31,7 @@ from hw_templates.errors import SpecError, bad_value, clip
 if TYPE_CHECKING:
     from torch import nn
 
+    from codesign.data import Dataset
     from codesign.models.builder import QuantNet
     from codesign.models.train import TrainResult
 
@@ -65,10 +68,24 @@ class TrainedDesign:
 
     @classmethod
     def from_training(
-        cls, result: TrainResult, hardware: HardwareConfig, dataset: DatasetInfo, arch: Mapping[str, Any] | None = None
+        cls,
+        result: TrainResult,
+        hardware: HardwareConfig,
+        dataset: DatasetInfo,
+        arch: Mapping[str, Any] | None = None,
+        data: Dataset | None = None,
     ) -> TrainedDesign:
-        """The record of a :func:`codesign.models.train.train` run."""
-        return cls(result.graph, hardware, dataset, result.accuracy, result.record(), arch)
+        """The record of a :func:`codesign.models.train.train` run on ``data``: its settings, the graph it
+        started from when folding or tightening changed it, tool versions, the weights' sha256 and
+        (with ``data``) the dataset's fingerprint: what ``codesign reproduce`` needs."""
+        from codesign.provenance import state_sha256, tool_versions
+
+        train = {**result.record(), "tools": tool_versions(), "weights_sha256": state_sha256(result.model.state_dict())}
+        if data is not None:
+            train["dataset_sha256"] = data.fingerprint()
+        if result.input_graph is not None and result.input_graph != result.graph:
+            train["input_graph"] = result.input_graph.to_dict()
+        return cls(result.graph, hardware, dataset, result.accuracy, train, arch)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +135,11 @@ class TrainedDesign:
         """
         path = Path(directory) / DESIGN_FILE
         data = read_json(path, "design", MAX_DESIGN_BYTES)
+        layers = data.get("graph", {}).get("layers") if isinstance(data.get("graph"), dict) else None
+        if isinstance(layers, list) and len(layers) > MAX_LAYERS + 1:
+            raise SpecError(
+                f"design {clip(str(path))}: expected at most {MAX_LAYERS} layers (the limit), got {len(layers):,}"
+            )
         try:
             return cls.from_dict(data)
         except SpecError as err:

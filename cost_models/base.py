@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import count_network
-from cost_models.intervals import INTERVAL_TARGETS, layer_mix, load_intervals, row_kind
+from cost_models.intervals import interval_factors, layer_mix
 from cost_models.ir import Layer, LayerGraph
 from hw_templates.config import HardwareConfig, ResolvedLayerHardware
 from hw_templates.errors import SpecError, bad_value
@@ -63,7 +64,11 @@ class CostModel(ABC):
             >>> cost.dsp, cost.latency_ns  # doctest: +SKIP
         """
         layers = tuple(self.estimate_layer(x, hw.resolve(x.name), hw, graph) for x in graph.layers)
-        return self.combine(graph, hw, layers)
+        cost = self.combine(graph, hw, layers)
+        if self.interval_name is None or cost.intervals:
+            return cost
+        intervals = self.intervals(graph, cost.totals())
+        return replace(cost, intervals=intervals) if intervals else cost
 
     def combine(self, graph: LayerGraph, hw: HardwareConfig, layers: tuple[LayerCost, ...]) -> Cost:
         """Totals: resources add up, latency is the critical path, II the slowest layer's."""
@@ -73,37 +78,26 @@ class CostModel(ABC):
             finish[layer.name] = start + cost.latency_cycles
         totals = {r: sum(getattr(c, r) for c in layers) for r in ("lut", "ff", "dsp", "bram18", "uram")}
         counters = count_network(graph)
-        latency = finish[graph.output.name]
         return Cost(
             model=self.name,
             target=self.target,
             part=hw.part,
             clock_ns=hw.clock_ns,
             layers=layers,
-            latency_cycles=latency,
+            latency_cycles=finish[graph.output.name],
             ii_cycles=max((c.ii_cycles for c in layers), default=1.0),
             power_w=self.power_w(totals, hw),
             flops=counters.flops,
             params=counters.params,
             bops=counters.bops,
-            intervals=self.intervals(graph, {**totals, "latency_cycles": latency}),
             **totals,
         )
 
     def intervals(self, graph: LayerGraph, totals: Mapping[str, float]) -> dict[str, tuple[float, float]]:
         """90 % prediction intervals around ``totals`` from the shipped out-of-source residuals of this
         model (:mod:`cost_models.intervals`); empty when the model or the table has none."""
-        name = self.interval_name
-        table = load_intervals() if name else None
-        if table is None or not table.has(name):
-            return {}
-        kind, mix = row_kind(self.target), layer_mix(graph)
-        out = {}
-        for target in INTERVAL_TARGETS:
-            interval = table.interval(name, kind, mix, target, totals[target])
-            if interval is not None:
-                out[target] = interval
-        return out
+        factors = interval_factors(self.interval_name, self.target, layer_mix(graph)) if self.interval_name else ()
+        return {t: (max((totals[t] + 1) * lo - 1, 0.0), max((totals[t] + 1) * hi - 1, 0.0)) for t, lo, hi in factors}
 
 
 CostModelFactory = Callable[[Target, "str | None"], CostModel]

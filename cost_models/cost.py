@@ -135,8 +135,10 @@ class Cost:
 
     @property
     def energy_uj(self) -> float | None:
-        """Energy per inference (power x latency), in microjoules; as rough as ``power_w``."""
-        return None if self.power_w is None else self.power_w * self.latency_ns * 1e-3
+        """Energy per inference in microjoules: power x the initiation interval (a pipelined design takes a
+        new input every II cycles, so at full throughput one inference costs power x II; without
+        pipelining II = latency). As rough as ``power_w``."""
+        return None if self.power_w is None else self.power_w * self.ii_ns * 1e-3
 
     def resources(self) -> dict[str, float]:
         return {r: getattr(self, r) for r in RESOURCES}

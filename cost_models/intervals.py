@@ -36,6 +36,7 @@ __all__ = [
     "LEVEL",
     "IntervalTable",
     "fit_intervals",
+    "interval_factors",
     "layer_mix",
     "load_intervals",
     "log_residual",
@@ -144,6 +145,21 @@ def load_intervals(path: str | Path | None = None) -> IntervalTable | None:
             raise CalibrationError(f"interval table {str(file)!r}: file not found")
         return None
     return _load(str(file), file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def interval_factors(model: str, target: Target, mix: str) -> tuple[tuple[str, float, float], ...]:
+    """``(metric, e^lo, e^hi)`` of the shipped table for one model, target and layer mix (cached: cost
+    models call this on every estimate); empty without a shipped table or quantiles for the model."""
+    table = load_intervals()
+    if table is None or not table.has(model):
+        return ()
+    out = []
+    for metric in INTERVAL_TARGETS:
+        q = table.bounds(model, row_kind(target), mix, metric)
+        if q is not None:
+            out.append((metric, math.exp(q[0]), math.exp(q[1])))
+    return tuple(out)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

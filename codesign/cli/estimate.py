@@ -1,6 +1,7 @@
 """``codesign estimate SPEC``: what a design costs on a part, per layer and in total.
 
-SPEC is a design spec (YAML/JSON, see ``docs/spec.md``) or an ONNX/QONNX model file. Options override
+SPEC is a design spec (YAML/JSON, see ``docs/spec.md``), a trained design (a folder holding
+``design.json``, e.g. ``RUN/trials/N``, or that file) or an ONNX/QONNX model file. Options override
 the spec's hardware settings, so "what does this model cost on that part at reuse factor 8?" is
 ``codesign estimate spec.yaml --part xcvu9p --reuse-factor 8``.
 """
@@ -23,7 +24,7 @@ __all__ = ["format_cost", "register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("estimate", help="estimate LUT/FF/DSP/BRAM, latency and II of a design")
-    p.add_argument("spec", help="design spec (.yaml/.json) or ONNX/QONNX model (.onnx)")
+    p.add_argument("spec", help="design spec (.yaml/.json), trained design (folder or design.json) or .onnx model")
     p.add_argument("--part", help="FPGA part, short or full (e.g. xcvu9p, xcu250-figd2104-2L-e)")
     p.add_argument("--clock-ns", type=float, help="clock period in ns")
     p.add_argument("--reuse-factor", type=int, help="model-wide reuse factor (per-layer values in the spec win)")
@@ -47,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _load(path: str) -> DesignSpec:
+    from codesign.reproduce import is_design_file, spec_from_design
+
+    if is_design_file(path):
+        return spec_from_design(path)
     if Path(path).suffix.lower() == ".onnx":
         from codesign.models.frontends import graph_from_onnx
 
@@ -163,7 +168,10 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
     )
     lines.append(f"FLOPs {cost.flops:,}; parameters {cost.params:,}; BOPs {cost.bops:,}")
     if cost.power_w is not None:
-        lines.append(f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference (rough)")
+        lines.append(
+            f"power ~{cost.power_w:.2f} W, energy ~{cost.energy_uj:.3f} uJ per inference at full throughput "
+            "(power x II, rough)"
+        )
     if cost.intervals:
         lines.append(f"90 % intervals (from out-of-source residuals): {_intervals(cost)}")
     lines.append(

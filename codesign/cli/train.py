@@ -2,7 +2,9 @@
 
 SPEC is the same design spec ``codesign estimate`` reads; its optional ``training:`` block sets the
 dataset, epochs, batch size, learning rate, seed, patience and proxy fraction, and the options below
-override it. With ``--out DIR`` the trained design (``design.json`` + ``weights.pt``) is saved for export.
+override it. A trained design (a folder holding ``design.json``, e.g. ``RUN/trials/N``, or that file)
+is a spec too: its starting graph, hardware and recorded training settings. With ``--out DIR`` the
+trained design (``design.json`` + ``weights.pt``) is saved for export.
 
 Example:
     $ codesign train examples/digits_mlp_4bit.yaml --epochs 20 --out out/mlp4
@@ -23,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train a design (QAT) and report accuracy beside estimated cost")
-    p.add_argument("spec", help="design spec (.yaml/.json)")
+    p.add_argument("spec", help="design spec (.yaml/.json) or trained design (folder or design.json)")
     p.add_argument(
         "--dataset", help="built-in dataset (digits, breast_cancer, wine; mnist1d with its extra) or a .npz/.csv file"
     )
@@ -68,13 +70,14 @@ def run(args: argparse.Namespace) -> int:
     from codesign.design import DESIGN_FILE, TrainedDesign
     from codesign.models.train import WEIGHTS_FILE, train
     from codesign.outputs import check_output_dir
+    from codesign.reproduce import is_design_file, spec_from_design
     from codesign.spec import load_design_spec
     from cost_models import get_cost_model
     from hw_templates.errors import DatasetError
 
     if args.out is not None:  # before any work: training is not lost to an output folder it cannot use
         check_output_dir(args.out, "--out", (DESIGN_FILE, WEIGHTS_FILE))
-    spec = load_design_spec(args.spec)
+    spec = spec_from_design(args.spec, for_training=True) if is_design_file(args.spec) else load_design_spec(args.spec)
     config, dataset, label_column = _config(spec, args)
     data = load_dataset(dataset, spec.graph.input_shape, seed=config.seed, label_column=label_column)
     outputs = spec.graph.output.output_shape[-1]
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         result = tighten_result(result)
     cost = get_cost_model(args.cost_model).estimate(result.graph, spec.hardware)
     if args.out is not None:
-        TrainedDesign.from_training(result, spec.hardware, data.info).save(args.out, result.model)
+        TrainedDesign.from_training(result, spec.hardware, data.info, data=data).save(args.out, result.model)
     report = {
         "design": spec.name,
         "dataset": data.info.name,

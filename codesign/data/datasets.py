@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import importlib.util
 import math
 import zipfile
@@ -138,6 +139,16 @@ class Dataset:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+
+    def fingerprint(self) -> str:
+        """sha256 of the standardised splits (inputs and labels of train, val and test, with dtypes and
+        shapes): equal exactly when a model sees the same data in the same split."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
+            block = np.ascontiguousarray(array)
+            digest.update(f"{block.dtype.str}{block.shape}".encode())
+            digest.update(block.tobytes())
+        return digest.hexdigest()
 
     def subset(self, fraction: float, seed: int = 0) -> Dataset:
         """A stratified fraction of the training split (val and test unchanged): proxy data for search."""

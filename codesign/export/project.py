@@ -220,18 +220,15 @@ def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> No
 
 def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str, Any]:
     """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
-    import torch
-
-    from codesign.export._qonnx import export_qonnx
     from codesign.export.translate import check_exportable
+    from codesign.export.user_model import reference_outputs, write_qonnx
 
     check_exportable(request.graph, request.hardware, backend)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
-    export_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
+    write_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
     exported = time.perf_counter()
-    with torch.no_grad():
-        outputs = request.model(torch.from_numpy(np.ascontiguousarray(request.inputs, dtype=np.float32))).numpy()
+    outputs = reference_outputs(request.model, request.inputs)
     _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
     _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
     if request.labels is not None:

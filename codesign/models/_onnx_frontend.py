@@ -35,9 +35,16 @@ logger = logging.getLogger(__name__)
 
 #: Largest .onnx file read (the toolkit's own exports are well under 1 MiB).
 MAX_ONNX_BYTES = 512 << 20
+#: Most nodes read: a few per layer of a spec's MAX_LAYERS (4096); Brevitas writes ~4 per layer.
+MAX_ONNX_NODES = 32_768
 
 
 def _wrapper(model: Any) -> Any:
+    """A checked, cleaned-up qonnx ModelWrapper of ``model`` (a path, an ``onnx.ModelProto`` or a wrapper).
+
+    The raw protobuf is checked first (node count, ONNX checker, inputs), before qonnx wraps it: qonnx
+    indexes into empty graphs and takes seconds on huge ones.
+    """
     import onnx
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.util.cleanup import cleanup_model
@@ -47,27 +54,36 @@ def _wrapper(model: Any) -> Any:
         path = check_input_file(model, "onnx", MAX_ONNX_BYTES, ".onnx file")
         where = f"onnx {clip(path.name)}"
         try:
-            model = ModelWrapper(str(path))
-        except Exception as err:  # onnx raises its own DecodeError types
+            model = onnx.load(str(path), load_external_data=False)
+        except Exception as err:  # protobuf raises its own DecodeError types
             raise SpecError(
                 f"{where}: expected an ONNX model, got a file protobuf cannot read ({type(err).__name__})"
             ) from None
-    elif not isinstance(model, ModelWrapper):
-        model = ModelWrapper(model)
+    proto = model.model if isinstance(model, ModelWrapper) else model
+    _check_proto(proto, where)
+    try:
+        return cleanup_model(model if isinstance(model, ModelWrapper) else ModelWrapper(proto))
+    except Exception as err:  # qonnx transformations raise anything on graphs they do not expect
+        raise SpecError(f"{where}: qonnx cannot clean up this model ({type(err).__name__}: {clip(err, 120)})") from None
+
+
+def _check_proto(proto: Any, where: str) -> None:
+    import onnx
+
+    if len(proto.graph.node) > MAX_ONNX_NODES:
+        raise SpecError(
+            f"{where}: expected at most {MAX_ONNX_NODES:,} nodes (the limit), got {len(proto.graph.node):,}"
+        )
     try:  # an empty or truncated file parses as an empty model: refuse it before qonnx indexes into it
-        onnx.checker.check_model(model.model)
+        onnx.checker.check_model(proto)
     except (onnx.checker.ValidationError, ValueError) as err:
         raise SpecError(
             f"{where}: expected a valid ONNX model, got one the ONNX checker refuses ({clip(err, 160)})"
         ) from None
-    if not model.graph.input or not model.graph.node:
+    if not proto.graph.input or not proto.graph.node:
         raise SpecError(
             f"{where}: expected a model with an input and nodes, got an empty graph (empty or truncated file?)"
         )
-    try:
-        return cleanup_model(model)
-    except Exception as err:  # qonnx transformations raise anything on graphs they do not expect
-        raise SpecError(f"{where}: qonnx cannot clean up this model ({type(err).__name__}: {clip(err, 120)})") from None
 
 
 class _Reader:

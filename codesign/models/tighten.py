@@ -71,7 +71,7 @@ def tighten_result(result: TrainResult) -> TrainResult:
     the result itself when the run diverged or kept no model."""
     if result.model is None or result.status == "diverged":
         return result
-    return replace(result, graph=tighten_accumulators(result.model, result.graph))
+    return replace(result, graph=tighten_accumulators(result.model, result.graph), tightened=True)
 
 
 def _tight(layer: Layer, graph: LayerGraph, model: QuantNet) -> LayerPrecision | None:

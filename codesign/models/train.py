@@ -31,7 +31,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -127,6 +127,10 @@ class TrainResult:
         seed: the training seed.
         model: the trained model (eval mode, on the CPU).
         graph: the graph ``model`` computes (batchnorm layers folded away).
+        config: the settings it was trained with (recorded so that it can be re-run).
+        input_graph: the graph training started from (before folding and accumulator tightening).
+        threads: torch intra-op threads during training (float sums depend on them).
+        tightened: True when :func:`codesign.models.tighten.tighten_result` narrowed the accumulators.
     """
 
     accuracy: float | None
@@ -139,6 +143,10 @@ class TrainResult:
     seed: int
     model: QuantNet = field(repr=False)
     graph: LayerGraph = field(repr=False)
+    config: TrainConfig | None = field(default=None, repr=False)
+    input_graph: LayerGraph | None = field(default=None, repr=False)
+    threads: int = 0
+    tightened: bool = False
 
     @property
     def best_val_accuracy(self) -> float | None:
@@ -154,6 +162,9 @@ class TrainResult:
             "early_stopped": self.early_stopped,
             "best_val_accuracy": self.best_val_accuracy,
             "hot_start_tensors": self.hot_start_tensors,
+            "config": None if self.config is None else _config_record(self.config),
+            "threads": self.threads,
+            "tight_accumulators": self.tightened,
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -163,6 +174,11 @@ class TrainResult:
         with atomic_open(path / WEIGHTS_FILE, "wb") as out:
             torch.save(self.model.state_dict(), out)
         return path / WEIGHTS_FILE
+
+
+def _config_record(cfg: TrainConfig) -> dict[str, Any]:
+    """The settings that decide the weights (not ``threads``, recorded as used, nor ``device``)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in ("threads", "device")}
 
 
 #: Largest ``weights.pt`` read (the search's largest networks save a few MB).
@@ -361,6 +377,7 @@ def train(
     with _threads(cfg.threads):
         torch.manual_seed(cfg.seed)
         net = build_model(model) if isinstance(model, LayerGraph) else model
+        input_graph, threads = net.graph, torch.get_num_threads()
         taken = hot_start_from(net, hot_start) if hot_start is not None else 0
         tensors = _Tensors.of(data.subset(cfg.proxy_fraction, cfg.seed), device)
         net.to(device)
@@ -383,4 +400,7 @@ def train(
         seed=cfg.seed,
         model=net,
         graph=net.graph,
+        config=cfg,
+        input_graph=input_graph,
+        threads=threads,
     )

@@ -1,10 +1,14 @@
 """Per-layer cost tables and their combination, for :mod:`codesign.search.inner` (see its docstring).
 
-Raw columns of every per-layer option: ``lut, ff, dsp, bram18, latency, ii`` (cycles). A design's
+Raw columns of every per-layer option: ``lut, ff, dsp, bram18, uram, latency, ii`` (cycles). A design's
 totals: resources add up over all layers; the interval is the largest of any layer; latency is the
 critical path over the graph of each layer's *path weight*: its latency under io_parallel, its
 pipeline fill ``max(latency - ii, 0)`` under io_stream, where the slowest interval is added once at the
 end (the dataflow rule of ``cost_models.analytical.stream.dataflow_latency``).
+
+The columns options are compared on come from the metric table (:mod:`codesign.search.metrics`): a
+``sum`` metric is one column (its resource combination), ``path`` the path weight, ``max`` the
+interval, and a ``derived`` metric the columns of the metrics it is derived from.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.search.hardware_space import Family, HardwareSpace, LayerOption
-from codesign.search.objectives import RESOURCE_FIELDS, Budget
+from codesign.search.metrics import ALIASES, METRIC_TABLE, RESOURCE_FIELDS
+from codesign.search.objectives import Budget
 from codesign.search.pareto import nondominated
 from cost_models.base import CostModel
 from cost_models.ir import LayerGraph
@@ -25,8 +30,10 @@ from hw_templates.parts import FpgaPart
 
 __all__ = ["DesignTables", "build_tables", "evaluate_combos"]
 
-_LUT, _FF, _DSP, _BRAM, _LAT, _II = range(6)
-_RES_COL = {"lut": _LUT, "ff": _FF, "dsp": _DSP, "bram18": _BRAM}
+_NRES = len(RESOURCE_FIELDS)
+_LAT, _II = _NRES, _NRES + 1
+_RES_COL = {r: i for i, r in enumerate(RESOURCE_FIELDS)}
+_RAW_COLUMNS = (*RESOURCE_FIELDS, "latency_cycles", "ii_cycles")
 
 
 @dataclass
@@ -38,8 +45,8 @@ class DesignTables:
     backend: Backend
     names: list[str]  # weight layers, graph order
     options: list[list[LayerOption]]  # pruned, per weight layer
-    raw: list[np.ndarray]  # (n_options, 6) per weight layer
-    const_res: np.ndarray  # (4,) resources of the layers without knobs
+    raw: list[np.ndarray]  # (n_options, 7) per weight layer
+    const_res: np.ndarray  # (5,) resources of the layers without knobs
     const_ii: float
     layer_inputs: list[list[int]]  # per graph layer, indices of its inputs
     layer_slot: list[int]  # per graph layer, its weight-layer index or -1
@@ -69,7 +76,7 @@ class DesignTables:
 
     def lower_bounds(self) -> dict[str, np.ndarray]:
         """Totals no configuration can beat (each column at its own per-layer minimum), as 1-element arrays."""
-        res = self.const_res + sum((r[:, :4].min(axis=0) for r in self.raw), np.zeros(4))
+        res = self.const_res + sum((r[:, :_NRES].min(axis=0) for r in self.raw), np.zeros(_NRES))
         ii = max([self.const_ii] + [float(r[:, _II].min()) for r in self.raw])
         paths = [float(self.path(r).min()) for r in self.raw]
         finish: list[float] = []
@@ -115,30 +122,47 @@ class DesignTables:
         clock: float,
     ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
         """Per-layer comparison columns: only what an objective or a binding cap can see."""
-        watched = set(cost_metrics) | {b.metric for b in budgets}
         chain = self.is_chain
         on_path = self.on_path() if chain else set(range(len(self.names)))
-        cols: list[tuple[str, object]] = []  # (kind, spec): kind "sum" | "max"
-        for r in RESOURCE_FIELDS:
+        specs = _feature_specs([*cost_metrics, *(b.metric for b in budgets)], self.stream)
+        for r in RESOURCE_FIELDS:  # a resource that could break a cap is compared too
             most = self.const_res[_RES_COL[r]] + sum(float(x[:, _RES_COL[r]].max()) for x in self.raw)
-            if r in watched or "utilization" in watched or most > caps[r]:
-                cols.append(("sum", ("res", r)))
-        if "lut_dsp" in watched:
-            cols.append(("sum", ("lut_dsp", None)))
-        if watched & {"latency_ns", "latency_cycles"}:
-            cols.append(("sum", ("path", None)))
-        if watched & {"ii_cycles", "ii_ns"} or (self.stream and watched & {"latency_ns", "latency_cycles"}):
-            cols.append(("max", ("ii", None)))
+            if most > caps[r] and ("res", r) not in specs:
+                specs.append(("res", r))
+        specs.sort(key=lambda spec: _SPEC_ORDER.index(spec[0]))
         feats = []
         for k, raw in enumerate(self.raw):
-            columns = [_column(spec, raw, self, part, k in on_path) for _, spec in cols]
+            columns = [_column(spec, raw, self, part, clock, k in on_path) for spec in specs]
             feats.append(np.stack(columns, axis=1) if columns else np.zeros((len(raw), 0)))
-        kinds = np.array([kind == "max" for kind, _ in cols], dtype=bool)
-        const = np.array([_const(spec, self, part) for _, spec in cols])
-        cap_vec = np.array([_cap(spec, caps, budgets, part, clock) for _, spec in cols])
+        kinds = np.array([spec[0] == "ii" for spec in specs], dtype=bool)
+        const = np.array([_const(spec, self, part, clock) for spec in specs])
+        cap_vec = np.array([_cap(spec, caps, budgets, part, clock) for spec in specs])
         if not chain:  # the merge ranks branched graphs by summed latency, which may exceed the true path
-            cap_vec = np.where([spec[0] == "path" for _, spec in cols], np.inf, cap_vec)
+            cap_vec = np.where([spec[0] == "path" for spec in specs], np.inf, cap_vec)
         return feats, kinds, const, cap_vec
+
+
+_SPEC_ORDER = ("res", "lin", "path", "ii")
+
+
+def _feature_specs(names: Sequence[str], stream: bool) -> list[tuple[str, str | None]]:
+    """The per-layer columns that see metrics ``names`` (each once): ``("res", resource)``, ``("lin", metric)``
+    for other resource combinations, ``("path", None)`` and ``("ii", None)`` (the only ``max`` column)."""
+    out: list[tuple[str, str | None]] = []
+    for name in names:
+        metric = METRIC_TABLE.get(ALIASES.get(name, name))
+        if metric is None:  # a figure of the user's own: no per-layer column sees it
+            continue
+        if metric.combine == "derived":
+            found = _feature_specs(metric.via, stream)
+        elif metric.combine == "sum":
+            found = [("res", metric.name) if metric.name in _RES_COL else ("lin", metric.name)]
+        elif metric.combine == "path":  # under io_stream the slowest interval is part of the latency
+            found = [("path", None), ("ii", None)] if stream else [("path", None)]
+        else:
+            found = [("ii", None)]
+        out += [spec for spec in found if spec not in out]
+    return out
 
 
 def _exhaustive_limit() -> int:
@@ -147,41 +171,45 @@ def _exhaustive_limit() -> int:
     return inner.EXHAUSTIVE_LIMIT
 
 
-def _column(spec: tuple[str, object], raw: np.ndarray, tables: DesignTables, part: FpgaPart, on_path: bool):
+def _column(spec, raw: np.ndarray, tables: DesignTables, part: FpgaPart, clock: float, on_path: bool) -> np.ndarray:
     what, name = spec
     if what == "res":
         return raw[:, _RES_COL[name]]
-    if what == "lut_dsp":
-        return raw[:, _LUT] / part.lut + raw[:, _DSP] / part.dsp
+    if what == "lin":
+        coef, _ = METRIC_TABLE[name].weights(part, clock)
+        return sum((c * raw[:, _RES_COL[r]] for r, c in coef.items()), np.zeros(len(raw)))
     if what == "path":
         return tables.path(raw) if on_path else np.zeros(len(raw))
     return raw[:, _II]
 
 
-def _const(spec: tuple[str, object], tables: DesignTables, part: FpgaPart) -> float:
+def _const(spec, tables: DesignTables, part: FpgaPart, clock: float) -> float:
     what, name = spec
     if what == "res":
         return float(tables.const_res[_RES_COL[name]])
-    if what == "lut_dsp":
-        return float(tables.const_res[_LUT] / part.lut + tables.const_res[_DSP] / part.dsp)
+    if what == "lin":
+        coef, offset = METRIC_TABLE[name].weights(part, clock)
+        return float(offset + sum(c * tables.const_res[_RES_COL[r]] for r, c in coef.items()))
     if what == "path":
         return 0.0  # knob-less layers' path weights are added exactly at evaluation
     return tables.const_ii
 
 
 def _cap(spec, caps: dict[str, float], budgets: Sequence[Budget], part: FpgaPart, clock: float) -> float:
+    """The largest value a column may reach: the part and resource budgets for resources; latency
+    budgets (in cycles) for the path; interval and latency budgets for the interval (II <= latency)."""
     what, name = spec
     if what == "res":
         return caps[name]
-    if what in ("path", "ii"):
-        limits = [math.inf]
-        for b in budgets:
-            if b.metric == "latency_cycles" or (what == "ii" and b.metric == "ii_cycles"):
-                limits.append(b.limit)
-            elif b.metric == "latency_ns" or (what == "ii" and b.metric == "ii_ns"):
-                limits.append(b.limit / clock)
-        return min(limits)
-    return math.inf
+    limits = [math.inf]
+    for b in budgets:
+        metric = METRIC_TABLE[b.metric]
+        if what == "lin" and b.metric == name:
+            limits.append(b.limit_on(part))
+        elif what in ("path", "ii") and metric.combine in (("path", "max") if what == "ii" else ("path",)):
+            per_cycle = float(metric.fn({metric.needs[0]: 1.0}, part, clock))  # the metric's value of one cycle
+            limits.append(b.limit / per_cycle)
+    return min(limits)
 
 
 def _merge(
@@ -232,7 +260,7 @@ def evaluate_combos(tables: DesignTables, combos: np.ndarray) -> dict[str, np.nd
     picked = []
     for k, raw in enumerate(tables.raw):
         rows = raw[combos[:, k]]
-        res += rows[:, :4]
+        res += rows[:, :_NRES]
         ii = np.maximum(ii, rows[:, _II])
         picked.append(tables.path(rows))
     finish: list[np.ndarray] = []
@@ -255,11 +283,11 @@ def build_tables(
     stream = family.io_type is IoType.STREAM
     index = {x.name: i for i, x in enumerate(graph.layers)}
     names, options, raws, slots, const_path = [], [], [], [], []
-    const_res, const_ii, size = np.zeros(4), 1.0, 1
+    const_res, const_ii, size = np.zeros(_NRES), 1.0, 1
     for layer, cost in zip(graph.layers, base.layers):
-        row = np.array([cost.lut, cost.ff, cost.dsp, cost.bram18, cost.latency_cycles, cost.ii_cycles])
+        row = np.array([getattr(cost, k) for k in _RAW_COLUMNS], dtype=float)
         if not layer.kind.has_weights:
-            const_res += row[:4]
+            const_res += row[:_NRES]
             const_ii = max(const_ii, row[_II])
             slots.append(-1)
             const_path.append(float(max(row[_LAT] - row[_II], 0.0) if stream else row[_LAT]))
@@ -279,7 +307,7 @@ def build_tables(
 
 def _option_table(model: CostModel, layer, graph: LayerGraph, base_hw: HardwareConfig, opts, base_row) -> np.ndarray:
     """Raw columns of every option of one weight layer (``layer_grid`` when the model has it)."""
-    out = np.zeros((len(opts), 6))
+    out = np.zeros((len(opts), len(_RAW_COLUMNS)))
     grid_fn = getattr(model, "layer_grid", None)
     if grid_fn is None:
         for j, opt in enumerate(opts):
@@ -288,11 +316,11 @@ def _option_table(model: CostModel, layer, graph: LayerGraph, base_hw: HardwareC
                 parallelization_factor=opt.parallelization_factor,
             )  # fmt: skip
             c = model.estimate_layer(layer, hw.resolve(layer.name), hw, graph)
-            out[j] = (c.lut, c.ff, c.dsp, c.bram18, c.latency_cycles, c.ii_cycles)
+            out[j] = [getattr(c, k) for k in _RAW_COLUMNS]
         return out
     own = base_hw.resolve(layer.name)
     at_base = grid_fn(layer, base_hw, np.array([float(own.reuse_factor)]), own.strategy, graph=graph)
-    offset = base_row[:4] - np.array([at_base[k][0] for k in ("lut", "ff", "dsp", "bram18")])
+    offset = base_row[:_NRES] - np.array([_grid_column(at_base, k, 1)[0] for k in RESOURCE_FIELDS])
     groups: dict[tuple[Strategy, int], list[int]] = {}
     for j, opt in enumerate(opts):
         groups.setdefault((opt.strategy, opt.parallelization_factor), []).append(j)
@@ -300,7 +328,12 @@ def _option_table(model: CostModel, layer, graph: LayerGraph, base_hw: HardwareC
         hw = base_hw.with_layer(layer.name, parallelization_factor=pf) if pf > 1 else base_hw
         rfs = np.array([opts[j].reuse_factor for j in rows], dtype=float)
         grid = grid_fn(layer, hw, rfs, strategy, graph=graph)
-        block = np.stack([grid[k] for k in ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")], 1)
-        block[:, :4] += offset
+        block = np.stack([_grid_column(grid, k, len(rfs)) for k in _RAW_COLUMNS], 1)
+        block[:, :_NRES] += offset
         out[rows] = block
     return out
+
+
+def _grid_column(grid: dict[str, np.ndarray], key: str, n: int) -> np.ndarray:
+    """A column of a ``layer_grid`` result (zeros for ``uram``, which a grid may leave out)."""
+    return np.asarray(grid[key], dtype=float) if key in grid else np.zeros(n)

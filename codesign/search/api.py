@@ -30,6 +30,7 @@ from codesign.search.config import FORMULATIONS, EarlyStopSettings, SearchSettin
 from codesign.search.driver import RunPlan, RunSummary, run_search
 from codesign.search.formulation import Formulation
 from codesign.search.hardware_space import HardwareRanges, HardwareSpace
+from codesign.search.metrics import ALIASES
 from codesign.search.objectives import METRICS, Scalarization, parse_budget
 from codesign.search.problem import FunctionProblem, Problem, ToolkitProblem
 from codesign.search.samplers import default_sampler
@@ -170,7 +171,7 @@ def _formulation(
 ) -> Formulation:
     if kind not in FORMULATIONS:
         raise SpecError(bad_value("formulation", kind, "one of " + ", ".join(FORMULATIONS), FORMULATIONS))
-    objectives = tuple(objectives) if kind in ("pareto", "constrained") else ("accuracy",)
+    objectives = tuple(ALIASES.get(m, m) for m in objectives) if kind in ("pareto", "constrained") else ("accuracy",)
     for m in maximize:
         if m in METRICS or m not in objectives:
             raise SpecError(bad_value("maximize", m, "an objective of your own (built-in metrics have a direction)"))

@@ -208,8 +208,7 @@ def _objectives(block: SearchBlock) -> tuple[str, ...]:
     given = block.objectives or (list(DEFAULT_OBJECTIVES) if formulation == "pareto" else ["accuracy"])
     if not given:
         raise SpecError("search.objectives: expected at least one metric, got an empty list")
-    for name in given:
-        check_metric(name, "search.objectives", tuple(METRICS))
+    given = [check_metric(name, "search.objectives", tuple(METRICS)) for name in given]
     if len(set(given)) != len(given):
         raise SpecError(bad_value("search.objectives", given, "distinct metrics"))
     if formulation == "pareto" and len(given) < 2:
@@ -274,7 +273,7 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
     model = get_cost_model(file.cost_model)
     if file.fit_probability is not None and not model.gives_intervals:
         raise SpecError(
-            f"fit_probability: expected cost_model: lut (a model with intervals) for a probabilistic fit, "
+            f"fit_probability: expected a model with intervals (analytical or lut) for a probabilistic fit, "
             f"got cost_model {file.cost_model!r}, which gives none"
         )
     _check_space(file.space)

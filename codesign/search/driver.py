@@ -41,14 +41,14 @@ from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
 from codesign.search.records import run_record, trial_status
+from codesign.search.run_folder import check_run_folder, check_sqlite_file, write_run_file
 from codesign.search.samplers import make_sampler
-from codesign.search.storage import HeartbeatSettings, check_sqlite_file, default_storage, open_storage, shown_url
+from codesign.search.storage import HeartbeatSettings, default_storage, open_storage, shown_url
 from codesign.search.trial import Archive, Outcome, TrialContext
 from codesign.search.worker import EXHAUSTED_AFTER, work
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.atomic import atomic_write_json
-from hw_templates.errors import SearchError, clip
+from hw_templates.errors import SearchError
 
 __all__ = [
     "RunPlan",
@@ -250,30 +250,6 @@ def run_search(
     return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
 
 
-#: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
-RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports", "artifacts")
-
-
-def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:
-    """Before any work: the run folder can be written, holds no user's files, and (when resumed with its own
-    study.db) is the run of study ``name``.
-
-    Raises:
-        SpecError / SearchError: one line naming the folder and the problem.
-    """
-    from codesign.outputs import check_output_dir
-    from codesign.search.results import RUN_FILE, run_meta
-
-    check_output_dir(run_dir, "run folder", RUN_OUTPUTS, own=RUN_FILE)
-    if (run_dir / RUN_FILE).exists() and storage is None:
-        known, _ = run_meta(run_dir)
-        if known != name:
-            raise SearchError(
-                f"run folder {clip(str(run_dir))}: expected the run of study {clip(name)!r}, but it holds study "
-                f"{clip(known)!r} (choose another --out or restore the config's name)"
-            )
-
-
 def trial_context(
     problem: Problem,
     plan: RunPlan,
@@ -297,15 +273,6 @@ def trial_context(
     if callable(bind):  # samplers that cost candidates before proposing them (codesign.search.surrogate)
         bind(ctx)
     return ctx
-
-
-def write_run_file(run_dir: Path, study_name: str, storage: str | None) -> None:
-    """``run.json``: where the study lives (a password in the URL is not written)."""
-    from codesign.search.results import RUN_FILE
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    shown = shown_url(storage) if storage else storage
-    atomic_write_json(run_dir / RUN_FILE, {"study_name": study_name, "storage": shown})
 
 
 def existing_trials(name: str, storage: Any) -> int:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from codesign.search import metrics
 from codesign.search.hardware_space import HardwareSpace, LayerOption
 from codesign.search.inner import TOTAL_KEYS, HardwareFront, HardwarePoint, design_violation
-from codesign.search.objectives import RESOURCE_FIELDS, Budget, metric_value
+from codesign.search.objectives import Budget
 from codesign.search.pareto import nondominated
 from cost_models.base import CostModel
 from cost_models.ir import LayerGraph
@@ -123,7 +124,7 @@ def figures_front(
     feasible = [t for t, v in zip(totals, violation) if v <= 0]
     points: tuple[HardwarePoint, ...] = ()
     if feasible:
-        values = np.array([[metric_value(m, t, part, clock) for m in cost_metrics] for t in feasible])
+        values = np.array([[metrics.value(m, t, part, clock) for m in cost_metrics] for t in feasible])
         points = tuple(HardwarePoint("user", part.name, None, feasible[i]) for i in nondominated(values))
     bounds = {k: min(t.get(k, math.inf) for t in totals) for k in {key for t in totals for key in t} | set(TOTAL_KEYS)}
     elapsed = time.perf_counter() - start
@@ -133,7 +134,7 @@ def figures_front(
     )  # fmt: skip
 
 
-def _totals(row: Mapping[str, float], clock: float, metrics: Sequence[str], budgets: Sequence[Budget]) -> dict:
+def _totals(row: Mapping[str, float], clock: float, names: Sequence[str], budgets: Sequence[Budget]) -> dict:
     out: dict[str, float] = {}
     for key, value in row.items():
         if not isinstance(key, str) or not key:
@@ -144,8 +145,8 @@ def _totals(row: Mapping[str, float], clock: float, metrics: Sequence[str], budg
     for ns, cycles in (("latency_ns", "latency_cycles"), ("ii_ns", "ii_cycles")):
         if ns in out:
             out.setdefault(cycles, out.pop(ns) / clock)
-    needed = {_raw_key(m) for m in (*metrics, *(b.metric for b in budgets))}
-    for key in sorted(k for group in needed for k in group):
+    needed = {k for m in (*names, *(b.metric for b in budgets)) for k in metrics.needs(m)}
+    for key in sorted(needed):
         if key not in out:
             raise SearchError(_missing(key, row))
     return out
@@ -166,25 +167,6 @@ def _missing(key: str, row: Mapping[str, float]) -> str:
     return f"cost(arch): expected figure {wanted} (an objective or budget needs it), got {given}{hint}"
 
 
-def _raw_key(metric: str) -> tuple[str, ...]:
-    if metric in ("latency_ns", "latency_cycles"):
-        return ("latency_cycles",)
-    if metric in ("ii_ns", "ii_cycles"):
-        return ("ii_cycles",)
-    if metric == "lut_dsp":
-        return ("lut", "dsp")
-    if metric == "utilization":
-        return RESOURCE_FIELDS
-    return (metric,)
-
-
 def _figure_violation(totals: Mapping[str, float], part: Any, budgets: Sequence[Budget], clock: float) -> float:
-    worst = -math.inf
-    for r in RESOURCE_FIELDS:
-        if r in totals:
-            worst = max(worst, totals[r] / getattr(part, r) - 1.0)
-    for b in budgets:
-        limit = b.limit_on(part)
-        value = metric_value(b.metric, totals, part, clock)
-        worst = max(worst, value / limit - 1.0 if limit > 0 else value)
+    worst = metrics.violation(totals, part, clock, budgets)
     return worst if math.isfinite(worst) else 0.0

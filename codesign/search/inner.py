@@ -33,9 +33,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from codesign.search import metrics
 from codesign.search._combine import DesignTables, build_tables, evaluate_combos
 from codesign.search.hardware_space import Family, HardwareSpace
-from codesign.search.objectives import RESOURCE_FIELDS, Budget, metric_value
+from codesign.search.metrics import RAW_KEYS, Caps
+from codesign.search.objectives import Budget
 from codesign.search.pareto import nondominated
 from cost_models.base import CostModel
 from cost_models.ir import LayerGraph
@@ -58,7 +60,7 @@ EXHAUSTIVE_LIMIT = 20_000
 MAX_FRONT = 3_000
 #: Metrics designs are compared on when the caller names none.
 DEFAULT_COST_METRICS = ("latency_ns", "lut_dsp")
-TOTAL_KEYS = ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")
+TOTAL_KEYS = RAW_KEYS
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,8 @@ class _Solved:
 
 
 def _caps(family: Family, part: FpgaPart, budgets: Sequence[Budget]) -> dict[str, float]:
-    """Upper limits on the raw totals (resources, latency, interval) from the part and the budgets."""
-    caps = {r: float(getattr(part, r)) for r in RESOURCE_FIELDS}
-    if family.max_dsp is not None:
-        caps["dsp"] = min(caps["dsp"], float(family.max_dsp))
-    for budget in budgets:
-        if budget.metric in RESOURCE_FIELDS:
-            caps[budget.metric] = min(caps[budget.metric], budget.limit_on(part))
-    return caps
+    """Upper limits on the raw resource totals from the part, the budgets and the template's DSP cap."""
+    return Caps.of(part, budgets, family.max_dsp).limits
 
 
 def _solve(
@@ -200,10 +196,10 @@ def _solve(
 ) -> _Solved:
     caps = _caps(family, part, budgets)
     lows = tables.lower_bounds()
-    bound = float(_violation(lows, caps, budgets, part, clock_ns)[0])
+    bound = float(_violation(lows, family, budgets, part, clock_ns)[0])
     combos, evaluated, exact = tables.combine(caps, cost_metrics, budgets, part, clock_ns)
     totals = evaluate_combos(tables, combos)
-    violation = _violation(totals, caps, budgets, part, clock_ns)
+    violation = _violation(totals, family, budgets, part, clock_ns)
     best = max(float(violation.min()), bound) if len(violation) else max(bound, 1e-9)
     feasible = np.flatnonzero(violation <= 0)
     front = _front_indices(feasible, totals, part, clock_ns, cost_metrics)
@@ -217,7 +213,7 @@ def _front_indices(
     """The candidates (indices into the combinations) no other candidate dominates on ``cost_metrics``."""
     if not len(candidates) or not cost_metrics:
         return candidates
-    values = np.stack([_metric_array(m, totals, part, clock_ns)[candidates] for m in cost_metrics], axis=1)
+    values = np.stack([metrics.value(m, totals, part, clock_ns)[candidates] for m in cost_metrics], axis=1)
     return candidates[nondominated(values)]
 
 
@@ -280,36 +276,14 @@ def design_violation(
     totals: dict[str, float], family: Family, part: FpgaPart, budgets: Sequence[Budget], clock_ns: float
 ) -> float:
     """Largest relative excess of one design's totals over the part, the budgets and the family's caps."""
-    arrays = {k: np.array([float(v)]) for k, v in totals.items()}
-    return float(_violation(arrays, _caps(family, part, budgets), budgets, part, clock_ns)[0])
+    return float(metrics.violation(totals, part, clock_ns, budgets, family.max_dsp))
 
 
 def _violation(
-    totals: dict[str, np.ndarray], caps: dict[str, float], budgets: Sequence[Budget], part: FpgaPart, clock_ns: float
+    totals: dict[str, np.ndarray], family: Family, budgets: Sequence[Budget], part: FpgaPart, clock_ns: float
 ) -> np.ndarray:
-    """Largest relative excess over any cap (``<= 0``: feasible), per combination."""
-    worst = np.full(len(totals["lut"]), -np.inf)
-    for r, cap in caps.items():
-        worst = np.maximum(worst, totals[r] / cap - 1.0 if cap > 0 else totals[r])
-    for budget in budgets:
-        if budget.metric in RESOURCE_FIELDS:
-            continue
-        limit = budget.limit_on(part)
-        value = _metric_array(budget.metric, totals, part, clock_ns)
-        worst = np.maximum(worst, value / limit - 1.0 if limit > 0 else value)
-    return worst
-
-
-def _metric_array(name: str, totals: dict[str, np.ndarray], part: FpgaPart, clock_ns: float) -> np.ndarray:
-    if name == "latency_ns":
-        return totals["latency_cycles"] * clock_ns
-    if name == "ii_ns":
-        return totals["ii_cycles"] * clock_ns
-    if name == "utilization":
-        return np.max(np.stack([totals[r] / getattr(part, r) for r in RESOURCE_FIELDS]), axis=0)
-    if name == "lut_dsp":
-        return totals["lut"] / part.lut + totals["dsp"] / part.dsp
-    return totals[name]
+    """:func:`codesign.search.metrics.violation` per combination (``<= 0``: feasible)."""
+    return np.asarray(metrics.violation(totals, part, clock_ns, budgets, family.max_dsp), dtype=float)
 
 
 def _pareto_points(
@@ -317,7 +291,7 @@ def _pareto_points(
 ) -> tuple[HardwarePoint, ...]:
     if not points:
         return ()
-    values = np.array([[metric_value(m, p.totals, part, clock_ns) for m in cost_metrics] for p in points])
+    values = np.array([[metrics.value(m, p.totals, part, clock_ns) for m in cost_metrics] for p in points])
     keep = nondominated(values)
     order = sorted(keep.tolist(), key=lambda i: tuple(values[i]))
     return tuple(points[i] for i in order)

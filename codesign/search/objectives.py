@@ -1,18 +1,15 @@
-"""Metrics, budgets and scalarizations: how a design's accuracy and cost become search objectives.
+"""Budgets and scalarizations: how a design's accuracy and cost metrics become search objectives.
 
-A *metric* is a number computed from a design's accuracy and cost totals on one part (see
-:data:`METRICS`). Costs are what the cost model estimates (HLS targets), per design:
+The metrics themselves (name, unit, direction, how they combine across layers, their one vectorised
+function) are the table in :mod:`codesign.search.metrics`; this module re-exports what the search
+needs of it (:data:`METRICS`: name -> maximized, :func:`metric_value`).
 
-* ``lut``, ``ff``, ``dsp``, ``bram18``: resource counts; ``latency_cycles``, ``ii_cycles`` and their
-  ``_ns`` forms (cycles x clock period).
-* ``utilization``: the largest fraction of the part any resource takes (the binding resource).
-* ``lut_dsp``: LUT and DSP fractions of the part, summed. The default resource objective: the two
-  resources hls4ml designs trade against each other, on one scale whatever the part size.
-
-A *budget* caps a metric: a count (``lut: 20000``), a percentage of the part (``dsp: "50%"``), a latency
-in ns or cycles (``latency_ns: 100``, ``latency_cycles: 20``) or an interval (``ii_cycles: 1``). Budgets
-become Optuna constraints (``trial.set_constraint``): one value per budget, ``value / limit - 1``, which
-is ``<= 0`` exactly when the budget is met. Fitting the part is always a constraint.
+A *budget* caps a cost metric: a count (``lut: 20000``), a percentage of the part (``dsp: "50%"``, for
+resources), a latency in ns or cycles (``latency_ns: 100``, ``latency_cycles: 20``), an interval
+(``ii_cycles: 1``), power (``power_w: 2``), energy (``energy_nj_per_inference: 50``) or a share of the
+part (``util_max: 0.5``, ``lut_dsp: 0.3``). Budgets become Optuna constraints (``trial.set_constraint``):
+``value / limit - 1``, ``<= 0`` exactly when the budget is met (:func:`codesign.search.metrics.violation`).
+Fitting the part is always a constraint.
 
 Scalarizations (MnasNet, Tan et al., CVPR 2019, eq. 2): the weighted product
 ``accuracy * prod((m / target_m) ** w_m)`` (MnasNet's soft constraint uses ``w = -0.07``), and the
@@ -26,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from codesign.search import metrics as _metrics
+from codesign.search.metrics import METRIC_TABLE, RESOURCE_FIELDS, check_metric
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import FpgaPart
 
@@ -35,84 +34,23 @@ __all__ = [
     "RESOURCE_FIELDS",
     "Budget",
     "Scalarization",
+    "check_metric",
     "metric_value",
     "metric_values",
     "parse_budget",
 ]
 
-#: Resource totals a part limits (the cost record's names).
-RESOURCE_FIELDS = ("lut", "ff", "dsp", "bram18")
-#: Every metric and whether it is maximized.
-METRICS: Mapping[str, bool] = MappingProxyType(
-    {
-        "accuracy": True,
-        "latency_ns": False,
-        "latency_cycles": False,
-        "ii_cycles": False,
-        "ii_ns": False,
-        "lut": False,
-        "ff": False,
-        "dsp": False,
-        "bram18": False,
-        "utilization": False,
-        "lut_dsp": False,
-    }
-)
+#: Every metric and whether it is maximized (from the metric table).
+METRICS: Mapping[str, bool] = MappingProxyType({m.name: m.maximize for m in METRIC_TABLE.values()})
 #: Metrics computed from cost alone (all minimized).
 COST_METRICS = tuple(m for m in METRICS if m != "accuracy")
-_BUDGET_METRICS = ("lut", "ff", "dsp", "bram18", "latency_ns", "latency_cycles", "ii_cycles", "ii_ns", "utilization")
-_PERCENT_OK = frozenset(RESOURCE_FIELDS)
+_BUDGET_METRICS = tuple(m.name for m in METRIC_TABLE.values() if m.budget)
+_PERCENT_OK = tuple(m.name for m in METRIC_TABLE.values() if m.percent)
 
-
-def check_metric(name: str, where: str, allowed: tuple[str, ...] = tuple(METRICS)) -> str:
-    """Return ``name`` if it is one of ``allowed``; SpecError with a did-you-mean otherwise."""
-    if name not in allowed:
-        raise SpecError(bad_value(where, name, "one of " + ", ".join(allowed), allowed))
-    return name
-
-
-def metric_value(name: str, totals: Mapping[str, float], part: FpgaPart, clock_ns: float) -> float:
-    """Value of cost metric ``name`` for cost ``totals`` (``lut``..``ii_cycles``) on ``part``.
-
-    A figure missing from ``totals`` (user-supplied costs) gives NaN; utilization uses the figures given.
-    A name that is not a built-in metric is read from ``totals`` as is (a user's own figure; the
-    search checks before its first trial that the cost function returns every figure it needs).
-
-    Example:
-        >>> from hw_templates import resolve_part
-        >>> t = {"lut": 532, "ff": 0, "dsp": 22, "bram18": 0, "latency_cycles": 10, "ii_cycles": 1}
-        >>> round(metric_value("lut_dsp", t, resolve_part("xc7z020"), 5.0), 3)
-        0.11
-    """
-
-    def get(key: str) -> float:
-        return float(totals.get(key, math.nan))
-
-    if name in RESOURCE_FIELDS or name in ("latency_cycles", "ii_cycles"):
-        return get(name)
-    if name == "latency_ns":
-        return get("latency_cycles") * clock_ns
-    if name == "ii_ns":
-        return get("ii_cycles") * clock_ns
-    if name == "utilization":
-        shares = [get(r) / getattr(part, r) for r in RESOURCE_FIELDS if r in totals]
-        return max(shares) if shares else math.nan
-    if name == "lut_dsp":
-        return get("lut") / part.lut + get("dsp") / part.dsp
-    return get(name)  # a figure of the user's own (e.g. a second device's latency); NaN when missing
-
-
-def metric_values(
-    names: tuple[str, ...], accuracy: float | None, totals: Mapping[str, float], part: FpgaPart, clock_ns: float
-) -> tuple[float, ...]:
-    """Values of several metrics (``accuracy`` included) for one design."""
-    out = []
-    for name in names:
-        if name == "accuracy":
-            out.append(float("nan") if accuracy is None else float(accuracy))
-        else:
-            out.append(metric_value(name, totals, part, clock_ns))
-    return tuple(out)
+#: The value of one cost metric (see :func:`codesign.search.metrics.value`).
+metric_value = _metrics.value
+#: Values of several metrics, accuracy included (see :func:`codesign.search.metrics.values`).
+metric_values = _metrics.values
 
 
 @dataclass(frozen=True)
@@ -120,9 +58,8 @@ class Budget:
     """An upper limit on one cost metric.
 
     Attributes:
-        metric: the capped metric (a resource, ``latency_ns``, ``latency_cycles``, ``ii_cycles``,
-            ``ii_ns`` or ``utilization``).
-        limit: the cap, in the metric's unit (a count, ns, cycles, or a fraction for utilization).
+        metric: the capped cost metric (any of :data:`~codesign.search.metrics.METRIC_TABLE` but accuracy).
+        limit: the cap, in the metric's unit (a count, ns, cycles, W, nJ, or a fraction of the part).
         percent: when set, the cap is this percentage of the part's resource (``limit`` unused).
     """
 
@@ -138,11 +75,7 @@ class Budget:
 
     def violation(self, totals: Mapping[str, float], part: FpgaPart, clock_ns: float) -> float:
         """``value / limit - 1``: ``<= 0`` when the budget is met (Optuna's constraint convention)."""
-        limit = self.limit_on(part)
-        value = metric_value(self.metric, totals, part, clock_ns)
-        if limit <= 0:
-            return value
-        return value / limit - 1.0
+        return float(_metrics.excess(metric_value(self.metric, totals, part, clock_ns), self.limit_on(part)))
 
     def describe(self) -> str:
         return f"{self.metric} <= {self.percent:g}%" if self.percent is not None else f"{self.metric} <= {self.limit:g}"
@@ -158,11 +91,11 @@ def parse_budget(metric: str, value: object) -> Budget:
         >>> parse_budget("dsp", "50%").percent
         50.0
     """
-    check_metric(metric, "budgets", _BUDGET_METRICS)
     where = f"budgets.{metric}"
+    metric = check_metric(metric, "budgets", _BUDGET_METRICS)
     if isinstance(value, str) and value.strip().endswith("%"):
         if metric not in _PERCENT_OK:
-            raise SpecError(bad_value(where, value, "a number (percentages only for lut, ff, dsp, bram18)"))
+            raise SpecError(bad_value(where, value, f"a number (percentages only for {', '.join(_PERCENT_OK)})"))
         try:
             percent = float(value.strip()[:-1])
         except ValueError:
@@ -200,8 +133,10 @@ class Scalarization:
             raise SpecError(bad_value("scalarization.method", self.method, " or ".join(allowed), allowed))
         if not self.targets:
             raise SpecError("scalarization.targets: expected at least one cost metric with its target, got none")
+        where = "scalarization.targets"
+        self.__dict__["targets"] = {check_metric(n, where, COST_METRICS): t for n, t in self.targets.items()}
+        self.__dict__["weights"] = {_metrics.ALIASES.get(n, n): w for n, w in self.weights.items()}
         for name, target in self.targets.items():
-            check_metric(name, "scalarization.targets", COST_METRICS)
             if not target > 0:
                 raise SpecError(bad_value(f"scalarization.targets.{name}", target, "a positive number"))
         for name in self.weights:

@@ -170,7 +170,7 @@ class ToolkitProblem(Problem):
 
         space = self.settings.hardware
         hw = space.families[0].base_config(space.primary, space.clock_ns, space.backend)
-        design = TrainedDesign.from_training(result, hw, self.data.info, arch=arch.to_dict())
+        design = TrainedDesign.from_training(result, hw, self.data.info, arch=arch.to_dict(), data=self.data)
         design.save(trial_dir, result.model)
 
 

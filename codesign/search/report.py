@@ -232,7 +232,7 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
     stats = _statistics(view)
     sections.append("<h2>Run statistics</h2>" + _table([{"what": k, "value": v} for k, v in stats.items()],
                                                       ["what", "value"], ("what", "value")))  # fmt: skip
-    pareto_cols = ["design_id", "accuracy", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram18", "utilization",
+    pareto_cols = ["design_id", "accuracy", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram18", "util_max",
                    "family", "hardware"]  # fmt: skip
     if rows and "score" in rows[0]:
         pareto_cols.insert(1, "score")
@@ -255,7 +255,7 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
             sections.append(f'<p class="note">{len(front) - _MAX_PARETO_ROWS} more in pareto.csv</p>')
     if len(view.part_order) > 1:
         good = [r for r in rows if r.get("all_parts")]
-        cols = ["design_id", "part", "accuracy"] + [f"utilization_{p}" for p in view.part_order] + ["hardware"]
+        cols = ["design_id", "part", "accuracy"] + [f"util_max_{p}" for p in view.part_order] + ["hardware"]
         sections.append(f"<h2>Designs good on all parts ({len(good)})</h2>" + _table(good, cols, ("design_id", "part")))
     sections.append(_exports(Path(path).parent / "exports" / "exports.json"))
     sections.append("<h2>Per-layer cost of each Pareto design</h2>" + _breakdowns(view, rows))

@@ -3,11 +3,13 @@
 Columns of ``designs.csv`` (one row per design = trial + hardware configuration on one part):
 ``design_id, trial, status, part, family, io_type, hardware`` (per weight layer
 ``name=strategy:reuse_factor[:parallelization_factor]``), ``param_*`` (the trial's sampled parameters:
-architecture and, in flat mode, hardware), ``accuracy, lut, ff, dsp, bram18, latency_cycles,
-ii_cycles, latency_ns, utilization, lut_dsp``, ``score`` (scalarized runs), ``feasible`` (meets its part and
-the budgets), ``pareto`` (no design on the same part has accuracy >= and every cost metric <=, one of
+architecture and, in flat mode, hardware), ``accuracy`` and the metric columns
+(:data:`codesign.search.metrics.CSV_METRICS`: ``lut, ff, dsp, bram18, uram, latency_cycles, ii_cycles,
+latency_ns, util_max, lut_dsp, power_w, energy_nj_per_inference``; a raw total a record lacks is
+``nan``), ``score`` (scalarized runs), ``feasible`` (meets its part and the budgets), ``pareto`` (no
+design on the same part has accuracy >= and every cost metric <=, one of
 them strictly better), ``train_seconds``; with several parts also ``feasible_<part>`` and
-``utilization_<part>`` for every part (the design's hardware settings re-estimated there) and
+``util_max_<part>`` for every part (the design's hardware settings re-estimated there) and
 ``all_parts`` (feasible everywhere and Pareto-optimal on accuracy vs the cost metrics of every part).
 Two-stage runs list only the designs of the architectures selected in the second stage.
 """
@@ -23,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from codesign.config_io import read_json
+from codesign.search import metrics
+from codesign.search.metrics import CSV_METRICS, RAW_KEYS
 from codesign.search.objectives import Budget, metric_value, parse_budget
 from codesign.search.pareto import nondominated
 from codesign.search.records import DesignRecord, parse_design_id, trial_designs
@@ -42,9 +46,10 @@ __all__ = [
 ]
 
 RUN_FILE = "run.json"
+DEFAULT_COSTS = ("latency_ns", "lut_dsp")
 BASE_COLUMNS = (
-    "design_id", "trial", "status", "part", "family", "io_type", "hardware", "accuracy", "lut", "ff", "dsp", "bram18",
-    "latency_cycles", "ii_cycles", "latency_ns", "utilization", "lut_dsp", "feasible", "pareto", "train_seconds",
+    "design_id", "trial", "status", "part", "family", "io_type", "hardware", "accuracy", *CSV_METRICS,
+    "feasible", "pareto", "train_seconds",
 )  # fmt: skip
 
 
@@ -65,9 +70,10 @@ class RunView:
         attrs = dict(study.user_attrs)
         parts = [FpgaPart.from_dict(p) for p in attrs.get("parts", [])]
         budgets = tuple(parse_budget(k, v) for k, v in (attrs.get("budgets") or {}).items())
+        costs = tuple(metrics.ALIASES.get(m, m) for m in attrs.get("cost_metrics", DEFAULT_COSTS))
         return cls(
             study, {p.name: p for p in parts}, [p.name for p in parts], float(attrs.get("clock_ns", 5.0)),
-            tuple(attrs.get("cost_metrics", ("latency_ns", "lut_dsp"))), budgets, attrs,
+            costs, budgets, attrs,
         )  # fmt: skip
 
     def designs(self) -> list[DesignRecord]:
@@ -142,13 +148,11 @@ def _hardware_text(hardware: Mapping[str, Any] | None) -> str:
 
 
 def _metrics(totals: Mapping[str, float], part: FpgaPart, clock: float) -> dict[str, float]:
-    return {m: metric_value(m, totals, part, clock) for m in ("latency_ns", "utilization", "lut_dsp")}
+    return {m: float(metric_value(m, totals, part, clock)) for m in CSV_METRICS if m not in RAW_KEYS}
 
 
 def _feasible(totals: Mapping[str, float], part: FpgaPart, budgets: Sequence[Budget], clock: float) -> bool:
-    if metric_value("utilization", totals, part, clock) > 1.0 + 1e-9:
-        return False
-    return all(b.violation(totals, part, clock) <= 1e-9 for b in budgets)
+    return bool(metrics.violation(totals, part, clock, budgets) <= 1e-9)
 
 
 def designs_table(view: RunView) -> list[dict[str, Any]]:
@@ -161,8 +165,7 @@ def designs_table(view: RunView) -> list[dict[str, Any]]:
         row: dict[str, Any] = {
             "design_id": d.design_id, "trial": d.trial, "status": d.status, "part": d.part, "family": d.family,
             "io_type": (d.hardware or {}).get("io_type", ""), "hardware": _hardware_text(d.hardware),
-            "accuracy": d.accuracy, **{k: d.totals.get(k, float("nan")) for k in
-                                        ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")},
+            "accuracy": d.accuracy, **{k: d.totals.get(k, float("nan")) for k in RAW_KEYS},
             **_metrics(d.totals, part, view.clock_ns),
             "feasible": _feasible(d.totals, part, view.budgets, view.clock_ns),
             "pareto": False, "train_seconds": d.train_seconds,
@@ -229,7 +232,7 @@ def _cross_parts(rows: list[dict[str, Any]], view: RunView) -> None:
             totals = model.estimate(graph, hardware_on_part(entry["hardware"], part)).totals()
             ok = _feasible(totals, part, view.budgets, view.clock_ns)
             row[f"feasible_{name}"] = ok
-            row[f"utilization_{name}"] = metric_value("utilization", totals, part, view.clock_ns)
+            row[f"util_max_{name}"] = metric_value("util_max", totals, part, view.clock_ns)
             everywhere &= ok
             vector += [metric_value(m, totals, part, view.clock_ns) for m in view.cost_metrics]
         row["all_parts"] = False

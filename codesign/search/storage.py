@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codesign.search.run_folder import check_sqlite_file
 from hw_templates.errors import SearchError, SpecError, bad_value, clip
 
 __all__ = [
     "HeartbeatSettings",
     "HeartbeatThread",
-    "check_sqlite_file",
     "default_storage",
     "fail_stale",
     "open_storage",
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
@@ -117,33 +116,6 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None, must_exis
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got {clip(shown_url(url))!r} ({reason})"
         ) from None
-
-
-def check_sqlite_file(url: str, must_exist: bool) -> None:
-    """Refuse a ``sqlite:///`` URL whose file is not an SQLite database (or is missing, with ``must_exist``)."""
-    if not url.startswith("sqlite:///"):
-        return
-    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
-    if not path.exists():
-        if must_exist:
-            raise SearchError(
-                f"study database {clip(str(path))}: expected the run's study database, but it does not exist "
-                "(deleted? restore it, or start a new run)"
-            )
-        return
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(16)
-    except OSError as err:
-        raise SearchError(f"study database {clip(str(path))}: cannot read it ({err.strerror or err})") from None
-    if path.is_file() and path.stat().st_size == 0:
-        if must_exist:  # optuna would write a new empty study into it
-            raise SearchError(f"study database {clip(str(path))}: expected the run's study database, but it is empty")
-        return  # SQLite's own new-database state
-    if header != SQLITE_HEADER:
-        raise SearchError(
-            f"study database {clip(str(path))}: expected an SQLite database made by codesign search, got another file"
-        )
 
 
 def fail_stale(study: Any) -> None:

@@ -136,7 +136,8 @@ def _cell_context(sweep: Sweep, cell: Cell, model_cache: dict[str, Any]) -> tupl
 def _prepare(sweep: Sweep, out: Path, storage: str | None, artifacts: str | None) -> tuple[str, dict[str, Any]]:
     """Check everything, then write: the storage record, every cell's study, ``sweep.json``."""
     from codesign.search.artifacts import ARTIFACT_ATTR, open_artifact_store
-    from codesign.search.driver import existing_trials, open_study, preflight, write_run_file
+    from codesign.search.driver import existing_trials, open_study, preflight
+    from codesign.search.run_folder import write_run_file
 
     url = sweep_storage_url(out, storage)
     exists = storage is not None or (out / DB_FILE).is_file()
@@ -227,7 +228,8 @@ class _Worker:
     opened: dict[str, tuple[Any, Any, Any]] = field(default_factory=dict)
 
     def _open(self, cell: Cell) -> tuple[Any, Any, Any]:
-        from codesign.search.driver import open_study, trial_context, write_run_file
+        from codesign.search.driver import open_study, trial_context
+        from codesign.search.run_folder import write_run_file
 
         if cell.label not in self.opened:
             problem, plan, model = _cell_context(self.sweep, cell, self.cache)

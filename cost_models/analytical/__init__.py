@@ -67,6 +67,7 @@ class AnalyticalModel(CostModel):
     """
 
     name = "analytical"
+    gives_intervals = True
     interval_name = "analytical"
 
     def __init__(self, target: Target | str = Target.HLS, constants: AnalyticalConstants | None = None) -> None:

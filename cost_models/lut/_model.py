@@ -127,7 +127,8 @@ class LutModel(CostModel):
             totals[metric] = value
             intervals[metric] = (_shift(value, low), _shift(value, high))
         out_of_source = self.intervals(graph, totals)
-        notes = (*applied.notes(point), self._interval_note(bool(out_of_source), applied))
+        held_out = "sources" if self.table.settings.cross_fit == "source" else "architectures"
+        notes = (*applied.notes(point, held_out), self._interval_note(bool(out_of_source), applied))
         layer_note = _LAYER_NOTE if applied.corrected else "lut: analytical (no correction applied)"
         if len(applied.unsupported) == len(METRICS):
             layer_note = "lut: analytical (no table support)"
@@ -177,7 +178,7 @@ class _Applied:
             key = (hit.bucket.level, "/".join(hit.bucket.key[1:]), hit.bucket.rows)
             self.corrected.setdefault(key, []).append(f"{metric} x{math.exp(hit.log_ratio):.2f}")
 
-    def notes(self, point: DesignPoint) -> list[str]:
+    def notes(self, point: DesignPoint, held_out: str) -> list[str]:
         out = []
         for (level, _, rows), changes in self.corrected.items():
             pooled = {0: "", 1: ", pooled over HLS tools", 2: ", pooled over HLS tools and part families"}[level]
@@ -185,7 +186,7 @@ class _Applied:
         if self.unchanged:
             out.append(
                 f"lut: {', '.join(self.unchanged)} not corrected: the {point.label()} table's corrections do not "
-                "transfer between its sources"
+                f"transfer between its {held_out}"
             )
         if self.unsupported:
             out.append(f"lut: no support for {point.label()} ({', '.join(self.unsupported)}), analytical used")

@@ -13,6 +13,7 @@ default outputs (``runs/<name>``) land where the test watches.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -26,6 +27,7 @@ import numpy as np
 import yaml
 
 DIR = object()  # marker: create an empty folder
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 #: Categories of the issue (the test reports the count per category).
 CATEGORIES = (
@@ -148,14 +150,14 @@ def torch_file(obj_factory: Callable[[], Any]) -> Callable[[Path], None]:
 
 
 def design_json(mutate: Callable[[dict[str, Any]], None] | None = None) -> Callable[[Path], None]:
-    """A real design.json (BASE_SPEC's graph, digits' dataset record), optionally damaged by ``mutate``."""
+    """A real design.json (the digits example's graph and dataset record), optionally damaged by ``mutate``."""
 
     def make(path: Path) -> None:
         from codesign.data import load_dataset
         from codesign.design import TrainedDesign
-        from codesign.spec import design_spec_from_dict
+        from codesign.spec import load_design_spec
 
-        s = design_spec_from_dict(dict(BASE_SPEC))
+        s = load_design_spec(EXAMPLES / "digits_mlp_4bit.yaml")  # a spec the builder accepts as it is
         info = load_dataset("digits", s.graph.input_shape, seed=0).info
         data = TrainedDesign(s.graph, s.hardware, info, 0.5, {"status": "ok"}).to_dict()
         if mutate is not None:
@@ -191,6 +193,10 @@ def onnx_file(kind: str) -> Callable[[Path], None]:
         y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
         if kind == "no_nodes":
             graph = helper.make_graph([], "g", [x], [y])
+        elif kind == "many_nodes":
+            names = ["x", *(f"t{i}" for i in range(33_000)), "y"]
+            nodes = [helper.make_node("Relu", [a], [b]) for a, b in itertools.pairwise(names)]
+            graph = helper.make_graph(nodes, "g", [x], [y])
         elif kind == "unsupported":
             graph = helper.make_graph([helper.make_node("Sin", ["x"], ["y"])], "g", [x], [y])
         else:
@@ -256,5 +262,9 @@ def csv_digits(label: str = "label", labels: tuple[str, ...] = ("cat", "dog", "b
 CSV_SPEC = spec(
     name="csv_net",
     input_shape=[4],
-    layers=[{"type": "dense", "units": 8}, {"type": "relu"}, {"type": "dense", "units": 3}],
+    layers=[
+        {"type": "dense", "units": 8, "precision": {"accum": "ap_fixed<40,20>"}},
+        {"type": "relu", "precision": {"result": "ap_ufixed<4,2,AP_RND_CONV,AP_SAT>"}},
+        {"type": "dense", "units": 3, "precision": {"accum": "ap_fixed<40,20>"}},
+    ],
 )

@@ -94,6 +94,11 @@ design(
 )
 design("design-json-hw-bad", with_json(lambda d: d["hardware"].update(part=None)), r"design .*design.json")
 design(
+    "design-json-many-layers",
+    with_json(lambda d: d["graph"].update(layers=d["graph"]["layers"][:1] + d["graph"]["layers"][1:2] * 5000)),
+    r"expected at most 4096 layers \(the limit\), got 5,001",
+)
+design(
     "design-json-dup",
     {"des/design.json": '{"design_version": 1, "design_version": 1}'},
     r"key 'design_version' is given twice",
@@ -143,6 +148,7 @@ onnx("onnx-random", bytes(range(256)) * 4, r"onnx m.onnx: expected")
 onnx("onnx-text", "this is not onnx\n", r"onnx m.onnx: expected")
 onnx("onnx-no-nodes", onnx_file("no_nodes"), r"expected a valid ONNX model|empty graph")
 onnx("onnx-unsupported-op", onnx_file("unsupported"), r"Sin")
+onnx("onnx-many-nodes", onnx_file("many_nodes"), r"expected at most 32,768 nodes \(the limit\), got 33,001")
 onnx("onnx-huge", sparse((512 << 20) + 1), r"expected at most 512 MiB")
 add("onnx-directory", "onnx", {"m.onnx": DIR}, ["estimate", "{d}/m.onnx"], r"not a regular file")
 add("onnx-missing", "onnx", {}, ["estimate", "{d}/m.onnx"], r"no such file")

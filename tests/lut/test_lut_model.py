@@ -150,7 +150,7 @@ def test_the_model_raises_what_the_analytical_model_raises(table: LutTable) -> N
 
 
 def test_fit_probability_of_an_estimate_without_intervals_is_its_fit(table: LutTable) -> None:
-    cost = AnalyticalModel(Target.HLS).estimate(_mlp(40), _hw(2))
+    cost = dataclasses.replace(AnalyticalModel(Target.HLS).estimate(_mlp(40), _hw(2)), intervals={})
     for limit in (1e-6, 0.5, 1.0):
         assert fit_probability(cost, limit) == float(cost.fits(limit))
 

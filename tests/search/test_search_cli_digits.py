@@ -66,6 +66,9 @@ def test_search_on_digits_then_report_and_load_design(tmp_path, capsys) -> None:
     assert set(design.hardware.layers) == set(names)
     # training.tight_accumulators (the default): the saved design carries the narrowed accumulators
     assert any(x.precision.accum is not None for x in design.graph.weight_layers())
+    # and the trial re-trains bit-exact from its record (tightening included)
+    assert main(["reproduce", str(run / "trials" / ids[0].split("-")[0]), "--check"]) == 0
+    assert "reproduced exactly" in capsys.readouterr().out
 
 
 @pytest.mark.slow

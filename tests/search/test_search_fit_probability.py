@@ -46,13 +46,29 @@ def _brute_force(graph, space, model, level):
     return {tuple(np.round(arr[i], 6)) for i in nondominated(arr)} if rows else set()
 
 
-@pytest.fixture(scope="module")
-def tight_case():
-    """An MLP whose fastest designs take about half of an xc7z020's LUTs by the median estimate, where the
-    lookup-table model's intervals (wide: the table has little support for 4-bit dense layers) leave
-    their fit uncertain."""
-    part = resolve_part("xc7z020")
-    return get_cost_model("lut"), mlp_graph((32, 10), n_in=32), _space(part), part
+def _binding_part(model, graph):
+    """A part on which some designs of the median-fit front fit with probability >= LEVEL and some do
+    not: an xcu250 with k times the fastest design's LUTs, for the first k that does it (the intervals'
+    widths come from the shipped out-of-source residuals, so the part is derived, not hard-coded)."""
+    big = resolve_part("xcu250")
+    fastest = min(
+        search_hardware(graph, _space(big), model, METRICS).points[big.name], key=lambda p: p.totals["latency_cycles"]
+    )
+    for k in (1.2, 1.5, 2, 3, 5, 8, 13, 21, 34, 55):
+        part = declare_part(f"tight{k}", lut=int(k * fastest.totals["lut"]), ff=big.ff, dsp=big.dsp, bram18=big.bram18)
+        plain = search_hardware(graph, _space(part), model, METRICS)
+        probabilities = [fit_probability(model.estimate(graph, p.hardware)) for p in plain.points[part.name]]
+        if any(p >= LEVEL for p in probabilities) and any(p < LEVEL for p in probabilities):
+            return part
+    pytest.fail(f"no part size where the fit constraint binds for {graph.name}")
+
+
+@pytest.fixture(scope="module", params=["lut", "analytical"])
+def tight_case(request):
+    """An MLP on a part where the fastest designs' fit is uncertain under the model's 90 % intervals."""
+    model, graph = get_cost_model(request.param), mlp_graph((32, 10), n_in=32)
+    part = _binding_part(model, graph)
+    return model, graph, _space(part), part
 
 
 def test_probabilistic_front_is_the_front_of_likely_fits(tight_case) -> None:
@@ -64,7 +80,9 @@ def test_probabilistic_front_is_the_front_of_likely_fits(tight_case) -> None:
         assert p.totals["fit_probability"] >= LEVEL
         assert p.totals["fit_probability"] == pytest.approx(fit_probability(model.estimate(graph, p.hardware)))
     # the constraint binds: some designs of the median-fit front are too likely not to fit
-    assert _vectors(plain.points[part.name], part, space.clock_ns) - _vectors(sure.points[part.name], part, 5.0)
+    assert _vectors(plain.points[part.name], part, space.clock_ns) - _vectors(
+        sure.points[part.name], part, space.clock_ns
+    )
     assert _vectors(sure.points[part.name], part, space.clock_ns) == _brute_force(graph, space, model, LEVEL)
 
 
@@ -76,21 +94,34 @@ def test_impossible_probability_rejects_with_reason(tight_case) -> None:
     assert front.best_violation["tiny"] > 0
 
 
-def test_analytical_model_answers_zero_or_one() -> None:
+def test_a_model_without_intervals_answers_zero_or_one() -> None:
+    from cost_models.analytical import AnalyticalModel
+
+    class Plain(AnalyticalModel):  # the analytical figures without intervals
+        name, gives_intervals, interval_name = "plain", False, None
+
     graph = mlp_graph()
     space = small_space()
-    a = search_hardware(graph, space, get_cost_model("analytical"), METRICS)
-    b = search_hardware(graph, space, get_cost_model("analytical"), METRICS, fit_probability=LEVEL)
+    a = search_hardware(graph, space, Plain(), METRICS)
+    b = search_hardware(graph, space, Plain(), METRICS, fit_probability=LEVEL)
     part = space.primary
     assert _vectors(a.points[part.name], part, 5.0) == _vectors(b.points[part.name], part, 5.0)
     assert all(p.totals["fit_probability"] == 1.0 for p in b.points[part.name])
 
 
 def test_config_needs_a_model_with_intervals() -> None:
+    from cost_models import register_cost_model
+    from cost_models.analytical import AnalyticalModel
+
+    class Plain(AnalyticalModel):
+        name, gives_intervals, interval_name = "plain", False, None
+
+    register_cost_model("test_plain", lambda target, arg: Plain(target))
     base = {"dataset": "digits", "parts": ["xc7z020"], "fit_probability": 0.95}
-    with pytest.raises(SpecError, match=r"fit_probability.*cost_model: lut"):
-        search_settings_from_dict({**base, "cost_model": "analytical"})
-    assert search_settings_from_dict({**base, "cost_model": "lut"}).fit_probability == 0.95
+    with pytest.raises(SpecError, match=r"fit_probability.*a model with intervals"):
+        search_settings_from_dict({**base, "cost_model": "test_plain"})
+    for name in ("lut", "analytical"):  # both give out-of-source intervals
+        assert search_settings_from_dict({**base, "cost_model": name}).fit_probability == 0.95
     with pytest.raises(SpecError, match="fit_probability"):
         search_settings_from_dict({**base, "cost_model": "lut", "fit_probability": 1.5})
 

@@ -87,10 +87,9 @@ def test_a_second_process_never_fails_the_first_ones_live_trial(tmp_path) -> Non
 def test_a_dead_workers_trial_is_retried_and_its_slot_is_not_lost(tmp_path) -> None:
     """A trial left RUNNING with a stale heartbeat (its process died) is failed, retried with the same
     architecture, and the study still ends with its requested number of completed trials."""
-    store = open_storage(default_storage(tmp_path), FAST)
     p = plan(trials=3)
-    run_search(FunctionProblem(SPACE, graph_of, Evaluator()), p, tmp_path, progress=False, heartbeat=FAST,
-               storage=None)  # fmt: skip
+    run_search(FunctionProblem(SPACE, graph_of, Evaluator()), p, tmp_path, progress=False, heartbeat=FAST)
+    store = open_storage(default_storage(tmp_path), FAST)
     study = optuna.load_study(study_name=p.name, storage=store)
     with pytest.warns(UserWarning, match="Heartbeat"):
         orphan = study.ask()  # a worker that asked, beat once, and died
