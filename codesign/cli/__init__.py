@@ -91,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = str(err) if isinstance(err, CodesignError) else _os_error(err)
         print(f"codesign {args.command}: error: {clip(text, MAX_MESSAGE_CHARS)}", file=sys.stderr)
         return 2
+    except MemoryError:  # a limit no check foresaw; one line, not a traceback
+        if args.debug:
+            raise
+        print(f"codesign {args.command}: error: out of memory (reduce the model, data or --jobs)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -28,6 +28,7 @@ import contextlib
 import copy
 import logging
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -108,8 +109,11 @@ class TrainConfig:
             raise SpecError(bad_value("proxy_fraction", self.proxy_fraction, "a fraction in (0, 1]"))
         if self.device not in ("cpu", "cuda"):
             raise SpecError(bad_value("device", self.device, "'cpu' or 'cuda'", ["cpu", "cuda"]))
-        if self.threads is not None and self.threads < 1:
-            raise SpecError(bad_value("threads", self.threads, "a positive integer or None"))
+        most = 4 * (os.cpu_count() or 1)  # torch allocates every thread's pool: 10^5 threads ran out of memory
+        if self.threads is not None and not 1 <= self.threads <= most:
+            raise SpecError(
+                bad_value("threads", self.threads, f"an integer in 1..{most} (4 per CPU, the limit) or None")
+            )
 
 
 @dataclass(frozen=True)

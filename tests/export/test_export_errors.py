@@ -178,3 +178,17 @@ def test_the_build_script_check_finds_a_missing_directive(tmp_path: Path) -> Non
     check_build_script(tmp_path, fabric)
     with pytest.raises(ExportError, match=r"design: none, multiplier_impl auto"):
         check_build_script(tmp_path, hardware())
+
+
+def test_a_softmax_the_project_would_lack_is_refused_not_dropped() -> None:
+    from codesign.export.translate import check_exportable
+    from cost_models.ir import GraphBuilder
+    from hw_templates.precision import FixedType
+
+    b = GraphBuilder("soft", (8,), FixedType(8, 3))
+    b.add("dense", units=4, precision=None)
+    b.add("activation", name="probs", function="softmax")
+    with pytest.raises(
+        UnsupportedLayerError, match=r"layer .probs. \(softmax\): not exported yet.*remove the softmax layer"
+    ):
+        check_exportable(b.build(), hardware())

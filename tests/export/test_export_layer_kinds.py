@@ -1,6 +1,7 @@
-"""Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, depthwise convolutions with several
-channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over several channels,
-and a linear activation after a dense layer export and verify bit-exact; pooling the hls4ml path cannot
+"""Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, global max pooling, depthwise convolutions
+with several channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over
+several channels, a conv2d-batchnorm-global average pooling-dense CNN, and a linear activation after a
+dense layer export and verify bit-exact; pooling the hls4ml path cannot
 translate is refused before anything is exported, naming the layer."""
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ CASES = {
          L("depthwise_conv2d", name="dw", kernel=(3,), weight_bits=6), L("activation", name="r2", act_bits=6),
          L("flatten", name="flat"), L("dense", name="out", units=10)],
     ),
+    # the usual CNN head: conv2d, batchnorm (folded), global average pooling over 8x8, dense
+    "cnn_bn_gap": (
+        (8, 8, 1),
+        [L("conv2d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6), L("batchnorm", name="bn"),
+         L("activation", name="r1", act_bits=6), L("global_avgpool2d", name="gap"), L("dense", name="out", units=10)],
+    ),
+    "gmp1d": (
+        SEQ,
+        [L("conv1d", name="c1", filters=6, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
+         L("global_maxpool1d", name="gmp"), L("dense", name="out", units=10)],
+    ),
     "linear_act": (
         (64,),
         [L("dense", name="fc1", units=16, weight_bits=4), L("activation", name="q1", function="linear", act_bits=6),
@@ -61,7 +73,7 @@ def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache
     from codesign.export import export_designs, request_from_design
 
     folders = [
-        _design(name, shape, layers, tmp_path / name, "io_stream" if name == "pool1d" else "io_parallel")
+        _design(name, shape, layers, tmp_path / name, "io_stream" if name in ("pool1d", "gmp1d") else "io_parallel")
         for name, (shape, layers) in CASES.items()
     ]
     results = export_designs(
@@ -76,7 +88,7 @@ def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache
     assert fc1["precision"]["result"].startswith("fixed<6,"), fc1  # the linear quantizer, fused
 
 
-REFUSED = [("avgpool2d", "AveragePool"), ("global_maxpool2d", "ReduceMax"), ("global_avgpool1d", "ReduceMean")]
+REFUSED = [("avgpool2d", "AveragePool")]
 
 
 @pytest.mark.parametrize(("kind", "op"), REFUSED)

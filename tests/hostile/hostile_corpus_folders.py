@@ -345,7 +345,12 @@ flag("train-seed-neg", ["train", "{d}/s.yaml", "--seed", "-1"], r"seed: expected
 flag("train-seed-huge", ["train", "{d}/s.yaml", "--seed", str(2**40)], r"seed: expected an integer in 0..2\^32-1")
 flag("train-epochs-0", ["train", "{d}/s.yaml", "--epochs", "0"], r"epochs: expected a positive integer, got 0")
 flag("train-epochs-text", ["train", "{d}/s.yaml", "--epochs", "many"], r"argument --epochs: invalid int value")
-flag("train-threads-0", ["train", "{d}/s.yaml", "--threads", "0"], r"threads")
+flag("train-threads-0", ["train", "{d}/s.yaml", "--threads", "0"], r"threads: expected an integer in 1\.\.\d+")
+flag(
+    "train-threads-huge",
+    ["train", "{d}/s.yaml", "--threads", "100000"],
+    r"threads: expected an integer in 1\.\.\d+ \(4 per CPU",
+)
 flag(
     "search-timeout-nan",
     ["search", "{d}/c.yaml", "--timeout", "nan"],

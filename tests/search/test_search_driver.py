@@ -170,7 +170,7 @@ def test_exceptions_listed_in_catch_fail_only_their_trial(tmp_path) -> None:
 
 
 def test_infeasible_architectures_are_rejected_without_training(tmp_path) -> None:
-    summary, ev = run(tmp_path, plan(budgets=(parse_budget("latency_ns", 80),), trials=8))
+    summary, ev = run(tmp_path, plan(budgets=(parse_budget("latency_ns", 40),), trials=8))
     rejected = summary.statuses.get("rejected", 0)
     assert rejected >= 1 and ev.calls + rejected + summary.statuses.get("duplicate", 0) <= 8
 
