@@ -44,8 +44,8 @@ class _Parser(argparse.ArgumentParser):
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
 COMMANDS = (
-    "search", "sweep", "worker", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate",
-    "list",
+    "search", "sweep", "worker", "demo", "report", "retarget", "reproduce", "estimate", "train", "export", "verify",
+    "calibrate", "list",
 )  # fmt: skip
 
 

@@ -57,6 +57,10 @@ def print_summary(summary: Any, out: Path) -> None:
         with designs.open(encoding="utf-8") as handle:
             feasible = sum(row["feasible"] == "True" for row in csv.DictReader(handle))
         print(f"designs: {designs} ({feasible} feasible)")
+    if summary.footprint:
+        from codesign.footprint import format_footprint
+
+        print(format_footprint(summary.footprint))
     print(f"report: {out / 'report.html'}")
 
 

@@ -30,10 +30,11 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codesign.footprint import Meter
 from codesign.search.config import EarlyStopSettings
 from codesign.search.early_stop import HopelessRule
 from codesign.search.formulation import Formulation
@@ -105,6 +106,7 @@ class RunSummary:
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
     completed: int = 0  # trials in state COMPLETE (0: the search produced nothing; the CLI exits 1)
+    footprint: dict[str, Any] | None = None  # this session's (codesign.footprint)
     study: Any = field(default=None, repr=False, compare=False)  # the Optuna study
 
 
@@ -132,7 +134,17 @@ def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed
     if known is None:
         for key, value in record.items():
             study.set_user_attr(key, value)
+        name_metrics(study, f.value_names)
     return study
+
+
+def name_metrics(study: Any, names: list[str]) -> None:
+    """Optuna's metric names (optuna-dashboard shows them instead of "Objective 0")."""
+    import warnings
+
+    with warnings.catch_warnings():  # set_metric_names is marked experimental
+        warnings.simplefilter("ignore")
+        study.set_metric_names(list(names))
 
 
 def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLIGHT_SAMPLES) -> None:
@@ -221,7 +233,7 @@ def run_search(
         Exception: a trial raised an error that is not a CodesignError and not in ``catch`` (the trial is
             recorded as failed first).
     """
-    start = time.perf_counter()
+    start, meter = time.perf_counter(), Meter()
     if run_dir is not None:
         check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
@@ -243,11 +255,13 @@ def run_search(
     interrupted, overhead = _loop(study, ctx, plan, progress)
     if plan.formulation.kind == "two_stage":
         _select_two_stage(study, plan.top_k)
+    footprint = _store_footprint(study, meter, previous, run_dir)
     if write_results and run_dir is not None:
         from codesign.search.results import write_results as write
 
         write(run_dir, study)
-    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
+    summary = _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
+    return replace(summary, footprint=footprint.to_dict())
 
 
 def trial_context(
@@ -324,6 +338,16 @@ def _select_two_stage(study: Any, top_k: int) -> None:
     ]
     done.sort(key=lambda t: (-float(t.user_attrs["accuracy"]), t.number))
     study.set_user_attr("selected_trials", [t.number for t in done[:top_k]])
+
+
+def _store_footprint(study: Any, meter: Meter, previous: int, run_dir: Path | None) -> Any:
+    """This session's footprint (trainings: the trials it trained), kept in the study and run.json."""
+    from codesign.search.results import store_footprint
+
+    trials = study.get_trials(deepcopy=False)
+    footprint = meter.read(trainings=sum(1 for t in trials if t.number >= previous and t.user_attrs.get("trained")))
+    store_footprint(study, run_dir, footprint)
+    return footprint
 
 
 def _summary(

@@ -41,6 +41,7 @@ __all__ = [
     "load_design",
     "open_run",
     "pareto_design_ids",
+    "store_footprint",
     "top_design_ids",
     "write_results",
 ]
@@ -266,6 +267,22 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.6g}"
     return value
+
+
+def store_footprint(study: Any, run_dir: str | Path | None, footprint: Any, replace_last: bool = False) -> None:
+    """Append (or replace the last of) the run's session footprints (:class:`codesign.footprint.Footprint`)
+    in the study and write their total into ``run.json``."""
+    from codesign.footprint import total
+    from hw_templates.atomic import atomic_write_json
+
+    sessions = list(study.user_attrs.get("footprints", []))
+    if replace_last and sessions:
+        sessions.pop()
+    sessions.append(footprint.to_dict())
+    study.set_user_attr("footprints", sessions)
+    path = Path(run_dir) / RUN_FILE if run_dir is not None else None
+    if path is not None and path.is_file():
+        atomic_write_json(path, {**read_json(path, "run"), "footprint": total(sessions)})
 
 
 def write_results(run_dir: str | Path, study: Any) -> dict[str, Path]:

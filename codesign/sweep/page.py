@@ -6,7 +6,9 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from codesign.search.report import _STYLE, _pyplot, _svg
+from codesign.search._report_plots import _pyplot
+from codesign.search._report_plots import svg as _svg
+from codesign.search.report import _STYLE
 from codesign.sweep.spec import Sweep
 
 __all__ = ["sweep_page"]
@@ -76,8 +78,8 @@ def sweep_page(
         f"<!doctype html><html><head><meta charset='utf-8'><title>sweep {html.escape(sweep.name)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>Sweep {html.escape(sweep.name)}</h1>"
         f"<p class='note'>{len(sweep.cells)} cells over {', '.join(map(html.escape, sweep.keys))}. Hypervolume of "
-        f"each cell's Pareto designs on its first part in (1 - accuracy, latency ns, LUT+DSP share), reference "
-        f"point ({ref}) for every cell. Designs of each cell: its report.</p>"
+        f"each cell's Pareto designs on its first part in (1 - accuracy, latency ns, LUT+DSP share), as a "
+        f"fraction of the box up to one reference point ({ref}) for every cell. Designs of each cell: its report.</p>"
         f"<h2>Cells</h2>{_table(table)}<h2>Pareto fronts</h2><div class='plots'>{''.join(plots)}</div>"
         "</body></html>\n"
     )

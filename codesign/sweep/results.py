@@ -4,7 +4,8 @@
   ``study``, ``folder``, ``trials`` (finished, counted against the budget), ``budget``, ``completed``,
   ``trainings``, ``rejected``, ``failed``, ``lost`` (trials of workers that died; each retried),
   ``best_accuracy``, ``hypervolume`` (of the cell's Pareto designs on its first part in
-  (1 - accuracy, latency_ns, lut_dsp), with one reference point for the whole sweep, given in
+  (1 - accuracy, latency_ns, lut_dsp), as a fraction of the box up to one reference point for the whole
+  sweep: :func:`codesign.search._report_plots.reference_point` over every cell's Pareto designs, given in
   ``hv_reference``), ``pareto_size``, ``wall_seconds`` (first trial start to last trial end) and
   ``cpu_seconds`` (summed over the cell's trials, every worker).
 * ``pareto_all.csv``: every cell's Pareto designs (``pareto.csv`` columns) with the cell's settings.
@@ -22,16 +23,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from codesign.search.pareto import hypervolume
+from codesign.search._report_plots import hypervolume_curve, reference_point
 from codesign.search.records import trial_status
 from codesign.sweep.spec import Cell, Sweep
 from hw_templates.atomic import atomic_open, atomic_write_text
 
 __all__ = ["HV_AXES", "cell_row", "sweep_progress", "write_sweep_results"]
 
-HV_AXES = ("1 - accuracy", "latency_ns", "lut_dsp")
+#: The hypervolume's axes (accuracy enters as 1 - accuracy; every axis minimised).
+HV_AXES = ("accuracy", "latency_ns", "lut_dsp")
 
 
 def sweep_progress(store: Any, sweep: Sweep) -> tuple[int, int, int]:
@@ -89,11 +89,6 @@ def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def _hv_points(rows: list[dict[str, Any]], part: str) -> np.ndarray:
-    pts = [[1.0 - r["accuracy"], r["latency_ns"], r["lut_dsp"]] for r in rows if r["pareto"] and r["part"] == part]
-    return np.array(pts, dtype=float).reshape(-1, 3)
-
-
 def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str, Path]:
     """(Re)write every cell's designs/pareto/report and the sweep's three files from the storage.
 
@@ -121,14 +116,16 @@ def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str
         write_results(out / "cells" / cell.folder, study)
         view = RunView.of(study)
         rows = designs_table(view)
-        cells.append((cell, cell_row(sweep, cell, view, rows), _hv_points(rows, view.part_order[0])))
+        front = [r for r in rows if r["pareto"] and r["part"] == view.part_order[0]]
+        cells.append((cell, cell_row(sweep, cell, view, rows), front))
         fronts.extend(
             {"cell": cell.label, **{k: _text(v) for k, v in cell.settings.items()}, **r} for r in rows if r["pareto"]
         )
-    reference = _reference([pts for _, _, pts in cells])
+    reference = reference_point([r for _, _, front in cells for r in front], HV_AXES)  # one for every cell
     table = []
-    for _, row, pts in cells:
-        row["hypervolume"] = hypervolume(pts, reference) if len(pts) else 0.0
+    for _, row, front in cells:
+        hv = hypervolume_curve(front, {r["trial"]: 0 for r in front}, reference, HV_AXES)[1] if front else [0.0]
+        row["hypervolume"] = hv[-1]
         row["hv_reference"] = " ".join(f"{v:.6g}" for v in reference)
         table.append(row)
     paths = {"sweep": out / "sweep.csv", "pareto_all": out / "pareto_all.csv", "html": out / "sweep.html"}
@@ -138,15 +135,6 @@ def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str
 
     atomic_write_text(paths["html"], sweep_page(sweep, table, fronts, reference))
     return paths
-
-
-def _reference(point_sets: list[np.ndarray]) -> np.ndarray:
-    """One reference point for every cell: accuracy 0, and 1.1x the largest latency and LUT+DSP share of
-    any cell's Pareto designs (so hypervolumes of different cells are comparable)."""
-    stacked = np.vstack([p for p in point_sets if len(p)] or [np.zeros((0, 3))])
-    if len(stacked) == 0:
-        return np.array([1.0, 1.0, 1.0])
-    return np.array([1.0, float(stacked[:, 1].max()) * 1.1 or 1.0, float(stacked[:, 2].max()) * 1.1 or 1.0])
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
