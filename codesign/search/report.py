@@ -135,7 +135,16 @@ def _statistics(view: RunView) -> dict[str, Any]:
         "budgets": ", ".join(b.describe() for b in view.budgets) or "none",
         "versions": ", ".join(f"{k} {v}" for k, v in view.attrs.get("versions", {}).items()),
         **_footprint(view),
+        **_retargeted(view),
     }
+
+
+def _retargeted(view: RunView) -> dict[str, Any]:
+    moved = view.attrs.get("retarget")
+    if not moved:
+        return {}
+    source = f"{', '.join(moved.get('from_parts', []))} at {moved.get('from_clock_ns', '?')} ns"
+    return {"retargeted from": f"{source} (codesign retarget: same trainings, hardware searched again)"}
 
 
 def _footprint(view: RunView) -> dict[str, Any]:
