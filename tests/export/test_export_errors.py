@@ -49,10 +49,10 @@ def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_existing_export_is_not_overwritten_without_force(tmp_path: Path) -> None:
+def test_a_folder_that_is_not_an_export_is_never_overwritten(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "keep.txt").write_text("user data")
-    with pytest.raises(ExportError, match="already exists; use --force"):
+    with pytest.raises(ExportError, match="is not an export"):
         export_designs([_request()], tmp_path, progress=False)
     with pytest.raises(ExportError, match="is not an export"):
         export_designs([_request()], tmp_path, force=True, progress=False)
@@ -66,11 +66,11 @@ def test_design_ids_must_be_unique(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("design_id", ["..", "../evil", "/etc/x", "a/../../b"])
 def test_a_design_id_never_leads_outside_the_output_folder(tmp_path: Path, design_id: str) -> None:
-    from codesign.export.project import _project_folder
+    from codesign.export._folders import fresh_project_folder
 
     out = (tmp_path / "out").resolve()
     out.mkdir()
-    folder = _project_folder(out, design_id, force=False)
+    folder = fresh_project_folder(out, design_id)
     assert folder.parent == out and folder.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
