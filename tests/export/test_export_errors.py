@@ -41,12 +41,13 @@ def test_a_folder_that_is_not_a_design_is_named(tmp_path: Path) -> None:
         request_from_design(tmp_path / "missing")
 
 
-def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
+def test_output_folder_under_a_file_is_refused_before_any_work_in_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    with pytest.raises(ExportError, match="not writable") as err:
+    with pytest.raises(SpecError, match=r"expected a folder, but .*file\.txt is a file") as err:
         export_designs([_request()], blocker / "out", progress=False)
     assert "\n" not in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"] and blocker.read_text() == "x"
 
 
 def test_a_folder_that_is_not_an_export_is_never_overwritten(tmp_path: Path) -> None:
