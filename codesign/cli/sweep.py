@@ -3,7 +3,8 @@ run or resume a batch sweep, one co-design search per matrix cell, with N local 
 
 Rerun the same command to resume; other machines join with ``codesign worker --storage URL``. Writes
 ``sweep.csv``, ``pareto_all.csv``, ``sweep.html`` and each cell's run folder. Exit code 1 when a worker
-stopped on an unexpected error or a cell ended without a completed trial. See ``docs/sweep.md``.
+stopped on an unexpected error or a cell ended without a completed trial (a worker killed by a signal
+is reported, its trial was retried by the others). See ``docs/sweep.md``.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
     with (out / "sweep.csv").open(encoding="utf-8") as handle:
         cells = list(csv.DictReader(handle))
     empty = [c["cell"] for c in cells if int(c["completed"]) == 0]
-    failed = [(i, code) for i, code in enumerate(result.exit_codes) if code not in (0, 130)]
+    # a worker stopped by an error fails the sweep; one killed by a signal had its trial retried by the others
+    failed = [(i, code) for i, code in enumerate(result.exit_codes) if code > 0 and code != 130]
+    killed = [(i, code) for i, code in enumerate(result.exit_codes) if code < 0]
     payload = {"out": out, "storage": result.storage, "exit_codes": result.exit_codes, "cells": cells,
                "files": {k: out / f for k, f in (("sweep", "sweep.csv"), ("pareto_all", "pareto_all.csv"),
                                                    ("html", "sweep.html"))}}  # fmt: skip
-    emit(args, payload, lambda: _text(cells, out, failed, empty, result.seconds))
+    emit(args, payload, lambda: _text(cells, out, failed + killed, empty, result.seconds))
     if result.interrupted:
         return 130
     return 1 if failed or empty else 0
