@@ -19,7 +19,9 @@ import numpy as np
 
 from codesign.search._report_plots import hv_axes, hv_plot, hypervolume_curve, reference_point, scatter
 from codesign.search.metrics import RESOURCE_FIELDS, metric_label
+from codesign.search.records import trial_status
 from codesign.search.results import RunView, hardware_on_part
+from hw_templates.atomic import atomic_write_text
 
 __all__ = ["hypervolume_curve", "write_report"]
 
@@ -112,7 +114,7 @@ def _statistics(view: RunView) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     hw_configs = hw_seconds = train_seconds = 0.0
     for t in trials:
-        status = t.user_attrs.get("status", "running" if t.state.name == "RUNNING" else "failed")
+        status = trial_status(t)
         statuses[status] = statuses.get(status, 0) + 1
         hw = t.user_attrs.get("hw_search") or {}
         hw_configs += float(hw.get("configurations", 0))
@@ -133,7 +135,16 @@ def _statistics(view: RunView) -> dict[str, Any]:
         "budgets": ", ".join(b.describe() for b in view.budgets) or "none",
         "versions": ", ".join(f"{k} {v}" for k, v in view.attrs.get("versions", {}).items()),
         **_footprint(view),
+        **_retargeted(view),
     }
+
+
+def _retargeted(view: RunView) -> dict[str, Any]:
+    moved = view.attrs.get("retarget")
+    if not moved:
+        return {}
+    source = f"{', '.join(moved.get('from_parts', []))} at {moved.get('from_clock_ns', '?')} ns"
+    return {"retargeted from": f"{source} (codesign retarget: same trainings, hardware searched again)"}
 
 
 def _footprint(view: RunView) -> dict[str, Any]:
@@ -157,7 +168,7 @@ def _trials_table(view: RunView) -> str:
     rows = []
     for t in view.study.get_trials(deepcopy=False)[:_MAX_TRIAL_ROWS]:
         a = t.user_attrs
-        row = {"trial": t.number, "status": a.get("status", t.state.name.lower()), "accuracy": a.get("accuracy", "")}
+        row = {"trial": t.number, "status": trial_status(t), "accuracy": a.get("accuracy", "")}
         row.update({"train s": a.get("train_seconds", ""), "designs": len(a.get("designs", []))})
         rows.append({**row, "reason": a.get("reason", "")})
     return _table(rows, ["trial", "status", "accuracy", "train s", "designs", "reason"], ("status", "reason"))
@@ -235,7 +246,7 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
         f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>"
     )
     out = Path(path)
-    out.write_text(page, encoding="utf-8")
+    atomic_write_text(out, page)  # a kill mid-write never leaves half a page
     return out
 
 

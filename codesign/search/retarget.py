@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codesign.search.results import RUN_FILE, RunView, open_run, write_results
+from codesign.search.results import RUN_FILE, RunView, open_run, store_footprint, write_results
 from hw_templates.errors import SearchError, SpecError, bad_value
 from hw_templates.parts import FpgaPart, resolve_part
 
@@ -57,7 +57,9 @@ def retarget(
         SearchError: not a run folder, or a run the library API made (it has no config to rebuild from).
         SpecError: an unknown part, a non-positive clock, or an ``out`` that already holds a run.
     """
-    start = time.perf_counter()
+    from codesign.footprint import Meter
+
+    start, meter = time.perf_counter(), Meter()
     view = open_run(run_dir, storage)
     config = view.attrs.get("config") or {}
     if "space" not in config:
@@ -72,6 +74,7 @@ def retarget(
     settings = _settings(config, target, clock)
     study, stats = _new_study(view, settings, target, clock, folder)
     _copy_trials(Path(run_dir), folder, stats["trained"])
+    store_footprint(study, folder, meter.read())  # this retarget's own (no training)
     files = write_results(folder, study)
     rows = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("designs")]
     pareto = _count_pareto(folder / "pareto.csv")
@@ -92,7 +95,8 @@ def _new_study(view: RunView, settings: Any, part: FpgaPart, clock: float, folde
     import optuna
 
     from codesign.search.api import plan_from_settings
-    from codesign.search.driver import _write_run_file, default_storage, name_metrics
+    from codesign.search.driver import default_storage, name_metrics
+    from codesign.search.run_folder import write_run_file
     from cost_models import get_cost_model
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -102,7 +106,8 @@ def _new_study(view: RunView, settings: Any, part: FpgaPart, clock: float, folde
     url = default_storage(folder)
     old = view.study
     study = optuna.create_study(study_name=old.study_name, storage=url, directions=plan.formulation.directions)
-    attrs = {**old.user_attrs, "parts": [part.to_dict()], "clock_ns": clock, "config": settings.raw,
+    kept = {k: v for k, v in old.user_attrs.items() if k not in ("footprints", "hv_reference")}  # the source run's
+    attrs = {**kept, "parts": [part.to_dict()], "clock_ns": clock, "config": settings.raw,
              "retarget": {"from_parts": view.part_order, "from_clock_ns": view.clock_ns}}  # fmt: skip
     for key, value in attrs.items():
         study.set_user_attr(key, value)
@@ -110,7 +115,7 @@ def _new_study(view: RunView, settings: Any, part: FpgaPart, clock: float, folde
     stats: dict[str, Any] = {"trained": [], "seconds": 0.0}
     for trial in old.get_trials(deepcopy=False):
         study.add_trial(_retargeted(trial, plan, model, stats))
-    _write_run_file(folder, old.study_name, url)
+    write_run_file(folder, old.study_name, None)  # the study.db beside it: the folder can move
     return study, stats
 
 
