@@ -20,8 +20,8 @@ How to add a layer kind:
    ``codesign/models/_onnx_frontend.py``), the hardware space (``codesign/search/hardware_space.py``) and
    the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``).
 3. Run ``pytest tests/cost_models/test_kinds.py``: it names every consumer still missing the kind.
-4. Add the kind to the export coverage test (``tests/export/test_export_coverage.py``), which writes
-   the table in ``docs/export.md``.
+4. If the exporter handles it, add a small design with it to ``tests/export/test_export_layer_kinds.py``
+   (exported and verified bit-exact by C simulation) and list it in ``docs/export.md``.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import Any
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.parts import FpgaPart
 from hw_templates.precision import FixedType
+from hw_templates.tools import resolve_tool_version
 
 __all__ = [
     "LATENCY_ONLY_KINDS",
@@ -220,6 +221,8 @@ class HardwareConfig:
         object.__setattr__(self, "fifo_depths", FifoDepths.parse(self.fifo_depths, "fifo_depths"))
         if self.tool_version is not None and (not isinstance(self.tool_version, str) or not self.tool_version.strip()):
             raise SpecError(bad_value("tool_version", self.tool_version, "a tool version such as '2023.2', or none"))
+        if self.tool_version is not None:
+            resolve_tool_version(self.tool_version)  # an unknown release is an error listing the known ones
         # resolve() results, per layer name: the config is frozen, so they never go stale. Cost models
         # call resolve() for every layer of every estimate (a search calls it millions of times).
         object.__setattr__(self, "_resolved", {})

@@ -38,11 +38,26 @@ from types import MappingProxyType
 
 from hw_templates.errors import SpecError, UnknownPartError, bad_value, did_you_mean
 
-__all__ = ["CATALOG", "DSP_SLICES", "FpgaPart", "declare_part", "list_parts", "resolve_part"]
+__all__ = ["CATALOG", "DSP_FMAX_MHZ", "DSP_SLICES", "FpgaPart", "declare_part", "list_parts", "resolve_part"]
 
 #: Signed multiplier port widths (A x B) of each DSP slice: UG479 (7 Series DSP48E1 Slice, 25x18) and
 #: UG579 (UltraScale Architecture DSP Slice, DSP48E2, 27x18).
 DSP_SLICES: Mapping[str, tuple[int, int]] = MappingProxyType({"DSP48E1": (25, 18), "DSP48E2": (27, 18)})
+
+#: DSP slice FMAX (MHz) by speed grade, from the "DSP48 Switching Characteristics" tables of the AC/DC
+#: data sheets: 7 series DSP48E1 (DS181 Artix-7, DS182 Kintex-7, DS183 Virtex-7, DS187/DS191 Zynq-7000),
+#: UltraScale DSP48E2 (DS892 Kintex UltraScale) and UltraScale+ DSP48E2 (DS922 Kintex UltraScale+, DS923
+#: Virtex UltraScale+, DS925 Zynq UltraScale+ MPSoC, DS926 RFSoC; Alveo cards are Virtex UltraScale+
+#: devices). A rough index of how fast the family's logic is: HLS's operator delays (UG1399
+#: "Scheduling": characterised per device and speed grade) shrink about in proportion.
+DSP_FMAX_MHZ: Mapping[str, Mapping[int, float]] = MappingProxyType(
+    {
+        "7series": MappingProxyType({1: 464.0, 2: 550.0, 3: 628.0}),
+        "ultrascale": MappingProxyType({1: 580.0, 2: 661.0, 3: 741.0}),
+        "ultrascale+": MappingProxyType({1: 645.0, 2: 775.0, 3: 891.0}),
+    }
+)
+_GRADE_RE = re.compile(r"-([123])(?:l[ve]?|e|i)?(?:-|$)")
 
 _COUNT_FIELDS = ("lut", "ff", "dsp", "bram18")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.+]*$")
@@ -114,6 +129,21 @@ class FpgaPart:
         return DSP_SLICES[self.dsp_slice][1]
 
     @property
+    def speed_grade(self) -> int:
+        """Speed grade read from :attr:`full_name` (``-1``/``-2``/``-3``, ``-2L`` counts as 2); 1 when
+        the string names none (the slowest commercial grade, the conservative reading)."""
+        match = _GRADE_RE.search(self.full_name.lower())
+        return int(match.group(1)) if match else 1
+
+    @property
+    def dsp_fmax_mhz(self) -> float:
+        """Highest clock of a fully pipelined DSP multiply on this family and speed grade
+        (:data:`DSP_FMAX_MHZ`); the cost models scale operator delays by it."""
+        default = "7series" if self.dsp_slice == "DSP48E1" else "ultrascale+"  # user-declared families
+        grades = DSP_FMAX_MHZ[_SPEED_CLASS.get(self.family, default)]
+        return grades.get(self.speed_grade, grades[min(grades, key=lambda g: abs(g - self.speed_grade))])
+
+    @property
     def bram36(self) -> int:
         """36 Kb block RAM tiles (each splits into two 18 Kb halves)."""
         return self.bram18 // 2
@@ -161,6 +191,11 @@ _Z7, _A7, _V7 = "zynq-7000", "artix-7", "virtex-7"
 _ZUP, _RFSOC, _KRIA = "zynq-ultrascale+", "zynq-ultrascale+-rfsoc", "kria"
 _KU, _KUP, _VUP, _ALVEO = "kintex-ultrascale", "kintex-ultrascale+", "virtex-ultrascale+", "alveo"
 _SEVEN_SERIES = (_Z7, _A7, _V7)
+_SPEED_CLASS = {
+    **dict.fromkeys(_SEVEN_SERIES, "7series"),
+    _KU: "ultrascale",
+    **dict.fromkeys((_ZUP, _RFSOC, _KRIA, _KUP, _VUP, _ALVEO), "ultrascale+"),
+}
 
 
 def _part(name: str, family: str, lut: int, ff: int, dsp: int, bram36: int, uram: int, full: str) -> FpgaPart:

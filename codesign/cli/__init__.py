@@ -14,6 +14,8 @@ optuna, matplotlib) stay inside ``run``. User errors (:class:`CodesignError`) pr
 with code 2; ``--debug`` shows the traceback instead. The line is cut to :data:`MAX_MESSAGE_CHARS`;
 usage errors (a bad option) are one line too, and a reader that closes the pipe early (``| head -1``)
 ends the command quietly.
+Any other exception (a bug, e.g. raised inside a search trial, which is recorded as failed first)
+prints one line and exits with code 1.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
-COMMANDS = ("search", "demo", "report", "reproduce", "estimate", "train", "export", "verify", "calibrate", "list")
+COMMANDS = (
+    "search", "sweep", "worker", "demo", "report", "retarget", "reproduce", "estimate", "train", "export", "verify",
+    "calibrate", "list",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"codesign {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug (ours or in a user's code): e.g. a search trial raised it
+        if args.debug:
+            raise
+        print(f"codesign {args.command}: unexpected {type(err).__name__}: {err} (a bug; finished work is kept; "
+              "rerun with --debug for the traceback)", file=sys.stderr)  # fmt: skip
+        return 1
 
 
 def _os_error(err: OSError) -> str:

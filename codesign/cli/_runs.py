@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ __all__ = ["export_rows", "print_export_rows", "run_search", "summary_payload"]
 
 def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
     """Run (or resume) the search ``settings`` into ``args.out`` (default ``runs/<name>``), print its summary
-    unless ``args.json``; returns the exit code (130 when interrupted) and the summary."""
+    unless ``args.json``; returns the exit code (130 when interrupted, 1 when no trial completed) and the
+    summary."""
     from codesign.search import run_config
 
     out = Path(args.out or f"runs/{settings.name}")
@@ -27,7 +29,13 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
         print_summary(summary, out)
         if summary.interrupted:
             print(f"interrupted: finished trials are kept; rerun the same command to resume ({out})")
-    return (130 if summary.interrupted else 0), summary
+    if summary.interrupted:
+        return 130, summary
+    if summary.completed == 0:
+        print(f"codesign: no trial completed ({summary.trials} trials, all failed: see the reasons in "
+              f"{out / 'report.html'})", file=sys.stderr)  # fmt: skip
+        return 1, summary
+    return 0, summary
 
 
 def summary_payload(summary: Any, out: Path) -> dict[str, Any]:
@@ -49,6 +57,10 @@ def print_summary(summary: Any, out: Path) -> None:
         with designs.open(encoding="utf-8") as handle:
             feasible = sum(row["feasible"] == "True" for row in csv.DictReader(handle))
         print(f"designs: {designs} ({feasible} feasible)")
+    if summary.footprint:
+        from codesign.footprint import format_footprint
+
+        print(format_footprint(summary.footprint))
     print(f"report: {out / 'report.html'}")
 
 

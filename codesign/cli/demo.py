@@ -40,13 +40,15 @@ def demo_config() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from codesign.footprint import Meter
     from codesign.search import search_settings_from_dict
 
     check_counts(args)
+    meter = Meter()
     code, summary = run_search(search_settings_from_dict(demo_config(), "demo config"), args)
     exports: list[dict[str, Any]] = []
     if code == 0:
-        exports = export_demo_designs(Path(args.out), progress=not args.no_progress, args=args)
+        exports = export_demo_designs(Path(args.out), progress=not args.no_progress, args=args, meter=meter)
     if args.json:
         emit(args, {**summary_payload(summary, Path(args.out)), "exports": exports}, "")
     return code
@@ -72,10 +74,12 @@ def demo_design_ids(run: Path, k: int = DEMO_EXPORTS) -> list[str]:
 
 
 def export_demo_designs(
-    run: Path, progress: bool = True, args: argparse.Namespace | None = None
+    run: Path, progress: bool = True, args: argparse.Namespace | None = None, meter: Any = None
 ) -> list[dict[str, Any]]:
     """Export the demo's chosen Pareto designs as hls4ml projects and verify them bit-exact by C simulation;
-    prints their table (not with ``args.json``) and returns its rows; ExportError when one fails."""
+    prints their table (not with ``args.json``) and returns its rows; ExportError when one fails. With a
+    :class:`codesign.footprint.Meter` started before the search, the run's footprint then covers the
+    exports too."""
     import warnings
 
     from codesign.export.project import check_results, export_designs, requests_from_run
@@ -100,8 +104,18 @@ def export_demo_designs(
     if not quiet:
         print_export_rows(argparse.Namespace(json=False), rows)
     from codesign.search import open_run, write_results
+    from codesign.search.results import store_footprint
 
-    write_results(run, open_run(run).study)  # the report now lists the exports too
+    study = open_run(run).study
+    if meter is not None:
+        trainings = study.user_attrs.get("footprints", [{}])[-1].get("trainings", 0)
+        footprint = meter.read(trainings=trainings, exports=len(results))
+        store_footprint(study, run, footprint, replace_last=True)
+        if not quiet:
+            from codesign.footprint import format_footprint
+
+            print(format_footprint(footprint))
+    write_results(run, study)  # the report now lists the exports (and the footprint) too
     check_results(results)
     if not quiet:
         print(f"report: {run / 'report.html'}")

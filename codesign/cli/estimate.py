@@ -163,7 +163,8 @@ def format_cost(spec: DesignSpec, cost: Cost, per_layer: bool = False) -> str:
     table = _table(columns, rows, [total, avail, used])
     lines = [head, "", table, ""]
     lines.append(
-        f"latency {cost.latency_cycles:,.0f} cycles = {cost.latency_ns:,.1f} ns; II {cost.ii_cycles:,.0f} cycles "
+        f"latency {_cycles(cost.latency_cycles)} cycles = {cost.latency_ns:,.1f} ns; "
+        f"II {_cycles(cost.ii_cycles)} cycles "
         f"= {cost.ii_ns:,.1f} ns ({1e3 / cost.ii_ns:,.2f} M inferences/s)"
     )
     lines.append(f"FLOPs {cost.flops:,}; parameters {cost.params:,}; BOPs {cost.bops:,}")
@@ -207,3 +208,9 @@ def _table(columns: list[str], rows: list[list[str]], footer: list[list[str]]) -
 
     rule = "-" * len(fmt(columns))
     return "\n".join([fmt(columns), rule, *map(fmt, rows), rule, *map(fmt, footer)])
+
+
+def _cycles(value: float) -> str:
+    """Whole cycles as integers; the analytical model chains io_parallel operators across layers, so a total
+    can be a fraction of a cycle (shown with one decimal rather than rounded away)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

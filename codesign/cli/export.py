@@ -39,7 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output folder (default: RUN_OR_DESIGN/exports)")
     p.add_argument("--backend", choices=[b.value for b in Backend], help="override the designs' HLS backend")
     p.add_argument("--build", action="store_true", help="also synthesize where Vivado/Vitis HLS is installed")
-    p.add_argument("--force", action="store_true", help="replace existing exports of the same designs")
+    p.add_argument("--force", action="store_true", help="redo designs already exported (default: keep verified "
+                   "ones, redo unfinished ones: a rerun resumes)")  # fmt: skip
+    p.add_argument("--storage", help="the run's Optuna storage URL when not the one run.json names (e.g. PostgreSQL "
+                   "with a password); weights trained on other machines come from its artifact store")  # fmt: skip
+    p.add_argument("--artifacts", help="the run's artifact folder (or s3://BUCKET) when not the recorded one")
     model = p.add_argument_group("a QONNX model's hardware (model.onnx only; defaults as codesign estimate)")
     model.add_argument("--part", help="FPGA part, short or full (default xcu250)")
     model.add_argument("--clock-ns", type=float, help="clock period in ns (default 5)")
@@ -98,7 +102,7 @@ def _requests(args: argparse.Namespace) -> list[Any]:
         if args.design or args.pareto or args.top is not None:
             raise SpecError(f"{args.source}: is a single design folder; --design/--pareto/--top select run designs")
         return [request_from_design(source)]
-    return requests_from_run(source, _run_ids(source, args))
+    return requests_from_run(source, _run_ids(source, args), storage=args.storage, artifacts=args.artifacts)
 
 
 def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:
@@ -109,9 +113,9 @@ def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:
     if args.top is not None:
         if args.top < 1:
             raise SpecError(f"--top: expected a positive number of designs, got {args.top}")
-        ids = top_design_ids(run, args.top)
+        ids = top_design_ids(run, args.top, storage=args.storage)
     else:
-        ids = pareto_design_ids(run)
+        ids = pareto_design_ids(run, storage=args.storage)
     if not ids:
         raise ExportError(f"{run}: the run has no {'feasible' if args.top else 'Pareto-optimal'} designs to export")
     return ids

@@ -54,6 +54,8 @@ _PCH_HEADERS = (
     "sstream", "string", "tuple", "vector", '"ap_fixed.h"', '"ap_int.h"', '"hls_stream.h"',
 )  # fmt: skip
 _PCH_NAME = "csim_pch.h"
+#: Prefix of the folders a build writes before renaming them into place (with the builder's pid).
+STAGING_PREFIX = ".staging-"
 #: Include folders of the C model, relative to the project (Vivado/Vitis: ap_types; Quartus: ac_types and
 #: ap_types; Catapult: the ac_* libraries and nnet_utils), as hls4ml 1.3's build_lib.sh scripts list them.
 _INCLUDE_DIRS = (
@@ -139,7 +141,8 @@ def ensure_pch(cache_dir: Path, ap_types: Path) -> Path | None:
     if (folder / f"{_PCH_NAME}.gch").is_file():
         return header
     cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="pch-", dir=cache_dir))
+    remove_stale_staging(cache_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache_dir))
     try:
         shutil.copytree(ap_types, staging / "ap_types")
         (staging / _PCH_NAME).write_text("".join(f"#include {_include(h)}\n" for h in _PCH_HEADERS))
@@ -151,6 +154,28 @@ def ensure_pch(cache_dir: Path, ap_types: Path) -> Path | None:
         return header if (folder / f"{_PCH_NAME}.gch").is_file() else None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove staging folders (``.staging-<pid>-*``) left by processes that no longer run (killed while
+    building); those of live processes are left alone. Returns the removed folders."""
+    removed = []
+    for path in folder.glob(f"{STAGING_PREFIX}*"):
+        pid = path.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _include(name: str) -> str:

@@ -93,6 +93,8 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
 
+    from codesign.export._channels_last import global_pool_to_channels_last
+
     raw = onnx.load(str(raw_path))
     _fill_conv_defaults(raw)
     with warnings.catch_warnings():
@@ -102,6 +104,7 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         model = model.transform(ConvertToChannelsLastAndClean())
         model = model.transform(GemmToMatMul())
         model = cleanup_model(model)
+    global_pool_to_channels_last(model)  # after qonnx's passes: qonnx does not know the op it writes
     model.save(str(clean_path))
     return model
 
@@ -202,10 +205,6 @@ _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.
 _NOT_TRANSLATED = {
     LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
     LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
-    LayerKind.GLOBAL_MAXPOOL1D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_MAXPOOL2D: "torch exports it as ReduceMax, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_AVGPOOL1D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
-    LayerKind.GLOBAL_AVGPOOL2D: "torch exports it as ReduceMean, which hls4ml's ONNX frontend does not translate",
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
     LayerKind.UPSAMPLING1D: _NOT_BUILT,
@@ -227,6 +226,12 @@ def check_translatable(graph: LayerGraph) -> None:
         UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
     """
     for layer in graph.layers:
+        if layer.kind is LayerKind.ACTIVATION and layer.function is Activation.SOFTMAX:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r} (softmax): not exported yet (the toolkit's models train a final softmax "
+                "as identity, so the project would lack what the estimate prices, and hls4ml's lookup-table "
+                "softmax is not checked yet); remove the softmax layer (the argmax is the same) to export"
+            )
         if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "

@@ -10,6 +10,11 @@ bar. A fresh interpreter per task (not ``multiprocessing``) also means the calle
 never re-imported, so scripts need no ``if __name__ == "__main__"`` guard. Start-up costs ~0.6 s per
 task (importing hls4ml, qonnx and numpy), small next to a ~3 s compile.
 
+Every worker leads its own process group: when the caller is interrupted (Ctrl-C, SIGTERM) it ends
+every running worker's group (g++ included) before the interrupt propagates, and a worker whose caller
+was killed outright (SIGKILL) notices within half a second (it watches its parent) and ends its group.
+No worker outlives the export that started it.
+
 Speed (2-core machine, see docs/export.md for the figures): a small design's C model takes ~5.5 s with
 ``ModelGraph.compile()``; the shared precompiled header and concurrent translation units of
 :mod:`codesign.export._csim` bring it to ~2.8 s, and ``jobs=2`` overlaps two designs.
@@ -21,19 +26,24 @@ out; raise :class:`~hw_templates.errors.CodesignError` subclasses for expected f
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from hw_templates import errors
+from hw_templates.atomic import atomic_write_text
 from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value
 
 __all__ = ["DEFAULT_TASK_TIMEOUT_S", "resolve_jobs", "run_tasks", "task_timeout"]
@@ -87,23 +97,34 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+#: Worker processes running now (each the leader of its own process group; see :func:`_stop_workers`).
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+
+
 def _run_one(target: str, task: dict[str, Any], log: Path, timeout: float | None) -> dict[str, Any] | CodesignError:
     log.parent.mkdir(parents=True, exist_ok=True)
     task_file, result_file = log.with_suffix(".task.json"), log.with_suffix(".result.json")
     task_file.write_text(json.dumps(task), encoding="utf-8")
     result_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "codesign.export.parallel", target, str(task_file), str(result_file)]
+    cmd = [sys.executable, "-m", "codesign.export.parallel", target, str(task_file), str(result_file), str(os.getpid())]
     try:
         with log.open("w", encoding="utf-8") as out:
+            # own process group: the worker and its g++ children are ended together (interrupt, timeout)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), start_new_session=True)
+            with _LIVE_LOCK:
+                _LIVE.add(proc)
             try:
-                code = subprocess.run(
-                    cmd, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), check=False, timeout=timeout
-                ).returncode
-            except subprocess.TimeoutExpired:  # subprocess.run has killed the worker
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
                 return ExportError(
                     f"the worker did not finish within {timeout:g} s and was stopped (a hang in hls4ml, qonnx or "
                     f"the C model?); see {log}; CODESIGN_TASK_TIMEOUT sets the limit"
                 )
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(proc)
         if not result_file.is_file():
             return ExportError(
                 f"the worker process died (exit code {code}; a crash in hls4ml or the C model); see {log}"
@@ -119,6 +140,37 @@ def _run_one(target: str, task: dict[str, Any], log: Path, timeout: float | None
     return reply["result"]
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _stop_workers() -> None:
+    """End every running worker's process group (Ctrl-C, SIGTERM): no worker outlives the export."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        _kill_group(proc)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt in the main thread while tasks run (so workers are ended)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_tasks(
     target: str,
     tasks: Sequence[dict[str, Any]],
@@ -128,6 +180,7 @@ def run_tasks(
     desc: str = "designs",
     progress: bool = True,
     timeout: float | None = None,
+    on_done: Callable[[int, Any], None] | None = None,
 ) -> list[dict[str, Any] | CodesignError]:
     """Run ``target`` on every task, each in its own worker process; results in task order.
 
@@ -143,6 +196,11 @@ def run_tasks(
         progress: show a tqdm progress bar on stderr.
         timeout: seconds per task before its worker is killed (the task then fails); None: no limit.
             Callers pass :func:`task_timeout` for the configured limit.
+        on_done: called in the caller's thread with ``(task index, result)`` as each task ends (e.g. to
+            record it at once, so an interrupted run keeps what was finished).
+
+    On Ctrl-C or SIGTERM no further task starts and every running worker is ended with its process
+    group (its g++ included) before the interrupt propagates.
     """
     from tqdm import tqdm
 
@@ -152,21 +210,44 @@ def run_tasks(
         return []
     results: list[Any] = [None] * len(tasks)
     workers = resolve_jobs(jobs, len(tasks))
-    with (
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        tqdm(total=len(tasks), desc=desc, unit="design", disable=not progress, file=sys.stderr) as bar,
-    ):
-        futures = {
-            pool.submit(_run_one, target, t, Path(log), timeout): i for i, (t, log) in enumerate(zip(tasks, logs))
-        }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        with (
+            _terminate_as_interrupt(),
+            tqdm(total=len(tasks), desc=desc, unit="design", disable=not progress, file=sys.stderr) as bar,
+        ):
+            futures = {
+                pool.submit(_run_one, target, t, Path(log), timeout): i for i, (t, log) in enumerate(zip(tasks, logs))
+            }
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if on_done is not None:
+                    on_done(futures[future], results[futures[future]])
+                bar.update(1)
+    except BaseException:  # Ctrl-C, SIGTERM: no task starts, running workers are ended with their g++
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers()
+        raise
+    pool.shutdown()
     return results
 
 
-def _worker_main(target: str, task_file: str, result_file: str) -> int:
+def _watch_parent(parent: int) -> None:
+    """End this worker's process group (itself and its g++) as soon as the export that started it is gone
+    (killed with SIGKILL, so it could not end its workers itself)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_main(target: str, task_file: str, result_file: str, parent: str | None = None) -> int:
     """Entry point of a worker process: run one task, write ``{"result": ...}`` or ``{"error": ...}``."""
+    if parent is not None:
+        _watch_parent(int(parent))
     module_name, _, function_name = target.partition(":")
     task = json.loads(Path(task_file).read_text(encoding="utf-8"))
     try:
@@ -179,9 +260,9 @@ def _worker_main(target: str, task_file: str, result_file: str) -> int:
         log = Path(result_file).with_suffix("").with_suffix(".log")
         reply = {"error": {"type": "ExportError", "message": f"{type(err).__name__}: {first} (traceback in {log})"}}
     sys.stdout.flush()
-    Path(result_file).write_text(json.dumps(reply, default=str), encoding="utf-8")
+    atomic_write_text(result_file, json.dumps(reply, default=str))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_worker_main(*sys.argv[1:4]))
+    sys.exit(_worker_main(*sys.argv[1:5]))

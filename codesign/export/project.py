@@ -12,9 +12,13 @@ Each design becomes ``<out>/<design_id>/``, an hls4ml project (``firmware/``, ``
   ``tb_data/tb_output_predictions.dat`` (plus ``tb_data/tb_labels.dat``);
 * ``verification.json`` (see :mod:`codesign.export.verify`) and ``logs/``.
 
-``<out>/exports.json`` indexes the designs. Nothing is written outside ``out``; an existing design
-folder is replaced only with ``force=True`` (and only if it is an export); a design that fails keeps
-its folder with ``status: failed`` and the error, so its logs can be read.
+``<out>/exports.json`` indexes the designs. Nothing is written outside ``out``. A rerun resumes an
+interrupted export: a design already exported (``verified`` or ``mismatch``) is kept, one left
+``incomplete`` (or ``failed``) is redone; ``force=True`` redoes every design; a folder that is not an
+export, or holds another design, is never replaced without ``force`` (and never when it is not an
+export). A design that fails keeps its folder with ``status: failed`` and the error, so its logs can be
+read. The export's workers run in their own process groups and end with it (Ctrl-C, SIGTERM, SIGKILL;
+:mod:`codesign.export.parallel`).
 
 Example:
     >>> from codesign.export import export_designs
@@ -26,8 +30,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import re
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -37,9 +39,18 @@ from typing import Any
 
 import numpy as np
 
+from codesign.export._csim import remove_stale_staging
+from codesign.export._folders import finished_export, fresh_project_folder, output_folder, project_path
 from codesign.export._manifest import base_manifest, finish_manifest, write_json
 from codesign.export._worker import QONNX_RAW, ExportTask
-from codesign.export.verify import MANIFEST, TB_INPUT, TB_LABELS, TB_OUTPUT, VerificationResult, raise_on_failures
+from codesign.export.verify import (
+    MANIFEST,
+    TB_INPUT,
+    TB_LABELS,
+    TB_OUTPUT,
+    VerificationResult,
+    raise_on_failures,
+)
 from cost_models.ir import LayerGraph
 from hw_templates import errors
 from hw_templates.config import Backend, HardwareConfig
@@ -59,7 +70,6 @@ logger = logging.getLogger(__name__)
 
 INDEX = "exports.json"
 _TARGET = "codesign.export._worker:export_task"
-_SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -150,18 +160,23 @@ def request_from_trained(design: Any, model: Any, design_id: str) -> ExportReque
     return ExportRequest(design_id, design.graph, design.hardware, model, inputs, data.y_test, design.accuracy, record)
 
 
-def request_from_run(run_dir: str | Path, design_id: str) -> ExportRequest:
-    """An export request for design ``design_id`` of a search run (record from the run's storage, weights
-    from its ``trials/<n>/`` folder).
+def request_from_run(
+    run_dir: str | Path, design_id: str, storage: str | None = None, artifacts: str | Path | None = None
+) -> ExportRequest:
+    """An export request for design ``design_id`` of a search run (record from the run's storage, or
+    ``storage``; weights from its ``trials/<n>/`` folder, downloaded from the run's artifact store, or
+    ``artifacts``, when another machine trained them).
 
     Example:
         >>> from codesign.search import pareto_design_ids
         >>> request = request_from_run("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
     """
-    return requests_from_run(run_dir, [design_id])[0]
+    return requests_from_run(run_dir, [design_id], storage, artifacts)[0]
 
 
-def requests_from_run(run_dir: str | Path, design_ids: Sequence[str]) -> list[ExportRequest]:
+def requests_from_run(
+    run_dir: str | Path, design_ids: Sequence[str], storage: str | None = None, artifacts: str | Path | None = None
+) -> list[ExportRequest]:
     """:func:`request_from_run` for several designs: the run is opened once, and the designs of one trial
     (same architecture and weights, different hardware) share one loaded model.
 
@@ -176,7 +191,7 @@ def requests_from_run(run_dir: str | Path, design_ids: Sequence[str]) -> list[Ex
     run = Path(run_dir)
     models: dict[int, Any] = {}
     out = []
-    for design_id, design in zip(design_ids, load_designs(run, design_ids)):
+    for design_id, design in zip(design_ids, load_designs(run, design_ids, storage, artifacts)):
         trial, _ = parse_design_id(design_id)
         if trial not in models:
             models[trial] = load_model(run / "trials" / str(trial))
@@ -195,34 +210,6 @@ def _as_request(item: Any) -> ExportRequest:
     raise SpecError(
         bad_value("designs[i]", type(item).__name__, "an ExportRequest, a design folder or (design, model, id)")
     )
-
-
-def _output_folder(out_dir: str | Path) -> Path:
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise ExportError(f"output folder {str(out)!r}: not writable ({reason}); choose another --out") from None
-    return out.resolve()
-
-
-def _project_folder(out: Path, design_id: str, force: bool) -> Path:
-    safe = _SAFE_ID.sub("_", design_id).strip(".") or "design"
-    project = (out / safe).resolve()
-    if project.parent != out:
-        raise ExportError(f"design id {design_id!r}: gives a folder outside the output folder {str(out)!r}")
-    if project.exists():
-        if not force:
-            raise ExportError(f"{project}: already exists; use --force (force=True) to replace it")
-        if not (project / MANIFEST).is_file() and any(project.iterdir()):
-            raise ExportError(f"{project}: exists and is not an export (no {MANIFEST}); not replacing it")
-        shutil.rmtree(project)
-    project.mkdir()
-    return project
 
 
 def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> None:
@@ -274,7 +261,8 @@ def export_designs(
         out_dir: the output folder (created; nothing is written outside it).
         backend: override every design's backend (``vitis``, ``vivado``, ``quartus``, ``catapult``).
         jobs: designs processed in parallel (0 or None: one per CPU).
-        force: replace existing export folders of the same designs.
+        force: redo every design, also those already exported (default: keep verified designs, redo
+            incomplete or failed ones).
         build: run vendor synthesis too where Vivado/Vitis HLS is installed (else one log line).
         cache_dir: shared compile cache; default ``<out_dir>/.csim_cache``.
         progress: show a progress bar.
@@ -299,22 +287,42 @@ def export_designs(
 
     resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
     task_timeout()
-    out = _output_folder(out_dir)
+    out = output_folder(out_dir)
     cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
+    if cache.is_dir():
+        remove_stale_staging(cache)  # left by an export that was killed while it built the header
     if build:
         from codesign.export.synth import announce_synthesis
 
         announce_synthesis()
-    staged = [_stage_one(r, out, force, backend_choice) for r in requests]
+    kept = {r.design_id: _kept(out, r, force) for r in requests}
+    staged = [_stage_one(r, out, backend_choice) for r in requests if kept[r.design_id] is None]
     ready = [s for s in staged if s.manifest["status"] == "incomplete"]
     _prepare_cache(cache, [s.backend for s in ready])
     tasks = [s.task(str(cache), build) for s in ready]
-    done = dict(zip((id(s) for s in ready), _run(tasks, jobs, progress)))
-    results = [_finish(s, done.get(id(s))) for s in staged]
+    finished: dict[str, ExportResult] = {}
+
+    def done(index: int, outcome: Any) -> None:  # each design's manifest is final as soon as it is verified
+        finished[ready[index].request.design_id] = _finish(ready[index], outcome)
+
+    _run(tasks, jobs, progress, done)
+    for s in staged:  # failed while staged (or not run): final already
+        if s.request.design_id not in finished:
+            finished[s.request.design_id] = _finish(s, None)
+    results = [kept[r.design_id] or finished[r.design_id] for r in requests]
     write_json(out / INDEX, {"designs": [_index_entry(x) for x in results]})
     if check:
         check_results(results)
     return results
+
+
+def _kept(out: Path, request: ExportRequest, force: bool) -> ExportResult | None:
+    manifest = finished_export(out, request, force)
+    if manifest is None:
+        return None
+    verification = VerificationResult.from_dict(manifest["verification"])
+    return ExportResult(request.design_id, project_path(out, request.design_id), manifest["status"], verification,
+                        None, manifest)  # fmt: skip
 
 
 @dataclass
@@ -333,14 +341,14 @@ class _Staged:
         )
 
 
-def _stage_one(request: ExportRequest, out: Path, force: bool, backend: Backend | None) -> _Staged:
+def _stage_one(request: ExportRequest, out: Path, backend: Backend | None) -> _Staged:
     """Create the design's folder, write its first manifest, export QONNX and the test vectors.
 
     Raises:
         ExportError: the folder cannot be written (disk full, permissions); the folder keeps
             ``status: incomplete`` when even the manifest could not be updated.
     """
-    project = _project_folder(out, request.design_id, force)
+    project = fresh_project_folder(out, request.design_id)
     chosen = backend or request.hardware.backend
     manifest = base_manifest(request, chosen)
     try:
@@ -366,15 +374,16 @@ def _prepare_cache(cache: Path, backends: list[str]) -> None:
     ensure_pch(cache, Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types")
 
 
-def _run(tasks: list[ExportTask], jobs: int | None, progress: bool) -> list[Any]:
+def _run(tasks: list[ExportTask], jobs: int | None, progress: bool, on_done: Any) -> list[Any]:
     """The worker part of every task, in worker processes: a result dict or a CodesignError per task."""
     from codesign.export.parallel import run_tasks, task_timeout
 
     logs = [Path(t.project) / "logs" / "export.log" for t in tasks]
     timeout = None if any(t.build for t in tasks) else task_timeout()  # vendor synthesis may take hours
     return run_tasks(
-        _TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress, timeout=timeout
-    )
+        _TARGET, [asdict(t) for t in tasks], logs=logs, jobs=jobs, desc="export", progress=progress, timeout=timeout,
+        on_done=on_done,
+    )  # fmt: skip
 
 
 def _finish(staged: _Staged, outcome: Any) -> ExportResult:

@@ -24,6 +24,7 @@ process whose stdout goes to a log file (see :mod:`codesign.export.parallel`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,13 +176,42 @@ def apply_stated_accumulators(hls_model: Any, graph: LayerGraph, layer_map: Laye
         ir_name = layer_map.ir_name(layer.name)
         if ir_name is None or "accum_t" not in layer.types:
             continue
-        precision = graph.layer(ir_name).precision
-        if precision.accum is None:
+        ir_layer = graph.layer(ir_name)
+        precision = ir_layer.precision
+        accum = precision.accum or _result_as_accumulator(ir_layer, graph)
+        if ir_layer.kind.info.shape_rule in ("pool", "global") and "avg" in ir_layer.kind.value:
+            accum = _mean_accumulator(ir_layer, graph)
+        if accum is None:
             continue
-        for key, ftype in (("accum_t", precision.accum), ("result_t", precision.result)):
+        for key, ftype in (("accum_t", accum), ("result_t", precision.result)):
             layer.types[key].precision = hls(ftype, layer.types[key].precision)
-        applied[layer.name] = precision.accum.to_hls()
+        applied[layer.name] = accum.to_hls()
     return applied
+
+
+def _mean_accumulator(layer: Layer, graph: LayerGraph) -> FixedType | None:
+    """The accumulator that keeps an average exact (hls4ml's ``avg`` sums in ``accum_t``, then divides in
+    it): the input type with ``log2(count)`` more integer and fraction bits; None unless ``count`` is a
+    power of two (the quotient does not terminate otherwise) or when the design's result already is the
+    input type (hls4ml's own choice, then left alone)."""
+    source = graph.layer(layer.inputs[0]).precision.result
+    count = math.prod(layer.pool) if layer.pool else math.prod(layer.input_shape[:-1])
+    extra = count.bit_length() - 1
+    if count & (count - 1) or layer.precision.result == source:
+        return None
+    return FixedType(source.width + 2 * extra, source.integer + extra, source.signed)
+
+
+def _result_as_accumulator(layer: Layer, graph: LayerGraph) -> FixedType | None:
+    """The design's result, as accumulator too, for a weighted layer that states no accumulator (hls4ml may
+    have inferred another type: the default ``ap_fixed<16,6>`` against an exact ``<19,9>``, or an input
+    type set after inference): the cost model prices the result type as the accumulator
+    (hls4ml's ``accum`` defaults to the result), and the builder accepted it only where it keeps every
+    fraction bit of the exact sum (:func:`codesign.models.builder._check_accumulator`). Not for a layer
+    whose result hls4ml fused with a following linear quantizer (the read-back accepts that type)."""
+    if not layer.kind.has_weights or _fused_linear(graph, layer.name) is not None:
+        return None
+    return layer.precision.result
 
 
 def check_fifo_pragmas(project: Path, applied: Mapping[str, int]) -> None:

@@ -55,6 +55,9 @@ TB_INPUT = "tb_data/tb_input_features.dat"
 TB_OUTPUT = "tb_data/tb_output_predictions.dat"
 TB_LABELS = "tb_data/tb_labels.dat"
 COMPILE_LOG = "logs/compile.log"
+#: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
+FINISHED = ("verified", "mismatch")
+UNFINISHED = ("incomplete", "failed")
 #: Largest test-vector file read, and most values per sample a manifest may declare.
 MAX_VECTOR_BYTES = 1 << 30
 MAX_IO_VALUES = 1 << 24
@@ -259,6 +262,14 @@ def verify_exports(
     from codesign.export.parallel import resolve_jobs, run_tasks, task_timeout
 
     projects = find_projects(path)
+    unfinished = [p for p in projects if read_manifest(p).get("status") in UNFINISHED]
+    if unfinished:  # an interrupted export can have compiled already: never report it verified
+        status = read_manifest(unfinished[0]).get("status")
+        more = f" and {len(unfinished) - 1} more" if len(unfinished) > 1 else ""
+        raise ExportError(
+            f"{unfinished[0]}{more}: the export did not finish (status {status!r}); it was interrupted or failed: "
+            "run codesign export again (it resumes: verified designs are kept, these are redone)"
+        )
     resolve_jobs(jobs, len(projects))
     timeout = task_timeout()
     for project in projects:  # every refusal before the first log or cache file is written

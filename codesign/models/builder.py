@@ -81,7 +81,16 @@ class GlobalPool(nn.Module):
         self.axes = tuple(range(2, 2 + dims))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.amax(dim=self.axes) if self.op == "max" else x.mean(dim=self.axes)
+        # adaptive pooling to one position exports as ONNX GlobalAveragePool/GlobalMaxPool, which the
+        # exporter's channels-last pass turns into a pooling hls4ml translates (torch's mean/amax export
+        # as ReduceMean/ReduceMax, which hls4ml 1.3 does not)
+        functions = {
+            ("avg", 1): nn.functional.adaptive_avg_pool1d,
+            ("avg", 2): nn.functional.adaptive_avg_pool2d,
+            ("max", 1): nn.functional.adaptive_max_pool1d,
+            ("max", 2): nn.functional.adaptive_max_pool2d,
+        }
+        return functions[self.op, len(self.axes)](x, 1).flatten(1)
 
 
 class QuantNet(nn.Module):

@@ -310,6 +310,9 @@ def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: s
         asm.add(key, LayerKind.FLATTEN, [src])
     elif isinstance(m, b.GlobalPool):
         asm.add(key, f"global_{m.op}pool{len(m.axes)}d", [src])
+    elif isinstance(m, _ADAPTIVE) and _tuple(m.output_size, 1) in ((1,), (1, 1)):
+        # adaptive pooling to one position is global pooling (its (N, C, 1[, 1]) output holds C values)
+        asm.add(key, f"global_{'max' if 'Max' in name else 'avg'}pool{2 if name.endswith('2d') else 1}d", [src])
     elif isinstance(m, (b.Add, b.Concat)):
         kind = LayerKind.ADD if isinstance(m, b.Add) else LayerKind.CONCAT
         attrs = {} if kind is LayerKind.ADD else {"axis": -1 if m.dim == 1 else m.dim - 2}
@@ -338,6 +341,9 @@ KIND_COVERAGE = KindCoverage(
         LayerKind.RESHAPE: "only flattens are read",
     },
 )
+
+
+_ADAPTIVE = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d)
 
 
 def _tuple(value: Any, dims: int) -> tuple[int, ...]:

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from codesign.models._space_base import (
@@ -243,10 +245,19 @@ class FixedSpace(Space):
     def resolve(self) -> Callable[..., ArchSpec]:
         """Import the factory; SpecError (one line) when it cannot be imported."""
         module_name, _, function = self.factory.partition(":")
+        # the working folder, where the user keeps the factory module: the ``codesign`` script's own
+        # folder is first on sys.path instead, so without this the user would need PYTHONPATH=.
+        cwd = str(Path.cwd())
+        added = cwd not in sys.path
+        if added:
+            sys.path.insert(0, cwd)
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
             raise SpecError(f"fixed.factory: cannot import {self.factory!r} ({type(err).__name__}: {err})") from None
+        finally:
+            if added:
+                sys.path.remove(cwd)
         fn = getattr(module, function, None)
         if not callable(fn):
             raise SpecError(f"fixed.factory: module {module_name!r} has no function {function!r}")

@@ -77,15 +77,20 @@ def run_config(
     storage: str | None = None,
     progress: bool = True,
     problem: Problem | None = None,
+    catch: tuple[type[BaseException], ...] | None = (),
 ) -> RunSummary:
     """Run (or resume) the search a config file describes, into the run folder ``out``.
+
+    A trial that raises a CodesignError (or an error of a type in ``catch``) fails and the search goes on;
+    any other error fails the trial and stops the search (it is re-raised; see :mod:`.worker`).
 
     Raises:
         SpecError / SearchError: a bad config or impossible budgets, before any training.
     """
     settings = config if isinstance(config, SearchSettings) else load_search_config(config)
     plan = plan_from_settings(settings, trials, timeout_s)
-    return run_search(problem or ToolkitProblem(settings), plan, Path(out), storage=storage, progress=progress)
+    problem = problem or ToolkitProblem(settings)
+    return run_search(problem, plan, Path(out), storage=storage, progress=progress, catch=catch)
 
 
 def search(

@@ -18,8 +18,10 @@ free). A run with a budget also stops when :data:`EXHAUSTED_AFTER` trials in a r
 Runs are resumable: the study lives in a storage (``study.db`` in the run folder by default, or any
 Optuna storage URL), the driver counts the trials already finished and runs the rest; a run that was
 interrupted (Ctrl-C) records the interrupted trial as failed with reason ``interrupted`` and it does not
-count. Before the first trial, :func:`preflight` samples architectures without training to fail at
-once on budgets no design can meet.
+count. Several processes may work on one study at once; the trial budget, heartbeats, the retry of a
+dead worker's trial and the trial failure policy are :mod:`codesign.search.worker`'s. Before the first
+trial, :func:`preflight` samples architectures without training to fail at once on budgets no design
+can meet.
 """
 
 from __future__ import annotations
@@ -28,39 +30,44 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from codesign.footprint import Meter
 from codesign.search.config import EarlyStopSettings
 from codesign.search.early_stop import HopelessRule
-from codesign.search.formulation import CONSTRAINT_KEY, Formulation
+from codesign.search.formulation import Formulation
 from codesign.search.hardware_space import HardwareSpace
 from codesign.search.inner import search_hardware
 from codesign.search.problem import Problem, safe_call
-from codesign.search.records import run_record
+from codesign.search.records import run_record, trial_status
 from codesign.search.run_folder import check_run_folder, check_sqlite_file, write_run_file
 from codesign.search.samplers import make_sampler
-from codesign.search.trial import Archive, Outcome, TrialContext, run_trial
+from codesign.search.storage import HeartbeatSettings, default_storage, open_storage, shown_url
+from codesign.search.trial import Archive, Outcome, TrialContext
+from codesign.search.worker import EXHAUSTED_AFTER, work
 from cost_models import get_cost_model
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CallbackError, CodesignError, SearchError, clip
+from hw_templates.errors import SearchError
 
 __all__ = [
     "RunPlan",
     "RunSummary",
+    "check_run_folder",
+    "check_sqlite_file",
     "default_storage",
+    "existing_trials",
     "open_storage",
     "open_study",
     "preflight",
     "run_search",
+    "trial_context",
+    "write_run_file",
 ]
 
 logger = logging.getLogger(__name__)
-INTERRUPTED = "interrupted"
 PREFLIGHT_SAMPLES = 32
-#: Trials in a row without an evaluation after which a budgeted run ends (space used up).
-EXHAUSTED_AFTER = 500
 
 
 @dataclass(frozen=True)
@@ -98,36 +105,9 @@ class RunSummary:
     interrupted: bool = False
     hw_search_seconds: float = 0.0
     overhead_seconds: float = 0.0  # median per trial, outside training
+    completed: int = 0  # trials in state COMPLETE (0: the search produced nothing; the CLI exits 1)
+    footprint: dict[str, Any] | None = None  # this session's (codesign.footprint)
     study: Any = field(default=None, repr=False, compare=False)  # the Optuna study
-
-
-def default_storage(run_dir: Path) -> str:
-    """``sqlite:///<run_dir>/study.db``."""
-    return f"sqlite:///{(Path(run_dir) / 'study.db').resolve()}"
-
-
-def open_storage(url: Any, must_exist: bool = False) -> Any:
-    """An Optuna storage from a URL (in memory for None); one-line SearchError when it cannot open.
-
-    A ``sqlite:///`` file that exists must be an SQLite database; with ``must_exist`` it must exist
-    (an existing run's study is never silently replaced by a new empty one).
-    """
-    import optuna
-    from sqlalchemy.exc import SQLAlchemyError
-
-    if url is None:
-        return optuna.storages.InMemoryStorage()
-    if not isinstance(url, str):
-        return url  # already a storage object
-    check_sqlite_file(url, must_exist)
-    try:
-        return optuna.storages.get_storage(url)
-    except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        shown = clip(url.split("@")[-1])
-        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
-        raise SearchError(
-            f"--storage: expected an Optuna storage URL that opens, got ...{shown!r} ({reason})"
-        ) from None
 
 
 def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed_offset: int = 0) -> Any:
@@ -154,7 +134,17 @@ def open_study(plan: RunPlan, storage: Any, problem_record: dict[str, Any], seed
     if known is None:
         for key, value in record.items():
             study.set_user_attr(key, value)
+        name_metrics(study, f.value_names)
     return study
+
+
+def name_metrics(study: Any, names: list[str]) -> None:
+    """Optuna's metric names (optuna-dashboard shows them instead of "Objective 0")."""
+    import warnings
+
+    with warnings.catch_warnings():  # set_metric_names is marked experimental
+        warnings.simplefilter("ignore")
+        study.set_metric_names(list(names))
 
 
 def preflight(problem: Problem, plan: RunPlan, model: Any, samples: int = PREFLIGHT_SAMPLES) -> None:
@@ -205,49 +195,6 @@ def _check_figures(cost: Any, plan: RunPlan) -> None:
         )
 
 
-def _fail_stale(study: Any) -> None:
-    """Trials left RUNNING by a killed process (only for the run folder's own SQLite file)."""
-    import optuna
-
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        study._storage.set_trial_user_attr(t._trial_id, "status", "failed")
-        study._storage.set_trial_user_attr(t._trial_id, "reason", INTERRUPTED)
-        study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
-
-
-def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
-    import optuna
-
-    # "status" last: a trial interrupted while its attributes are written never claims a finished
-    # training without its accuracy (readers also skip trials that are not COMPLETE)
-    for key, value in sorted(outcome.attrs.items(), key=lambda item: item[0] == "status"):
-        trial.set_user_attr(key, value)
-    trial.set_user_attr("trained", outcome.trained or bool(trial.user_attrs.get("trained")))
-    if outcome.state == "complete":
-        trial.set_constraint(CONSTRAINT_KEY, float(outcome.constraint))
-        study.tell(trial, outcome.values)
-    else:
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-
-
-def _one_trial(study: Any, ctx: TrialContext) -> tuple[Outcome, float]:
-    start = time.perf_counter()  # the sampler's proposal (inside ask) is overhead too
-    trial = study.ask()
-    try:
-        outcome = run_trial(ctx, trial, trial.set_user_attr)
-    except KeyboardInterrupt:
-        _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
-        raise
-    except (CodesignError, Exception) as err:  # a crashing trial is recorded and the study goes on
-        outcome = Outcome("fail", attrs={"status": "failed", "reason": f"{type(err).__name__}: {err}"})
-        if isinstance(err, CallbackError) and ctx.catch is not None and not isinstance(err.original, ctx.catch):
-            _tell(study, trial, outcome)  # Optuna's catch=: an unlisted error of a user callback stops the run
-            raise err.original from err
-        logger.warning("trial %d failed: %s", trial.number, err)
-    _tell(study, trial, outcome)
-    return outcome, time.perf_counter() - start
-
-
 def run_search(
     problem: Problem,
     plan: RunPlan,
@@ -257,8 +204,13 @@ def run_search(
     progress: bool = True,
     write_results: bool = True,
     catch: tuple[type[BaseException], ...] | None = None,
+    heartbeat: HeartbeatSettings | None = None,
+    artifacts: str | Path | Any | None = None,
 ) -> RunSummary:
     """Run (or resume) a search until the study holds ``plan.trials`` finished trials or time runs out.
+
+    Several processes may run this on one study at once (a shared storage URL): they split the budget,
+    and a process that dies has its trial retried by another (:mod:`codesign.search.worker`).
 
     Args:
         problem: what to search (toolkit models or a user's functions).
@@ -267,13 +219,21 @@ def run_search(
         storage: an Optuna storage URL; default ``study.db`` in ``run_dir`` (in memory without one).
         progress: show a tqdm bar with the live numbers of feasible and Pareto designs.
         write_results: write ``designs.csv``, ``pareto.csv`` and ``report.html`` at the end.
-        catch: error types of user callbacks that fail the trial; any other stops the run and is
-            re-raised (Optuna's ``catch=``). None: every error fails the trial only.
+        catch: error types that only fail their trial besides CodesignError (Optuna's ``catch=``); any
+            other error fails the trial, stops the run and is re-raised. None: every error fails the
+            trial only (see :mod:`codesign.search.worker`).
+        heartbeat: heartbeat and retry settings of the storage (default :class:`HeartbeatSettings`).
+        artifacts: where trained weights are also stored for other machines (a folder or an
+            ``s3://bucket/prefix`` URL, see :mod:`codesign.search.artifacts`); default ``run_dir/artifacts``.
 
     Returns:
         The run's statistics; ``interrupted`` is True after Ctrl-C (rerun to resume).
+
+    Raises:
+        Exception: a trial raised an error that is not a CodesignError and not in ``catch`` (the trial is
+            recorded as failed first).
     """
-    start = time.perf_counter()
+    start, meter = time.perf_counter(), Meter()
     if run_dir is not None:
         check_run_folder(Path(run_dir), plan.name, storage)
     url = storage or (default_storage(run_dir) if run_dir is not None else None)
@@ -284,35 +244,52 @@ def run_search(
     if fresh:
         preflight(problem, plan, model)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
-    store = open_storage(url)
-    previous = _existing_trials(plan.name, store)
+    store = open_storage(url, heartbeat)
+    previous = existing_trials(plan.name, store)
     if previous == 0 and not fresh:
         preflight(problem, plan, model)
     study = open_study(plan, store, safe_call("problem.record()", problem.record), seed_offset=previous)
     if run_dir is not None:
         write_run_file(Path(run_dir), plan.name, storage)
-    if storage is None and run_dir is not None:
-        _fail_stale(study)
+    ctx = trial_context(problem, plan, model, run_dir, study, artifacts, catch)
+    interrupted, overhead = _loop(study, ctx, plan, progress)
+    if plan.formulation.kind == "two_stage":
+        _select_two_stage(study, plan.top_k)
+    footprint = _store_footprint(study, meter, previous, run_dir)
+    if write_results and run_dir is not None:
+        from codesign.search.results import write_results as write
+
+        write(run_dir, study)
+    summary = _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead)
+    return replace(summary, footprint=footprint.to_dict())
+
+
+def trial_context(
+    problem: Problem,
+    plan: RunPlan,
+    model: Any,
+    run_dir: Path | None,
+    study: Any,
+    artifacts: Any = None,
+    catch: tuple[type[BaseException], ...] | None = None,
+) -> TrialContext:
+    """The context every trial of this process reads (early-stop rule, artifact store, failure policy)."""
+    from codesign.search.artifacts import study_artifact_store
+
     rule = None
     if plan.early_stop.enabled:
         e = plan.early_stop
         rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
     mode = "flat" if plan.mode == "random" else plan.mode
-    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, catch=catch)
+    store = study_artifact_store(study, artifacts, run_dir) if run_dir is not None else None
+    ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, catch=catch, artifacts=store)
     bind = getattr(study.sampler, "bind", None)
     if callable(bind):  # samplers that cost candidates before proposing them (codesign.search.surrogate)
         bind(ctx)
-    interrupted, overhead, hw_seconds = _loop(study, ctx, plan, progress)
-    if plan.formulation.kind == "two_stage":
-        _select_two_stage(study, plan.top_k)
-    if write_results and run_dir is not None:
-        from codesign.search.results import write_results as write
-
-        write(run_dir, study)
-    return _summary(study, ctx, plan, run_dir, url, start, interrupted, overhead, hw_seconds)
+    return ctx
 
 
-def _existing_trials(name: str, storage: Any) -> int:
+def existing_trials(name: str, storage: Any) -> int:
     import optuna
 
     try:
@@ -321,9 +298,8 @@ def _existing_trials(name: str, storage: Any) -> int:
         return 0
 
 
-def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float], float]:
-    """Ask and tell until the study holds ``plan.trials`` finished or running trials (all workers count),
-    or ``plan.evaluations`` expensive evaluations."""
+def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple[bool, list[float]]:
+    """Run trials until the budget is taken (all workers count); True when interrupted by Ctrl-C."""
     from tqdm import tqdm
 
     deadline = time.monotonic() + plan.timeout_s if plan.timeout_s else math.inf
@@ -332,33 +308,26 @@ def _loop(study: Any, ctx: TrialContext, plan: RunPlan, progress: bool) -> tuple
     archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
     total = plan.evaluations or plan.trials
     bar = tqdm(total=total, initial=min(_progress(archive, plan), total), disable=not progress, unit="trial")
-    idle = 0
+
+    def after(outcome: Outcome, seconds: float) -> None:
+        overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
+        if progress:
+            bar.n = min(_progress(archive, plan), total)
+            bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+
     try:
-        while _more(archive, plan, idle) and time.monotonic() < deadline:
-            outcome, seconds = _one_trial(study, ctx)
-            overhead.append(seconds - float(outcome.attrs.get("train_seconds", 0.0)))
-            idle = 0 if outcome.trained else idle + 1
-            archive.update(study.get_trials(deepcopy=False), ctx.formulation, ctx.space)
-            if progress:
-                bar.n = min(_progress(archive, plan), total)
-                bar.set_postfix(feasible=archive.feasible, pareto=archive.pareto_count(), trainings=archive.trainings)
+        idle = work(study, ctx, plan, deadline=deadline, on_trial=after)
     except KeyboardInterrupt:
-        return True, overhead, ctx.hw_seconds
+        return True, overhead
     finally:
         bar.close()
     if plan.evaluations and idle >= EXHAUSTED_AFTER:
         logger.warning("stopped after %d trials in a row without an evaluation (space used up?)", idle)
-    return False, overhead, ctx.hw_seconds
+    return False, overhead
 
 
 def _progress(archive: Archive, plan: RunPlan) -> int:
     return archive.trainings if plan.evaluations else archive.finished
-
-
-def _more(archive: Archive, plan: RunPlan, idle: int) -> bool:
-    if plan.evaluations:
-        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER
-    return archive.finished + archive.running < plan.trials
 
 
 def _select_two_stage(study: Any, top_k: int) -> None:
@@ -371,6 +340,16 @@ def _select_two_stage(study: Any, top_k: int) -> None:
     study.set_user_attr("selected_trials", [t.number for t in done[:top_k]])
 
 
+def _store_footprint(study: Any, meter: Meter, previous: int, run_dir: Path | None) -> Any:
+    """This session's footprint (trainings: the trials it trained), kept in the study and run.json."""
+    from codesign.search.results import store_footprint
+
+    trials = study.get_trials(deepcopy=False)
+    footprint = meter.read(trainings=sum(1 for t in trials if t.number >= previous and t.user_attrs.get("trained")))
+    store_footprint(study, run_dir, footprint)
+    return footprint
+
+
 def _summary(
     study: Any,
     ctx: TrialContext,
@@ -380,20 +359,18 @@ def _summary(
     start: float,
     interrupted: bool,
     overhead: list[float],
-    hw_seconds: float,
 ) -> RunSummary:
     trials = study.get_trials(deepcopy=False)
     statuses: dict[str, int] = {}
     for t in trials:
-        status = t.user_attrs.get("status", "failed")
+        status = trial_status(t)
         statuses[status] = statuses.get(status, 0) + 1
     archive = ctx.archive
     archive.update(trials, ctx.formulation, ctx.space)
-    mean_overhead = statistics.median(overhead) if overhead else 0.0
     return RunSummary(
         run_dir=run_dir,
         study_name=plan.name,
-        storage=url if isinstance(url, str) else "memory",
+        storage=shown_url(url) if isinstance(url, str) else "memory",
         trials=len(trials),
         trainings=archive.trainings,
         statuses=statuses,
@@ -401,7 +378,8 @@ def _summary(
         pareto_designs=archive.pareto_count(),
         seconds=time.perf_counter() - start,
         interrupted=interrupted,
-        hw_search_seconds=hw_seconds,
-        overhead_seconds=mean_overhead,
+        hw_search_seconds=ctx.hw_seconds,
+        overhead_seconds=statistics.median(overhead) if overhead else 0.0,
+        completed=sum(1 for t in trials if t.state.name == "COMPLETE"),
         study=study,
     )

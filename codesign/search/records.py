@@ -36,6 +36,7 @@ __all__ = [
     "run_record",
     "tool_versions",
     "trial_designs",
+    "trial_status",
 ]
 
 STATUSES = ("trained", "stopped", "duplicate", "rejected", "failed")
@@ -118,6 +119,16 @@ def trial_designs(trial: Any) -> list[DesignRecord]:
             )
         )
     return out
+
+
+def trial_status(trial: Any) -> str:
+    """A trial's status: its ``status`` attribute (see the module docstring), else ``running`` or
+    ``waiting`` (a retry queued), or ``lost`` for a failed trial that never recorded one (its worker died:
+    the trial was failed when its heartbeat went stale and retried under a new number)."""
+    name = getattr(trial.state, "name", str(trial.state))
+    if name in ("RUNNING", "WAITING"):
+        return name.lower()
+    return trial.user_attrs.get("status") or ("lost" if name == "FAIL" else name.lower())
 
 
 def tool_versions() -> dict[str, str]:

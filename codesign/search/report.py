@@ -10,7 +10,6 @@ still there: the study opens in optuna-dashboard.
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from codesign.search.pareto import hypervolume
+from codesign.search._report_plots import hv_axes, hv_plot, hypervolume_curve, reference_point, scatter
+from codesign.search.metrics import RESOURCE_FIELDS, metric_label
+from codesign.search.records import trial_status
 from codesign.search.results import RunView, hardware_on_part
+from hw_templates.atomic import atomic_write_text
 
 __all__ = ["hypervolume_curve", "write_report"]
 
@@ -37,63 +39,6 @@ details{margin:4px 0}summary{cursor:pointer}.note{color:#555}
 """
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display: render to SVG only
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _svg(fig: Any) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
-    _pyplot().close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg") :]
-
-
-def _scatter(rows: list[dict], x: str, y: str, color: str, title: str, logx: bool = False) -> str:
-    fig, ax = _pyplot().subplots(figsize=(6.4, 4.4), dpi=100)
-    xs = np.array([r[x] for r in rows], dtype=float)
-    ys = np.array([r[y] for r in rows], dtype=float)
-    cs = np.array([r[color] for r in rows], dtype=float)
-    pareto = np.array([bool(r["pareto"]) for r in rows])
-    points = ax.scatter(xs, ys, c=cs, cmap="viridis", s=18, alpha=0.55, label="designs")
-    ax.scatter(xs[pareto], ys[pareto], facecolors="none", edgecolors="red", s=60, linewidths=1.4, label="Pareto")
-    fig.colorbar(points, ax=ax, label=color)
-    if logx and np.all(xs > 0):
-        ax.set_xscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=9)
-    return _svg(fig)
-
-
-def hypervolume_curve(
-    rows: Sequence[Mapping[str, Any]], trainings_of: Mapping[int, int], reference: Sequence[float]
-) -> tuple[list[int], list[float]]:
-    """Hypervolume of (1 - accuracy, latency_ns, lut_dsp) after each number of trainings.
-
-    Args:
-        rows: feasible designs of one part (``trial``, ``accuracy``, ``latency_ns``, ``lut_dsp``).
-        trainings_of: for each trial number, how many trainings had been spent when it finished.
-        reference: the reference point (worst corner) in the same three coordinates.
-    """
-    order = sorted({trainings_of[r["trial"]] for r in rows})
-    xs, ys = [], []
-    for n in order:
-        pts = np.array(
-            [[1 - r["accuracy"], r["latency_ns"], r["lut_dsp"]] for r in rows if trainings_of[r["trial"]] <= n]
-        )
-        xs.append(n)
-        ys.append(hypervolume(pts, np.asarray(reference, dtype=float)))
-    return xs, ys
-
-
 def _trainings_of(view: RunView) -> dict[int, int]:
     count, out = 0, {}
     for t in sorted(view.study.get_trials(deepcopy=False), key=lambda t: t.number):
@@ -102,22 +47,21 @@ def _trainings_of(view: RunView) -> dict[int, int]:
     return out
 
 
-def _hv_plot(rows: list[dict], view: RunView) -> str:
-    if not rows:
-        return ""
-    ref = [1.0, max(r["latency_ns"] for r in rows) * 1.1, max(r["lut_dsp"] for r in rows) * 1.1 or 1.0]
-    xs, ys = hypervolume_curve(rows, _trainings_of(view), ref)
-    fig, ax = _pyplot().subplots(figsize=(6.4, 4.4), dpi=100)
-    ax.step(xs, ys, where="post")
-    ax.set_xlabel("trainings")
-    ax.set_ylabel("hypervolume (1-acc x latency_ns x lut_dsp)")
-    ax.set_title("search progress")
-    ax.grid(alpha=0.3)
-    return _svg(fig)
+def _hv_section(rows: list[dict], view: RunView, part: str) -> str:
+    """The search-progress plot over the run's objectives, against the reference point stored in the study
+    (fixed, per part, the first time a report is written)."""
+    axes = hv_axes(["accuracy", *view.cost_metrics])
+    stored = dict(view.study.user_attrs.get("hv_reference") or {})
+    entry = stored.get(part)
+    if not entry or entry.get("axes") != axes:
+        entry = {"axes": axes, "reference": reference_point(rows, axes)}
+        stored[part] = entry
+        view.study.set_user_attr("hv_reference", stored)
+    return hv_plot(rows, axes, entry["reference"], _trainings_of(view))
 
 
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], left: Sequence[str] = ()) -> str:
-    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(c)}</th>' for c in columns)
+    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(metric_label(c))}</th>' for c in columns)
     body = []
     for row in rows:
         cells = "".join(f'<td class="{"l" if c in left else ""}">{_fmt(row.get(c, ""))}</td>' for c in columns)
@@ -147,9 +91,14 @@ def _breakdowns(view: RunView, rows: list[dict]) -> str:
         graph = LayerGraph.from_json(trial.user_attrs["graph"])
         cost = model.estimate(graph, hardware_on_part(entry["hardware"], view.parts[row["part"]]))
         cols = ["name", "kind", "strategy", "reuse_factor", "lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles"]
+        part = view.parts[row["part"]]
         layers = [
             {k: getattr(c, k) or ("" if k in ("strategy", "reuse_factor") else 0) for k in cols} for c in cost.layers
         ]
+        shares = [r for r in RESOURCE_FIELDS if getattr(part, r)]
+        for layer, c in zip(layers, cost.layers):  # each layer's share of the part
+            layer.update({f"{r} %": 100 * getattr(c, r) / getattr(part, r) for r in shares})
+        cols = cols + [f"{r} %" for r in shares]
         title = (
             f"design {row['design_id']} on {row['part']}: accuracy {row['accuracy']:.4f}, "
             f"latency {row['latency_ns']:.4g} ns, LUT {row['lut']:,.0f}, DSP {row['dsp']:,.0f}"
@@ -165,7 +114,7 @@ def _statistics(view: RunView) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     hw_configs = hw_seconds = train_seconds = 0.0
     for t in trials:
-        status = t.user_attrs.get("status", "running" if t.state.name == "RUNNING" else "failed")
+        status = trial_status(t)
         statuses[status] = statuses.get(status, 0) + 1
         hw = t.user_attrs.get("hw_search") or {}
         hw_configs += float(hw.get("configurations", 0))
@@ -185,6 +134,33 @@ def _statistics(view: RunView) -> dict[str, Any]:
         "cost metrics": ", ".join(view.cost_metrics),
         "budgets": ", ".join(b.describe() for b in view.budgets) or "none",
         "versions": ", ".join(f"{k} {v}" for k, v in view.attrs.get("versions", {}).items()),
+        **_footprint(view),
+        **_retargeted(view),
+    }
+
+
+def _retargeted(view: RunView) -> dict[str, Any]:
+    moved = view.attrs.get("retarget")
+    if not moved:
+        return {}
+    source = f"{', '.join(moved.get('from_parts', []))} at {moved.get('from_clock_ns', '?')} ns"
+    return {"retargeted from": f"{source} (codesign retarget: same trainings, hardware searched again)"}
+
+
+def _footprint(view: RunView) -> dict[str, Any]:
+    """The run's footprint (all sessions added up, codesign.footprint), as statistics rows."""
+    from codesign.footprint import total
+
+    f = total(view.study.user_attrs.get("footprints", []))
+    if not f:
+        return {}
+    return {
+        "footprint: wall / CPU seconds (children)": f"{f['wall_s']:.0f} / {f['cpu_s'] + f['cpu_children_s']:.0f} "
+        f"({f['cpu_children_s']:.0f}) in {f['sessions']} session(s)",
+        "footprint: peak memory (MB)": f"{max(f['peak_rss_mb'], f['peak_rss_children_mb']):.0f}",
+        "footprint: trainings / exports": f"{f['trainings']} / {f['exports']}",
+        "footprint: energy (Wh)": f"{f['energy_j'] / 3600:.2f}, {f['energy_source']}",
+        "footprint: CO2 (g)": f"{f['co2_g']:.1f} at {f['grid_g_per_kwh']:g} g/kWh",
     }
 
 
@@ -192,7 +168,7 @@ def _trials_table(view: RunView) -> str:
     rows = []
     for t in view.study.get_trials(deepcopy=False)[:_MAX_TRIAL_ROWS]:
         a = t.user_attrs
-        row = {"trial": t.number, "status": a.get("status", t.state.name.lower()), "accuracy": a.get("accuracy", "")}
+        row = {"trial": t.number, "status": trial_status(t), "accuracy": a.get("accuracy", "")}
         row.update({"train s": a.get("train_seconds", ""), "designs": len(a.get("designs", []))})
         rows.append({**row, "reason": a.get("reason", "")})
     return _table(rows, ["trial", "status", "accuracy", "train s", "designs", "reason"], ("status", "reason"))
@@ -234,15 +210,19 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
                    "family", "hardware"]  # fmt: skip
     if rows and "score" in rows[0]:
         pareto_cols.insert(1, "score")
+    if rows and "fit_probability" in rows[0]:
+        pareto_cols.insert(-2, "fit_probability")
+    extra = [m for m in view.cost_metrics if m not in pareto_cols]  # e.g. power_w, energy, a user's figure
+    pareto_cols[3:3] = extra
     for part in view.part_order:
         prow = [r for r in rows if r["part"] == part and r["feasible"]]
-        known = ("lut", "ff", "dsp", "bram18", "utilization", "lut_dsp")
+        known = (*RESOURCE_FIELDS, "util_max", "lut_dsp", "power_w", "energy_nj_per_inference")
         resource = next((m for m in view.cost_metrics if m in known), "lut_dsp")
         plots = [
-            _scatter(prow, "latency_ns", "accuracy", resource, f"{part}: accuracy vs latency", logx=True),
-            _scatter(prow, resource, "accuracy", "latency_ns", f"{part}: accuracy vs {resource}"),
-            _scatter(prow, "latency_ns", resource, "accuracy", f"{part}: {resource} vs latency", logx=True),
-            _hv_plot(prow, view),
+            scatter(prow, "latency_ns", "accuracy", resource, f"{part}: accuracy vs latency", logx=True),
+            scatter(prow, resource, "accuracy", "latency_ns", f"{part}: accuracy vs {resource}"),
+            scatter(prow, "latency_ns", resource, "accuracy", f"{part}: {resource} vs latency", logx=True),
+            _hv_section(prow, view, part),
         ] if prow else []  # fmt: skip
         sections.append(f"<h2>Pareto designs on {html.escape(part)} ({sum(r['pareto'] for r in prow)} of "
                         f"{len(prow)} feasible designs)</h2>")  # fmt: skip
@@ -260,12 +240,35 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
     config = yaml.safe_dump(view.attrs.get("config", {}), sort_keys=False)
     sections.append(f"<h2>Config</h2><pre>{html.escape(config)}</pre>")
     sections.append("<h2>Trials</h2>" + _trials_table(view))
-    problem = json.dumps(view.attrs.get("problem", {}), indent=1)[:4000]
-    sections.append(f"<h2>Problem</h2><pre>{html.escape(problem)}</pre>")
+    sections.append(f"<h2>Problem</h2>{_problem(view.attrs.get('problem', {}))}")
     page = (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(view.study.study_name)}</title>"
         f"<style>{_STYLE}</style></head><body>{''.join(sections)}</body></html>"
     )
     out = Path(path)
-    out.write_text(page, encoding="utf-8")
+    atomic_write_text(out, page)  # a kill mid-write never leaves half a page
     return out
+
+
+def _problem(problem: Mapping[str, Any]) -> str:
+    """The problem record, compact: long number lists (a dataset's per-feature means) summarised."""
+
+    def short(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: short(v) for k, v in value.items()}
+        if isinstance(value, list) and len(value) > 8 and all(isinstance(v, (int, float)) for v in value):
+            arr = np.asarray(value, dtype=float)
+            return f"{len(value)} values, {arr.min():.3g} .. {arr.max():.3g} (mean {arr.mean():.3g})"
+        return value
+
+    lines: list[str] = []
+
+    def flat(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                flat(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            lines.append(f"{prefix}: {value if isinstance(value, str) else json.dumps(value)}")
+
+    flat("", short(problem))
+    return f"<pre>{html.escape(chr(10).join(lines)[:4000])}</pre>"

@@ -30,6 +30,7 @@ from codesign.search.metrics import CSV_METRICS, RAW_KEYS
 from codesign.search.objectives import Budget, metric_value, parse_budget
 from codesign.search.pareto import nondominated
 from codesign.search.records import DesignRecord, parse_design_id, trial_designs
+from hw_templates.atomic import atomic_open
 from hw_templates.errors import SearchError, SpecError, clip, shown
 from hw_templates.parts import FpgaPart
 
@@ -40,6 +41,7 @@ __all__ = [
     "load_design",
     "open_run",
     "pareto_design_ids",
+    "store_footprint",
     "top_design_ids",
     "write_results",
 ]
@@ -254,7 +256,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     columns = list(BASE_COLUMNS)
     for row in rows:
         columns += [k for k in row if k not in columns]
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_open(path, "w", newline="") as handle:  # a kill mid-write never leaves half a table
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
@@ -265,6 +267,22 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.6g}"
     return value
+
+
+def store_footprint(study: Any, run_dir: str | Path | None, footprint: Any, replace_last: bool = False) -> None:
+    """Append (or replace the last of) the run's session footprints (:class:`codesign.footprint.Footprint`)
+    in the study and write their total into ``run.json``."""
+    from codesign.footprint import total
+    from hw_templates.atomic import atomic_write_json
+
+    sessions = list(study.user_attrs.get("footprints", []))
+    if replace_last and sessions:
+        sessions.pop()
+    sessions.append(footprint.to_dict())
+    study.set_user_attr("footprints", sessions)
+    path = Path(run_dir) / RUN_FILE if run_dir is not None else None
+    if path is not None and path.is_file():
+        atomic_write_json(path, {**read_json(path, "run"), "footprint": total(sessions)})
 
 
 def write_results(run_dir: str | Path, study: Any) -> dict[str, Path]:
@@ -299,20 +317,25 @@ def top_design_ids(run_dir: str | Path, k: int, storage: str | None = None) -> l
     return [r["design_id"] for r in rows[: max(k, 0)]]
 
 
-def load_design(run_dir: str | Path, design_id: str, storage: str | None = None) -> Any:
-    """The :class:`~codesign.design.TrainedDesign` of design ``design_id`` (weights in ``trials/<n>/``).
+def load_design(
+    run_dir: str | Path, design_id: str, storage: str | None = None, artifacts: str | Path | None = None
+) -> Any:
+    """The :class:`~codesign.design.TrainedDesign` of design ``design_id`` (weights in ``trials/<n>/``,
+    downloaded from the run's artifact store when another machine trained it).
 
     Raises:
-        SpecError: an unknown design id; SearchError: the trial's weights were not saved.
+        SpecError: an unknown design id; SearchError: the trial's weights were saved nowhere.
 
     Example:
         >>> design = load_design("runs/demo", pareto_design_ids("runs/demo")[0])  # doctest: +SKIP
         >>> design.hardware.layers["dense1"].reuse_factor  # doctest: +SKIP
     """
-    return load_designs(run_dir, [design_id], storage)[0]
+    return load_designs(run_dir, [design_id], storage, artifacts)[0]
 
 
-def load_designs(run_dir: str | Path, design_ids: Sequence[str], storage: str | None = None) -> list[Any]:
+def load_designs(
+    run_dir: str | Path, design_ids: Sequence[str], storage: str | None = None, artifacts: str | Path | None = None
+) -> list[Any]:
     """:func:`load_design` for several ids: the run's storage is opened and each trial folder read once."""
     from codesign.design import TrainedDesign
 
@@ -321,16 +344,31 @@ def load_designs(run_dir: str | Path, design_ids: Sequence[str], storage: str | 
     out = []
     for design_id in design_ids:
         trial_no, index = parse_design_id(design_id)
-        records = trial_designs(view.trial(trial_no))
+        trial = view.trial(trial_no)
+        records = trial_designs(trial)
         if index >= len(records):
             raise SpecError(f"design: expected an id listed in designs.csv, got {design_id!r}")
         if trial_no not in trained:
             folder = Path(run_dir) / "trials" / str(trial_no)
             if not (folder / "design.json").is_file():
-                raise SearchError(
-                    f"design {design_id}: no trained weights in {str(folder)!r} (a user-evaluated trial?)"
-                )
+                _fetch(view, trial, folder, artifacts, design_id)
             trained[trial_no] = TrainedDesign.load(folder)
         hw = records[index].hardware_config(view.parts)
         out.append(replace(trained[trial_no], hardware=hw) if hw is not None else trained[trial_no])
     return out
+
+
+def _fetch(view: RunView, trial: Any, folder: Path, artifacts: str | Path | None, design_id: str) -> None:
+    """Download a trial's folder from the run's artifact store (trained on another machine)."""
+    from codesign.search.artifacts import ARTIFACT_ATTR, fetch_trial_folder, open_artifact_store
+
+    location = artifacts or view.attrs.get(ARTIFACT_ATTR)
+    found = False
+    if location is not None:
+        store = open_artifact_store(location, create=False)
+        found = fetch_trial_folder(store, view.study._storage, trial, folder)
+    if not found or not (folder / "design.json").is_file():
+        raise SearchError(
+            f"design {design_id}: no trained weights in {str(folder)!r} nor in the run's artifact store "
+            f"({location or 'none recorded'}); a user-evaluated trial, or pass --storage/--artifacts"
+        )

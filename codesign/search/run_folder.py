@@ -48,7 +48,7 @@ def check_sqlite_file(url: str, must_exist: bool) -> None:
 
 
 #: What a run writes into its folder; a folder holding any of them without a run.json is a user's, not a run's.
-RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports")
+RUN_OUTPUTS = ("study.db", "designs.csv", "pareto.csv", "report.html", "trials", "exports", "artifacts")
 
 
 def check_run_folder(run_dir: Path, name: str, storage: str | None) -> None:

@@ -37,7 +37,7 @@ from cost_models.ir import LayerGraph
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Archive", "Outcome", "TrialContext", "run_trial"]
+__all__ = ["Archive", "Outcome", "TrialContext", "run_trial", "takes_slot"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ class Archive:
     known: dict[str, float] = field(default_factory=dict)
     feasible: int = 0
     trainings: int = 0
-    finished: int = 0
+    finished: int = 0  # finished trials that take a budget slot (:func:`takes_slot`)
+    waiting: int = 0  # retries of dead workers' trials, queued
     _acc: list[float] = field(default_factory=list, repr=False)
     _costs: list[np.ndarray] = field(default_factory=list, repr=False)
     _seen: int = 0
@@ -77,6 +78,7 @@ class Archive:
         for n in sorted(done):
             self._pending.discard(n)
             self._add(trials[n], formulation, space)
+        self.waiting = sum(1 for n in self._pending if n < len(trials) and trials[n].state.name == "WAITING")
         width = len(formulation.cost_metrics)
         if done or self.costs.shape[1:] != (width,):
             self.accuracy = np.array(self._acc)
@@ -84,15 +86,14 @@ class Archive:
 
     @property
     def running(self) -> int:
-        """Trials seen but not finished (this worker's or another's)."""
+        """Trials seen but not finished (running in this worker or another, or waiting for a retry)."""
         return len(self._pending)
 
     def _add(self, t: Any, formulation: Formulation, space: HardwareSpace) -> None:
         attrs = t.user_attrs
         if attrs.get("trained"):
             self.trainings += 1
-        interrupted = getattr(t.state, "name", "") == "FAIL" and attrs.get("reason") == "interrupted"
-        self.finished += 0 if interrupted else 1
+        self.finished += 1 if takes_slot(t) else 0
         if getattr(t.state, "name", "") != "COMPLETE":  # failed or interrupted: partial records
             return
         if attrs.get("status") == "trained" and attrs.get("val_history"):
@@ -114,6 +115,17 @@ class Archive:
         return len(nondominated(np.column_stack([-self.accuracy, self.costs])))
 
 
+def takes_slot(trial: Any) -> bool:
+    """Does a finished trial take a slot of the trial budget? Completed trials and trials that failed for a
+    reason of their own do; trials interrupted by Ctrl-C and trials of workers that died (failed by a
+    stale heartbeat, with no status of their own; retried) do not (:mod:`codesign.search.worker`)."""
+    state = getattr(trial.state, "name", "")
+    attrs = trial.user_attrs
+    if state == "COMPLETE":
+        return True
+    return state == "FAIL" and attrs.get("status") == "failed" and attrs.get("reason") != "interrupted"
+
+
 @dataclass
 class TrialContext:
     """Everything a trial needs; built once per run by the driver."""
@@ -128,6 +140,11 @@ class TrialContext:
     archive: Archive = field(default_factory=Archive)
     hw_seconds: float = 0.0
     catch: tuple[type[BaseException], ...] | None = None  # None: every failure fails the trial only
+    #: ``(arch_key, trial_number) -> accuracy | None``: an identical architecture trained (or being
+    #: trained) by a concurrent trial (:func:`codesign.search.worker.peer_accuracy`).
+    peer_accuracy: Callable[[str, int], float | None] | None = None
+    #: where trained weights are stored for other machines (an Optuna artifact store), or None
+    artifacts: Any = None
 
 
 @dataclass
@@ -172,6 +189,7 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
     desc = ctx.problem.describe(arch)
     key = json.dumps(desc, sort_keys=True, default=str)
     set_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    set_attr("trained", False)  # a retried trial starts with the attributes of the one whose worker died
     set_attr("arch", desc)
     set_attr("arch_key", key)
     cost = safe_call("cost(arch)", lambda: ctx.problem.cost(arch))
@@ -189,8 +207,10 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
         attrs = {"status": "rejected", "reason": reason, "violation": excess}
         return Outcome("complete", _finite(values, f), excess, attrs)
     totals = [p.totals for p in primary]
-    if key in ctx.archive.known:
-        accuracy = ctx.archive.known[key]
+    accuracy = ctx.archive.known.get(key)
+    if accuracy is None and ctx.peer_accuracy is not None:
+        accuracy = ctx.peer_accuracy(key, trial.number)
+    if accuracy is not None:
         attrs = {"status": "duplicate", "accuracy": accuracy, "train_seconds": 0.0}
         return Outcome("complete", f.trial_values(accuracy, totals, part, clock), 0.0, attrs)
     costs = np.array([f.design_costs(t, part, clock) for t in totals])
@@ -211,6 +231,10 @@ def _train(
     trial_dir = ctx.run_dir / "trials" / str(trial.number) if ctx.run_dir is not None else None
     set_attr("trained", True)  # spent even if the evaluation raises: it counts against the budget
     ev = safe_call("evaluate(arch)", lambda: ctx.problem.evaluate(arch, report, trial_dir))
+    if ctx.artifacts is not None and trial_dir is not None:
+        from codesign.search.artifacts import upload_folder
+
+        upload_folder(ctx.artifacts, trial, trial_dir)
     attrs: dict[str, Any] = {
         "train_seconds": round(ev.seconds, 4),
         "val_history": [round(v, 6) for v in ev.val_history],

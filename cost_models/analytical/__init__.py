@@ -10,8 +10,7 @@ utilisation, with its own LUT/FF coefficients per mechanism (see :mod:`.constant
 Example:
     >>> from hw_templates import resolve_part
     >>> from hw_templates.config import HardwareConfig
-    >>> from hw_templates.precision import FixedType
-    >>> from cost_models.ir import GraphBuilder
+    >>>     >>> from cost_models.ir import GraphBuilder
     >>> b = GraphBuilder("jet", (16,), FixedType(16, 6))
     >>> _ = b.add("dense", units=64)
     >>> cost = AnalyticalModel().estimate(b.build(), HardwareConfig(resolve_part("xcu250"), reuse_factor=4))
@@ -28,9 +27,12 @@ import numpy as np
 
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
+from cost_models.analytical.limits import unroll_warnings
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
+from cost_models.analytical.quant import quant_logic
 from cost_models.analytical.stream import dataflow_latency, fifo_terms, sized_fifo_depth, stream_tokens
+from cost_models.analytical.timing import clock_budget_ns
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
@@ -44,6 +46,7 @@ from hw_templates.config import (
     Strategy,
 )
 from hw_templates.reuse import check_reuse_factor
+from hw_templates.tools import resolve_tool_version
 
 __all__ = ["DEFAULT_CONSTANTS", "GRID_KEYS", "AnalyticalConstants", "AnalyticalModel"]
 
@@ -84,6 +87,7 @@ class AnalyticalModel(CostModel):
         self._by_name: dict[str, Layer] = {}
         self._feeds: dict[str, str] = {}
         self._counter_cache: dict[tuple[int, int], tuple[Layer, Counters]] = {}
+        self._quant_cache: dict[tuple[int, int, int], tuple] = {}
         self._hw_ref: HardwareConfig | None = None
         self._legal_rf: set[tuple[int, int, int]] = set()
         self._hw_values: tuple[bool, int, int, float] = (False, 0, 0, 0.0)
@@ -117,8 +121,16 @@ class AnalyticalModel(CostModel):
             flops=counters.flops if counters else 0,
             params=counters.params if counters else 0,
             bops=counters.bops if counters else 0,
-            notes=_WIRE_NOTE if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs else (),
+            notes=self._notes(layer, ctx, hw, weighted),
         )
+
+    def _notes(self, layer: Layer, ctx: LayerContext, hw: HardwareConfig, weighted: bool) -> tuple[str, ...]:
+        if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs:
+            return _WIRE_NOTE
+        if not weighted or not ctx.latency_strategy:
+            return ()
+        tool = resolve_tool_version(hw.tool_version) if hw.tool_version else None
+        return unroll_warnings(layer, ctx.latency_strategy, tool)
 
     def design_terms(self, graph: LayerGraph, hw: HardwareConfig) -> dict[str, float]:
         """The mechanism terms of a whole design, summed over layers (what the fitted coefficients
@@ -181,17 +193,21 @@ class AnalyticalModel(CostModel):
             for layer, cost in zip(graph.layers, layers):
                 start = max((finish[s] for s in layer.inputs), default=0.0)
                 finish[layer.name] = start + cost.latency_cycles
-            latency, ii = finish[graph.output.name], max((c.ii_cycles for c in layers), default=1.0)
+            # per-layer latencies are fractional where HLS chains operators across inlined layers (matvec.py):
+            # the sum is the expected cycle count of the chain (HLS reports it rounded up to whole cycles)
+            latency = finish[graph.output.name]
+            ii = max((c.ii_cycles for c in layers), default=1.0)
         lut = ff = dsp = bram18 = uram = 0.0
         flops = params = bops = 0
         for c in layers:
             lut, ff, dsp, bram18, uram = lut + c.lut, ff + c.ff, dsp + c.dsp, bram18 + c.bram18, uram + c.uram
             flops, params, bops = flops + c.flops, params + c.params, bops + c.bops
         totals = {"lut": lut, "ff": ff, "dsp": dsp, "bram18": bram18, "uram": uram}
+        warnings = tuple(n for c in layers for n in c.notes if n.startswith("warning:"))
         return Cost(
             model=self.name, target=self.target, part=hw.part, clock_ns=hw.clock_ns, layers=layers,
             latency_cycles=latency, ii_cycles=ii, power_w=self.power_w(totals, hw),
-            flops=flops, params=params, bops=bops, notes=_NOTES, **totals,
+            flops=flops, params=params, bops=bops, notes=warnings + _NOTES, **totals,
         )  # fmt: skip
 
     def _layer_terms(
@@ -280,18 +296,28 @@ class AnalyticalModel(CostModel):
             p = layer.precision
             result, weight, accum, table = p.result, p.weight, p.accum, p.table
         source = self._layer_by_name(graph, layer.inputs[0]) if graph is not None and layer.inputs else None
-        a_bits = result.width
+        source_t = result
         if source is not None:
             override = hw.resolve(source.name).precision
-            a_bits = _merged(source, override)["result"].width if override else source.precision.result.width
+            source_t = _merged(source, override)["result"] if override else source.precision.result
+        a_bits = source_t.width
         acc = accum or result
+        key = (id(layer), id(hw), id(graph))  # the quant values follow from these three (cached: hot path)
+        hit = self._quant_cache.get(key)
+        if hit is None or hit[0] is not layer or hit[1] is not hw or hit[2] is not graph:
+            if len(self._quant_cache) > 4096:
+                self._quant_cache.clear()
+            design_input = graph.layers[0].precision.result if graph is not None else None
+            values = quant_logic(layer.kind.has_weights, result, accum, source_t, design_input)
+            hit = self._quant_cache[key] = (layer, hw, graph, *values)
+        acc_modes, cast_bits = hit[3], hit[4]
         if self._hw_ref is not hw:  # model-wide values: once per configuration, not per layer
             self._hw_ref = hw
             self._hw_values = (
                 hw.io_type is IoType.STREAM,
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
-                hw.clock_ns - hw.effective_clock_uncertainty_ns,
+                clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
             )
         stream, dsp_a, dsp_b, clock_eff = self._hw_values
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
@@ -311,7 +337,8 @@ class AnalyticalModel(CostModel):
             clock_eff,
             self.constants,
             settings.multiplier_impl.value,
-            (acc.rounding != "TRN") + (acc.saturation != "WRAP"),
+            acc_modes,
+            cast_bits,
         )
 
     def _counters(self, layer: Layer, a_bits: int) -> Counters:

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cost_models.analytical._num import Num, ceil, floor, log2_ceil, minimum
+from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
+from cost_models.analytical.timing import cycles
 from cost_models.ir import Activation, Layer, LayerKind
 from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
@@ -57,9 +58,12 @@ class LayerContext:
         latency_strategy: Latency (True) or Resource (False).
         stream: io_stream (True) or io_parallel.
         pf: parallelization factor; fifo_depth: output FIFO depth override; encoded: encoded conv.
-        dsp_a / dsp_b: DSP port widths; clock_eff_ns: clock period minus uncertainty.
+        dsp_a / dsp_b: DSP port widths; clock_eff_ns: clock period minus uncertainty in reference-device
+            ns (:func:`~.timing.clock_budget_ns`: longer on faster families and speed grades).
         mult_impl: multiplier mapping (``MultiplierImpl`` value: auto, dsp, fabric).
         acc_modes: rounding / saturation modes of the accumulator type (see ``UnitSpec``).
+        out_cast_bits: rounding / saturation logic bits of one output value's cast into the result
+            type (:func:`~.quant.cast_bits`).
     """
 
     a_bits: int
@@ -78,6 +82,7 @@ class LayerContext:
     consts: AnalyticalConstants
     mult_impl: str = "auto"
     acc_modes: int = 0
+    out_cast_bits: int = 0
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -116,6 +121,9 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
             total = t
         else:
             add_terms(total, t)
+    total["quant"] = total["quant"] + units[-1][1] * ctx.out_cast_bits  # res = cast<res_T>(acc), per output
+    if ctx.stream:  # a dataflow process: whole cycles per layer (io_parallel chains across layers)
+        unit_latency = ceil(unit_latency)
     if layer.kind is LayerKind.DENSE:
         if ctx.stream:
             read = ceil(layer.n_inputs / c.stream_dense_pack)
@@ -127,7 +135,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         add_terms(total, {**zero_terms(), **line_buffer_terms(layer, ctx.a_bits, ctx.encoded, c)})
         # The first unit's input registers are the kernel window (``kernel_data``, nnet_conv_stream.h) that
         # line_buffer_terms already counts: ``state`` keeps the rest (accumulators, outputs, further units).
-        total["state"] = total["state"] - units[0][0] * ctx.a_bits
+        total["state"] = maximum(total["state"] - units[0][0] * ctx.a_bits, 0)
         total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
         return total
     partitions = ceil(layer.output_positions / ctx.pf)
@@ -149,18 +157,33 @@ def _timed(t: Terms, cycles_per_sample: int, stages: Num) -> Terms:
     return t
 
 
+def _chained(t: Terms, ctx: LayerContext, pixels: int, levels: Num, stages: float) -> Terms:
+    """Timing of a comparator/adder layer: ``levels`` operator delays. io_parallel chains them into the
+    neighbouring layers' cycles (a fraction of a cycle, see ``AnalyticalModel.combine``); io_stream runs
+    one pixel per cycle plus ``stages``. Its output is registered where a cycle ends at it, about
+    ``chain / budget`` of the time in io_parallel."""
+    if ctx.stream:
+        return _timed(t, pixels, stages)
+    t["ii"] = 1
+    chain = cycles(levels * ctx.consts.t_add_ns / ctx.clock_eff_ns)
+    t["latency"] = chain + stages
+    t["pipe"] = t["pipe"] * minimum(chain, 1.0)  # output registers only where a cycle ends here
+    return t
+
+
 def _activation(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     c = ctx.consts
     lanes, pixels = _lanes(layer, ctx)
     t = zero_terms()
     t["control"] = 1
     t["pipe"] = lanes * ctx.res_bits
+    t["quant"] = lanes * ctx.out_cast_bits
     function = layer.function
     if function in _COMPARATOR_FUNCTIONS:
         t["compare"] = lanes * ctx.a_bits
         if function is Activation.LEAKY_RELU:
             t["const_mult"] = lanes * 2 * ctx.a_bits * ctx.a_bits / 3  # shift-add by the constant alpha
-        return _timed(t, pixels, c.activation_cycles)
+        return _chained(t, ctx, pixels, 1, c.activation_cycles)
     if function is Activation.SOFTMAX:
         return _softmax(layer, t, lanes, pixels, ctx)
     if function is not None and function.uses_table:
@@ -202,11 +225,14 @@ def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     limit = ceil(n_in / rf)
     units = minimum(lanes, limit)
     unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
-    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, ctx.acc_modes)
+    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0)
     t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
+    # res = (res_T)(data * scale + bias): one cast per value into the result type (quant.py)
+    t["quant"] = lanes * ctx.out_cast_bits
     depth = t["latency"] - t["ii"]
     if ctx.stream:
+        depth = ceil(depth)
         return _timed(t, pixels * floor(n_in / limit), depth)
     t["ii"] = rf
     t["latency"] = ceil(n_in / limit) + depth
@@ -225,6 +251,7 @@ def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     ops = lanes * (window - 1) if not ctx.stream else lanes
     key = "compare" if "max" in layer.kind.value else "adder"
     t[key] = ops * ctx.a_bits
+    t["quant"] = lanes * ctx.out_cast_bits
     t["pipe"] = lanes * ctx.res_bits
     if ctx.stream:
         in_pixels = layer.n_inputs // max(layer.in_channels, 1)
@@ -232,7 +259,7 @@ def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
             buffer = line_buffer_terms(layer, ctx.a_bits, False, ctx.consts, window=layer.pool)
             add_terms(t, {**zero_terms(), **buffer})
         return _timed(t, in_pixels, ctx.consts.activation_cycles + 1)
-    return _timed(t, pixels, ctx.consts.activation_cycles + log2_ceil(window))
+    return _chained(t, ctx, pixels, log2_ceil(window), ctx.consts.activation_cycles)
 
 
 def _add(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -241,7 +268,7 @@ def _add(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     t["control"] = 1
     t["adder"] = lanes * ctx.res_bits * (max(len(layer.inputs), 2) - 1)
     t["pipe"] = lanes * ctx.res_bits
-    return _timed(t, pixels, ctx.consts.activation_cycles)
+    return _chained(t, ctx, pixels, log2_ceil(max(len(layer.inputs), 2)), ctx.consts.activation_cycles)
 
 
 def _move(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:

@@ -11,9 +11,15 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   nothing and a share of the constant products become shift-add LUT logic
   (:attr:`~.constants.AnalyticalConstants.const_dsp_fraction`).
 * ``#pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit`` with
-  ``multiplier_limit = ceil(n_in * n_out / rf) - floor(n_zeros / rf)`` caps the multipliers. A
-  shared multiplier sees ``rf`` different constants through a multiplexer, so it is a generic
-  multiplier (a DSP when wide).
+  ``multiplier_limit = ceil(n_in * n_out / rf) - floor(n_zeros / rf)`` (``product::limit`` in
+  hls4ml v0.5, the pragma itself from v0.6 to v1.3) caps the ``mul`` *operations* only. The products
+  HLS keeps as multiplications (DSPs) then take turns on ``multiplier_limit`` DSPs through operand
+  multiplexers, ``ceil(mul_ops / limit)`` turns, which is what lengthens the latency; the products by a
+  constant that HLS turned into shift-add logic are no ``mul`` operation, so they, the adders and the
+  tree stay fully unrolled at any reuse factor. Seen in the Latency rows at RF > 1 of three sources
+  (ArgyKokk, Vitis HLS 2021.1, RF 100: LUT and FF within ~10 % of RF 1, DSP = multiplier_limit, latency
+  +30..100 cycles, not +rf per layer; karlis-susters RF 8 and Gabriele-bot RF 16-64, Vivado HLS
+  2019.2/2020.1: LUT 3-10x what RF 1 + multiplexers predicted).
 * One accumulation adder per product (``acc[jj] += mult[index]``, balanced into a tree by HLS).
 * A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
   canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide
@@ -66,6 +72,7 @@ from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, mi
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.multipliers import dsp_per_product
+from cost_models.analytical.timing import cycles, tree_registers
 
 __all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
 
@@ -151,30 +158,38 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     n_mult = u.n_in * u.n_out
     n_zero = floor(n_mult * u.sparsity)
     nnz = n_mult - n_zero
-    limit = ceil(n_mult / rf) - floor(n_zero / rf)
-    units = maximum(minimum(nnz, limit), 1)
+    limit = maximum(ceil(n_mult / rf) - floor(n_zero / rf), 1)
     dpp = _slices(u, dsp_a, dsp_b, c)
     wide = dpp > 0
-    # config_op mul -impl dsp maps narrow products to DSPs too, but HLS still turns part of the constant
-    # products into shift-add logic (ArgyKokk's 8-bit Latency designs: same DSP counts under auto and dsp).
-    dsp_units = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), units), 0)
-    lut_units = units - dsp_units
-    shared_sources = ceil(nnz / units)
-    constant = shared_sources <= 1  # each multiplier sees one constant weight: shift-add logic
+    # Products HLS keeps as multiplications (DSP): a share of the wide ones; the rest of the constant
+    # products become shift-add logic. config_op mul -impl dsp maps narrow products to DSPs too, but HLS
+    # still turns part of the constant products into shift-add logic (ArgyKokk's 8-bit Latency designs:
+    # same DSP counts under auto and dsp).
+    mul_ops = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), nnz), 0)
+    # reuse factor > 1 (module docstring): ALLOCATION caps the mul operations at multiplier_limit and
+    # they take turns; the shift-add products, the adders and the tree stay fully unrolled
+    dsp_units = minimum(mul_ops, limit)
+    turns = maximum(ceil(mul_ops / maximum(dsp_units, 1)), 1)
     t = zero_terms()
     t["dsp"] = dsp_units * dpp
-    t["const_mult"] = where(constant, lut_units * (u.a_bits + u.w_bits) * u.w_bits / 3, 0)
-    t["lut_mult"] = where(constant, 0, lut_units * u.a_bits * u.w_bits)
-    t["adder"] = units * u.acc_bits
-    t["quant"] = units * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
-    t["mux"] = units * (u.a_bits + u.w_bits) * (shared_sources - 1)
-    t["pipe"] = units * (u.a_bits + u.w_bits + u.acc_bits)
-    t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
-    t["control"] = 1
+    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + u.w_bits) * u.w_bits / 3
+    t["adder"] = nnz * u.acc_bits
+    t["quant"] = nnz * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
+    t["mux"] = dsp_units * (u.a_bits + u.w_bits) * (turns - 1)
+    units = nnz
     fan_in = maximum(nnz / u.n_out, 1) + 1
+    levels = log2_ceil(fan_in)
     t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
-    depth = ceil((t_mult + log2_ceil(fan_in) * c.t_add_ns) / clock_eff_ns)
-    t["latency"] = depth + c.latency_overhead_cycles + (rf - 1)
+    chain = t_mult + levels * c.t_add_ns
+    # pipeline registers where the product + adder-tree chain crosses a cycle (timing.py); the layer's
+    # input/output registers only where a cycle ends at the layer boundary (a chain of a fraction of
+    # a cycle shares its cycle with the neighbouring layers: inlined into one pipelined function)
+    t["pipe"] = units * u.acc_bits * tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
+    t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
+    t["control"] = 1
+    # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
+    # are those of the whole chain (AnalyticalModel.combine sums them); io_stream rounds per layer (layers.py)
+    t["latency"] = cycles(chain / clock_eff_ns) + c.latency_overhead_cycles + (turns - 1)
     t["ii"] = rf
     return t
 
@@ -202,14 +217,16 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     stored = rf > 1  # rf == 1 keeps the weights as constants (no ROM pragma in nnet_dense_resource.h)
     t["bram18"] = where(stored, bram, 0)
     t["lut_fixed"] = where(stored, rom_lut, 0)
-    t["pipe"] = block * (u.a_bits + u.w_bits + u.acc_bits)
+    t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
+    # one product and one accumulation per ReuseLoop iteration (II 1): registers where that chain crosses
+    # a cycle (timing.py), plus the accumulators themselves (``state``)
+    t["pipe"] = block * u.acc_bits * tree_registers(t_mult, c.t_add_ns, 1, clock_eff_ns)
     # operand registers (module docstring): the multiplexer outputs (one per multiplier, or the one shared
     # n_in:1 multiplexer when rf > n_in) and the ROM read data, one weight per multiplier.
     data_regs = where(gt_nin, u.a_bits, block * u.a_bits)
     t["operand"] = where(stored, data_regs + block * u.w_bits, 0)
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
     t["control"] = 1
-    t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
     depth = ceil((t_mult + c.t_add_ns) / clock_eff_ns)
     t["latency"] = rf + depth + c.resource_overhead_cycles
     t["ii"] = rf

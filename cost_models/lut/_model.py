@@ -126,7 +126,9 @@ class LutModel(CostModel):
             applied.add(metric, hit)
             totals[metric] = value
             intervals[metric] = (_shift(value, low), _shift(value, high))
-        out_of_source = self.intervals(graph, totals)
+        # A table for new sources (the shipped one) takes the leave-source-out intervals; a table calibrated on
+        # the user's own builds keeps its own cross-fitted ones (its next designs come from the same source).
+        out_of_source = self.intervals(graph, totals) if self.table.settings.cross_fit == "source" else {}
         held_out = "sources" if self.table.settings.cross_fit == "source" else "architectures"
         notes = (*applied.notes(point, held_out), self._interval_note(bool(out_of_source), applied))
         layer_note = _LAYER_NOTE if applied.corrected else "lut: analytical (no correction applied)"

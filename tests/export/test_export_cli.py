@@ -38,8 +38,10 @@ def test_export_of_a_design_folder_prints_a_verified_row(
     (row,) = json.loads(capsys.readouterr().out)["designs"]
     assert row["status"] == "verified" and row["mismatches"] == 0 and row["n_samples"] == 360
     assert (tmp_path / "cnn" / "manifest.json").is_file()
-    assert main(argv) == 2  # the folder exists now
-    assert "already exists; use --force" in capsys.readouterr().err
+    created = json.loads((tmp_path / "cnn" / "manifest.json").read_text())["created"]
+    assert main(argv) == 0  # a rerun keeps the verified design (resume), it does not redo it
+    assert " verified " in capsys.readouterr().out
+    assert json.loads((tmp_path / "cnn" / "manifest.json").read_text())["created"] == created
 
 
 def test_verify_prints_a_table_of_the_exported_designs(main, exported: tuple, csim_cache: Path, capsys) -> None:

@@ -41,18 +41,19 @@ def test_a_folder_that_is_not_a_design_is_named(tmp_path: Path) -> None:
         request_from_design(tmp_path / "missing")
 
 
-def test_unwritable_output_folder_is_one_line(tmp_path: Path) -> None:
+def test_output_folder_under_a_file_is_refused_before_any_work_in_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    with pytest.raises(ExportError, match="not writable") as err:
+    with pytest.raises(SpecError, match=r"expected a folder, but .*file\.txt is a file") as err:
         export_designs([_request()], blocker / "out", progress=False)
     assert "\n" not in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"] and blocker.read_text() == "x"
 
 
-def test_existing_export_is_not_overwritten_without_force(tmp_path: Path) -> None:
+def test_a_folder_that_is_not_an_export_is_never_overwritten(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "keep.txt").write_text("user data")
-    with pytest.raises(ExportError, match="already exists; use --force"):
+    with pytest.raises(ExportError, match="is not an export"):
         export_designs([_request()], tmp_path, progress=False)
     with pytest.raises(ExportError, match="is not an export"):
         export_designs([_request()], tmp_path, force=True, progress=False)
@@ -66,11 +67,11 @@ def test_design_ids_must_be_unique(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("design_id", ["..", "../evil", "/etc/x", "a/../../b"])
 def test_a_design_id_never_leads_outside_the_output_folder(tmp_path: Path, design_id: str) -> None:
-    from codesign.export.project import _project_folder
+    from codesign.export._folders import fresh_project_folder
 
     out = (tmp_path / "out").resolve()
     out.mkdir()
-    folder = _project_folder(out, design_id, force=False)
+    folder = fresh_project_folder(out, design_id)
     assert folder.parent == out and folder.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -178,3 +179,17 @@ def test_the_build_script_check_finds_a_missing_directive(tmp_path: Path) -> Non
     check_build_script(tmp_path, fabric)
     with pytest.raises(ExportError, match=r"design: none, multiplier_impl auto"):
         check_build_script(tmp_path, hardware())
+
+
+def test_a_softmax_the_project_would_lack_is_refused_not_dropped() -> None:
+    from codesign.export.translate import check_exportable
+    from cost_models.ir import GraphBuilder
+    from hw_templates.precision import FixedType
+
+    b = GraphBuilder("soft", (8,), FixedType(8, 3))
+    b.add("dense", units=4, precision=None)
+    b.add("activation", name="probs", function="softmax")
+    with pytest.raises(
+        UnsupportedLayerError, match=r"layer .probs. \(softmax\): not exported yet.*remove the softmax layer"
+    ):
+        check_exportable(b.build(), hardware())

@@ -1,6 +1,7 @@
-"""Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, depthwise convolutions with several
-channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over several channels,
-and a linear activation after a dense layer export and verify bit-exact; pooling the hls4ml path cannot
+"""Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, global max pooling, depthwise convolutions
+with several channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over
+several channels, a conv2d-batchnorm-global average pooling-dense CNN, and a linear activation after a
+dense layer export and verify bit-exact; pooling the hls4ml path cannot
 translate is refused before anything is exported, naming the layer."""
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ CASES = {
          L("depthwise_conv2d", name="dw", kernel=(3,), weight_bits=6), L("activation", name="r2", act_bits=6),
          L("flatten", name="flat"), L("dense", name="out", units=10)],
     ),
+    # the usual CNN head: conv2d, batchnorm (folded), global average pooling over 8x8, dense
+    "cnn_bn_gap": (
+        (8, 8, 1),
+        [L("conv2d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6), L("batchnorm", name="bn"),
+         L("activation", name="r1", act_bits=6), L("global_avgpool2d", name="gap"), L("dense", name="out", units=10)],
+    ),
+    "gmp1d": (
+        SEQ,
+        [L("conv1d", name="c1", filters=6, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
+         L("global_maxpool1d", name="gmp"), L("dense", name="out", units=10)],
+    ),
     "linear_act": (
         (64,),
         [L("dense", name="fc1", units=16, weight_bits=4), L("activation", name="q1", function="linear", act_bits=6),
@@ -61,7 +73,7 @@ def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache
     from codesign.export import export_designs, request_from_design
 
     folders = [
-        _design(name, shape, layers, tmp_path / name, "io_stream" if name == "pool1d" else "io_parallel")
+        _design(name, shape, layers, tmp_path / name, "io_stream" if name in ("pool1d", "gmp1d") else "io_parallel")
         for name, (shape, layers) in CASES.items()
     ]
     results = export_designs(
@@ -76,7 +88,7 @@ def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache
     assert fc1["precision"]["result"].startswith("fixed<6,"), fc1  # the linear quantizer, fused
 
 
-REFUSED = [("avgpool2d", "AveragePool"), ("global_maxpool2d", "ReduceMax"), ("global_avgpool1d", "ReduceMean")]
+REFUSED = [("avgpool2d", "AveragePool")]
 
 
 @pytest.mark.parametrize(("kind", "op"), REFUSED)
@@ -124,3 +136,38 @@ def test_a_residual_add_of_1d_feature_maps_is_refused_instead_of_hanging_in_qonn
     folder = _design("res1d", SEQ, layers, tmp_path / "res1d", "io_parallel")
     with pytest.raises(UnsupportedLayerError, match=r"layer 'skip' \(add of 1D feature maps\) cannot be exported"):
         export_designs([request_from_design(folder)], tmp_path / "out", progress=False)
+
+
+def test_a_spec_cnn_with_default_result_types_and_global_average_pooling_verifies(
+    tmp_path: Path, csim_cache: Path
+) -> None:
+    """A hand-written spec (conv2d, batchnorm, relu, global average pooling, dense) whose conv and pooling
+    keep the default ap_fixed<16,6>: hls4ml is given the design's types (conv accumulator = its wrapping
+    result, the pooling's exact mean), so it builds what the estimate priced, bit-exact."""
+    from codesign.data import load_dataset
+    from codesign.design import TrainedDesign
+    from codesign.export import export_designs, request_from_design
+    from codesign.models.train import TrainConfig, train
+    from codesign.spec import design_spec_from_dict
+
+    spec = design_spec_from_dict(
+        {
+            "input_shape": [8, 8, 1],
+            "precision": {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
+                          "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"},
+            "layers": [
+                {"type": "conv2d", "name": "conv1", "filters": 8, "kernel": 3, "padding": "same"},
+                {"type": "batchnorm", "name": "bn1"},
+                {"type": "relu", "name": "relu1", "precision": {"result": "ap_ufixed<6,2,AP_RND_CONV,AP_SAT>"}},
+                {"type": "global_avgpool2d", "name": "gap"},
+                {"type": "dense", "name": "out", "units": 10, "precision": {"result": "ap_fixed<21,6>"}},
+            ],
+        }
+    )  # fmt: skip
+    data = load_dataset("digits", (8, 8, 1), seed=0)
+    result = train(spec.graph, data, TrainConfig(epochs=2, seed=0, batch_size=128))
+    folder = TrainedDesign.from_training(result, spec.hardware, data.info).save(tmp_path / "spec_cnn", result.model)
+    (done,) = export_designs([request_from_design(folder)], tmp_path / "out", cache_dir=csim_cache, progress=False)
+    assert done.status == "verified" and done.verification.bit_exact_mismatches == 0
+    applied = {a["ir_name"]: a["precision"] for a in done.manifest["hls4ml"]["applied"] if a["ir_name"]}
+    assert applied["conv1"]["accum"].startswith("fixed<16,6") and applied["gap"]["result"].startswith("fixed<16,6")

@@ -157,3 +157,17 @@ def test_a_hand_written_brevitas_model_reads_the_same_both_ways(tmp_path: Path) 
     # Int16Bias: bias LSB = input LSB x weight LSB
     lsb = lambda t: t.integer - t.width  # noqa: E731
     assert lsb(fc.precision.bias) == lsb(traced.layer("input").precision.result) + lsb(fc.precision.weight)
+
+
+def test_adaptive_pooling_to_one_position_reads_as_global_pooling() -> None:
+    import torch
+    from torch import nn
+
+    from codesign.models.frontends import graph_from_module
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    graph = graph_from_module(model, torch.zeros(2, 1, 8, 8))
+    kinds = [x.kind.value for x in graph.layers]
+    assert "global_avgpool2d" in kinds and graph.output.output_shape == (3,)
+    pooled = next(x for x in graph.layers if x.kind.value == "global_avgpool2d")
+    assert pooled.input_shape == (6, 6, 4) and pooled.output_shape == (4,)

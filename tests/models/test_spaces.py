@@ -123,3 +123,18 @@ def test_fixed_bits_are_not_trial_parameters() -> None:
     trial = optuna.create_study().ask()
     spec = space.sample(trial)
     assert trial.params == {} and spec.layers[0].weight_bits == 4
+
+
+def test_a_factory_module_in_the_working_folder_imports_without_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_family_i16.py").write_text(
+        "from codesign.models.arch import ArchLayer, ArchSpec\n"
+        "def make(width):\n"
+        "    return ArchSpec('mine', (ArchLayer('dense', units=width), ArchLayer('dense', units=10)))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    make = FixedSpace(factory="my_family_i16:make").resolve()
+    assert make(8).layers[0].units == 8
+    assert str(tmp_path) not in sys.path  # the working folder is added for the import only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import runpy
 import subprocess
 import sys
@@ -69,6 +70,18 @@ def test_search_on_digits_then_report_and_load_design(tmp_path, capsys) -> None:
     # and the trial re-trains bit-exact from its record (tightening included)
     assert main(["reproduce", str(run / "trials" / ids[0].split("-")[0]), "--check"]) == 0
     assert "reproduced exactly" in capsys.readouterr().out
+    # retarget: the same architectures on another part and clock, no training; the result is a run
+    moved = tmp_path / "moved"
+    assert main(["retarget", str(run), "--part", "xcvu9p", "--clock-ns", "4", "--out", str(moved), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["part"] == "xcvu9p" and summary["architectures"] >= 1 and summary["designs"] >= 1
+    with (moved / "designs.csv").open() as handle:
+        moved_rows = list(csv.DictReader(handle))
+    assert moved_rows and {r["part"] for r in moved_rows} == {"xcvu9p"}
+    assert {r["accuracy"] for r in moved_rows} <= {r["accuracy"] for r in rows}  # trained once, not again
+    moved_design = load_design(moved, pareto_design_ids(moved)[0])
+    assert moved_design.hardware.part.name == "xcvu9p" and moved_design.hardware.clock_ns == 4
+    assert main(["retarget", str(run), "--part", "xcvu9p", "--out", str(moved)]) == 2  # never overwrites a run
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from codesign.search.hardware_space import HardwareRanges, HardwareSpace
 from codesign.search.objectives import Scalarization, parse_budget
 from codesign.search.problem import FunctionProblem
 from codesign.search.results import open_run
-from hw_templates.errors import SearchError
+from hw_templates.errors import SearchError, TrainingError
 from hw_templates.parts import resolve_part
 
 SPACE = {"width": [4, 8, 16, 32], "bits": [3, 4, 8], "depth": (1, 2)}
@@ -28,13 +28,14 @@ def graph_of(arch):
 class Evaluator:
     """Accuracy grows with width, depth and bits; reports a 3-epoch curve; counts calls."""
 
-    def __init__(self, fail_on=None, interrupt_on=None):
+    def __init__(self, fail_on=None, interrupt_on=None, error=None):
         self.calls, self.fail_on, self.interrupt_on = 0, fail_on, interrupt_on
+        self.error = error or RuntimeError("boom")
 
     def __call__(self, arch, report):
         self.calls += 1
         if self.calls == self.fail_on:
-            raise RuntimeError("boom")
+            raise self.error
         if self.calls == self.interrupt_on:
             raise KeyboardInterrupt
         final = 0.5 + 0.01 * arch["width"] + 0.05 * arch["depth"] + 0.02 * arch["bits"]
@@ -147,16 +148,29 @@ def test_flat_and_random_sample_hardware_as_trial_parameters(tmp_path, mode) -> 
     assert all(len(t.user_attrs["designs"]) == 1 for t in trained if t.user_attrs["status"] == "trained")
 
 
-def test_a_crashing_evaluation_is_recorded_and_the_study_goes_on(tmp_path) -> None:
-    summary, _ = run(tmp_path, plan(trials=4), Evaluator(fail_on=1))
+def test_a_codesign_error_fails_the_trial_and_the_study_goes_on(tmp_path) -> None:
+    summary, _ = run(tmp_path, plan(trials=4), Evaluator(fail_on=1, error=TrainingError("loss diverged")))
     study = open_run(tmp_path).study
     failed = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.FAIL]
-    assert len(failed) == 1 and "RuntimeError: boom" in failed[0].user_attrs["reason"]
-    assert summary.trials == 4
+    assert len(failed) == 1 and "TrainingError: loss diverged" in failed[0].user_attrs["reason"]
+    assert summary.trials == 4 and summary.completed == 3
+
+
+def test_an_unexpected_exception_fails_the_trial_and_stops_the_worker(tmp_path) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        run(tmp_path, plan(trials=4), Evaluator(fail_on=2), catch=())
+    trials = open_run(tmp_path).study.get_trials()
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL"]
+    assert "RuntimeError: boom" in trials[1].user_attrs["reason"]
+
+
+def test_exceptions_listed_in_catch_fail_only_their_trial(tmp_path) -> None:
+    summary, _ = run(tmp_path, plan(trials=3), Evaluator(fail_on=1), catch=(RuntimeError,))
+    assert summary.trials == 3 and summary.statuses["failed"] == 1
 
 
 def test_infeasible_architectures_are_rejected_without_training(tmp_path) -> None:
-    summary, ev = run(tmp_path, plan(budgets=(parse_budget("latency_ns", 80),), trials=8))
+    summary, ev = run(tmp_path, plan(budgets=(parse_budget("latency_ns", 40),), trials=8))
     rejected = summary.statuses.get("rejected", 0)
     assert rejected >= 1 and ev.calls + rejected + summary.statuses.get("duplicate", 0) <= 8
 

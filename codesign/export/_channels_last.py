@@ -1,0 +1,68 @@
+"""The toolkit's own channels-last pass for what qonnx 1.0's ``ConvertToChannelsLastAndClean`` leaves
+channels-first: global pooling.
+
+qonnx 1.0 has channels-last versions of Conv, MaxPool and BatchNormalization only. A
+``GlobalAveragePool`` / ``GlobalMaxPool`` (what torch's ``adaptive_avg_pool2d(x, 1)`` /
+``adaptive_max_pool2d(x, 1)`` export) therefore stays behind a Transpose back to channels-first, and
+hls4ml 1.3's ONNX frontend, which reads every pooling input as channels-last, would average the wrong
+values. The pass replaces ``Transpose(NHWC -> NCHW) -> Global*Pool`` by one channels-last
+``AveragePool`` / ``MaxPool`` whose window is the whole feature map (``kernel_shape = strides = [H, W]``,
+no padding): the same values, in the node form hls4ml translates (``AveragePooling2D`` /
+``MaxPooling1D`` ... over one output position). The 1D form goes through the 1D pooling fix in
+:mod:`codesign.export._hls4ml_fixes`. Every exported design is checked by C simulation, so a wrong
+rewrite would show as a mismatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["global_pool_to_channels_last"]
+
+_GLOBAL = {"GlobalAveragePool": "AveragePool", "GlobalMaxPool": "MaxPool"}
+_DOMAIN = "qonnx.custom_op.channels_last"
+
+
+def _to_channels_first(perm: list[int]) -> bool:
+    """True for the transpose from channels-last ``[N, *spatial, C]`` to channels-first ``[N, C, *spatial]``."""
+    rank = len(perm)
+    return perm == [0, rank - 1, *range(1, rank - 1)]
+
+
+def global_pool_to_channels_last(model: Any) -> int:
+    """Rewrite every ``Transpose -> Global*Pool`` pair in place (a qonnx ``ModelWrapper``); returns how many."""
+    from onnx import helper
+
+    graph = model.graph
+    done = 0
+    for node in list(graph.node):
+        if node.op_type not in _GLOBAL:
+            continue
+        source = model.find_producer(node.input[0])
+        perm = next((list(a.ints) for a in source.attribute if a.name == "perm"), []) if source is not None else []
+        if source is None or source.op_type != "Transpose" or not _to_channels_first(perm):
+            continue
+        shape = model.get_tensor_shape(source.input[0])  # [N, *spatial, C]
+        spatial = [int(s) for s in shape[1:-1]]
+        out = node.output[0] + "_cl"
+        pool = helper.make_node(
+            _GLOBAL[node.op_type],
+            [source.input[0]],
+            [out],
+            name=node.name,
+            domain=_DOMAIN,
+            kernel_shape=spatial,
+            strides=spatial,
+            pads=[0] * (2 * len(spatial)),
+        )
+        graph.node.insert(list(graph.node).index(node), pool)
+        model.set_tensor_shape(out, [int(shape[0]), *([1] * len(spatial)), int(shape[-1])])
+        for consumer in model.find_consumers(node.output[0]) or []:
+            for i, name in enumerate(consumer.input):
+                if name == node.output[0]:
+                    consumer.input[i] = out
+        graph.node.remove(node)
+        if not model.find_consumers(source.output[0]):
+            graph.node.remove(source)
+        done += 1
+    return done
