@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N architectures (timing)")
     parser.add_argument("--reverse", action="store_true", help="work from the end of the order (a 2nd worker)")
     parser.add_argument("--skip", type=Path, nargs="*", default=[], help="tables whose rows are done already")
+    parser.add_argument("--positions", type=int, nargs=2, help="only this slice [a, b) of the order (a worker)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset("digits", (64,), seed=0)
@@ -122,6 +123,8 @@ def main() -> None:
     choices = list(itertools.product(UNITS0, UNITS1, BITS, BITS))
     rng = np.random.default_rng(0)
     order = rng.permutation(len(choices))  # a random order: a partial table is still a fair sample
+    if args.positions:
+        order = order[args.positions[0] : args.positions[1]]
     if args.reverse:
         order = order[::-1]
     done: set[int] = set()

@@ -3,15 +3,18 @@
 Entry points:
 
 * :func:`run_config` - run or resume the search a config file describes (``codesign search``);
-* :func:`search` - the same driver on a user's space, cost function and evaluator (library API);
+* :func:`search` - the same driver on a user's space, cost function and evaluator (library API),
+  returning a :class:`SearchResult` (Pareto designs, every design, the study);
 * :func:`search_hardware` - the inner hardware search of one architecture;
 * :func:`load_design` / :func:`load_designs`, :func:`pareto_design_ids`, :func:`top_design_ids` - a finished
   run's designs.
 
 Modules: :mod:`.hardware_space` (families and per-layer options), :mod:`.inner` (the per-architecture
 solver), :mod:`.objectives` (metrics, budgets, scalarizations), :mod:`.formulation` (what a trial
-reports), :mod:`.early_stop`, :mod:`.samplers`, :mod:`.problem`, :mod:`.trial`, :mod:`.driver`,
-:mod:`.config` (the config schema), :mod:`.records`, :mod:`.results`, :mod:`.report`, :mod:`.api`.
+reports), :mod:`.early_stop`, :mod:`.samplers` (registry; :mod:`.surrogate`, :mod:`.rl`),
+:mod:`.proxies` (zero-cost accuracy proxies), :mod:`.problem`, :mod:`.trial`, :mod:`.driver`,
+:mod:`.search_result` (what :func:`search` returns), :mod:`.config` (the config schema),
+:mod:`.records`, :mod:`.results`, :mod:`.report`, :mod:`.api`.
 Optuna, torch and matplotlib are imported only when a search runs or a report is written.
 """
 
@@ -30,9 +33,11 @@ from codesign.search.results import (
     top_design_ids,
     write_results,
 )
+from codesign.search.search_result import Design, SearchResult
 
 __all__ = [
     "Budget",
+    "Design",
     "Evaluation",
     "FunctionProblem",
     "HardwareFront",
@@ -43,6 +48,7 @@ __all__ = [
     "RunPlan",
     "RunSummary",
     "Scalarization",
+    "SearchResult",
     "SearchSettings",
     "ToolkitProblem",
     "load_design",

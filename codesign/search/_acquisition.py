@@ -79,8 +79,15 @@ def _scaled(value: float, dist: Any) -> float:
     return (value - low) / (high - low) if high > low else 0.0
 
 
-def fit_predict(kind: str, x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fit model ``kind`` on ``(x, y)`` and return the predictive mean and spread at ``xq``."""
+def fit_predict(
+    kind: str, x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int, cache: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit model ``kind`` on ``(x, y)`` and return the predictive mean and spread at ``xq``.
+
+    ``cache`` (a dict the caller keeps): the GP re-optimizes its kernel only when the data grew by a
+    quarter since the last optimization, and reuses the fitted kernel otherwise (a fit is then one
+    Cholesky factorization).
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -89,7 +96,7 @@ def fit_predict(kind: str, x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: i
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
         if kind == "gp":
-            mu, sd = _gp(x, y, xq, seed)
+            mu, sd = _gp(x, y, xq, seed, {} if cache is None else cache)
         elif kind == "forest":
             mu, sd = _forest(x, y, xq, seed)
         elif kind == "ensemble":
@@ -99,15 +106,27 @@ def fit_predict(kind: str, x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: i
     return mu, np.maximum(sd, MIN_SD)
 
 
-def _gp(x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _gp(x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int, cache: dict) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-    kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.ones(x.shape[1]), (5e-2, 2e1), nu=2.5) + WhiteKernel(
-        1e-2, (1e-5, 1.0)
+    fresh = cache.get("width") != x.shape[1] or len(x) >= 1.25 * cache.get("n", 0)
+    if fresh:
+        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(np.ones(x.shape[1]), (5e-2, 2e1), nu=2.5) + WhiteKernel(
+            1e-2, (1e-5, 1.0)
+        )
+    else:
+        kernel = cache["kernel"]
+    gp = GaussianProcessRegressor(
+        kernel,
+        normalize_y=True,
+        random_state=seed,
+        n_restarts_optimizer=0,
+        optimizer="fmin_l_bfgs_b" if fresh else None,
     )
-    gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed, n_restarts_optimizer=0)
     gp.fit(x, y)
+    if fresh:
+        cache.update(kernel=gp.kernel_, n=len(x), width=x.shape[1])
     mu, sd = gp.predict(xq, return_std=True)
     return mu, sd
 
@@ -127,7 +146,7 @@ def _ensemble(x: np.ndarray, y: np.ndarray, xq: np.ndarray, seed: int) -> tuple[
     preds = []
     for member in range(5):
         idx = rng.integers(0, len(x), len(x))
-        net = MLPRegressor((32, 32), alpha=1e-3, max_iter=500, random_state=seed + member)
+        net = MLPRegressor(hidden_layer_sizes=(32, 32), alpha=1e-3, max_iter=500, random_state=seed + member)
         preds.append(net.fit(x[idx], y[idx]).predict(xq))
     stack = np.stack(preds)
     return stack.mean(axis=0), stack.std(axis=0)

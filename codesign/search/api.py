@@ -2,22 +2,23 @@
 
 :func:`search` takes a user's search space (a ``sample(trial)`` function or a plain mapping of
 categorical/integer parameters, e.g. a cell's edge operations), a cheap cost function (architecture ->
-a LayerGraph for the toolkit's cost models and hardware search, or explicit cost figures) and an
-expensive evaluator (architecture -> accuracy, optionally reporting per-epoch validation accuracy so
-hopeless runs stop early). The driver spends evaluations only where they can change the front:
-architectures with no feasible hardware are never evaluated, repeated architectures reuse their
-score, and hopeless runs stop early; :attr:`RunSummary.trainings` is the number spent.
+a LayerGraph for the toolkit's cost models and hardware search, or explicit cost figures, including
+figures of the user's own such as a second device's latency) and an expensive evaluator (architecture
+-> accuracy, or a mapping of the accuracy and measured figures, optionally reporting per-epoch
+validation accuracy so hopeless runs stop early). The driver spends evaluations only where they can
+change the front: architectures with no feasible hardware are never evaluated, repeated architectures
+reuse their score, and hopeless runs stop early; ``evaluations=N`` is the budget of expensive calls.
 
 Example:
     >>> from codesign.search import search
-    >>> summary = search(
+    >>> result = search(
     ...     space={"width": [8, 16, 32], "depth": (1, 3)},
-    ...     cost=lambda a: {"latency_ns": 10.0 * a["depth"], "lut": 100.0 * a["width"] * a["depth"]},
+    ...     cost=lambda a: {"latency_ns": 10.0 * a["depth"], "cpu_us": 2.0 * a["width"] * a["depth"]},
     ...     evaluate=lambda a: 0.5 + 0.01 * a["width"] + 0.05 * a["depth"],
-    ...     objectives=("accuracy", "latency_ns", "lut"), trials=10,
+    ...     objectives=("accuracy", "latency_ns", "cpu_us"), evaluations=5,
     ... )  # doctest: +SKIP
-    >>> summary.trainings  # doctest: +SKIP
-    9
+    >>> result.evaluations, len(result.pareto) > 0  # doctest: +SKIP
+    (5, True)
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def search(
         parts / clock_ns / templates / hardware: the hardware space for LayerGraph costs.
         sampler: a name (:data:`codesign.search.samplers.SAMPLER_NAMES`) or an Optuna sampler object.
         evaluations: stop after this many expensive evaluations (repeats and rejected candidates are
-            free); ``trials`` caps trials instead (default 20 when neither is given).
+            free); ``trials`` caps trials (with ``evaluations`` too: whichever comes first; 20 when
+            neither is given).
         catch: error types of ``sample``/``cost``/``evaluate`` that only fail their trial; any other
             error stops the search and propagates (Optuna's ``catch=``).
         out / storage: run folder (CSVs, report) and Optuna storage URL; in memory when both are None.
@@ -152,7 +154,8 @@ def search(
               "maximize": list(maximize)}  # fmt: skip
     plan = RunPlan(
         name=name, mode="nested", formulation=form, space=space_hw, sampler=chosen, seed=seed,
-        trials=trials or 20, evaluations=evaluations, timeout_s=timeout_s,
+        trials=trials or 20, evaluations=evaluations, max_trials=trials if evaluations else None,
+        timeout_s=timeout_s,
         early_stop=early_stop or EarlyStopSettings(), config=config,
     )  # fmt: skip
     problem = FunctionProblem(space, cost, evaluate)

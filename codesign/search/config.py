@@ -59,6 +59,7 @@ class TrainingBlock(_Model):
     proxy_fraction: Fraction = 1.0
     patience: PosInt | None = None
     tight_accumulators: bool = True
+    hot_start_epochs: PosInt | None = None
 
 
 class HardwareBlock(_Model):

@@ -85,6 +85,7 @@ class RunPlan:
     timeout_s: float | None = None
     top_k: int = 3
     evaluations: int | None = None  # stop after this many expensive evaluations (repeats/rejections free)
+    max_trials: int | None = None  # with ``evaluations``: also stop after this many trials
     early_stop: EarlyStopSettings = field(default_factory=EarlyStopSettings)
     config: dict[str, Any] = field(default_factory=dict)
 

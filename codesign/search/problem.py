@@ -35,6 +35,8 @@ __all__ = ["Evaluation", "FunctionProblem", "Problem", "ToolkitProblem", "check_
 
 logger = logging.getLogger(__name__)
 Report = Callable[[int, float], bool]
+#: Trained state dicts a toolkit problem keeps for hot starts (the most recent ones).
+HOT_START_KEEP = 200
 #: What a cost function may return: a layer graph, one design's figures, or several designs' figures.
 CostResult = LayerGraph | Mapping[str, float] | Sequence[Mapping[str, float]]
 
@@ -137,6 +139,7 @@ class ToolkitProblem(Problem):
         from codesign.data import load_dataset
 
         self.settings = settings
+        self._trained: list[dict[str, Any]] = []  # state dicts of this process's trainings (hot start)
         self.space = _space_for_dataset(settings, space_from_config(settings.space))
         self.data = load_dataset(
             settings.dataset, tuple(self.space.input_shape), seed=settings.seed, label_column=settings.label_column
@@ -158,8 +161,9 @@ class ToolkitProblem(Problem):
         from codesign.models.train import TrainConfig, train
 
         t = self.settings.training
+        source = self._hot_start_source(arch) if t.hot_start_epochs else None
         config = TrainConfig(
-            epochs=t.epochs,
+            epochs=t.epochs if source is None else min(t.epochs, t.hot_start_epochs),
             batch_size=t.batch_size,
             learning_rate=t.learning_rate,
             seed=self.settings.seed,
@@ -167,7 +171,9 @@ class ToolkitProblem(Problem):
             proxy_fraction=t.proxy_fraction,
         )
         graph = self.cost(arch)
-        result = train(graph, self.data, config, report=report)
+        result = train(graph, self.data, config, report=report, hot_start=source)
+        if t.hot_start_epochs and result.status != "diverged":
+            self._trained = [*self._trained[-(HOT_START_KEEP - 1) :], result.model.state_dict()]
         if t.tight_accumulators:
             from codesign.models.tighten import tighten_result
 
@@ -183,8 +189,23 @@ class ToolkitProblem(Problem):
             val_history=tuple(result.val_history),
             graph=result.graph if result.graph != graph else None,
             reason="training diverged (NaN/inf loss)" if status == "diverged" else "",
-            extra={"epochs": result.epochs},
+            extra={"epochs": result.epochs, "hot_start_tensors": result.hot_start_tensors},
         )
+
+    def _hot_start_source(self, arch: Any) -> dict[str, Any] | None:
+        """The state dict of the earlier training that shares the most tensors (name and shape) with
+        ``arch``'s model, or None when none shares any (``training.hot_start_epochs``)."""
+        from codesign.models.builder import build_model
+
+        if not self._trained:
+            return None
+        own = {k: tuple(v.shape) for k, v in build_model(self.cost(arch)).state_dict().items()}
+
+        def shared(state: dict[str, Any]) -> int:
+            return sum(1 for k, v in state.items() if own.get(k) == tuple(v.shape))
+
+        best = max(self._trained, key=shared)
+        return best if shared(best) else None
 
     def _save(self, result: Any, arch: Any, trial_dir: Path) -> None:
         from codesign.design import TrainedDesign

@@ -154,6 +154,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         self._tried: set[str] = set()  # every key a trial has used (evaluated, repeated or rejected)
         self._read = 0
         self._chosen: dict[int, dict[str, Any]] = {}
+        self._model_cache: dict[str, Any] = {}
         self.stats = {"proposals": 0, "pruned": 0, "model_seconds": 0.0, "pool_seconds": 0.0}
 
     def bind(self, ctx: TrialContext) -> None:
@@ -277,7 +278,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         scale = (logs.min(axis=0), logs.max(axis=0))
         y = np.array([self._done[c.key] for c in done])
         mu, sd = fit_predict(
-            self.model, self._features(done, scale), y, self._features(open_, scale), self.seed + len(done)
+            self.model, self._features(done, scale), y, self._features(open_, scale), self.seed, self._model_cache
         )
         archive = ctx.archive
         needed = np.array([ctx.formulation.needed_accuracy(c.costs, archive.accuracy, archive.costs) for c in open_])

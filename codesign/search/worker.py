@@ -58,7 +58,9 @@ def more_trials(archive: Archive, plan: Any, idle: int = 0) -> bool:
     if archive.waiting:
         return True
     if plan.evaluations:
-        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER
+        max_trials = getattr(plan, "max_trials", None)  # with evaluations: whichever comes first
+        capped = max_trials is not None and archive.finished + archive.running >= max_trials
+        return archive.trainings < plan.evaluations and idle < EXHAUSTED_AFTER and not capped
     return archive.finished + archive.running < plan.trials
 
 

@@ -132,3 +132,54 @@ def test_the_incremental_archive_matches_a_rebuild() -> None:
     whole = Archive.from_trials(trials, form, space)
     assert step.trainings == whole.trainings == 6 and step.known == whole.known
     assert np.array_equal(step.accuracy, whole.accuracy) and np.array_equal(step.costs, whole.costs)
+
+
+def test_a_config_budget_becomes_the_run_length_unless_trials_are_given() -> None:
+    from codesign.search import plan_from_settings, search_settings_from_dict
+
+    settings = search_settings_from_dict({"name": "t", "space": "mlp", "search": {"evaluations": 5}})
+    assert plan_from_settings(settings).evaluations == 5
+    assert plan_from_settings(settings, trials=3).evaluations is None  # --trials replaces the budget
+    with pytest.raises(SpecError, match="evaluations"):
+        search_settings_from_dict({"name": "t", "space": "mlp", "search": {"evaluations": 0}})
+
+
+def test_zero_cost_proxies_score_an_untrained_quantized_model() -> None:
+    from codesign.models.arch import ArchLayer, ArchSpec
+    from codesign.models.builder import build_model
+    from codesign.search.proxies import PROXIES, compute_proxies
+
+    def spec(units: int) -> ArchSpec:
+        layers = (ArchLayer("dense", name="fc0", units=units, weight_bits=4), ArchLayer("activation", name="r",
+                  act_bits=4), ArchLayer("dense", name="out", units=10, weight_bits=4))  # fmt: skip
+        return ArchSpec(f"m{units}", layers)
+
+    x = np.random.default_rng(0).normal(size=(32, 64)).astype("float32")
+    y = np.arange(32) % 10
+    small, wide = (compute_proxies(build_model(spec(u).to_graph((64,))), x, y) for u in (4, 64))
+    assert set(small) == set(PROXIES) and all(np.isfinite(v) for v in (*small.values(), *wide.values()))
+    assert wide["naswot"] > small["naswot"]  # 64 ReLUs tell 32 samples apart better than 4 do
+
+
+HOT = """
+name: hot
+dataset: digits
+space: {kind: mlp, hidden: [1, 1], units: [8, 16], weight_bits: [3, 6], act_bits: [4, 4]}
+parts: [xc7z020]
+training: {epochs: 3, proxy_fraction: 0.3, hot_start_epochs: 1}
+search: {evaluations: 3, sampler: surrogate}
+"""
+
+
+@pytest.mark.slow
+def test_a_toolkit_search_with_a_budget_hot_starts_later_trainings(tmp_path) -> None:
+    from codesign.search import run_config
+
+    config = tmp_path / "hot.yaml"
+    config.write_text(HOT)
+    summary = run_config(config, tmp_path / "run", progress=False)
+    trained = [t for t in summary.study.trials if t.user_attrs.get("status") in ("trained", "stopped")]
+    assert summary.trainings == len(trained) == 3
+    assert trained[0].user_attrs["hot_start_tensors"] == 0 and trained[0].user_attrs["epochs"] == 3
+    for t in trained[1:]:  # every later MLP shares at least the output layer's bias shape
+        assert t.user_attrs["hot_start_tensors"] > 0 and t.user_attrs["epochs"] == 1
