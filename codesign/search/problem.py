@@ -107,6 +107,27 @@ def check_space_name(space: str | Mapping[str, Any]) -> None:
     space_from_config(space)
 
 
+def _space_for_dataset(settings: SearchSettings, space: Any) -> Any:
+    """The space with the dataset's feature and class counts wherever the config does not state them.
+
+    A space named (``space: mlp``) or described without ``features``/``n_classes`` takes them from the
+    dataset, so one search config (or a sweep's ``dataset:`` axis) serves digits (64 features, 10 classes)
+    and wine (13, 3) alike. Stated values are kept; a mismatch is then the dataset loader's clear error.
+    """
+    from dataclasses import fields, replace
+
+    from codesign.data import load_dataset
+
+    stated = set(settings.space) if isinstance(settings.space, Mapping) else set()
+    names = {f.name for f in fields(space)}
+    open_fields = [name for name in ("features", "n_classes") if name in names and name not in stated]
+    if not open_fields:
+        return space
+    info = load_dataset(settings.dataset, None, seed=settings.seed, label_column=settings.label_column).info
+    derived = {"features": math.prod(info.input_shape), "n_classes": info.n_classes}
+    return replace(space, **{name: derived[name] for name in open_fields})
+
+
 class ToolkitProblem(Problem):
     """The toolkit's own architecture spaces, trained with Brevitas QAT on a built-in or user dataset.
 
@@ -119,7 +140,7 @@ class ToolkitProblem(Problem):
 
         self.settings = settings
         self._trained: list[dict[str, Any]] = []  # state dicts of this process's trainings (hot start)
-        self.space = space_from_config(settings.space)
+        self.space = _space_for_dataset(settings, space_from_config(settings.space))
         self.data = load_dataset(
             settings.dataset, tuple(self.space.input_shape), seed=settings.seed, label_column=settings.label_column
         )

@@ -213,6 +213,7 @@ srch(search(templates=["low_latency_dataflo"]), r"did you mean 'low_latency_data
 srch(search(cost_model="magic"), r"cost model: expected one of analytical, lut, got 'magic'", "search-cost-model")
 srch(search(fit_probability=2), r"fit_probability", "search-fit-probability")
 srch(search(clock_ns=".nan"), r"clock_ns", "search-clock-str")
+srch(search(search=search_block(timeout_s=float("nan"))), r"search.timeout_s", "search-config-timeout-nan")
 srch(search(seed=-1), r"seed: input should be greater than or equal to 0", "search-seed")
 srch(search(budgetz={}), r"unknown key 'budgetz' \(did you mean 'budgets'\?\)", "search-unknown-key")
 srch(search() + "name: again\n", r"key 'name' is given twice", "search-dup-key")

@@ -9,7 +9,7 @@ import yaml
 
 from codesign.cli.demo import demo_config
 from codesign.search import load_search_config, search_settings_from_dict
-from hw_templates.errors import SpecError
+from hw_templates.errors import DatasetError, SpecError
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("search_*.yaml"))
 
@@ -67,3 +67,26 @@ def test_bad_configs_fail_with_one_line(data, message) -> None:
 def test_missing_file_is_one_line(tmp_path) -> None:
     with pytest.raises(SpecError, match="no such file"):
         load_search_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "space", "expected"),
+    [
+        ("wine", "mlp", (13, 3)),  # named space: both counts from the data
+        ("breast_cancer", {"kind": "mlp", "units": [8]}, (30, 2)),
+        ("digits", {"kind": "mlp", "features": 64, "n_classes": 10}, (64, 10)),  # stated values kept
+    ],
+)
+def test_the_space_takes_feature_and_class_counts_from_the_dataset(dataset, space, expected) -> None:
+    from codesign.search.problem import ToolkitProblem
+
+    problem = ToolkitProblem(search_settings_from_dict(base(dataset=dataset, space=space)))
+    assert (problem.space.features, problem.space.n_classes) == expected
+    assert problem.data.x_train.shape[1:] == (expected[0],) and problem.data.info.n_classes == expected[1]
+
+
+def test_a_stated_feature_count_that_does_not_fit_the_data_is_one_line() -> None:
+    from codesign.search.problem import ToolkitProblem
+
+    with pytest.raises(DatasetError, match="13 features"):
+        ToolkitProblem(search_settings_from_dict(base(dataset="wine", space={"kind": "mlp", "features": 64})))
