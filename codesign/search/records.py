@@ -2,7 +2,8 @@
 
 Every trial keeps, as user attributes: ``status`` (``trained``, ``stopped`` (stopped early),
 ``duplicate`` (an architecture already trained: its accuracy is reused), ``rejected`` (no hardware
-meets the part/budgets: not trained), ``failed``), ``arch`` (the architecture, JSON), ``graph`` (its
+meets the part/budgets: not trained), ``failed``, ``surplus`` (asked beyond the trial budget by a
+worker racing its peers; closed without running, takes no slot)), ``arch`` (the architecture, JSON), ``graph`` (its
 layer graph as JSON, toolkit problems), ``designs`` (every Pareto-optimal hardware configuration on
 every part: family, part, hardware settings, cost totals), ``accuracy``, ``val_history``,
 ``train_seconds``, ``hw_search`` (configurations, evaluated, seconds, exact) and ``reason``.
@@ -39,7 +40,7 @@ __all__ = [
     "trial_status",
 ]
 
-STATUSES = ("trained", "stopped", "duplicate", "rejected", "failed")
+STATUSES = ("trained", "stopped", "duplicate", "rejected", "failed", "surplus")
 _TOOLS = ("fpga-codesign", "optuna", "torch", "brevitas", "hls4ml", "numpy", "qonnx")
 
 

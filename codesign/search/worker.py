@@ -6,7 +6,8 @@ the storage. Rules:
 * **Budget.** A study's ``trials`` slots are taken by trials that completed, trials that failed for a
   reason of their own (a :class:`~hw_templates.errors.CodesignError`: a bad design, a failed export),
   and trials running or waiting to be retried. Trials interrupted by Ctrl-C and trials of workers that
-  died take no slot, so a study always ends with its requested number of finished trials.
+  died take no slot, so a study always ends with its requested number of finished trials; a trial
+  asked beyond the budget by a worker racing its peers stands down (:func:`surplus`).
 * **Dead workers.** Before every trial the worker fails the trials whose heartbeat went stale and
   queues their retries (:mod:`codesign.search.storage`); ``study.ask()`` runs a queued retry first.
 * **Errors** (Optuna's ``study.optimize(catch=...)`` semantics, with ``ctx.catch``). A
@@ -34,10 +35,12 @@ from codesign.search.storage import HeartbeatThread, fail_stale
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial, takes_slot
 from hw_templates.errors import CallbackError, CodesignError
 
-__all__ = ["EXHAUSTED_AFTER", "INTERRUPTED", "budget_state", "more_trials", "peer_accuracy", "run_one_trial", "work"]
+__all__ = ["EXHAUSTED_AFTER", "INTERRUPTED", "SURPLUS", "budget_state", "more_trials", "peer_accuracy", "run_one_trial", "work"]
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
+#: Status of a trial asked beyond the trial budget by a worker racing its peers (takes no slot).
+SURPLUS = "surplus"
 #: Trials in a row without an evaluation after which a run with an evaluation budget ends (space used up).
 EXHAUSTED_AFTER = 500
 #: Seconds between two looks at a peer trial that trains the architecture this trial wants.
@@ -85,8 +88,24 @@ def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
                        trial.number)  # fmt: skip
 
 
-def run_one_trial(study: Any, ctx: TrialContext) -> Outcome:
-    """Ask, run and tell one trial under the failure policy of the module docstring.
+def surplus(study: Any, trial: Any, max_slots: int) -> bool:
+    """Is ``trial`` (just asked) beyond the trial budget? Two workers that both saw the last slot free ask
+    two trials; the storage numbers trials atomically, so the earlier numbers keep the slots and a later
+    trial that finds ``max_slots`` earlier trials running, waiting or holding a slot stands down. A queued
+    trial (a dead worker's retry, an enqueued one) always runs: it replaces a trial that took no slot."""
+    system_attrs = study._storage.get_trial(trial._trial_id).system_attrs
+    if "failed_trial" in system_attrs or "fixed_params" in system_attrs:
+        return False
+    taken = 0
+    for t in study.get_trials(deepcopy=False):
+        if t.number < trial.number and (t.state.name in ("RUNNING", "WAITING") or takes_slot(t)):
+            taken += 1
+    return taken >= max_slots
+
+
+def run_one_trial(study: Any, ctx: TrialContext, max_slots: int | None = None) -> Outcome:
+    """Ask, run and tell one trial under the failure policy of the module docstring; with ``max_slots``
+    (the trial budget), a trial asked beyond it (see :func:`surplus`) is closed without running.
 
     Raises:
         Exception: the trial's error when it is neither a CodesignError nor in ``ctx.catch`` (a user
@@ -96,6 +115,10 @@ def run_one_trial(study: Any, ctx: TrialContext) -> Outcome:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
         trial = study.ask()
+    if max_slots is not None and surplus(study, trial, max_slots):
+        outcome = Outcome("fail", attrs={"status": SURPLUS, "reason": "the trial budget was taken by peers"})
+        _tell(study, trial, outcome)
+        return outcome
     cpu = time.process_time()
     with HeartbeatThread(study._storage, trial._trial_id):
         try:
@@ -160,7 +183,7 @@ def work(
     idle = 0
     while more_trials(archive, plan, idle) and time.monotonic() < deadline:
         start = time.perf_counter()  # the sampler's proposal (inside ask) is overhead too
-        outcome = run_one_trial(study, ctx)
+        outcome = run_one_trial(study, ctx, None if plan.evaluations else plan.trials)
         seconds = time.perf_counter() - start
         idle = 0 if outcome.trained else idle + 1
         fail_stale(study)

@@ -123,3 +123,22 @@ def test_bad_heartbeat_settings_are_refused(kwargs, message) -> None:
 
     with pytest.raises(SpecError, match=message):
         HeartbeatSettings(**kwargs)
+
+
+def test_a_surplus_trial_asked_beyond_the_budget_stands_down_and_takes_no_slot(tmp_path: Path) -> None:
+    """Two workers that saw the last slot free both ask: the later trial number stands down."""
+    from codesign.search.trial import takes_slot
+    from codesign.search.worker import SURPLUS, surplus
+
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="s")
+    first = study.ask()  # budget 2: one trial done, one running (the slot another worker took)
+    study.tell(first, 1.0)
+    running = study.ask()
+    late = study.ask()
+    assert not surplus(study, running, max_slots=2)  # its earlier peers hold 1 slot
+    assert surplus(study, late, max_slots=2)  # 2 earlier trials hold both slots
+    retry = study.enqueue_trial({}) or study.ask()  # a queued trial always runs
+    assert not surplus(study, retry, max_slots=2)
+    late.set_user_attr("status", SURPLUS)  # as run_one_trial closes it
+    study.tell(late, state=optuna.trial.TrialState.FAIL)
+    assert not takes_slot(study.get_trials()[late.number])

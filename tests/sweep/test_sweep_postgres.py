@@ -39,8 +39,8 @@ def test_a_sweep_survives_a_killed_worker_and_exports_from_any_machine(tmp_path)
         assert proc.wait(timeout=600) == 0, (tmp_path / f"machine{procs.index(proc)}" / "worker.log").read_text()
     for cell, study in zip(sweep.cells, studies):
         trials = study.get_trials()
-        # no budget slot lost; two workers that see the last slot free at the same moment may both take it
-        assert 2 <= sum(t.state.name == "COMPLETE" for t in trials) <= 3, cell.label
+        # no budget slot lost, none taken twice (a trial asked beyond the budget stands down)
+        assert sum(t.state.name == "COMPLETE" for t in trials) == 2, cell.label
         assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")]
         keys = Counter(
             t.user_attrs["arch_key"] for t in trials if t.user_attrs.get("trained") and t.state.name == "COMPLETE"
