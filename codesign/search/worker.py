@@ -35,7 +35,17 @@ from codesign.search.storage import HeartbeatThread, fail_stale
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial, takes_slot
 from hw_templates.errors import CallbackError, CodesignError
 
-__all__ = ["EXHAUSTED_AFTER", "INTERRUPTED", "SURPLUS", "budget_state", "more_trials", "peer_accuracy", "run_one_trial", "work"]
+__all__ = [
+    "EXHAUSTED_AFTER",
+    "INTERRUPTED",
+    "SURPLUS",
+    "budget_state",
+    "more_trials",
+    "peer_accuracy",
+    "run_one_trial",
+    "surplus",
+    "work",
+]
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted"
