@@ -110,7 +110,8 @@ def test_a_spec_with_a_narrowed_result_type_exports_bit_exact(main, tmp_path: Pa
     import yaml
 
     spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "digits_mlp_4bit.yaml").read_text())
-    spec["layers"][-1]["precision"] = {"result": "ap_fixed<11,9,AP_RND_CONV,AP_SAT>"}  # exact: ap_fixed<14,9>
+    # exact sum ap_fixed<14,9>; the accumulator is stated (unset, it would be the result type: refused at train)
+    spec["layers"][-1]["precision"] = {"result": "ap_fixed<11,9,AP_RND_CONV,AP_SAT>", "accum": "ap_fixed<14,9>"}
     spec["training"]["epochs"] = 2
     path = tmp_path / "narrow.yaml"
     path.write_text(yaml.safe_dump(spec))
