@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from codesign.footprint import peak_rss_mb
 from codesign.search.formulation import constraint_attrs
 from codesign.search.storage import HeartbeatThread, fail_stale
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial, takes_slot
@@ -151,6 +152,7 @@ def run_one_trial(study: Any, ctx: TrialContext, max_slots: int | None = None) -
                 raise stop from err
             logger.warning("trial %d failed: %s", trial.number, err)
         outcome.attrs["cpu_seconds"] = round(time.process_time() - cpu, 3)
+        outcome.attrs["peak_rss_mb"] = round(peak_rss_mb(), 1)  # this worker process's, for sweep footprints
         _tell(study, trial, outcome)
     return outcome
 
