@@ -23,7 +23,13 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
 
     out = Path(args.out or f"runs/{settings.name}")
     summary = run_config(
-        settings, out, trials=args.trials, timeout_s=args.timeout, storage=args.storage, progress=not args.no_progress
+        settings,
+        out,
+        trials=args.trials,
+        timeout_s=args.timeout,
+        storage=args.storage,
+        progress=not args.no_progress,
+        evaluations=getattr(args, "evaluations", None),
     )
     if not getattr(args, "json", False):
         print_summary(summary, out)
@@ -40,8 +46,9 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
 
 def summary_payload(summary: Any, out: Path) -> dict[str, Any]:
     """The run summary for ``--json``: the :class:`~codesign.search.driver.RunSummary` fields and the files."""
+    fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary) if f.name != "study"}
     return {
-        **dataclasses.asdict(summary),
+        **fields,
         "files": {name: out / f"{name}.csv" for name in ("designs", "pareto")} | {"report": out / "report.html"},
     }
 
@@ -73,7 +80,7 @@ def _print_pareto(rows: list[dict[str, str]], path: Path, max_archs: int = 12) -
         by_part.setdefault(row["part"], {}).setdefault(row["trial"], []).append(row)
     for part, groups in by_part.items():
         n = sum(len(g) for g in groups.values())
-        print(f"Pareto designs on {part}: {n} of {len(groups)} architectures (shown: fastest, smallest of each)")
+        print(f"Pareto designs on {part}: {n}, from {len(groups)} architectures (shown: fastest, smallest of each)")
         print("  " + "  ".join(f"{c:>10}" for c in cols) + "  hardware")
         ordered = sorted(groups.values(), key=lambda g: -float(g[0]["accuracy"]))
         for group in ordered[:max_archs]:
