@@ -55,6 +55,7 @@ from codesign.export.verify import (
     TB_INPUT,
     TB_LABELS,
     TB_OUTPUT,
+    TB_TRAINED,
     VerificationResult,
     raise_on_failures,
 )
@@ -226,17 +227,20 @@ def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> No
 
 def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str, Any]:
     """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
+    from codesign.export._tables import TABLE_REFERENCE, reference_outputs_for
     from codesign.export.translate import check_exportable
-    from codesign.export.user_model import reference_outputs, write_qonnx
+    from codesign.export.user_model import write_qonnx
 
     check_exportable(request.graph, request.hardware, backend)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
     write_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
     exported = time.perf_counter()
-    outputs = reference_outputs(request.model, request.inputs)
+    outputs, trained = reference_outputs_for(request.model, request.graph, request.inputs)
     _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
     _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
+    if trained is not None:
+        _write_vectors(project, TB_TRAINED, trained.astype(np.float64), "%.17g")
     if request.labels is not None:
         _write_vectors(project, TB_LABELS, np.asarray(request.labels), "%d")
     return {
@@ -245,6 +249,7 @@ def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str,
         "input_shape": list(request.inputs.shape[1:]),
         "input_layout": "model (torch: channels first), flattened row-major",
         "qonnx_export_seconds": round(exported - start, 3),
+        "reference": "trained model" if trained is None else TABLE_REFERENCE,
     }
 
 

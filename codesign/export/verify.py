@@ -41,6 +41,7 @@ __all__ = [
     "TB_INPUT",
     "TB_LABELS",
     "TB_OUTPUT",
+    "TB_TRAINED",
     "VERIFICATION",
     "VerificationResult",
     "find_projects",
@@ -55,6 +56,8 @@ VERIFICATION = "verification.json"
 TB_INPUT = "tb_data/tb_input_features.dat"
 TB_OUTPUT = "tb_data/tb_output_predictions.dat"
 TB_LABELS = "tb_data/tb_labels.dat"
+#: The trained model's own outputs, written when the reference differs from them (lookup-table activations).
+TB_TRAINED = "tb_data/tb_trained_outputs.dat"
 COMPILE_LOG = "logs/compile.log"
 #: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
 FINISHED = ("verified", "mismatch")
@@ -80,6 +83,12 @@ class VerificationResult:
         compile_seconds / csim_seconds: wall time of the g++ build (0 when reused) and of the simulation.
         compile_reused: an identical earlier build was reused.
         used_pch: the shared precompiled header was used.
+        reference: what ``tb_output_predictions.dat`` holds: the trained model's outputs, or (designs with
+            lookup-table activations) the trained model with hls4ml's table semantics
+            (:mod:`codesign.export._tables`).
+        trained_max_abs_diff / trained_argmax_agreement: for a table reference, the C simulation against
+            the trained model itself: largest absolute output difference, fraction of samples with the
+            same argmax (None otherwise).
     """
 
     design_id: str
@@ -94,6 +103,9 @@ class VerificationResult:
     csim_seconds: float
     compile_reused: bool
     used_pch: bool
+    reference: str = "trained model"
+    trained_max_abs_diff: float | None = None
+    trained_argmax_agreement: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -104,7 +116,7 @@ class VerificationResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VerificationResult:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def read_manifest(project: Path) -> dict[str, Any]:
@@ -174,6 +186,20 @@ def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
     return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
+def _against_trained(project: Path, manifest: dict[str, Any], csim: np.ndarray) -> dict[str, Any]:
+    """The tolerance figures of a design verified against a table reference (empty for the others)."""
+    if not (project / TB_TRAINED).is_file():
+        return {}
+    trained = _load_matrix(project, TB_TRAINED, csim.shape[1])
+    if len(trained) != len(csim):
+        raise ExportError(f"{project / TB_TRAINED}: expected {len(csim)} samples, found {len(trained)}")
+    return {
+        "reference": str(manifest["io"].get("reference", "table semantics")),
+        "trained_max_abs_diff": float(np.max(np.abs(csim - trained))) if len(csim) else 0.0,
+        "trained_argmax_agreement": float(np.mean(np.argmax(csim, 1) == np.argmax(trained, 1))) if len(csim) else 1.0,
+    }
+
+
 def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) -> VerificationResult:
     """Compile an exported project's C model, simulate the test vectors, compare, write ``verification.json``.
 
@@ -205,6 +231,7 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
         csim_seconds=round(csim_seconds, 4),
         compile_reused=compiled.reused,
         used_pch=compiled.used_pch,
+        **_against_trained(project, manifest, csim),
     )
     atomic_write_json(project / VERIFICATION, result.to_dict())
     return result
