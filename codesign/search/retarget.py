@@ -134,24 +134,25 @@ def _retargeted(trial: Any, plan: Any, model: Any, stats: dict[str, Any]) -> Any
         return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=trial.params,
                                          distributions=trial.distributions, user_attrs=attrs)  # fmt: skip
     f, space = plan.formulation, plan.space
-    front = search_hardware(LayerGraph.from_json(attrs["graph"]), space, model, f.cost_metrics, f.budgets,
-                            f.fit_probability)  # fmt: skip
+    graph = LayerGraph.from_json(attrs["graph"])
+    front = search_hardware(graph, space, model, f.cost_metrics, f.budgets, f.fit_probability)
     stats["seconds"] += front.seconds
     stats["trained"].append(trial.number)
-    attrs.update(_record_front(front))
+    attrs.update(_record_front(front, model, graph))
     primary = front.points.get(space.primary.name, ())
     if primary:
         values = f.trial_values(float(attrs["accuracy"]), [p.totals for p in primary], space.primary, space.clock_ns)
         excess = 0.0
     else:
-        values = _finite(f.rejected_values(front.bounds[space.primary.name], space.primary, space.clock_ns), f)
+        bounds = front.bounds[space.primary.name]
+        values = _finite(f.bound_values(float(attrs["accuracy"]), bounds, space.primary, space.clock_ns), f)
         excess = max(front.best_violation.get(space.primary.name, 1.0), 1e-9)
         attrs["reason"] = "; ".join(front.reasons[-3:]) or "no hardware configuration meets the new part"
-    from codesign.search.formulation import CONSTRAINT_KEY
+    from codesign.search.formulation import constraint_attrs
 
     return optuna.trial.create_trial(
         values=values, params=trial.params, distributions=trial.distributions, user_attrs=attrs,
-        constraints={CONSTRAINT_KEY: excess},
+        system_attrs=constraint_attrs(excess),
     )  # fmt: skip
 
 
