@@ -39,8 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from codesign.export._csim import remove_stale_staging
-from codesign.export._folders import finished_export, fresh_project_folder, output_folder, project_path
+from codesign.export._csim import default_cache_dir, remove_stale_staging
+from codesign.export._folders import (
+    INDEX,
+    finished_export,
+    fresh_project_folder,
+    is_export_folder,
+    output_folder,
+    project_path,
+)
 from codesign.export._manifest import base_manifest, finish_manifest, write_json
 from codesign.export._worker import QONNX_RAW, ExportTask
 from codesign.export.verify import (
@@ -69,7 +76,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-INDEX = "exports.json"
 _TARGET = "codesign.export._worker:export_task"
 
 
@@ -269,7 +275,8 @@ def export_designs(
         force: redo every design, also those already exported (default: keep verified designs, redo
             incomplete or failed ones).
         build: run vendor synthesis too where Vivado/Vitis HLS is installed (else one log line).
-        cache_dir: shared compile cache; default ``<out_dir>/.csim_cache``.
+        cache_dir: the compile cache (precompiled header, libraries); default
+            :func:`~codesign.export._csim.default_cache_dir`.
         progress: show a progress bar.
         check: raise when a design fails or is not bit-exact (after all are written).
 
@@ -283,7 +290,7 @@ def export_designs(
 
     backend_choice = Backend.parse(backend, "backend") if backend is not None else None
     compiler()  # fail at once, before any folder is written, when g++ is missing
-    check_output_dir(out_dir, "output folder")
+    check_output_dir(out_dir, "output folder", produces=(INDEX,), own=is_export_folder)
     requests = [_as_request(d) for d in designs]
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):
@@ -293,7 +300,7 @@ def export_designs(
     resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
     task_timeout()
     out = output_folder(out_dir)
-    cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
+    cache = (Path(cache_dir) if cache_dir else default_cache_dir()).resolve()
     if cache.is_dir():
         remove_stale_staging(cache)  # left by an export that was killed while it built the header
     if build:

@@ -4,7 +4,8 @@ An exported project carries its test vectors in hls4ml's testbench files: ``tb_d
 (the test split, one flattened sample per line, in the model's input layout) and
 ``tb_data/tb_output_predictions.dat`` (the Brevitas model's outputs for them), plus
 ``tb_data/tb_labels.dat`` (the true classes). :func:`verify_project` compiles the C model with g++
-(:mod:`codesign.export._csim`), runs every sample through it, and writes ``verification.json``:
+(:mod:`codesign.export._csim`: in the toolkit's own cache, from a copy of the project's sources; nothing
+built is taken from the folder), runs every sample through it, and writes ``verification.json``:
 
 * ``bit_exact_mismatches``: samples whose C-simulation output differs from the model's in any element
   (exact float comparison: both are fixed-point values, exactly representable as doubles);
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from codesign.config_io import MAX_CONFIG_BYTES, check_input_file, read_json
-from codesign.export._csim import build_library, check_sources, run_library
+from codesign.export._csim import build_library, check_sources, default_cache_dir, run_library
 from hw_templates.atomic import atomic_write_json
 from hw_templates.errors import ExportError, SpecError, VerificationError, clip, shown
 
@@ -278,7 +279,8 @@ def verify_exports(
     Args:
         path: an export folder, one exported design, or a run/design folder with an ``exports/`` folder.
         jobs: designs verified in parallel (worker processes).
-        cache_dir: shared compile cache (precompiled header); default ``<path>/.csim_cache``.
+        cache_dir: the compile cache (precompiled header, libraries; never inside an input folder):
+            default :func:`~codesign.export._csim.default_cache_dir`.
         progress: show a progress bar.
         check: raise VerificationError when any design is not bit-exact.
 
@@ -301,7 +303,7 @@ def verify_exports(
     timeout = task_timeout()
     for project in projects:  # every refusal before the first log or cache file is written
         check_project(project)
-    cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
+    cache = (Path(cache_dir) if cache_dir else default_cache_dir()).resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
     target = "codesign.export.verify:verify_task"
