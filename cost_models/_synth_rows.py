@@ -254,11 +254,7 @@ def _ntorc_design(row: Mapping[str, str]) -> RowDesign:
     requested = (row.get("reuse_factor_requested") or "").strip()
     if requested and requested != str(rf):
         notes.append(f"reuse_factor {requested} requested, {rf} used (source's corrected value)")
-    strategy = None
-    if requested and requested != "1" and rf == 1:  # generate_yaml_for_hls4ml picks it from the requested RF
-        strategy = "resource"
-        notes.append(f"Resource strategy: N-TORC sets it from the requested reuse factor {requested}")
-    return RowDesign(builder.build(), rf, {}, {}, tuple(notes), strategy=strategy)
+    return RowDesign(builder.build(), rf, {}, {}, tuple(notes))
 
 
 def _kebl_design(row: Mapping[str, str]) -> RowDesign:

@@ -86,10 +86,3 @@ def test_ntorc_later_convs_read_the_pooled_sequence():
     (first,) = build_design(_ntorc_row(1, 128, 3, 4)).graph.weight_layers()
     (later,) = build_design(_ntorc_row(16, 33, 16, 16)).graph.weight_layers()
     assert first.input_shape == (128, 1) and later.input_shape == (17, 16)
-
-
-def test_ntorc_strategy_follows_the_requested_reuse_factor():
-    # generate_yaml_for_hls4ml: Strategy "Latency" if reuse_factor == 1 else "Resource", on the
-    # requested value; hls4ml then corrected RF 2 to 1 for the 3-tap, 1-channel conv
-    assert build_design(_ntorc_row(1, 128, 1, 2)).strategy == "resource"
-    assert build_design(_ntorc_row(1, 128, 1, 1)).strategy is None
