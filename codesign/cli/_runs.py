@@ -80,7 +80,7 @@ def _print_pareto(rows: list[dict[str, str]], path: Path, max_archs: int = 12) -
         by_part.setdefault(row["part"], {}).setdefault(row["trial"], []).append(row)
     for part, groups in by_part.items():
         n = sum(len(g) for g in groups.values())
-        print(f"Pareto designs on {part}: {n} of {len(groups)} architectures (shown: fastest, smallest of each)")
+        print(f"Pareto designs on {part}: {n}, from {len(groups)} architectures (shown: fastest, smallest of each)")
         print("  " + "  ".join(f"{c:>10}" for c in cols) + "  hardware")
         ordered = sorted(groups.values(), key=lambda g: -float(g[0]["accuracy"]))
         for group in ordered[:max_archs]:

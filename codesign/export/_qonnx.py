@@ -31,7 +31,9 @@ from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
 __all__ = [
+    "ADD_1D_REASON",
     "KIND_COVERAGE",
+    "REFUSED_FUNCTIONS",
     "LayerMap",
     "check_supported_ops",
     "check_translatable",
@@ -218,6 +220,22 @@ KIND_COVERAGE = KindCoverage(
 )
 
 
+#: Activation functions the export refuses, and why (the builder's own refusals come first at training).
+REFUSED_FUNCTIONS = {
+    Activation.SOFTMAX: (
+        "not exported yet (the toolkit's models train a final softmax as identity, so the project would lack "
+        "what the estimate prices, and hls4ml's lookup-table softmax is not checked yet); remove the softmax "
+        "layer (the argmax is the same) to export"
+    ),
+}
+#: Why a residual add of 1D feature maps is refused.
+ADD_1D_REASON = (
+    "qonnx 1.0's channels-last conversion never terminates on it (for 3D tensors its channels-first and "
+    "channels-last transposes are the same permutation, and two passes move them back and forth); 2D networks "
+    "and 1D concat export"
+)
+
+
 def check_translatable(graph: LayerGraph) -> None:
     """Fail before the QONNX export, naming the layer, when the design has a layer the QONNX -> hls4ml 1.3
     path cannot translate (the IR-level twin of :func:`check_supported_ops`).
@@ -226,18 +244,13 @@ def check_translatable(graph: LayerGraph) -> None:
         UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
     """
     for layer in graph.layers:
-        if layer.kind is LayerKind.ACTIVATION and layer.function is Activation.SOFTMAX:
+        if layer.kind is LayerKind.ACTIVATION and layer.function in REFUSED_FUNCTIONS:
             raise UnsupportedLayerError(
-                f"layer {layer.name!r} (softmax): not exported yet (the toolkit's models train a final softmax "
-                "as identity, so the project would lack what the estimate prices, and hls4ml's lookup-table "
-                "softmax is not checked yet); remove the softmax layer (the argmax is the same) to export"
+                f"layer {layer.name!r} ({layer.function.value}): {REFUSED_FUNCTIONS[layer.function]}"
             )
         if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
             raise UnsupportedLayerError(
-                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "
-                "channels-last conversion never terminates on it (for 3D tensors its channels-first and "
-                "channels-last transposes are the same permutation, and two passes move them back and forth); "
-                "2D networks and 1D concat export"
+                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: {ADD_1D_REASON}"
             )
         why = _NOT_TRANSLATED.get(layer.kind)
         if why is not None:

@@ -43,7 +43,7 @@ from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["KIND_COVERAGE", "SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
+__all__ = ["KIND_COVERAGE", "SUPPORTED_FUNCTIONS", "SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,31 @@ class QuantNet(nn.Module):
         return values[self._plan[-1][0]]
 
 
-_ACTIVATIONS = (Activation.RELU, Activation.LINEAR, Activation.SOFTMAX)
+SUPPORTED_FUNCTIONS = (
+    Activation.RELU,
+    Activation.LINEAR,
+    Activation.SIGMOID,
+    Activation.TANH,
+    Activation.LEAKY_RELU,
+    Activation.SOFTMAX,
+)
+#: Functions built as a float torch function followed by the layer's result quantizer.
+_FLOAT_FUNCTIONS: dict[Activation, Callable[[Layer], nn.Module]] = {
+    Activation.SIGMOID: lambda layer: nn.Sigmoid(),
+    Activation.TANH: lambda layer: nn.Tanh(),
+    Activation.LEAKY_RELU: lambda layer: nn.LeakyReLU(_dyadic_alpha(layer)),
+}
+
+
+def _dyadic_alpha(layer: Layer) -> float:
+    """leaky_relu's slope: positive and a multiple of 2^-8 below 1, which hls4ml's inferred parameter type
+    holds exactly (so the hardware's ``alpha * x`` equals the trained model's)."""
+    alpha = layer.alpha
+    if not 0 < alpha < 1 or alpha * 256 != int(alpha * 256):
+        raise _unsupported(
+            layer, f"leaky_relu alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), e.g. 0.125 (exact in hardware)"
+        )
+    return alpha
 
 
 def _unsupported(layer: Layer, why: str) -> UnsupportedLayerError:
@@ -266,9 +290,12 @@ def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Modul
         return qnn.QuantReLU(act_quant=act_quant(result, where), return_quant_tensor=False), result
     if fn is Activation.LINEAR:
         return qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False), result
+    if fn in _FLOAT_FUNCTIONS:
+        quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
+        return nn.Sequential(_FLOAT_FUNCTIONS[fn](layer), quant), result
     if fn is Activation.SOFTMAX and is_last:
         return nn.Identity(), exact_in
-    allowed = ", ".join(a.value for a in _ACTIVATIONS)
+    allowed = ", ".join(a.value for a in SUPPORTED_FUNCTIONS)
     raise _unsupported(
         layer,
         f"activation {fn.value if fn else None!r} cannot be built (supported: {allowed}; "
