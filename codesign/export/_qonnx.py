@@ -54,6 +54,7 @@ _ACTIVATION_OPS = {
     "Elu": Activation.ELU,
     "Selu": Activation.SELU,
     "HardSigmoid": Activation.HARD_SIGMOID,
+    "Clip": Activation.HARD_TANH,  # torch's Hardtanh; translated by codesign.export._hls4ml_fixes
     "Softplus": Activation.SOFTPLUS,
     "Softsign": Activation.SOFTSIGN,
 }
@@ -95,7 +96,8 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
 
-    from codesign.export._channels_last import global_pool_to_channels_last
+    from codesign.export._channels_last import average_pools_as_max, global_pool_to_channels_last, restore_average
+    from codesign.export._hls4ml_fixes import clip_bounds_to_attributes
 
     raw = onnx.load(str(raw_path))
     _fill_conv_defaults(raw)
@@ -103,10 +105,13 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         # GemmToMatMul warns that it was written for Gemm opset 9; the converted graph is checked anyway.
         warnings.simplefilter("ignore")
         model = cleanup_model(ModelWrapper(raw))
+        averages = average_pools_as_max(model)  # qonnx 1.0 converts MaxPool to channels-last, not AveragePool
         model = model.transform(ConvertToChannelsLastAndClean())
         model = model.transform(GemmToMatMul())
         model = cleanup_model(model)
-    global_pool_to_channels_last(model)  # after qonnx's passes: qonnx does not know the op it writes
+    restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
+    clip_bounds_to_attributes(model)  # hard_tanh: the form codesign.export._hls4ml_fixes translates
+    global_pool_to_channels_last(model)  # likewise
     model.save(str(clean_path))
     return model
 
@@ -205,8 +210,6 @@ _ROUNDING = {"ROUND": "RND_CONV", "FLOOR": "TRN"}
 _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.builder.UNSUPPORTED)"
 #: Layer kinds the QONNX -> hls4ml 1.3 path does not translate, and why.
 _NOT_TRANSLATED = {
-    LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
-    LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
     LayerKind.UPSAMPLING1D: _NOT_BUILT,
@@ -220,14 +223,9 @@ KIND_COVERAGE = KindCoverage(
 )
 
 
-#: Activation functions the export refuses, and why (the builder's own refusals come first at training).
-REFUSED_FUNCTIONS = {
-    Activation.SOFTMAX: (
-        "not exported yet (the toolkit's models train a final softmax as identity, so the project would lack "
-        "what the estimate prices, and hls4ml's lookup-table softmax is not checked yet); remove the softmax "
-        "layer (the argmax is the same) to export"
-    ),
-}
+#: Activation functions the export refuses, and why (none today: the builder refuses what it cannot build,
+#: before training; kept for functions hls4ml cannot build correctly).
+REFUSED_FUNCTIONS: dict[Activation, str] = {}
 #: Why a residual add of 1D feature maps is refused.
 ADD_1D_REASON = (
     "qonnx 1.0's channels-last conversion never terminates on it (for 3D tensors its channels-first and "
@@ -268,6 +266,9 @@ def check_supported_ops(model: Any) -> None:
     """
     from hls4ml.converters.onnx_to_hls import get_supported_onnx_layers
 
+    from codesign.export import _hls4ml_fixes
+
+    _hls4ml_fixes.install()  # its handlers count as supported (and config_from_onnx_model needs them)
     supported = set(get_supported_onnx_layers()) | {"Dropout", "Identity"}
     for node in model.graph.node:
         if node.op_type not in supported:
