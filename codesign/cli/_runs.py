@@ -38,7 +38,8 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
     if summary.interrupted:
         return 130, summary
     if summary.completed == 0:
-        print(f"codesign: no trial completed ({summary.trials} trials, all failed: see the reasons in "
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))  # e.g. 4 rejected
+        print(f"codesign: no trial completed ({summary.trials} trials: {counts}; see the reasons in "
               f"{out / 'report.html'})", file=sys.stderr)  # fmt: skip
         return 1, summary
     return 0, summary

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.export._softmax_table import softmax_stable
 from cost_models.ir import DEFAULT_TABLE_SIZE, Activation, LayerGraph, LayerKind
 from hw_templates.errors import ExportError
 from hw_templates.precision import FixedType
@@ -72,7 +73,8 @@ def table_index(function: Activation, size: int, x: np.ndarray) -> np.ndarray:
 
 def table_layers(graph: LayerGraph) -> list[str]:
     """Names of the layers hls4ml builds as a lookup table (verified against :func:`table_model`)."""
-    return [x.name for x in graph.layers if x.kind is LayerKind.ACTIVATION and x.function in TABLE_FUNCTIONS]
+    tables = (*TABLE_FUNCTIONS, Activation.SOFTMAX)
+    return [x.name for x in graph.layers if x.kind is LayerKind.ACTIVATION and x.function in tables]
 
 
 def table_settings(graph: LayerGraph, name: str) -> tuple[int, FixedType]:
@@ -99,10 +101,16 @@ def table_model(model: Any, graph: LayerGraph) -> Any:
             index = torch.from_numpy(table_index(self.function, self.size, x.detach().double().numpy()))
             return self.values[index].to(x.dtype)
 
+    def softmax(size: int) -> Any:
+        return lambda x: torch.from_numpy(softmax_stable(x.detach().double().numpy(), size)).to(x.dtype)
+
     copied = copy.deepcopy(model)
     for name in table_layers(graph):
         size, table_t = table_settings(graph, name)
-        getattr(copied, name)[0] = _Table(graph.layer(name).function, size, table_t)
+        if graph.layer(name).function is Activation.SOFTMAX:
+            getattr(copied, name).function = softmax(size)  # a FinalSoftmax
+        else:
+            getattr(copied, name)[0] = _Table(graph.layer(name).function, size, table_t)
     return copied.eval()
 
 
@@ -124,7 +132,7 @@ def reference_outputs_for(model: Any, graph: LayerGraph, inputs: np.ndarray) -> 
         return trained, None
     for name in table_layers(graph):
         module = getattr(model, name, None)
-        if not (hasattr(module, "__getitem__") and len(module) == 2):
+        if not (hasattr(module, "__getitem__") and len(module) == 2) and not hasattr(module, "function"):
             raise ExportError(
                 f"layer {name!r} ({graph.layer(name).function.value}): lookup-table activations are verified only "
                 "in models the toolkit built (function followed by its quantizer); this model's layer is not"

@@ -297,7 +297,8 @@ def hls4ml_config(
             size, table_t = table_settings(graph, ir_name)
             entry = hls_config["LayerName"].setdefault(node, {})
             entry["TableSize"] = size
-            entry.setdefault("Precision", {})["table"] = _hls_type(table_t)
+            if graph.layer(ir_name).function is not Activation.SOFTMAX:
+                entry.setdefault("Precision", {})["table"] = _hls_type(table_t)
     config = hls4ml.backends.get_backend(name).create_initial_config()
     config.update(
         OnnxModel=str(onnx_path),

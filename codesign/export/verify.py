@@ -77,7 +77,7 @@ class VerificationResult:
         n_samples: test samples simulated.
         bit_exact_mismatches: samples whose outputs differ at all (must be 0).
         max_abs_diff: largest absolute output difference over all samples and outputs.
-        model_accuracy / csim_accuracy: argmax accuracy of the model's and the C model's outputs
+        model_accuracy / csim_accuracy: argmax accuracy of the trained model's and the C model's outputs
             (None without labels).
         first_mismatch: index of the first differing sample, or None.
         compile_seconds / csim_seconds: wall time of the g++ build (0 when reused) and of the simulation.
@@ -186,13 +186,10 @@ def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
     return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
-def _against_trained(project: Path, manifest: dict[str, Any], csim: np.ndarray) -> dict[str, Any]:
+def _against_trained(manifest: dict[str, Any], csim: np.ndarray, trained: np.ndarray | None) -> dict[str, Any]:
     """The tolerance figures of a design verified against a table reference (empty for the others)."""
-    if not (project / TB_TRAINED).is_file():
+    if trained is None:
         return {}
-    trained = _load_matrix(project, TB_TRAINED, csim.shape[1])
-    if len(trained) != len(csim):
-        raise ExportError(f"{project / TB_TRAINED}: expected {len(csim)} samples, found {len(trained)}")
     return {
         "reference": str(manifest["io"].get("reference", "table semantics")),
         "trained_max_abs_diff": float(np.max(np.abs(csim - trained))) if len(csim) else 0.0,
@@ -218,20 +215,23 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
     csim = run_library(compiled.library, manifest["project_name"], inputs, expected.shape[1])
     csim_seconds = time.perf_counter() - start
     differs = np.any(csim != expected, axis=1)
+    trained = _load_matrix(project, TB_TRAINED, csim.shape[1]) if (project / TB_TRAINED).is_file() else None
+    if trained is not None and len(trained) != len(csim):
+        raise ExportError(f"{project / TB_TRAINED}: expected {len(csim)} samples, found {len(trained)}")
     result = VerificationResult(
         design_id=str(manifest["design_id"]),
         project_dir=str(project),
         n_samples=len(inputs),
         bit_exact_mismatches=int(differs.sum()),
         max_abs_diff=float(np.max(np.abs(csim - expected))) if len(inputs) else 0.0,
-        model_accuracy=_accuracy(expected, labels),
+        model_accuracy=_accuracy(trained if trained is not None else expected, labels),
         csim_accuracy=_accuracy(csim, labels),
         first_mismatch=int(np.argmax(differs)) if differs.any() else None,
         compile_seconds=round(compiled.seconds, 3),
         csim_seconds=round(csim_seconds, 4),
         compile_reused=compiled.reused,
         used_pch=compiled.used_pch,
-        **_against_trained(project, manifest, csim),
+        **_against_trained(manifest, csim, trained),
     )
     atomic_write_json(project / VERIFICATION, result.to_dict())
     return result

@@ -12,8 +12,8 @@ Every number format comes from the graph (see :mod:`codesign.models._quant` for 
 So the trained model computes what the hls4ml project will (STACK.md, "Brevitas to hls4ml").
 BatchNorm is built as a float ``nn.BatchNorm`` and must directly follow a dense/conv layer: training
 folds it into that layer (:func:`codesign.models.fold.fold_batchnorm`) before accuracy is measured, so
-what is reported is what is exported. A final ``softmax`` is an identity here (it does not change the
-argmax; the exporter decides how the hardware implements it).
+what is reported is what is exported. A final ``softmax`` is the identity while training (the
+loss takes the logits) and softmax plus its result quantizer in eval mode (:class:`FinalSoftmax`).
 
 Layout: the module takes torch's channels-first tensors (``(N, C, W)`` / ``(N, C, H, W)``); the graph
 is channels-last like hls4ml, and ``flatten`` flattens in channels-last order so dense weights line up
@@ -91,6 +91,20 @@ class GlobalPool(nn.Module):
             ("max", 2): nn.functional.adaptive_max_pool2d,
         }
         return functions[self.op, len(self.axes)](x, 1).flatten(1)
+
+
+class FinalSoftmax(nn.Module):
+    """A last-layer softmax: the identity while training (the loss takes the logits), softmax followed by
+    the layer's result quantizer in eval mode (accuracy, reference outputs, QONNX export), as hls4ml
+    builds it."""
+
+    def __init__(self, quant: nn.Module) -> None:
+        super().__init__()
+        self.quant = quant
+        self.function: Callable[[torch.Tensor], torch.Tensor] = lambda x: torch.softmax(x, dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.training else self.quant(self.function(x))
 
 
 class QuantNet(nn.Module):
@@ -294,7 +308,8 @@ def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Modul
         quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
         return nn.Sequential(_FLOAT_FUNCTIONS[fn](layer), quant), result
     if fn is Activation.SOFTMAX and is_last:
-        return nn.Identity(), exact_in
+        quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
+        return FinalSoftmax(quant), result
     allowed = ", ".join(a.value for a in SUPPORTED_FUNCTIONS)
     raise _unsupported(
         layer,

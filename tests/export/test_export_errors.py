@@ -202,15 +202,20 @@ def test_the_build_script_check_finds_a_missing_directive(tmp_path: Path) -> Non
         check_build_script(tmp_path, hardware())
 
 
-def test_a_softmax_the_project_would_lack_is_refused_not_dropped() -> None:
+def test_a_final_softmax_passes_the_export_checks_and_a_hidden_one_is_refused_at_build() -> None:
+    """A final softmax is built (the trained model's eval outputs are its probabilities) and exported; its
+    C simulation is checked in test_export_activations.py. Anywhere else the builder refuses it."""
     from codesign.export.translate import check_exportable
+    from codesign.models.builder import build_model
     from cost_models.ir import GraphBuilder
     from hw_templates.precision import FixedType
 
-    b = GraphBuilder("soft", (8,), FixedType(8, 3))
-    b.add("dense", units=4, precision=None)
+    b = GraphBuilder("soft", (8,), FixedType(8, 3, rounding="RND_CONV", saturation="SAT"))
+    b.add("dense", units=4)
     b.add("activation", name="probs", function="softmax")
-    with pytest.raises(
-        UnsupportedLayerError, match=r"layer .probs. \(softmax\): not exported yet.*remove the softmax layer"
-    ):
-        check_exportable(b.build(), hardware())
+    check_exportable(b.build(), hardware())
+    b = GraphBuilder("soft", (8,), FixedType(8, 3, rounding="RND_CONV", saturation="SAT"))
+    b.add("activation", name="probs", function="softmax")
+    b.add("activation", name="after", function="relu")
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'probs'.*softmax only as the last layer"):
+        build_model(b.build())
