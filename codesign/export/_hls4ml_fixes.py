@@ -42,10 +42,52 @@ def _fix_pool1d(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[st
     return parse
 
 
+def _parse_clip(node: Any, input_names: Any, input_shapes: Any, graph: Any) -> dict[str, Any]:
+    """ONNX ``Clip(x, -1, 1)`` (torch's ``Hardtanh``) as hls4ml's ``HardActivation`` ``hard_tanh``, which
+    computes ``2 * clip(slope * x + shift, 0, 1) - 1``: with slope = shift = 1/2 (exact in its default
+    ``ap_ufixed<16,0>`` / ``ap_ufixed<2,0>`` types) that is ``clip(x, -1, 1)`` exactly."""
+    from hls4ml.converters.onnx_to_hls import get_onnx_attribute
+
+    bounds = [get_onnx_attribute(node, "min"), get_onnx_attribute(node, "max")]
+    if bounds != [-1.0, 1.0]:
+        raise ValueError(f"ONNX node {node.name!r}: Clip{tuple(bounds)} has no hls4ml layer (only Clip(-1, 1))")
+    return {
+        "name": node.name,
+        "class_name": "HardActivation",
+        "activation": "hard_tanh",
+        "slope": 0.5,
+        "shift": 0.5,
+        "inputs": list(input_names[:1]),
+        "outputs": list(node.output),
+    }
+
+
+def clip_bounds_to_attributes(model: Any) -> int:
+    """Move every ``Clip``'s constant bounds from its inputs to ``min``/``max`` attributes (ONNX Clip-6's
+    form), deleting the initializers: hls4ml 1.3 turns every initializer into a ``Constant`` layer, and
+    one that no layer consumes breaks its precision inference. Returns how many nodes changed."""
+    from onnx import helper
+
+    done = 0
+    for node in model.graph.node:
+        if node.op_type != "Clip" or len(node.input) != 3:
+            continue
+        values = [model.get_initializer(name) for name in node.input[1:]]
+        if any(v is None for v in values):
+            continue
+        for name in list(node.input[1:]):
+            model.graph.initializer.remove(next(i for i in model.graph.initializer if i.name == name))
+        del node.input[1:]
+        node.attribute.extend(helper.make_attribute(k, float(v)) for k, v in zip(("min", "max"), values))
+        done += 1
+    return done
+
+
 def install() -> None:
-    """Wrap hls4ml's ONNX pooling handlers once per process (idempotent)."""
+    """Wrap hls4ml's ONNX pooling handlers, add a ``Clip`` handler, once per process (idempotent)."""
     from hls4ml.converters.onnx_to_hls import layer_handlers
 
+    layer_handlers.setdefault("Clip", _parse_clip)
     for op in _POOL_OPS:
         handler = layer_handlers.get(op)
         if handler is not None and not getattr(handler, "codesign_fixed", False):

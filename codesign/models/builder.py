@@ -134,6 +134,7 @@ SUPPORTED_FUNCTIONS = (
     Activation.SIGMOID,
     Activation.TANH,
     Activation.LEAKY_RELU,
+    Activation.HARD_TANH,
     Activation.SOFTMAX,
 )
 #: Functions built as a float torch function followed by the layer's result quantizer.
@@ -141,6 +142,7 @@ _FLOAT_FUNCTIONS: dict[Activation, Callable[[Layer], nn.Module]] = {
     Activation.SIGMOID: lambda layer: nn.Sigmoid(),
     Activation.TANH: lambda layer: nn.Tanh(),
     Activation.LEAKY_RELU: lambda layer: nn.LeakyReLU(_dyadic_alpha(layer)),
+    Activation.HARD_TANH: lambda layer: nn.Hardtanh(),
 }
 
 
