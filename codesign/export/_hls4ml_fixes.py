@@ -83,11 +83,31 @@ def clip_bounds_to_attributes(model: Any) -> int:
     return done
 
 
+def _fix_resize1d(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """hls4ml 1.3's ONNX ``Resize`` handler reads a 4D ``[N, H, W, C]`` shape only (``input_shapes[0][3]``);
+    a 1D (channels-last ``[N, W, C]``) input gets its width and channels here instead."""
+
+    def parse(node: Any, input_names: Any, input_shapes: Any, graph: Any) -> dict[str, Any]:
+        if len(input_shapes[0]) != 3:
+            return handler(node, input_names, input_shapes, graph)
+        padded = [[*input_shapes[0], 1], *input_shapes[1:]]  # let the 2D reader run, then set the 1D fields
+        layer = handler(node, input_names, padded, graph)
+        width, channels = int(input_shapes[0][1]), int(input_shapes[0][2])
+        layer.update(in_width=width, out_width=width, n_chan=channels, in_height=1, out_height=1)
+        return layer
+
+    parse.codesign_fixed = True  # type: ignore[attr-defined]
+    return parse
+
+
 def install() -> None:
     """Wrap hls4ml's ONNX pooling handlers, add a ``Clip`` handler, once per process (idempotent)."""
     from hls4ml.converters.onnx_to_hls import layer_handlers
 
     layer_handlers.setdefault("Clip", _parse_clip)
+    resize = layer_handlers.get("Resize")
+    if resize is not None and not getattr(resize, "codesign_fixed", False):
+        layer_handlers["Resize"] = _fix_resize1d(resize)
     for op in _POOL_OPS:
         handler = layer_handlers.get(op)
         if handler is not None and not getattr(handler, "codesign_fixed", False):

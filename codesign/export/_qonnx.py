@@ -96,7 +96,12 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
 
-    from codesign.export._channels_last import average_pools_as_max, global_pool_to_channels_last, restore_average
+    from codesign.export._channels_last import (
+        average_pools_as_max,
+        global_pool_to_channels_last,
+        restore_average,
+        sandwiched_to_channels_last,
+    )
     from codesign.export._hls4ml_fixes import clip_bounds_to_attributes
 
     raw = onnx.load(str(raw_path))
@@ -112,6 +117,7 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
     clip_bounds_to_attributes(model)  # hard_tanh: the form codesign.export._hls4ml_fixes translates
     global_pool_to_channels_last(model)  # likewise
+    sandwiched_to_channels_last(model)  # zero padding, upsampling
     model.save(str(clean_path))
     return model
 
@@ -212,10 +218,6 @@ _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.
 _NOT_TRANSLATED = {
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
-    LayerKind.UPSAMPLING1D: _NOT_BUILT,
-    LayerKind.UPSAMPLING2D: _NOT_BUILT,
-    LayerKind.ZEROPADDING1D: _NOT_BUILT,
-    LayerKind.ZEROPADDING2D: _NOT_BUILT,
     LayerKind.RESHAPE: _NOT_BUILT,
 }
 KIND_COVERAGE = KindCoverage(
