@@ -105,3 +105,6 @@ def test_a_brevitas_module_family_is_searched_trained_and_exported_verified(
     manifest = json.loads((tmp_path / "out" / "0-0" / "manifest.json").read_text())
     assert manifest["design"]["source"] == "user module (search trial)"
     assert manifest["verification"]["n_samples"] == 360  # digits' whole test split
+    capsys.readouterr()
+    assert cli.main(["reproduce", str(run / "trials" / "0")]) == 2  # not supported yet: said in one line
+    assert "a user module's trial" in capsys.readouterr().err
