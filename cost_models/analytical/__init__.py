@@ -26,7 +26,13 @@ from dataclasses import replace
 import numpy as np
 
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
-from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
+from cost_models.analytical.layers import (
+    WIRE_KINDS,
+    LayerContext,
+    dataflow_channel_bits,
+    dataflow_process,
+    layer_terms,
+)
 from cost_models.analytical.limits import unroll_warnings
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
@@ -38,6 +44,7 @@ from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
 from hw_templates.config import (
+    Backend,
     ConvImplementation,
     FifoDepths,
     HardwareConfig,
@@ -90,8 +97,9 @@ class AnalyticalModel(CostModel):
         self._quant_cache: dict[tuple[int, int, int], tuple] = {}
         self._hw_ref: HardwareConfig | None = None
         self._legal_rf: set[tuple[int, int, int]] = set()
-        self._hw_values: tuple[bool, int, int, float] = (False, 0, 0, 0.0)
+        self._hw_values: tuple[bool, int, int, float, bool] = (False, 0, 0, 0.0, False)
         self._fed_by: dict[str, str] = {}
+        self._dataflow_cache: tuple | None = None
 
     def estimate_layer(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
@@ -318,8 +326,16 @@ class AnalyticalModel(CostModel):
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
                 clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
+                hw.backend is Backend.VIVADO,
             )
-        stream, dsp_a, dsp_b, clock_eff = self._hw_values
+        stream, dsp_a, dsp_b, clock_eff, vivado_hls = self._hw_values
+        channel = process = 0
+        if graph is not None:
+            dataflow = stream or self._dataflow_parallel(graph, hw)
+            process = dataflow_process(layer, stream, dataflow)
+            if not stream:
+                last = layer.name == graph.layers[-1].name
+                channel = dataflow_channel_bits(layer, result.width, dataflow, last)
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
             a_bits,
@@ -339,7 +355,24 @@ class AnalyticalModel(CostModel):
             settings.multiplier_impl.value,
             acc_modes,
             cast_bits,
+            vivado_hls,
+            channel,
+            process,
         )
+
+    def _dataflow_parallel(self, graph: LayerGraph, hw: HardwareConfig) -> bool:
+        """True when hls4ml gives this io_parallel design a DATAFLOW top (a convolution or a Resource
+        layer; ``layers.dataflow_channel_bits``). Cached per graph and configuration."""
+        key = (id(graph), id(hw))
+        hit = self._dataflow_cache
+        if hit is not None and hit[0] == key and hit[1] is graph and hit[2] is hw:
+            return hit[3]
+        value = any(
+            x.kind.has_weights and (x.kind is not LayerKind.DENSE or hw.resolve(x.name).strategy is Strategy.RESOURCE)
+            for x in graph.layers
+        )
+        self._dataflow_cache = (key, graph, hw, value)
+        return value
 
     def _counters(self, layer: Layer, a_bits: int) -> Counters:
         """FLOPs, parameters and BOPs of ``layer`` (they depend on the layer and its input width only)."""

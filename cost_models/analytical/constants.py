@@ -52,7 +52,7 @@ __all__ = [
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
 LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
-FF_FEATURES = ("pipe", "operand", "state", "control")
+FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "process")
 
 #: Plausible range of each coefficient (per feature unit); the fit stays inside it.
 COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -87,6 +87,19 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # FF per input/output register bit (partitioned arrays, accumulators).
         "state": (0.5, 4.0),
         "ff_control": (0.0, 300.0),
+        # FF per operand bit (a + w) of a DSP multiplier built by Vivado HLS: its pipelined multiplier cores
+        # (UG902 v2019.1 "Specifying the Core": Mul2S..Mul6S / MulnS, N-stage pipelined multipliers) register
+        # both operands (a + w bits) and the product (a + w bits) once per extra stage, in fabric flip-flops
+        # that csynth counts: 1 = operands only, 2 = operands + one product stage, 3 = two product stages.
+        # Vivado synthesis moves them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the
+        # post-synthesis coefficient may fall to 0. Vitis HLS (UG1399 BIND_OP) keeps them inside the DSP.
+        "mult_reg": (0.0, 3.0),
+        # FF per bit of an io_parallel DATAFLOW channel (layers.dataflow_channel_bits): a ping-pong channel
+        # holds two copies of the array (2); 0 where HLS maps it to memory instead (UG1399 config_dataflow).
+        "channel": (0.0, 3.0),
+        # FF per DATAFLOW process (layers.dataflow_process): handshake and FSM registers, loop counters,
+        # pipeline valid bits and registered stream ports of one layer module; tens to a few thousand.
+        "process": (0.0, 2000.0),
     }
 )
 
@@ -171,8 +184,11 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.8895, "operand": 2.0, "state": 0.6612, "control": 0.0})
-    )
+        default_factory=lambda: _proxy(
+            {"pipe": 0.9478, "operand": 1.6594, "state": 0.9475, "control": 42.1881, "mult_reg": 0.9228,
+             "channel": 0.0, "process": 609.2938}
+        )
+    )  # fmt: skip
     # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and pipe / operand / state (FF),
     # fitted on the wa-hls4ml post-synthesis rows (see the module docstring).
     synth_lut_coef: Mapping[str, float] = field(
@@ -182,8 +198,11 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.2, "operand": 1.0275, "state": 1.1254, "control": 0.0})
-    )
+        default_factory=lambda: _proxy(
+            {"pipe": 0.2, "operand": 0.5, "state": 1.1192, "control": 32.063, "mult_reg": 0.5573,
+             "channel": 3.0, "process": 1.6678}
+        )
+    )  # fmt: skip
     # fitted (coordinate descent on median |latency error|, mean over sources)
     t_dsp_mult_ns: float = 1.0
     t_lut_mult_ns: float = 2.0
