@@ -47,7 +47,7 @@ from hw_templates.config import (
     strategy_problem,
 )
 from hw_templates.errors import SpecError, bad_value, did_you_mean
-from hw_templates.parts import FpgaPart, declare_part, resolve_part
+from hw_templates.parts import NO_PART_WITHOUT, FpgaPart, declare_part, resolve_part
 from hw_templates.precision import FixedType, parse_precision
 from hw_templates.reuse import check_reuse_factor
 
@@ -76,15 +76,27 @@ class _Model(BaseModel):
 
 
 class PartDecl(_Model):
-    """A user-declared FPGA part (``parts: {name: {...}}``)."""
+    """A user-declared FPGA part (``parts: {name: {...}}``).
+
+    ``dsp`` and ``bram18`` are at least 1, as :class:`~hw_templates.parts.FpgaPart` checks: every part
+    with DSP48E1/DSP48E2 slices (the two the cost models know) has both, and a part without DSPs would
+    need every multiplier in fabric, which neither the cost models nor the export enforce; ``uram`` may be 0.
+    """
 
     lut: PosInt
     ff: PosInt
-    dsp: Annotated[int, Field(strict=True, ge=0)]
-    bram18: Annotated[int, Field(strict=True, ge=0)]
+    dsp: PosInt
+    bram18: PosInt
     uram: Annotated[int, Field(strict=True, ge=0)] = 0
     dsp_slice: str = "DSP48E2"
     full_name: str | None = None
+
+    @field_validator("dsp", "bram18", mode="before")
+    @classmethod
+    def _not_none_of(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"expected at least 1 ({NO_PART_WITHOUT[info.field_name]})")
+        return value
 
 
 class LayerSpec(_Model):

@@ -38,7 +38,16 @@ from types import MappingProxyType
 
 from hw_templates.errors import SpecError, UnknownPartError, bad_value, did_you_mean
 
-__all__ = ["CATALOG", "DSP_FMAX_MHZ", "DSP_SLICES", "FpgaPart", "declare_part", "list_parts", "resolve_part"]
+__all__ = [
+    "CATALOG",
+    "DSP_FMAX_MHZ",
+    "DSP_SLICES",
+    "NO_PART_WITHOUT",
+    "FpgaPart",
+    "declare_part",
+    "list_parts",
+    "resolve_part",
+]
 
 #: Signed multiplier port widths (A x B) of each DSP slice: UG479 (7 Series DSP48E1 Slice, 25x18) and
 #: UG579 (UltraScale Architecture DSP Slice, DSP48E2, 27x18).
@@ -60,6 +69,15 @@ DSP_FMAX_MHZ: Mapping[str, Mapping[int, float]] = MappingProxyType(
 _GRADE_RE = re.compile(r"-([123])(?:l[ve]?|e|i)?(?:-|$)")
 
 _COUNT_FIELDS = ("lut", "ff", "dsp", "bram18")
+#: Why a part must have DSP slices and block RAM (``uram`` may be 0): every DSP48E1/DSP48E2 device has
+#: both, and the cost models and the export assume wide multipliers may go to DSPs and large weight
+#: arrays and FIFOs to block RAM.
+NO_PART_WITHOUT: Mapping[str, str] = MappingProxyType(
+    {
+        "dsp": "parts without DSP slices are not supported: multipliers would all have to go to fabric",
+        "bram18": "parts without block RAM are not supported: large weights and FIFOs go to BRAM",
+    }
+)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.+]*$")
 # After the device name: nothing, a dash (speed grade / package follow), or a package code such as
 # "clg400" written without a dash (7-series style "xc7z020clg400-1").
@@ -165,7 +183,9 @@ class FpgaPart:
 def _check_count(label: str, attr: str, value: object, *, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         expected = "a positive integer" if minimum > 0 else "a non-negative integer"
-        raise SpecError(bad_value(f"{label} {attr}", value, expected))
+        counted = isinstance(value, int) and not isinstance(value, bool)
+        why = f" ({NO_PART_WITHOUT[attr]})" if attr in NO_PART_WITHOUT and counted else ""
+        raise SpecError(bad_value(f"{label} {attr}", value, expected + why))
 
 
 _DS890 = "DS890 (UltraScale Architecture and Product Data Sheet: Overview)"

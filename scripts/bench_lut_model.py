@@ -33,15 +33,12 @@ printed; no row is written anywhere.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
@@ -274,19 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _fit_module() -> ModuleType:
-    """scripts/fit_analytical.py, imported as a module (scripts/ is not a package)."""
-    path = Path(__file__).resolve().parent / "fit_analytical.py"
-    spec = importlib.util.spec_from_file_location("fit_analytical", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def _refitter(latency_start: str, rounds: int) -> Refit:
-    fit = _fit_module()
+    from bench_cost_model import fit_module  # scripts/ is on sys.path when a script runs
+
+    fit = fit_module()
     start = fit.DEFAULT_CONSTANTS
     if latency_start == "grid-middle":
         middle = {k: round(float(np.asarray(g)[len(g) // 2]), 3) for k, g in fit._LATENCY_GRID.items()}

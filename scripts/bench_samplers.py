@@ -123,11 +123,19 @@ class Normalizer:
 
 
 def make_sampler(name: str, seed: int, table: dict) -> Any:
-    """A sampler by name; ``surrogate_zc``: the surrogate with the zero-cost proxies as extra features."""
-    if name != "surrogate_zc":
+    """A sampler by name; ``surrogate_zc``: the surrogate with the zero-cost proxies as extra features;
+    ``surrogate:key=value,...`` (or ``surrogate_zc:...``): the surrogate with those constructor options
+    (numbers parsed), e.g. ``surrogate:model=gp,n_startup=6`` to compare settings."""
+    base, _, opts = name.partition(":")
+    if base not in ("surrogate", "surrogate_zc"):
+        return name
+    if base == "surrogate" and not opts:
         return name
     from codesign.search.surrogate import SurrogateSampler
 
+    kwargs = {k: _number(v) for k, v in (o.split("=", 1) for o in opts.split(",") if o)}
+    if base == "surrogate":
+        return SurrogateSampler(seed=seed, **kwargs)
     names = [k for k in next(iter(table.values())) if k.startswith("proxy_")]
     values = np.array([[float(r[k]) for k in names] for r in table.values()])
     low, span = values.min(axis=0), np.where(np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1.0)
@@ -136,7 +144,16 @@ def make_sampler(name: str, seed: int, table: dict) -> Any:
         row = table.get(tuple(int(arch[k]) for k in KEYS))
         return (np.array([float(row[k]) for k in names]) - low) / span if row else np.zeros(len(names))
 
-    return SurrogateSampler(seed=seed, features=proxies)
+    return SurrogateSampler(seed=seed, features=proxies, **kwargs)
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def run_one(table: dict, problem: str, sampler: str, seed: int, evaluations: int) -> dict[str, Any]:
@@ -153,14 +170,16 @@ def run_one(table: dict, problem: str, sampler: str, seed: int, evaluations: int
     found: list[list[float]] = []
     curve: dict[int, float] = {}
     statuses: dict[str, int] = {}
-    for t in result.study.get_trials(deepcopy=False):
+    spent = 0
+    for t in sorted(result.study.get_trials(deepcopy=False), key=lambda t: t.number):
         status = t.user_attrs.get("status", "failed")
         statuses[status] = statuses.get(status, 0) + 1
         if status in ("trained", "stopped"):
+            spent += 1  # one expensive evaluation, whatever number of designs it carries
             designs = t.user_attrs.get("designs", [])
             found += [[-float(t.user_attrs["accuracy"]), *(d["totals"][n] for n in PROBLEMS[problem])] for d in designs]
-            if len(found) in CHECKPOINTS:
-                curve[len(found)] = norm.fraction(found)
+            if spent in CHECKPOINTS:
+                curve[spent] = norm.fraction(found)
     for c in CHECKPOINTS:
         curve.setdefault(c, norm.fraction(found))  # budget ended early: the final front counts
     return {
@@ -184,7 +203,7 @@ def bench(args: Any) -> list[dict[str, Any]]:
     runs = []
     for problem in args.problems:
         for sampler in args.samplers:
-            for seed in range(args.seeds):
+            for seed in range(args.seed_start, args.seed_start + args.seeds):
                 runs.append(run_one(table, problem, sampler, seed, args.evaluations))
             print_problem_row(
                 problem, sampler, [r for r in runs if r["problem"] == problem and r["sampler"] == sampler]

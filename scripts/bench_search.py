@@ -109,7 +109,8 @@ def samplers_main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(description=bs.__doc__.split("\n")[0])
     parser.add_argument("--table", default=str(bs.TABLE))
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="number of benchmark seeds")
+    parser.add_argument("--seed-start", type=int, default=0, help="first seed (tune on 0-9, report 10-19 too)")
     parser.add_argument("--evaluations", type=int, default=200)
     parser.add_argument("--samplers", nargs="+", default=list(bs.SAMPLERS))
     parser.add_argument("--problems", nargs="+", default=list(bs.PROBLEMS))

@@ -44,6 +44,12 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> None
     """The options of the commands that run a search (``search``, ``demo``)."""
     p.add_argument("--out", default=default_out, help="run folder (default: runs/<name>)")
     p.add_argument("--trials", type=int, help="number of trials (overrides the config)")
+    p.add_argument(
+        "--evaluations",
+        type=int,
+        help="budget of expensive evaluations (trainings); repeats and rejected architectures are free "
+        "(overrides the config's search.evaluations; with --trials, whichever comes first)",
+    )
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--storage", help="Optuna storage URL (default: sqlite study.db in the run folder)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -51,10 +57,12 @@ def add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> None
 
 
 def check_counts(args: argparse.Namespace) -> None:
-    """One-line errors for a non-positive ``--trials`` or ``--timeout``."""
+    """One-line errors for a non-positive ``--trials``, ``--evaluations`` or ``--timeout``."""
     from hw_templates.errors import SpecError, bad_value
 
-    if args.trials is not None and args.trials < 1:
-        raise SpecError(bad_value("--trials", args.trials, "a positive integer"))
+    for flag in ("trials", "evaluations"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise SpecError(bad_value(f"--{flag}", value, "a positive integer"))
     if args.timeout is not None and not args.timeout > 0:  # also refuses nan
         raise SpecError(bad_value("--timeout", args.timeout, "a positive number of seconds"))

@@ -23,7 +23,13 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
 
     out = Path(args.out or f"runs/{settings.name}")
     summary = run_config(
-        settings, out, trials=args.trials, timeout_s=args.timeout, storage=args.storage, progress=not args.no_progress
+        settings,
+        out,
+        trials=args.trials,
+        timeout_s=args.timeout,
+        storage=args.storage,
+        progress=not args.no_progress,
+        evaluations=getattr(args, "evaluations", None),
     )
     if not getattr(args, "json", False):
         print_summary(summary, out)
@@ -40,8 +46,9 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
 
 def summary_payload(summary: Any, out: Path) -> dict[str, Any]:
     """The run summary for ``--json``: the :class:`~codesign.search.driver.RunSummary` fields and the files."""
+    fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary) if f.name != "study"}
     return {
-        **dataclasses.asdict(summary),
+        **fields,
         "files": {name: out / f"{name}.csv" for name in ("designs", "pareto")} | {"report": out / "report.html"},
     }
 

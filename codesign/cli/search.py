@@ -1,5 +1,6 @@
-"""``codesign search CONFIG.yaml [--out DIR] [--trials N] [--timeout S] [--storage URL] [--json]``: run or
-resume a co-design search (rerun the same command to resume after Ctrl-C). See ``docs/search.md``.
+"""``codesign search CONFIG.yaml [--out DIR] [--trials N] [--evaluations N] [--timeout S] [--storage URL]
+[--json]``: run or resume a co-design search (rerun the same command to resume after Ctrl-C); ``--evaluations``
+budgets expensive evaluations instead of trials. See ``docs/search.md``.
 
 Optuna, torch and matplotlib are imported inside the command, never at module import.
 """

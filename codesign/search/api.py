@@ -42,8 +42,15 @@ from hw_templates.parts import FpgaPart, resolve_part
 __all__ = ["plan_from_settings", "run_config", "search"]
 
 
-def plan_from_settings(settings: SearchSettings, trials: int | None = None, timeout_s: float | None = None) -> RunPlan:
-    """The driver's plan for a validated config (``trials``/``timeout_s`` override the file's)."""
+def plan_from_settings(
+    settings: SearchSettings, trials: int | None = None, timeout_s: float | None = None, evaluations: int | None = None
+) -> RunPlan:
+    """The driver's plan for a validated config (``trials``/``timeout_s``/``evaluations`` override the file's).
+
+    Run length: ``evaluations`` (else the file's ``evaluations:`` unless ``trials`` is given) counts
+    expensive evaluations; ``trials`` given with ``evaluations`` caps the trials too (whichever first).
+    """
+    budget = evaluations or (settings.evaluations if trials is None else None)
     formulation = Formulation(
         settings.formulation,
         settings.objectives,
@@ -61,7 +68,8 @@ def plan_from_settings(settings: SearchSettings, trials: int | None = None, time
         sampler=settings.sampler,
         seed=settings.seed,
         trials=trials or settings.trials,
-        evaluations=settings.evaluations if trials is None else None,
+        evaluations=budget,
+        max_trials=trials if evaluations else None,
         timeout_s=timeout_s or settings.timeout_s,
         top_k=settings.top_k,
         early_stop=settings.early_stop,
@@ -78,6 +86,7 @@ def run_config(
     storage: str | None = None,
     progress: bool = True,
     problem: Problem | None = None,
+    evaluations: int | None = None,
     catch: tuple[type[BaseException], ...] | None = (),
 ) -> RunSummary:
     """Run (or resume) the search a config file describes, into the run folder ``out``.
@@ -89,7 +98,7 @@ def run_config(
         SpecError / SearchError: a bad config or impossible budgets, before any training.
     """
     settings = config if isinstance(config, SearchSettings) else load_search_config(config)
-    plan = plan_from_settings(settings, trials, timeout_s)
+    plan = plan_from_settings(settings, trials, timeout_s, evaluations)
     problem = problem or ToolkitProblem(settings)
     return run_search(problem, plan, Path(out), storage=storage, progress=progress, catch=catch)
 

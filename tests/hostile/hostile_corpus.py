@@ -180,6 +180,16 @@ estimate(
     r"parts.mine.lut",
     "spec-custom-part",
 )
+estimate(
+    spec(parts={"mine": {"lut": 20000, "ff": 40000, "dsp": 0, "bram18": 20}}, part="mine"),
+    r"parts.mine.dsp: expected at least 1 \(parts without DSP slices are not supported.*got 0",
+    "spec-custom-part-no-dsp",
+)
+estimate(
+    spec(parts={"mine": {"lut": 20000, "ff": 40000, "dsp": 8, "bram18": 0}}, part="mine"),
+    r"parts.mine.bram18: expected at least 1 \(parts without block RAM are not supported.*got 0",
+    "spec-custom-part-no-bram",
+)
 
 
 # --- search configs ----------------------------------------------------------------------------------------
@@ -195,6 +205,11 @@ srch(search(name="/abs"), r"name: expected a plain folder name", "search-name-ab
 srch(search(name="x" * 200), r"name: expected a plain folder name of 1-100", "search-name-long")
 srch(search(name="a\\b"), r"name: expected a plain folder name", "search-name-backslash")
 srch(search(search=search_block(objectives=["accuracy", "lutz"])), r"lutz", "search-objective")
+srch(
+    search(parts=["mine"], custom_parts={"mine": {"lut": 20000, "ff": 40000, "dsp": 0, "bram18": 20}}),
+    r"custom_parts.mine.dsp: expected at least 1 \(parts without DSP slices",
+    "search-custom-part-no-dsp",
+)
 srch(search(search=search_block(sampler="nsga-2")), r"did you mean 'nsga2'", "search-sampler")
 srch(search(search=search_block(trials=0)), r"search.trials", "search-trials-0")
 srch(search(search=search_block(formulation="paretto")), r"did you mean 'pareto'", "search-formulation")

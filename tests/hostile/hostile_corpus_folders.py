@@ -361,6 +361,11 @@ flag("search-timeout-0", ["search", "{d}/c.yaml", "--timeout", "0"], r"--timeout
 flag("flag-trials-0", ["search", "{d}/c.yaml", "--trials", "0"], r"--trials: expected a positive integer, got 0")
 flag("search-trials-neg", ["search", "{d}/c.yaml", "--trials", "-5"], r"--trials: expected a positive integer")
 flag(
+    "search-evaluations-0",
+    ["search", "{d}/c.yaml", "--evaluations", "0"],
+    r"--evaluations: expected a positive integer",
+)
+flag(
     "search-storage-bogus",
     ["search", "{d}/c.yaml", "--storage", "bogus://nowhere"],
     r"--storage: expected an Optuna storage URL that opens",

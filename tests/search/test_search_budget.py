@@ -140,6 +140,10 @@ def test_a_config_budget_becomes_the_run_length_unless_trials_are_given() -> Non
     settings = search_settings_from_dict({"name": "t", "space": "mlp", "search": {"evaluations": 5}})
     assert plan_from_settings(settings).evaluations == 5
     assert plan_from_settings(settings, trials=3).evaluations is None  # --trials replaces the budget
+    plan = plan_from_settings(settings, evaluations=7)  # --evaluations overrides the file's budget
+    assert plan.evaluations == 7 and plan.max_trials is None
+    plan = plan_from_settings(settings, trials=9, evaluations=7)  # both: whichever comes first
+    assert plan.evaluations == 7 and plan.max_trials == 9
     with pytest.raises(SpecError, match="evaluations"):
         search_settings_from_dict({"name": "t", "space": "mlp", "search": {"evaluations": 0}})
 

@@ -134,3 +134,23 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path) -> None:
     trials = optuna.load_study(study_name="tiny", storage=f"sqlite:///{run / 'study.db'}").get_trials()
     complete = {t.number: t.values for t in trials if t.state == optuna.trial.TrialState.COMPLETE}
     assert len(complete) == 10 and all(complete[n] == v for n, v in kept.items())
+
+
+def test_bad_evaluations_flag_exits_2_with_one_line(tmp_path, capsys) -> None:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY)
+    for bad in ("0", "-3"):
+        assert main(["search", str(config), "--out", str(tmp_path / "run"), "--evaluations", bad]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "--evaluations: expected a positive integer" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_evaluations_flag_overrides_the_config_run_length(tmp_path, capsys) -> None:
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY.replace("trials: 3", "trials: 1, evaluations: 1"))
+    run = tmp_path / "run"
+    assert main(["search", str(config), "--out", str(run), "--no-progress", "--evaluations", "2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["trainings"] == 2 and summary["trials"] >= 2  # the flag, not the file's 1 or trials: 1
