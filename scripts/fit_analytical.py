@@ -98,8 +98,11 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
 #: Post-synthesis features refitted on the post-synthesis rows (the wa-hls4ml Resource MLPs exercise
 #: them); the others keep HLS coefficient x PAIRED_SYNTH_RATIO. ``operand`` (Resource-strategy operand
 #: registers) only exists in Resource designs, which all post-synthesis rows are; after synthesis those
-#: registers can sit in the DSP48 input (AREG/BREG) and block-RAM output registers instead of CLB flip-flops.
-SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "process")}
+#: registers can sit in the DSP48 input (AREG/BREG) and block-RAM output registers instead of CLB flip-flops;
+#: so can Vivado HLS's multiplier-core registers (``mult_reg``). ``channel`` exists only in io_parallel
+#: DATAFLOW designs (the wa-hls4ml Resource MLPs have no csynth rows) and ``process`` is what synthesis
+#: trims most (unused counter bits, constant FSM states), so both are fitted on the post-synthesis rows.
+SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process")}
 
 
 def _bounds(metric: str, feature: str) -> tuple[float, float]:

@@ -26,13 +26,8 @@ from dataclasses import replace
 import numpy as np
 
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
-from cost_models.analytical.layers import (
-    WIRE_KINDS,
-    LayerContext,
-    dataflow_channel_bits,
-    dataflow_process,
-    layer_terms,
-)
+from cost_models.analytical.dataflow import dataflow_parallel, dataflow_registers
+from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
 from cost_models.analytical.limits import unroll_warnings
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
@@ -163,7 +158,8 @@ class AnalyticalModel(CostModel):
 
         Expects legal reuse factors (``hw_templates.reuse.valid_reuse_factors``): this entry point is
         for search loops and does not check them. Without ``graph`` the input activations are taken
-        to be as wide as the layer's own result type. Output FIFOs (io_stream) are not included; with
+        to be as wide as the layer's own result type, and a DATAFLOW top's registers (:mod:`.dataflow`)
+        are left out. Output FIFOs (io_stream) are not included; with
         ``fifo_depths: sized`` and a ``graph``, the sized FIFO feeding the layer is (its depth follows
         the layer's own interval, see :meth:`fifo_depths`).
 
@@ -329,13 +325,11 @@ class AnalyticalModel(CostModel):
                 hw.backend is Backend.VIVADO,
             )
         stream, dsp_a, dsp_b, clock_eff, vivado_hls = self._hw_values
-        channel = process = 0
-        if graph is not None:
-            dataflow = stream or self._dataflow_parallel(graph, hw)
-            process = dataflow_process(layer, stream, dataflow)
-            if not stream:
-                last = layer.name == graph.layers[-1].name
-                channel = dataflow_channel_bits(layer, result.width, dataflow, last)
+        dataflow = None
+        if graph is not None:  # registers of a DATAFLOW top (dataflow.py); unknown without the graph
+            last = graph.layers[-1].name == layer.name
+            top = stream or self._dataflow_parallel(graph, hw)
+            dataflow = dataflow_registers(layer, result.width, stream, top, last)
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
             a_bits,
@@ -356,23 +350,15 @@ class AnalyticalModel(CostModel):
             acc_modes,
             cast_bits,
             vivado_hls,
-            channel,
-            process,
+            dataflow,
         )
 
     def _dataflow_parallel(self, graph: LayerGraph, hw: HardwareConfig) -> bool:
-        """True when hls4ml gives this io_parallel design a DATAFLOW top (a convolution or a Resource
-        layer; ``layers.dataflow_channel_bits``). Cached per graph and configuration."""
-        key = (id(graph), id(hw))
+        """:func:`~.dataflow.dataflow_parallel`, cached per graph and configuration."""
         hit = self._dataflow_cache
-        if hit is not None and hit[0] == key and hit[1] is graph and hit[2] is hw:
-            return hit[3]
-        value = any(
-            x.kind.has_weights and (x.kind is not LayerKind.DENSE or hw.resolve(x.name).strategy is Strategy.RESOURCE)
-            for x in graph.layers
-        )
-        self._dataflow_cache = (key, graph, hw, value)
-        return value
+        if hit is None or hit[0] is not graph or hit[1] is not hw:
+            hit = self._dataflow_cache = (graph, hw, dataflow_parallel(graph, hw))
+        return hit[2]
 
     def _counters(self, layer: Layer, a_bits: int) -> Counters:
         """FLOPs, parameters and BOPs of ``layer`` (they depend on the layer and its input width only)."""

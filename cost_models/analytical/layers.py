@@ -36,11 +36,10 @@ from cost_models.ir import Activation, Layer, LayerKind
 from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 
-__all__ = ["KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "dataflow_channel_bits", "dataflow_process", "layer_terms"]
+__all__ = ["KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
 
 #: Kinds that are pure data movement in io_parallel.
 WIRE_KINDS = frozenset(k for k in LayerKind if k.info.data_only)
-_NO_PROCESS = frozenset({LayerKind.INPUT, LayerKind.FLATTEN, LayerKind.RESHAPE})
 _COMPARATOR_FUNCTIONS = frozenset(
     {Activation.LINEAR, Activation.RELU, Activation.LEAKY_RELU, Activation.HARD_SIGMOID, Activation.HARD_TANH}
 )
@@ -66,9 +65,8 @@ class LayerContext:
         out_cast_bits: rounding / saturation logic bits of one output value's cast into the result
             type (:func:`~.quant.cast_bits`).
         vivado_hls: the design is built by Vivado HLS (``backend: vivado``; see ``UnitSpec``).
-        channel_bits: bits of the layer's output array when it is a ping-pong channel between two
-            processes of an io_parallel DATAFLOW top (:func:`dataflow_channel_bits`), else 0.
-        process: 1 when the layer is a process of a DATAFLOW top (:func:`dataflow_process`), else 0.
+        dataflow: ``(channel, port, process)`` register terms of the layer in a DATAFLOW top
+            (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
     """
 
     a_bits: int
@@ -89,8 +87,7 @@ class LayerContext:
     acc_modes: int = 0
     out_cast_bits: int = 0
     vivado_hls: bool = False
-    channel_bits: int = 0
-    process: int = 0
+    dataflow: tuple[int, int, int] | None = None
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -108,64 +105,10 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
                 f"layer {layer.name!r}: the analytical model has no formula for kind {layer.kind.value!r}"
             )
         terms = handler(layer, rf, ctx)
-    if ctx.channel_bits:
-        terms["channel"] = terms["channel"] + ctx.channel_bits
-    if ctx.process:
-        terms["process"] = terms["process"] + ctx.process
+    if ctx.dataflow is not None:  # registers of a DATAFLOW top (dataflow.py)
+        for key, value in zip(("channel", "port", "process"), ctx.dataflow):
+            terms[key] = terms[key] + value
     return terms
-
-
-def dataflow_process(layer: Layer, stream: bool, dataflow: bool) -> int:
-    """1 when ``layer`` is a process of a DATAFLOW top (io_stream, or io_parallel with a convolution or a
-    Resource layer, see :func:`dataflow_channel_bits`), else 0.
-
-    Under ``#pragma HLS DATAFLOW`` every layer function stays a module of its own, with its own control
-    instead of being inlined into one pipeline: its block-level handshake registers (``ap_ctrl_hs`` /
-    ``ap_ctrl_chain``: start, done, idle, ready, continue), its FSM (one-hot state register), the loop
-    counters and pipeline-stage valid bits of its loops, and registered stream ports (``ap_fifo``
-    handshakes) in io_stream (UG902 / UG1399 "Dataflow", "Block-Level I/O Protocols"). Feature
-    ``process`` (one per module); the fitted coefficient is the module's flip-flops beyond its data.
-    Flatten/reshape are in place (no module); in io_parallel the data-movement layers are wires.
-
-    Example:
-        >>> from cost_models.ir import GraphBuilder
-        >>> from hw_templates.precision import FixedType
-        >>> b = GraphBuilder("m", (16,), FixedType(16, 6))
-        >>> hidden = b.add("dense", units=8)
-        >>> dataflow_process(b.build().layers[1], True, True), dataflow_process(b.build().layers[1], False, False)
-        (1, 0)
-    """
-    if not dataflow or not layer.inputs or layer.kind in _NO_PROCESS:
-        return 0
-    if layer.kind in WIRE_KINDS and not stream:
-        return 0
-    return 1
-
-
-def dataflow_channel_bits(layer: Layer, res_bits: int, dataflow_parallel: bool, last: bool) -> int:
-    """Register bits of the ping-pong channel that holds ``layer``'s output in an io_parallel DATAFLOW top.
-
-    hls4ml (``backends/vivado/passes/pipeline_style.py``, v0.8-v1.3, ``PipelineStyle: auto``) gives the
-    top function ``#pragma HLS DATAFLOW`` instead of ``PIPELINE`` when the design is io_stream, has a
-    convolution, or has a Resource-strategy layer. In io_parallel each layer's output is then a completely
-    partitioned array passed between two dataflow processes, which HLS builds as a ping-pong channel: two
-    copies of the array in flip-flops, so one process writes the next sample while the other reads this
-    one (UG1399 / UG902 "Specifying Arrays as Ping-Pong Buffers or FIFOs"). Feature ``channel``: the bits
-    of one copy (``n_outputs * result bits``); the fitted coefficient counts the copies. The design's
-    output (an interface, not a channel), wires (in-place in io_parallel) and io_stream (FIFOs,
-    :func:`~.stream.fifo_terms`) have none.
-
-    Example:
-        >>> from cost_models.ir import GraphBuilder
-        >>> from hw_templates.precision import FixedType
-        >>> b = GraphBuilder("m", (16,), FixedType(16, 6))
-        >>> hidden = b.add("dense", units=8)
-        >>> dataflow_channel_bits(b.build().layers[1], 16, True, last=False)
-        128
-    """
-    if not dataflow_parallel or last or layer.kind in WIRE_KINDS or not layer.inputs:
-        return 0
-    return layer.n_outputs * res_bits
 
 
 def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool) -> UnitSpec:

@@ -60,6 +60,15 @@ Resource strategy (``nnet_dense_resource.h``):
   write-select and adder input multiplexer. Feature ``acc_dyn`` (accumulator bits); it dominates the
   post-synthesis LUTs of the wa-hls4ml MLPs (RF 1024-4093).
 
+Multiplier registers of Vivado HLS (FF feature ``mult_reg``, both strategies): Vivado HLS (UG902 v2019.1-
+v2020.1, "Specifying the Core": ``Mul2S`` .. ``Mul6S`` / ``MulnS``, N-stage pipelined multipliers) builds a
+product it maps to DSP slices as a multiplier core whose operand and product registers are fabric
+flip-flops in its RTL (``a_reg0``, ``b_reg0``, ``buff0``...), which csynth counts; Vivado synthesis then
+absorbs most of them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the post-synthesis
+coefficient is smaller. Vitis HLS binds the same product to a DSP with its pipeline inside the slice
+(UG1399 ``BIND_OP``; its RTL models list ``mul_16s_6ns_21_1_0`` cores at latency 0): no such registers.
+``a + w`` bits per DSP multiplier instance (``dsp_units`` under Latency, ``block_factor`` under Resource).
+
 ``multiplier_impl`` (``config_op mul -impl``, :class:`hw_templates.config.MultiplierImpl`): ``dsp`` puts
 every product in DSP slices (also narrow and constant ones), ``fabric`` every product in LUTs.
 """
@@ -111,7 +120,7 @@ def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
-        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "process": 0,
+        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0,
         "latency": 0, "ii": 1,
     }  # fmt: skip
 

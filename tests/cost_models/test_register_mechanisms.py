@@ -68,19 +68,23 @@ def test_vivado_hls_costs_more_ff_than_vitis_hls_for_the_same_design():
     assert ff[Backend.VIVADO] > ff[Backend.VITIS]
 
 
-def test_dataflow_channels_only_between_layers_of_a_dataflow_io_parallel_top():
-    # pipeline_style.py (hls4ml v0.8-v1.3): io_parallel + a Resource layer -> #pragma HLS DATAFLOW, each
-    # layer output a ping-pong channel (n_outputs x result bits); the design output is an interface.
+def test_dataflow_channels_and_ports_of_an_io_parallel_dataflow_top():
+    # hls4ml (vivado_writer.py v0.2-0.7, pipeline_style.py v0.8-1.3): io_parallel + a Resource layer ->
+    # #pragma HLS DATAFLOW; each layer output a ping-pong channel (n_outputs x result bits), the design's
+    # input and output arrays ports.
     graph = _mlp(flatten=True)
     resource = _layer_terms(graph, _hw(strategy=Strategy.RESOURCE, reuse_factor=4))
-    assert resource["fc1"]["channel"] == 8 * 16
-    assert resource["relu1"]["channel"] == 8 * 16
-    assert resource["fc2"]["channel"] == 0  # the top's output
-    assert resource["flat"]["channel"] == 0  # in place
+    assert {n: (t["channel"], t["port"]) for n, t in resource.items()} == {
+        "input": (0, 16 * 16),
+        "flat": (0, 0),  # in place
+        "fc1": (8 * 16, 0),
+        "relu1": (8 * 16, 0),
+        "fc2": (0, 4 * 16),  # the top's output
+    }
     latency = _layer_terms(graph, _hw(strategy=Strategy.LATENCY))  # PIPELINE top: no channels
     stream = _layer_terms(graph, _hw(strategy=Strategy.RESOURCE, reuse_factor=4, io_type=IoType.STREAM))
     for terms in (latency, stream):  # io_stream passes FIFOs (priced apart), not ping-pong arrays
-        assert all(t["channel"] == 0 for t in terms.values())
+        assert all(t["channel"] == 0 and t["port"] == 0 for t in terms.values())
 
 
 def test_a_convolution_makes_an_io_parallel_top_dataflow():
@@ -119,10 +123,8 @@ def test_symmetric_fit_is_unbiased_under_multiplicative_noise():
     rng = np.random.default_rng(0)
     x = rng.uniform(100, 10_000, 400)
     y = 2.0 * x * np.exp(rng.normal(0.0, 0.8, x.size))
-    rows = [
-        SimpleNamespace(terms={"pipe": xi, "ff_fixed": 0.0}, record=SimpleNamespace(measured={"ff": yi}, source=f"s{i % 8}/r"))
-        for i, (xi, yi) in enumerate(zip(x, y))
-    ]  # fmt: skip
+    record = [SimpleNamespace(measured={"ff": b}, source=str(i % 8)) for i, b in enumerate(y)]
+    rows = [SimpleNamespace(terms={"pipe": a, "ff_fixed": 0.0}, record=r) for a, r in zip(x, record)]
     symmetric = fit.fit_linear(rows, "ff", ("pipe",), "ff_fixed", symmetric=True)["pipe"]
     one_sided = fit.fit_linear(rows, "ff", ("pipe",), "ff_fixed")["pipe"]
     assert 1.25 < symmetric < 1.65
