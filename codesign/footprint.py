@@ -28,7 +28,16 @@ from typing import Any
 
 from hw_templates.errors import SpecError, bad_value
 
-__all__ = ["GRID_G_PER_KWH", "WATTS_PER_CORE", "Footprint", "Meter", "format_footprint", "total"]
+__all__ = [
+    "GRID_G_PER_KWH",
+    "WATTS_PER_CORE",
+    "Footprint",
+    "Meter",
+    "format_footprint",
+    "from_records",
+    "peak_rss_mb",
+    "total",
+]
 
 #: Default power of one busy CPU core, W (Green Algorithms, see the module docstring).
 WATTS_PER_CORE = 12.0
@@ -90,6 +99,26 @@ def _peak_mb(who: int) -> float:
         return 0.0
     peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB."""
+    return _peak_mb(0)  # RUSAGE_SELF
+
+
+def from_records(wall_s: float, cpu_s: float, peak_mb: float, trainings: int, exports: int) -> Footprint:
+    """A footprint put together from per-trial records (a sweep cell, whose trials ran in any number of
+    worker processes and machines): energy is CPU seconds x the per-core power, always (a package
+    energy counter cannot be split between the cells that shared the machine)."""
+    watts, grid = (
+        _setting("CODESIGN_WATTS_PER_CORE", WATTS_PER_CORE),
+        _setting("CODESIGN_GRID_G_PER_KWH", GRID_G_PER_KWH),
+    )
+    energy = cpu_s * watts
+    return Footprint(
+        wall_s, cpu_s, 0.0, peak_mb, 0.0, trainings, exports, energy,
+        f"estimated as CPU seconds x {watts:g} W per core", energy / 3.6e6 * grid, grid, watts,
+    )  # fmt: skip
 
 
 class Meter:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hw_templates.errors import SpecError, clip, shown
@@ -41,14 +41,18 @@ def check_run_name(name: object, field: str = "name") -> str:
     return name
 
 
-def check_output_dir(path: str | Path, what: str, produces: Sequence[str] = (), own: str | None = None) -> Path:
+def check_output_dir(
+    path: str | Path, what: str, produces: Sequence[str] = (), own: str | Callable[[Path], bool] | None = None
+) -> Path:
     """Check, before any work, that ``path`` can be created or written and would not overwrite a user's files.
 
     Args:
         path: the output folder (created later by the caller).
         what: how the user named it (``--out``), for the message.
         produces: names the command writes into the folder; any of them already there is refused ...
-        own: ... unless this file marks the folder as the command's own (e.g. a run folder's ``run.json``).
+        own: ... unless this file marks the folder as the command's own (e.g. a run folder's ``run.json``),
+            or this function says so of the folder (e.g. an export folder whose ``exports.json`` indexes
+            the export's own design folders).
 
     Raises:
         SpecError: an existing file, an unwritable location, or files that would be overwritten.
@@ -56,7 +60,7 @@ def check_output_dir(path: str | Path, what: str, produces: Sequence[str] = (), 
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise SpecError(f"{what} {clip(str(path))}: expected a folder, got an existing file (choose another {what})")
-    if path.is_dir() and not (own and (path / own).exists()):
+    if path.is_dir() and not _is_own(path, own):
         taken = next((name for name in produces if (path / name).exists()), None)
         if taken is not None:
             raise SpecError(
@@ -64,6 +68,12 @@ def check_output_dir(path: str | Path, what: str, produces: Sequence[str] = (), 
             )
     _check_writable(path, what)
     return path
+
+
+def _is_own(path: Path, own: str | Callable[[Path], bool] | None) -> bool:
+    if own is None:
+        return False
+    return own(path) if callable(own) else (path / own).exists()
 
 
 def _check_writable(path: Path, what: str) -> None:

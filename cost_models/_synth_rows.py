@@ -37,6 +37,11 @@ HLS4ML_DEFAULT_PRECISION = FixedType(16, 6)
 #: 'relu')``; hls4ml implements the relu as a separate layer, so a per-layer row is the product only.
 NTORC_KERNEL = 3
 NTORC_PADDING = "same"
+#: Every Conv1D there is followed by ``MaxPooling1D(pool_size=2, strides=2, padding='same')``, so a conv
+#: with ``n_in > 1`` channels (a later one) reads ``ceil(seq_len / 2)`` steps: the rows' ``seq_len`` is the
+#: length before that pooling. The csynth latencies say so: ``(seq_len / 2 + 2) * (rf + 10)`` cycles for
+#: those rows against ``(seq_len + 2) * (rf + 10)`` for the first conv (``n_in = 1``).
+NTORC_POOL = 2
 
 #: Keb-L CNN template, Keb-L/hls4ml-data models/model{4,8,16,32,64}_model.json @ 9f05a639: Conv2D 5x5
 #: (F filters) -> BN -> LeakyReLU(0.3) -> MaxPool 2x2 -> Conv2D 3x3 (2F) -> BN -> LeakyReLU -> Conv2D
@@ -228,9 +233,13 @@ def _ntorc_design(row: Mapping[str, str]) -> RowDesign:
     precision = _precision(row.get("precision", ""), "precision")
     layer_precision = LayerPrecision(precision, precision, precision)
     if kind == "conv1d":
-        builder = GraphBuilder(row["model_id"], (_int_cell(row, "seq_len"), n_in), precision)
-        builder.add("conv1d", filters=size, kernel=(NTORC_KERNEL,), padding=NTORC_PADDING, precision=layer_precision)
+        seq = _int_cell(row, "seq_len")
         notes = [f"conv1d kernel {NTORC_KERNEL}, padding {NTORC_PADDING}, stride 1 (N-TORC design_space_explorer.py)"]
+        if n_in > 1:  # a later conv: its input went through MaxPooling1D(2, strides=2, 'same') (module comment)
+            seq = -(-seq // NTORC_POOL)
+            notes.append(f"input {seq} steps: seq_len {row['seq_len']} is before the preceding MaxPooling1D(2)")
+        builder = GraphBuilder(row["model_id"], (seq, n_in), precision)
+        builder.add("conv1d", filters=size, kernel=(NTORC_KERNEL,), padding=NTORC_PADDING, precision=layer_precision)
     elif kind == "dense":
         builder = GraphBuilder(row["model_id"], (n_in,), precision)
         builder.add("dense", units=size, precision=layer_precision)

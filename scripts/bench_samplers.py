@@ -29,6 +29,7 @@ Usage (from the repository root; ``nice`` it on shared machines):
 from __future__ import annotations
 
 import csv
+import json
 import math
 import statistics
 import time
@@ -205,6 +206,8 @@ def bench(args: Any) -> list[dict[str, Any]]:
         for sampler in args.samplers:
             for seed in range(args.seed_start, args.seed_start + args.seeds):
                 runs.append(run_one(table, problem, sampler, seed, args.evaluations))
+                if getattr(args, "json", None):  # every finished run is kept, even if the benchmark is stopped
+                    Path(args.json).write_text(json.dumps({"args": vars(args), "runs": runs}, default=str) + "\n")
             print_problem_row(
                 problem, sampler, [r for r in runs if r["problem"] == problem and r["sampler"] == sampler]
             )

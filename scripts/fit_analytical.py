@@ -215,7 +215,6 @@ _LATENCY_GRID: dict[str, Sequence[float]] = {
     "latency_overhead_cycles": np.arange(0, 12.1, 1),
     "resource_overhead_cycles": np.arange(0, 12.1, 1),
     "stream_dense_pack": (1, 2, 4, 8, 12, 16, 24, 32, 64),
-    "stream_resource_rf_factor": np.arange(0.3, 1.21, 0.05),
     "activation_cycles": np.arange(0, 4.1, 1),
     "table_cycles": np.arange(1, 6.1, 1),
     "softmax_cycles": np.arange(2, 16.1, 1),

@@ -24,3 +24,15 @@ def calibration_path() -> Path:
     if path is None:
         pytest.skip("calibration data folder not present (../shared/data/synth/calibration)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_compile_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The C-model compile cache (default under ``$XDG_CACHE_HOME``) in a session folder, never the user's."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous

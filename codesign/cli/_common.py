@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_json", "add_run_options", "check_counts", "emit", "to_jsonable"]
+__all__ = ["add_compile_options", "add_json", "add_run_options", "check_counts", "emit", "to_jsonable"]
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,17 @@ def emit(args: argparse.Namespace, payload: Any, text: str | Callable[[], str]) 
         print(json.dumps(to_jsonable(payload), indent=2))
     elif out := (text() if callable(text) else text):
         print(out)
+
+
+def add_compile_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that compile C models (``export``, ``verify``)."""
+    p.add_argument("--jobs", type=int, default=0, help="designs compiled in parallel (default: one per CPU)")
+    p.add_argument(
+        "--cache-dir",
+        help="compile cache: precompiled header and C model libraries, built only by the toolkit "
+        "(default: $XDG_CACHE_HOME/fpga-codesign/csim, else ~/.cache/fpga-codesign/csim)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def add_run_options(p: argparse.ArgumentParser, default_out: str | None) -> None:

@@ -38,7 +38,8 @@ def run_search(settings: Any, args: argparse.Namespace) -> tuple[int, Any]:
     if summary.interrupted:
         return 130, summary
     if summary.completed == 0:
-        print(f"codesign: no trial completed ({summary.trials} trials, all failed: see the reasons in "
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items()))  # e.g. 4 rejected
+        print(f"codesign: no trial completed ({summary.trials} trials: {counts}; see the reasons in "
               f"{out / 'report.html'})", file=sys.stderr)  # fmt: skip
         return 1, summary
     return 0, summary
@@ -80,7 +81,7 @@ def _print_pareto(rows: list[dict[str, str]], path: Path, max_archs: int = 12) -
         by_part.setdefault(row["part"], {}).setdefault(row["trial"], []).append(row)
     for part, groups in by_part.items():
         n = sum(len(g) for g in groups.values())
-        print(f"Pareto designs on {part}: {n} of {len(groups)} architectures (shown: fastest, smallest of each)")
+        print(f"Pareto designs on {part}: {n}, from {len(groups)} architectures (shown: fastest, smallest of each)")
         print("  " + "  ".join(f"{c:>10}" for c in cols) + "  hardware")
         ordered = sorted(groups.values(), key=lambda g: -float(g[0]["accuracy"]))
         for group in ordered[:max_archs]:

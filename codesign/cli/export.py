@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from codesign.cli._common import add_json
+from codesign.cli._common import add_compile_options, add_json
 from codesign.cli._runs import export_rows, print_export_rows
 from hw_templates.config import Backend, IoType, Strategy
 from hw_templates.errors import ExportError, SpecError
@@ -50,10 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--reuse-factor", type=int, help="model-wide reuse factor (default 1)")
     model.add_argument("--strategy", choices=[s.value for s in Strategy], help="default latency")
     model.add_argument("--io-type", choices=[s.value for s in IoType], help="default io_parallel")
-    p.add_argument("--jobs", type=int, default=0, help="designs compiled in parallel (default: one per CPU)")
-    p.add_argument("--cache-dir", help="compile cache to share between runs (default: OUT/.csim_cache)")
+    add_compile_options(p)
     add_json(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -123,6 +121,7 @@ def _run_ids(run: Path, args: argparse.Namespace) -> list[str]:
 
 def _check_before_work(args: argparse.Namespace, out: Path) -> None:
     """Refusals that need no design loaded: worker count, time limit, output and cache folders."""
+    from codesign.export._folders import INDEX, is_export_folder
     from codesign.export.parallel import resolve_jobs, task_timeout
     from codesign.outputs import check_output_dir
 
@@ -133,7 +132,7 @@ def _check_before_work(args: argparse.Namespace, out: Path) -> None:
             raise SpecError(f"model {args.source!r}: expected a readable .onnx file (no such file)")
     elif not Path(args.source).is_dir():
         raise ExportError(f"RUN_OR_DESIGN {args.source!r}: no such folder")
-    check_output_dir(out, "--out")
+    check_output_dir(out, "--out", produces=(INDEX,), own=is_export_folder)
     if args.cache_dir is not None:
         check_output_dir(args.cache_dir, "--cache-dir")
 

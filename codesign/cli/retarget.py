@@ -2,6 +2,9 @@
 trained architecture of a finished run on another part (or clock), without training. Writes a run
 folder (default ``RUN/retarget/<part>-<clock>ns``) with designs.csv, pareto.csv and report.html, from
 which ``codesign export`` works.
+
+A sweep cell is a run folder (``SWEEP/cells/<nnn>-<label>``), so it can be given as RUN; or give the
+sweep folder and ``--cell`` (the cell's label as in sweep.csv, its folder name or its number).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ __all__ = ["register", "run"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("retarget", help="re-search a finished run's hardware on another part, no training")
-    p.add_argument("run", help="run folder (holds run.json)")
+    p.add_argument("run", help="run folder (holds run.json), or a sweep folder with --cell")
+    p.add_argument("--cell", help="with a sweep folder: the cell (label as in sweep.csv, folder name or number)")
     p.add_argument("--part", required=True, help="the new FPGA part, short or full (see codesign list parts)")
     p.add_argument("--clock-ns", type=float, help="the new clock period in ns (default: the run's)")
     p.add_argument("--out", help="output run folder (default: RUN/retarget/<part>-<clock>ns)")
@@ -26,9 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from codesign.search.retarget import retarget, summary_dict
 
-    summary = retarget(args.run, args.part, clock_ns=args.clock_ns, out=args.out, storage=args.storage)
+    run_dir = args.run
+    if args.cell is not None or (Path(run_dir) / "sweep.json").is_file():
+        from codesign.sweep.results import cell_folder
+
+        run_dir = cell_folder(args.run, args.cell)
+    summary = retarget(run_dir, args.part, clock_ns=args.clock_ns, out=args.out, storage=args.storage)
     emit(args, summary_dict(summary), lambda: _text(summary))
     return 0
 

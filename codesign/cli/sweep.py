@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     killed = [(i, code) for i, code in enumerate(result.exit_codes) if code < 0]
     payload = {"out": out, "storage": result.storage, "exit_codes": result.exit_codes, "cells": cells,
                "files": {k: out / f for k, f in (("sweep", "sweep.csv"), ("pareto_all", "pareto_all.csv"),
-                                                   ("html", "sweep.html"))}}  # fmt: skip
+                                                   ("html", "sweep.html"))}, "footprint": _footprint(out)}  # fmt: skip
     emit(args, payload, lambda: _text(cells, out, failed + killed, empty, result.seconds))
     if result.interrupted:
         return 130
@@ -67,5 +67,20 @@ def _text(cells: list[dict[str, str]], out: Path, failed: list, empty: list[str]
         lines.append(f"worker {index} stopped with exit code {code}: see {out / 'logs' / f'worker-{index}.log'}")
     if empty:
         lines.append(f"no trial completed in {len(empty)} cells: {', '.join(empty)} (see their report.html)")
+    footprint = _footprint(out)
+    if footprint:
+        from codesign.footprint import format_footprint
+
+        lines.append(format_footprint(footprint) + " (trials of every cell, every worker)")
     lines += [f"cells: {out / 'sweep.csv'}", f"fronts: {out / 'pareto_all.csv'}", f"report: {out / 'sweep.html'}"]
     return "\n".join(lines)
+
+
+def _footprint(out: Path) -> dict:
+    """The sweep's total footprint recorded in ``sweep.json`` (empty when missing)."""
+    import json
+
+    try:
+        return dict(json.loads((out / "sweep.json").read_text(encoding="utf-8")).get("footprint") or {})
+    except (OSError, ValueError):
+        return {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from codesign.cli._common import add_json
+from codesign.cli._common import add_compile_options, add_json
 from codesign.cli._runs import export_row, print_export_rows
 
 __all__ = ["register", "run"]
@@ -17,16 +17,17 @@ __all__ = ["register", "run"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     v = subparsers.add_parser("verify", help="re-check exported designs by C simulation")
     v.add_argument("source", metavar="RUN_OR_EXPORT_DIR", help="an export folder, exported design or run folder")
-    v.add_argument("--jobs", type=int, default=0, help="designs compiled in parallel (default: one per CPU)")
-    v.add_argument("--cache-dir", help="compile cache to share between runs (default: OUT/.csim_cache)")
+    add_compile_options(v)
     add_json(v)
-    v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from codesign.export.verify import raise_on_failures, verify_exports
+    from codesign.outputs import check_output_dir
 
+    if args.cache_dir is not None:
+        check_output_dir(args.cache_dir, "--cache-dir")
     results = verify_exports(
         args.source, jobs=args.jobs, cache_dir=args.cache_dir, progress=not args.no_progress, check=False
     )

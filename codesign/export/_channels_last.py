@@ -1,5 +1,5 @@
 """The toolkit's own channels-last pass for what qonnx 1.0's ``ConvertToChannelsLastAndClean`` leaves
-channels-first: global pooling.
+channels-first: global pooling and average pooling.
 
 qonnx 1.0 has channels-last versions of Conv, MaxPool and BatchNormalization only. A
 ``GlobalAveragePool`` / ``GlobalMaxPool`` (what torch's ``adaptive_avg_pool2d(x, 1)`` /
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["global_pool_to_channels_last"]
+__all__ = ["average_pools_as_max", "global_pool_to_channels_last", "restore_average"]
 
 _GLOBAL = {"GlobalAveragePool": "AveragePool", "GlobalMaxPool": "MaxPool"}
 _DOMAIN = "qonnx.custom_op.channels_last"
+_MARK = "codesign_average_pool"
 
 
 def _to_channels_first(perm: list[int]) -> bool:
@@ -66,3 +67,35 @@ def global_pool_to_channels_last(model: Any) -> int:
             graph.node.remove(source)
         done += 1
     return done
+
+
+def average_pools_as_max(model: Any) -> int:
+    """Relabel every ``AveragePool`` as a marked ``MaxPool`` (before qonnx's channels-last conversion,
+    which moves MaxPool, a window op with the same shape rule and attributes, to channels-last but leaves
+    AveragePool channels-first; qonnx renames nodes, so the mark is an attribute); returns how many."""
+    from onnx import helper
+
+    done = 0
+    for node in model.graph.node:
+        if node.op_type == "AveragePool":
+            for attr in [a for a in node.attribute if a.name == "count_include_pad"]:
+                node.attribute.remove(attr)  # no padding here (the builder pools 'valid' only)
+            node.attribute.append(helper.make_attribute(_MARK, 1))
+            node.op_type = "MaxPool"
+            done += 1
+    return done
+
+
+def restore_average(model: Any, expected: int) -> None:
+    """Turn the marked pools back into (now channels-last) ``AveragePool`` nodes."""
+    from hw_templates.errors import ExportError
+
+    done = 0
+    for node in model.graph.node:
+        marks = [a for a in node.attribute if a.name == _MARK]
+        if marks and node.op_type == "MaxPool":
+            node.attribute.remove(marks[0])
+            node.op_type = "AveragePool"
+            done += 1
+    if done != expected:
+        raise ExportError(f"{expected - done} average pooling node(s) lost in qonnx's channels-last conversion")

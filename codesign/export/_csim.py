@@ -11,19 +11,24 @@ For Vivado/Vitis projects :func:`build_library` keeps those flags and that entry
 
 * precompiles the headers every project shares (``ap_types`` and the standard library, but no
   ``nnet_utils`` header: ``nnet_helpers.h`` bakes the project's ``WEIGHTS_DIR`` into its templates) into a
-  GCC precompiled header kept in a cache folder, keyed by compiler version, flags and a hash of the
-  ``ap_types`` sources, built once and shared by every design and process (the build is atomic);
+  GCC precompiled header, keyed by compiler version, flags and a hash of the ``ap_types`` sources, built
+  once and shared by every design and process (the build is atomic);
 * compiles the two translation units concurrently;
-* names the library after a hash of the flags and every project source, so an unchanged project (e.g.
-  ``codesign verify`` after ``codesign export``) reuses its library without compiling.
+* keys the library by a hash of the compiler version, the flags and every source it is built from, so an
+  unchanged project (e.g. ``codesign verify`` after ``codesign export``) reuses its library without
+  compiling.
 
 Warnings are silenced (``-w``: the ap_types headers emit hundreds of deprecation warnings under C++23);
 errors still go to the log. Other backends (Quartus, Catapult) are compiled the way their
 ``build_lib.sh`` does (``-std=c++11``, their ``ac_types`` include folders), by the same code.
 
-No script or build file of a project folder is ever run: only g++ with this module's own flags on the
-project's two translation units. Compiling and loading the C model does run the project's C++ (static
-initialisers, the model itself), so only verify exports you trust.
+Nothing built is ever taken from a project folder: the precompiled header and the libraries live in a
+toolkit-owned cache (:func:`default_cache_dir`: ``$XDG_CACHE_HOME/fpga-codesign/csim``, else
+``~/.cache/fpga-codesign/csim``; ``--cache-dir`` moves it), and each library is built there by this
+module's own g++ invocation from a copy of the project's source files (C/C++ sources, headers and weight
+text files only: no ``.so``, ``.gch`` or script of the folder is copied, read as code or run). The C
+model reads its weight files from that copy. Compiling and loading the C model does run the project's
+C++ (static initialisers, the model itself), so only verify exports you trust.
 """
 
 from __future__ import annotations
@@ -46,7 +51,15 @@ import numpy as np
 
 from hw_templates.errors import ExportError, ToolNotFoundError, shown
 
-__all__ = ["CompiledModel", "build_library", "check_sources", "compiler", "ensure_pch", "run_library"]
+__all__ = [
+    "CompiledModel",
+    "build_library",
+    "check_sources",
+    "compiler",
+    "default_cache_dir",
+    "ensure_pch",
+    "run_library",
+]
 
 CXX = "g++"
 _PCH_HEADERS = (
@@ -62,6 +75,12 @@ _INCLUDE_DIRS = (
     "firmware/ap_types", "firmware/ac_types", "firmware/ac_types/include", "firmware/ac_math/include",
     "firmware/ac_simutils/include", "firmware/nnet_utils",
 )  # fmt: skip
+#: The only files of a project copied into a build: C/C++ sources and headers, and the weight text files
+#: the C model reads at run time (hls4ml's ``WriteWeightsTxt``). Never ``.so``, ``.o`` or ``.gch`` (GCC
+#: would use a ``header.h.gch`` found beside a header in place of the header) or scripts.
+SOURCE_SUFFIXES = frozenset((".h", ".hh", ".hpp", ".ipp", ".inc", ".c", ".cc", ".cpp", ".txt"))
+#: Libraries kept in the cache; the least recently used beyond this are removed after a build.
+MAX_LIBRARIES = 256
 #: hls4ml's ``ProjectName`` as it may appear in a file name (it comes from the project's manifest).
 _PROJECT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -117,17 +136,51 @@ def _compiler_id(cxx: str) -> str:
     return out.splitlines()[0] if out else cxx
 
 
-def _tree_hash(folder: Path, digest: Any = None) -> Any:
-    """sha256 over the relative paths and contents of the files under ``folder`` (built libraries excluded)."""
-    digest = digest or hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix != ".so"):
-        digest.update(str(path.relative_to(folder)).encode())
-        digest.update(path.read_bytes())
+def default_cache_dir() -> Path:
+    """The toolkit's own compile cache: ``$XDG_CACHE_HOME/fpga-codesign/csim`` (an absolute
+    ``XDG_CACHE_HOME`` only, as the XDG base directory specification asks), else
+    ``~/.cache/fpga-codesign/csim``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "fpga-codesign" / "csim"
+
+
+def source_files(root: Path, under: str) -> list[Path]:
+    """The files a build may use below ``root / under`` (relative to ``root``, sorted): regular files with a
+    :data:`SOURCE_SUFFIXES` suffix; symbolic links (to files or folders) are not followed."""
+    found = []
+    for folder, dirs, files in os.walk(root / under, followlinks=False):
+        dirs.sort()
+        for name in files:
+            path = Path(folder) / name
+            if path.suffix in SOURCE_SUFFIXES and not path.is_symlink() and path.is_file():
+                found.append(path.relative_to(root))
+    return sorted(found)
+
+
+def _project_files(project: Path) -> list[Path]:
+    """A project's C model sources: its ``firmware/`` tree and its ``*_bridge.cpp``."""
+    bridges = [p.relative_to(project) for p in project.glob("*_bridge.cpp") if not p.is_symlink() and p.is_file()]
+    return [*source_files(project, "firmware"), *sorted(bridges)]
+
+
+def _files_hash(root: Path, files: list[Path], digest: Any) -> Any:
+    """``digest`` updated with the relative path and contents of each file."""
+    for rel in files:
+        digest.update(f"{rel}\0{(root / rel).stat().st_size}\0".encode())
+        digest.update((root / rel).read_bytes())
     return digest
 
 
+def _copy_files(root: Path, files: list[Path], dest: Path) -> None:
+    for rel in files:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, dest / rel, follow_symlinks=False)
+
+
 def ensure_pch(cache_dir: Path, ap_types: Path) -> Path | None:
-    """The precompiled header for projects whose ``ap_types`` equal ``ap_types``; built on first use.
+    """The precompiled header for projects whose ``ap_types`` equal ``ap_types``; built on first use, in
+    ``cache_dir``, from a copy of the ``ap_types`` headers.
 
     Returns:
         The header to pass with ``-include`` (its ``.gch`` beside it), or None when GCC cannot build it
@@ -135,16 +188,15 @@ def ensure_pch(cache_dir: Path, ap_types: Path) -> Path | None:
     """
     cxx = compiler()
     flags = _flags(cxx)
-    key = hashlib.sha256("\0".join((_compiler_id(cxx), *flags)).encode())
-    folder = cache_dir / f"pch-{_tree_hash(ap_types, key).hexdigest()[:16]}"
+    headers = source_files(ap_types, ".")
+    key = _files_hash(ap_types, headers, hashlib.sha256("\0".join((_compiler_id(cxx), *flags)).encode()))
+    folder = cache_dir / f"pch-{key.hexdigest()[:16]}"
     header = folder / _PCH_NAME
     if (folder / f"{_PCH_NAME}.gch").is_file():
         return header
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(cache_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache_dir))
+    staging = _staging(cache_dir)
     try:
-        shutil.copytree(ap_types, staging / "ap_types")
+        _copy_files(ap_types, headers, staging / "ap_types")
         (staging / _PCH_NAME).write_text("".join(f"#include {_include(h)}\n" for h in _PCH_HEADERS))
         cmd = [cxx, *flags, f"-I{staging / 'ap_types'}", "-x", "c++-header", _PCH_NAME, "-o", f"{_PCH_NAME}.gch"]
         if subprocess.run(cmd, cwd=staging, capture_output=True, check=False).returncode != 0:
@@ -154,6 +206,13 @@ def ensure_pch(cache_dir: Path, ap_types: Path) -> Path | None:
         return header if (folder / f"{_PCH_NAME}.gch").is_file() else None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging(cache_dir: Path) -> Path:
+    """A new staging folder in the cache (stale ones of killed builders removed first)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(cache_dir)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache_dir))
 
 
 def remove_stale_staging(folder: Path) -> list[Path]:
@@ -182,22 +241,20 @@ def _include(name: str) -> str:
     return name if name.startswith('"') else f"<{name}>"
 
 
-def _source_hash(project: Path, flags: tuple[str, ...], pch: Path | None) -> str:
-    digest = hashlib.sha256("\0".join((*flags, str(pch), str(project.resolve()))).encode())
-    _tree_hash(project / "firmware", digest)
-    for bridge in sorted(project.glob("*_bridge.cpp")):
-        digest.update(bridge.read_bytes())
-    return digest.hexdigest()[:12]
+def _library_key(root: Path, name: str, cxx: str, flags: tuple[str, ...], pch: Path | None) -> str:
+    """Hash of the compiler, flags, precompiled header, project name and every source file under ``root``."""
+    digest = hashlib.sha256("\0".join((_compiler_id(cxx), *flags, str(pch), name)).encode())
+    return _files_hash(root, _project_files(root), digest).hexdigest()[:24]
 
 
 def build_library(project: Path, project_name: str, log_path: Path, cache_dir: Path | None) -> CompiledModel:
-    """Compile an hls4ml project's C model into a shared library (or reuse an identical build).
+    """Compile an hls4ml project's C model into a shared library in the cache (or reuse an identical build).
 
     Args:
         project: the hls4ml project folder (has ``firmware/`` and ``<name>_bridge.cpp``).
         project_name: hls4ml ``ProjectName``.
         log_path: compiler output goes here (kept, and named in any error).
-        cache_dir: where the shared precompiled header lives; None compiles without it.
+        cache_dir: the compile cache (precompiled header, libraries); None: :func:`default_cache_dir`.
 
     Raises:
         ToolNotFoundError: no g++.
@@ -206,20 +263,42 @@ def build_library(project: Path, project_name: str, log_path: Path, cache_dir: P
     """
     check_sources(project, project_name)
     cxx = compiler()
+    cache = (Path(cache_dir) if cache_dir else default_cache_dir()).resolve()
     ap_types = project / "firmware" / "ap_types"
     vivado = ap_types.is_dir() and not (project / "firmware" / "ac_types").is_dir()
     flags = _flags(cxx) if vivado else _flags_cxx11(cxx)
-    pch = ensure_pch(cache_dir.resolve(), ap_types) if cache_dir and vivado else None
-    library = project / "firmware" / f"{project_name}-csim-{_source_hash(project, flags, pch)}.so"
-    for old in (project / "firmware").glob(f"{project_name}-csim-*.so"):
-        if old != library:
-            old.unlink()
+    pch = ensure_pch(cache, ap_types) if vivado else None
+    key = _library_key(project, project_name, cxx, flags, pch)
+    library = cache / f"lib-{key}" / f"{project_name}.so"
     if library.is_file():
+        os.utime(library.parent)  # most recently used: kept by the eviction
         return CompiledModel(library, 0.0, reused=True, used_pch=pch is not None)
     start = time.perf_counter()
-    includes = tuple(f"-I{d}/" for d in _INCLUDE_DIRS if (project / d).is_dir())
-    _compile_units(project, project_name, cxx, flags, includes, pch, log_path, library)
+    staging = _staging(cache)
+    try:
+        _copy_files(project, _project_files(project), staging / "src")
+        if _library_key(staging / "src", project_name, cxx, flags, pch) != key:
+            raise ExportError(f"{project}: its source files changed while they were copied; verify again")
+        _compile(staging, project_name, cxx, (flags, pch), log_path, library.parent / "weights")
+        with contextlib.suppress(OSError):  # atomic: a concurrent builder of the same key wins, ours is dropped
+            staging.rename(library.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _evict(cache, keep=library.parent)
     return CompiledModel(library, time.perf_counter() - start, reused=False, used_pch=pch is not None)
+
+
+def _evict(cache: Path, keep: Path) -> None:
+    """Remove the least recently used libraries beyond :data:`MAX_LIBRARIES` (never ``keep``)."""
+
+    def used(folder: Path) -> float:
+        with contextlib.suppress(OSError):  # removed meanwhile by another process's eviction
+            return folder.stat().st_mtime
+        return 0.0
+
+    for old in sorted(cache.glob("lib-*"), key=used, reverse=True)[MAX_LIBRARIES:]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def check_sources(project: Path, project_name: str) -> None:
@@ -231,7 +310,8 @@ def check_sources(project: Path, project_name: str) -> None:
     if not isinstance(project_name, str) or not _PROJECT_NAME.fullmatch(project_name):
         raise ExportError(f"{project.name}: project_name: expected a C identifier, got {shown(project_name)}")
     for source in (f"firmware/{project_name}.cpp", f"{project_name}_bridge.cpp"):
-        if not (project / source).is_file():
+        path = project / source
+        if path.is_symlink() or not path.is_file():
             raise ExportError(f"{project.name}: expected the C model source {source}, but it is missing; export again")
 
 
@@ -241,35 +321,32 @@ def _flags_cxx11(cxx: str) -> tuple[str, ...]:
     return tuple("-std=c++11" if f.startswith("-std=") else f for f in _flags(cxx))
 
 
-def _compile_units(
-    project: Path,
-    name: str,
-    cxx: str,
-    flags: tuple[str, ...],
-    includes: tuple[str, ...],
-    pch: Path | None,
-    log: Path,
-    library: Path,
+def _compile(
+    staging: Path, name: str, cxx: str, options: tuple[tuple[str, ...], Path | None], log: Path, weights: Path
 ) -> None:
-    weights = f'-DWEIGHTS_DIR="{(project / "firmware" / "weights").resolve()}"'
-    common = [cxx, *flags, *includes, weights] + (["-Winvalid-pch", "-include", str(pch)] if pch else [])
+    """Compile ``staging/src`` into ``staging/<name>.so`` reading its weights from ``weights`` (where
+    ``staging/weights`` will be once the folder is renamed); the copied sources are then removed."""
+    flags, pch = options
+    src = staging / "src"
+    includes = [f"-I{d}/" for d in _INCLUDE_DIRS if (src / d).is_dir()]
+    common = [cxx, *flags, *includes, f'-DWEIGHTS_DIR="{weights}"']
+    common += ["-Winvalid-pch", "-include", str(pch)] if pch else []
     units = {f"firmware/{name}.cpp": f"{name}.csim.o", f"{name}_bridge.cpp": f"{name}_bridge.csim.o"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         procs = [
-            subprocess.Popen([*common, "-c", src, "-o", obj], cwd=project, stdout=out, stderr=subprocess.STDOUT)
-            for src, obj in units.items()
+            subprocess.Popen([*common, "-c", unit, "-o", obj], cwd=src, stdout=out, stderr=subprocess.STDOUT)
+            for unit, obj in units.items()
         ]
         codes = [p.wait() for p in procs]
         if not any(codes):
-            link = [cxx, *flags, "-shared", *units.values(), "-o", str(library.resolve())]
-            codes.append(
-                subprocess.run(link, cwd=project, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-            )
-    for obj in units.values():
-        (project / obj).unlink(missing_ok=True)
+            link = [cxx, *flags, "-shared", *units.values(), "-o", str(staging / f"{name}.so")]
+            codes.append(subprocess.run(link, cwd=src, stdout=out, stderr=subprocess.STDOUT, check=False).returncode)
     if any(codes):
-        raise ExportError(f"g++ failed to compile the C model of {project.name!r}; compiler output: {log}")
+        raise ExportError(f"g++ failed to compile the C model of {log.parent.parent.name!r}; compiler output: {log}")
+    (src / "firmware" / "weights").mkdir(parents=True, exist_ok=True)
+    (src / "firmware" / "weights").rename(staging / "weights")
+    shutil.rmtree(src)
 
 
 def run_library(library: Path, project_name: str, inputs: np.ndarray, n_outputs: int) -> np.ndarray:

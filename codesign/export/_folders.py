@@ -11,9 +11,34 @@ from typing import Any
 from codesign.export.verify import FINISHED, MANIFEST, read_manifest
 from hw_templates.errors import ExportError
 
-__all__ = ["finished_export", "fresh_project_folder", "output_folder", "project_path"]
+__all__ = ["INDEX", "finished_export", "fresh_project_folder", "is_export_folder", "output_folder", "project_path"]
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+#: The index an export writes into its output folder.
+INDEX = "exports.json"
+
+
+def is_export_folder(out: Path) -> bool:
+    """True when ``out/exports.json`` is an export's own index (a rerun may rewrite it): a JSON object
+    ``{"designs": [...]}`` whose every entry names a design folder of ``out`` that has its manifest.
+    A user's own ``exports.json`` (anything else) is not: the output-path check refuses to overwrite it."""
+    from codesign.config_io import read_json
+    from hw_templates.errors import SpecError
+
+    try:
+        index = read_json(out / INDEX, INDEX)
+    except SpecError:
+        return False
+    designs = index.get("designs")
+    if set(index) != {"designs"} or not isinstance(designs, list):
+        return False
+    return all(
+        isinstance(d, dict)
+        and isinstance(d.get("folder"), str)
+        and _SAFE_ID.sub("_", d["folder"]) == d["folder"]
+        and (out / d["folder"] / MANIFEST).is_file()
+        for d in designs
+    )
 
 
 def output_folder(out_dir: str | Path) -> Path:

@@ -31,7 +31,9 @@ from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
 __all__ = [
+    "ADD_1D_REASON",
     "KIND_COVERAGE",
+    "REFUSED_FUNCTIONS",
     "LayerMap",
     "check_supported_ops",
     "check_translatable",
@@ -93,7 +95,7 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
 
-    from codesign.export._channels_last import global_pool_to_channels_last
+    from codesign.export._channels_last import average_pools_as_max, global_pool_to_channels_last, restore_average
 
     raw = onnx.load(str(raw_path))
     _fill_conv_defaults(raw)
@@ -101,10 +103,12 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         # GemmToMatMul warns that it was written for Gemm opset 9; the converted graph is checked anyway.
         warnings.simplefilter("ignore")
         model = cleanup_model(ModelWrapper(raw))
+        averages = average_pools_as_max(model)  # qonnx 1.0 converts MaxPool to channels-last, not AveragePool
         model = model.transform(ConvertToChannelsLastAndClean())
         model = model.transform(GemmToMatMul())
         model = cleanup_model(model)
-    global_pool_to_channels_last(model)  # after qonnx's passes: qonnx does not know the op it writes
+    restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
+    global_pool_to_channels_last(model)  # likewise
     model.save(str(clean_path))
     return model
 
@@ -203,8 +207,6 @@ _ROUNDING = {"ROUND": "RND_CONV", "FLOOR": "TRN"}
 _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.builder.UNSUPPORTED)"
 #: Layer kinds the QONNX -> hls4ml 1.3 path does not translate, and why.
 _NOT_TRANSLATED = {
-    LayerKind.AVGPOOL1D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
-    LayerKind.AVGPOOL2D: "qonnx 1.0 has no channels-last AveragePool, which hls4ml's ONNX frontend requires",
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
     LayerKind.UPSAMPLING1D: _NOT_BUILT,
@@ -218,6 +220,17 @@ KIND_COVERAGE = KindCoverage(
 )
 
 
+#: Activation functions the export refuses, and why (none today: the builder refuses what it cannot build,
+#: before training; kept for functions hls4ml cannot build correctly).
+REFUSED_FUNCTIONS: dict[Activation, str] = {}
+#: Why a residual add of 1D feature maps is refused.
+ADD_1D_REASON = (
+    "qonnx 1.0's channels-last conversion never terminates on it (for 3D tensors its channels-first and "
+    "channels-last transposes are the same permutation, and two passes move them back and forth); 2D networks "
+    "and 1D concat export"
+)
+
+
 def check_translatable(graph: LayerGraph) -> None:
     """Fail before the QONNX export, naming the layer, when the design has a layer the QONNX -> hls4ml 1.3
     path cannot translate (the IR-level twin of :func:`check_supported_ops`).
@@ -226,18 +239,13 @@ def check_translatable(graph: LayerGraph) -> None:
         UnsupportedLayerError: one line naming the layer, its kind, why, and what exports instead.
     """
     for layer in graph.layers:
-        if layer.kind is LayerKind.ACTIVATION and layer.function is Activation.SOFTMAX:
+        if layer.kind is LayerKind.ACTIVATION and layer.function in REFUSED_FUNCTIONS:
             raise UnsupportedLayerError(
-                f"layer {layer.name!r} (softmax): not exported yet (the toolkit's models train a final softmax "
-                "as identity, so the project would lack what the estimate prices, and hls4ml's lookup-table "
-                "softmax is not checked yet); remove the softmax layer (the argmax is the same) to export"
+                f"layer {layer.name!r} ({layer.function.value}): {REFUSED_FUNCTIONS[layer.function]}"
             )
         if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
             raise UnsupportedLayerError(
-                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: qonnx 1.0's "
-                "channels-last conversion never terminates on it (for 3D tensors its channels-first and "
-                "channels-last transposes are the same permutation, and two passes move them back and forth); "
-                "2D networks and 1D concat export"
+                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: {ADD_1D_REASON}"
             )
         why = _NOT_TRANSLATED.get(layer.kind)
         if why is not None:

@@ -39,8 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from codesign.export._csim import remove_stale_staging
-from codesign.export._folders import finished_export, fresh_project_folder, output_folder, project_path
+from codesign.export._csim import default_cache_dir, remove_stale_staging
+from codesign.export._folders import (
+    INDEX,
+    finished_export,
+    fresh_project_folder,
+    is_export_folder,
+    output_folder,
+    project_path,
+)
 from codesign.export._manifest import base_manifest, finish_manifest, write_json
 from codesign.export._worker import QONNX_RAW, ExportTask
 from codesign.export.verify import (
@@ -48,6 +55,7 @@ from codesign.export.verify import (
     TB_INPUT,
     TB_LABELS,
     TB_OUTPUT,
+    TB_TRAINED,
     VerificationResult,
     raise_on_failures,
 )
@@ -68,7 +76,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-INDEX = "exports.json"
 _TARGET = "codesign.export._worker:export_task"
 
 
@@ -220,17 +227,20 @@ def _write_vectors(project: Path, name: str, values: np.ndarray, fmt: str) -> No
 
 def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str, Any]:
     """Main-process part: QONNX export and the reference outputs of the trained model (needs torch)."""
+    from codesign.export._tables import TABLE_REFERENCE, reference_outputs_for
     from codesign.export.translate import check_exportable
-    from codesign.export.user_model import reference_outputs, write_qonnx
+    from codesign.export.user_model import write_qonnx
 
     check_exportable(request.graph, request.hardware, backend)
     start = time.perf_counter()
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
     write_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
     exported = time.perf_counter()
-    outputs = reference_outputs(request.model, request.inputs)
+    outputs, trained = reference_outputs_for(request.model, request.graph, request.inputs)
     _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
     _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
+    if trained is not None:
+        _write_vectors(project, TB_TRAINED, trained.astype(np.float64), "%.17g")
     if request.labels is not None:
         _write_vectors(project, TB_LABELS, np.asarray(request.labels), "%d")
     return {
@@ -239,6 +249,7 @@ def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str,
         "input_shape": list(request.inputs.shape[1:]),
         "input_layout": "model (torch: channels first), flattened row-major",
         "qonnx_export_seconds": round(exported - start, 3),
+        "reference": "trained model" if trained is None else TABLE_REFERENCE,
     }
 
 
@@ -264,7 +275,8 @@ def export_designs(
         force: redo every design, also those already exported (default: keep verified designs, redo
             incomplete or failed ones).
         build: run vendor synthesis too where Vivado/Vitis HLS is installed (else one log line).
-        cache_dir: shared compile cache; default ``<out_dir>/.csim_cache``.
+        cache_dir: the compile cache (precompiled header, libraries); default
+            :func:`~codesign.export._csim.default_cache_dir`.
         progress: show a progress bar.
         check: raise when a design fails or is not bit-exact (after all are written).
 
@@ -278,7 +290,7 @@ def export_designs(
 
     backend_choice = Backend.parse(backend, "backend") if backend is not None else None
     compiler()  # fail at once, before any folder is written, when g++ is missing
-    check_output_dir(out_dir, "output folder")
+    check_output_dir(out_dir, "output folder", produces=(INDEX,), own=is_export_folder)
     requests = [_as_request(d) for d in designs]
     ids = [r.design_id for r in requests]
     if len(set(ids)) != len(ids):
@@ -288,7 +300,7 @@ def export_designs(
     resolve_jobs(jobs, len(requests))  # a bad --jobs or time limit is refused before any folder is written
     task_timeout()
     out = output_folder(out_dir)
-    cache = (Path(cache_dir) if cache_dir else out / ".csim_cache").resolve()
+    cache = (Path(cache_dir) if cache_dir else default_cache_dir()).resolve()
     if cache.is_dir():
         remove_stale_staging(cache)  # left by an export that was killed while it built the header
     if build:

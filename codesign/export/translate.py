@@ -40,6 +40,7 @@ from codesign.export._qonnx import (
     map_layers,
 )
 from codesign.export._qonnx import input_precision as read_input_precision
+from codesign.export._tables import table_layers, table_settings
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
 from hw_templates.errors import ExportError, PrecisionError, UnsupportedLayerError
@@ -292,6 +293,12 @@ def hls4ml_config(
     for node, ir_name in layer_map.onnx_to_ir.items():
         if graph.layer(ir_name).kind.has_weights:
             hls_config["LayerName"].setdefault(node, {}).update(_layer_settings(graph, hw, ir_name))
+        if ir_name in table_layers(graph):  # the table the verification's reference model reads
+            size, table_t = table_settings(graph, ir_name)
+            entry = hls_config["LayerName"].setdefault(node, {})
+            entry["TableSize"] = size
+            if graph.layer(ir_name).function is not Activation.SOFTMAX:
+                entry.setdefault("Precision", {})["table"] = _hls_type(table_t)
     config = hls4ml.backends.get_backend(name).create_initial_config()
     config.update(
         OnnxModel=str(onnx_path),

@@ -4,7 +4,8 @@ An exported project carries its test vectors in hls4ml's testbench files: ``tb_d
 (the test split, one flattened sample per line, in the model's input layout) and
 ``tb_data/tb_output_predictions.dat`` (the Brevitas model's outputs for them), plus
 ``tb_data/tb_labels.dat`` (the true classes). :func:`verify_project` compiles the C model with g++
-(:mod:`codesign.export._csim`), runs every sample through it, and writes ``verification.json``:
+(:mod:`codesign.export._csim`: in the toolkit's own cache, from a copy of the project's sources; nothing
+built is taken from the folder), runs every sample through it, and writes ``verification.json``:
 
 * ``bit_exact_mismatches``: samples whose C-simulation output differs from the model's in any element
   (exact float comparison: both are fixed-point values, exactly representable as doubles);
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from codesign.config_io import MAX_CONFIG_BYTES, check_input_file, read_json
-from codesign.export._csim import build_library, check_sources, run_library
+from codesign.export._csim import build_library, check_sources, default_cache_dir, run_library
 from hw_templates.atomic import atomic_write_json
 from hw_templates.errors import ExportError, SpecError, VerificationError, clip, shown
 
@@ -40,6 +41,7 @@ __all__ = [
     "TB_INPUT",
     "TB_LABELS",
     "TB_OUTPUT",
+    "TB_TRAINED",
     "VERIFICATION",
     "VerificationResult",
     "find_projects",
@@ -54,6 +56,8 @@ VERIFICATION = "verification.json"
 TB_INPUT = "tb_data/tb_input_features.dat"
 TB_OUTPUT = "tb_data/tb_output_predictions.dat"
 TB_LABELS = "tb_data/tb_labels.dat"
+#: The trained model's own outputs, written when the reference differs from them (lookup-table activations).
+TB_TRAINED = "tb_data/tb_trained_outputs.dat"
 COMPILE_LOG = "logs/compile.log"
 #: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
 FINISHED = ("verified", "mismatch")
@@ -73,12 +77,18 @@ class VerificationResult:
         n_samples: test samples simulated.
         bit_exact_mismatches: samples whose outputs differ at all (must be 0).
         max_abs_diff: largest absolute output difference over all samples and outputs.
-        model_accuracy / csim_accuracy: argmax accuracy of the model's and the C model's outputs
+        model_accuracy / csim_accuracy: argmax accuracy of the trained model's and the C model's outputs
             (None without labels).
         first_mismatch: index of the first differing sample, or None.
         compile_seconds / csim_seconds: wall time of the g++ build (0 when reused) and of the simulation.
         compile_reused: an identical earlier build was reused.
         used_pch: the shared precompiled header was used.
+        reference: what ``tb_output_predictions.dat`` holds: the trained model's outputs, or (designs with
+            lookup-table activations) the trained model with hls4ml's table semantics
+            (:mod:`codesign.export._tables`).
+        trained_max_abs_diff / trained_argmax_agreement: for a table reference, the C simulation against
+            the trained model itself: largest absolute output difference, fraction of samples with the
+            same argmax (None otherwise).
     """
 
     design_id: str
@@ -93,6 +103,9 @@ class VerificationResult:
     csim_seconds: float
     compile_reused: bool
     used_pch: bool
+    reference: str = "trained model"
+    trained_max_abs_diff: float | None = None
+    trained_argmax_agreement: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -103,7 +116,7 @@ class VerificationResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VerificationResult:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def read_manifest(project: Path) -> dict[str, Any]:
@@ -173,6 +186,17 @@ def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
     return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
+def _against_trained(manifest: dict[str, Any], csim: np.ndarray, trained: np.ndarray | None) -> dict[str, Any]:
+    """The tolerance figures of a design verified against a table reference (empty for the others)."""
+    if trained is None:
+        return {}
+    return {
+        "reference": str(manifest["io"].get("reference", "table semantics")),
+        "trained_max_abs_diff": float(np.max(np.abs(csim - trained))) if len(csim) else 0.0,
+        "trained_argmax_agreement": float(np.mean(np.argmax(csim, 1) == np.argmax(trained, 1))) if len(csim) else 1.0,
+    }
+
+
 def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) -> VerificationResult:
     """Compile an exported project's C model, simulate the test vectors, compare, write ``verification.json``.
 
@@ -191,19 +215,23 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
     csim = run_library(compiled.library, manifest["project_name"], inputs, expected.shape[1])
     csim_seconds = time.perf_counter() - start
     differs = np.any(csim != expected, axis=1)
+    trained = _load_matrix(project, TB_TRAINED, csim.shape[1]) if (project / TB_TRAINED).is_file() else None
+    if trained is not None and len(trained) != len(csim):
+        raise ExportError(f"{project / TB_TRAINED}: expected {len(csim)} samples, found {len(trained)}")
     result = VerificationResult(
         design_id=str(manifest["design_id"]),
         project_dir=str(project),
         n_samples=len(inputs),
         bit_exact_mismatches=int(differs.sum()),
         max_abs_diff=float(np.max(np.abs(csim - expected))) if len(inputs) else 0.0,
-        model_accuracy=_accuracy(expected, labels),
+        model_accuracy=_accuracy(trained if trained is not None else expected, labels),
         csim_accuracy=_accuracy(csim, labels),
         first_mismatch=int(np.argmax(differs)) if differs.any() else None,
         compile_seconds=round(compiled.seconds, 3),
         csim_seconds=round(csim_seconds, 4),
         compile_reused=compiled.reused,
         used_pch=compiled.used_pch,
+        **_against_trained(manifest, csim, trained),
     )
     atomic_write_json(project / VERIFICATION, result.to_dict())
     return result
@@ -251,7 +279,8 @@ def verify_exports(
     Args:
         path: an export folder, one exported design, or a run/design folder with an ``exports/`` folder.
         jobs: designs verified in parallel (worker processes).
-        cache_dir: shared compile cache (precompiled header); default ``<path>/.csim_cache``.
+        cache_dir: the compile cache (precompiled header, libraries; never inside an input folder):
+            default :func:`~codesign.export._csim.default_cache_dir`.
         progress: show a progress bar.
         check: raise VerificationError when any design is not bit-exact.
 
@@ -274,7 +303,7 @@ def verify_exports(
     timeout = task_timeout()
     for project in projects:  # every refusal before the first log or cache file is written
         check_project(project)
-    cache = (Path(cache_dir) if cache_dir else projects[0].parent / ".csim_cache").resolve()
+    cache = (Path(cache_dir) if cache_dir else default_cache_dir()).resolve()
     tasks = [{"project": str(p), "cache_dir": str(cache)} for p in projects]
     logs = [p / "logs" / "verify.log" for p in projects]
     target = "codesign.export.verify:verify_task"

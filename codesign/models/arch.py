@@ -59,7 +59,9 @@ _KINDS = (
     "add",
     "concat",
 )
-_FUNCTIONS = ("relu", "linear")
+_FUNCTIONS = ("relu", "linear", "sigmoid", "tanh", "leaky_relu")
+#: The leaky_relu slope of search-space layers: a power of two, so hls4ml's multiply is exact.
+LEAKY_ALPHA = 0.125
 KIND_COVERAGE = KindCoverage(
     "architecture spec (ArchLayer)",
     frozenset(LayerKind(k) for k in _KINDS),
@@ -89,7 +91,7 @@ class ArchLayer:
         name: layer name (generated when None); name layers that ``inputs`` refer to.
         inputs: earlier layers feeding this one (default: the previous layer); two or more for add/concat.
         units, filters, kernel, stride, padding, pool: sizes, as in the IR.
-        function: activation function (relu or linear).
+        function: activation function (relu, linear, sigmoid, tanh or leaky_relu).
         weight_bits, weight_integer, bias_bits, bias_integer: weighted layers' number formats.
         act_bits, act_integer: an activation's output format (integer bits default by width).
     """
@@ -116,7 +118,8 @@ class ArchLayer:
         if self.kind not in _KINDS:
             raise SpecError(bad_value(f"{where} kind", self.kind, "a supported layer kind", _KINDS))
         if self.kind == "activation" and self.function not in _FUNCTIONS:
-            raise SpecError(bad_value(f"{where} function", self.function, "relu or linear", _FUNCTIONS))
+            expected = "one of " + ", ".join(_FUNCTIONS)
+            raise SpecError(bad_value(f"{where} function", self.function, expected, _FUNCTIONS))
         for name in _BIT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not MIN_BITS <= value <= MAX_BITS:
@@ -127,8 +130,10 @@ class ArchLayer:
     @property
     def act_type(self) -> FixedType:
         """The activation quantizer's type (unsigned after relu)."""
-        integer = self.act_integer if self.act_integer is not None else (2 if self.act_bits >= 3 else 1)
-        return quantizer_type(self.act_bits, integer, signed=self.function != "relu")
+        # sigmoid and tanh outputs lie in [0, 1] and [-1, 1]: one integer bit by default
+        default = 1 if self.function in ("sigmoid", "tanh") or self.act_bits < 3 else 2
+        integer = self.act_integer if self.act_integer is not None else default
+        return quantizer_type(self.act_bits, integer, signed=self.function not in ("relu", "sigmoid"))
 
     def to_dict(self) -> dict[str, Any]:
         """Only the fields that differ from their defaults (``kind`` always)."""
@@ -248,7 +253,7 @@ def _add(builder: GraphBuilder, layer: ArchLayer) -> None:
             attrs = {"units": layer.units}
     elif kind is LayerKind.ACTIVATION:
         precision = LayerPrecision(layer.act_type)
-        attrs = {"function": layer.function}
+        attrs = {"function": layer.function, **({"alpha": LEAKY_ALPHA} if layer.function == "leaky_relu" else {})}
     elif kind is LayerKind.BATCHNORM:
         precision = LayerPrecision(in_type, _BN_TYPE, _BN_TYPE)
     elif kind.value.startswith(("maxpool", "avgpool")):

@@ -12,8 +12,8 @@ Every number format comes from the graph (see :mod:`codesign.models._quant` for 
 So the trained model computes what the hls4ml project will (STACK.md, "Brevitas to hls4ml").
 BatchNorm is built as a float ``nn.BatchNorm`` and must directly follow a dense/conv layer: training
 folds it into that layer (:func:`codesign.models.fold.fold_batchnorm`) before accuracy is measured, so
-what is reported is what is exported. A final ``softmax`` is an identity here (it does not change the
-argmax; the exporter decides how the hardware implements it).
+what is reported is what is exported. A final ``softmax`` is the identity while training (the
+loss takes the logits) and softmax plus its result quantizer in eval mode (:class:`FinalSoftmax`).
 
 Layout: the module takes torch's channels-first tensors (``(N, C, W)`` / ``(N, C, H, W)``); the graph
 is channels-last like hls4ml, and ``flatten`` flattens in channels-last order so dense weights line up
@@ -43,7 +43,7 @@ from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["KIND_COVERAGE", "SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
+__all__ = ["KIND_COVERAGE", "SUPPORTED_FUNCTIONS", "SUPPORTED_KINDS", "QuantNet", "build_model", "to_torch_layout"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,20 @@ class GlobalPool(nn.Module):
         return functions[self.op, len(self.axes)](x, 1).flatten(1)
 
 
+class FinalSoftmax(nn.Module):
+    """A last-layer softmax: the identity while training (the loss takes the logits), softmax followed by
+    the layer's result quantizer in eval mode (accuracy, reference outputs, QONNX export), as hls4ml
+    builds it."""
+
+    def __init__(self, quant: nn.Module) -> None:
+        super().__init__()
+        self.quant = quant
+        self.function: Callable[[torch.Tensor], torch.Tensor] = lambda x: torch.softmax(x, dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.training else self.quant(self.function(x))
+
+
 class QuantNet(nn.Module):
     """A LayerGraph as a Brevitas module; ``graph`` is the graph it was built from.
 
@@ -114,7 +128,31 @@ class QuantNet(nn.Module):
         return values[self._plan[-1][0]]
 
 
-_ACTIVATIONS = (Activation.RELU, Activation.LINEAR, Activation.SOFTMAX)
+SUPPORTED_FUNCTIONS = (
+    Activation.RELU,
+    Activation.LINEAR,
+    Activation.SIGMOID,
+    Activation.TANH,
+    Activation.LEAKY_RELU,
+    Activation.SOFTMAX,
+)
+#: Functions built as a float torch function followed by the layer's result quantizer.
+_FLOAT_FUNCTIONS: dict[Activation, Callable[[Layer], nn.Module]] = {
+    Activation.SIGMOID: lambda layer: nn.Sigmoid(),
+    Activation.TANH: lambda layer: nn.Tanh(),
+    Activation.LEAKY_RELU: lambda layer: nn.LeakyReLU(_dyadic_alpha(layer)),
+}
+
+
+def _dyadic_alpha(layer: Layer) -> float:
+    """leaky_relu's slope: positive and a multiple of 2^-8 below 1, which hls4ml's inferred parameter type
+    holds exactly (so the hardware's ``alpha * x`` equals the trained model's)."""
+    alpha = layer.alpha
+    if not 0 < alpha < 1 or alpha * 256 != int(alpha * 256):
+        raise _unsupported(
+            layer, f"leaky_relu alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), e.g. 0.125 (exact in hardware)"
+        )
+    return alpha
 
 
 def _unsupported(layer: Layer, why: str) -> UnsupportedLayerError:
@@ -266,9 +304,13 @@ def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Modul
         return qnn.QuantReLU(act_quant=act_quant(result, where), return_quant_tensor=False), result
     if fn is Activation.LINEAR:
         return qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False), result
+    if fn in _FLOAT_FUNCTIONS:
+        quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
+        return nn.Sequential(_FLOAT_FUNCTIONS[fn](layer), quant), result
     if fn is Activation.SOFTMAX and is_last:
-        return nn.Identity(), exact_in
-    allowed = ", ".join(a.value for a in _ACTIVATIONS)
+        quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
+        return FinalSoftmax(quant), result
+    allowed = ", ".join(a.value for a in SUPPORTED_FUNCTIONS)
     raise _unsupported(
         layer,
         f"activation {fn.value if fn else None!r} cannot be built (supported: {allowed}; "

@@ -177,7 +177,7 @@ def expected_hv_improvement(
         mu, sd: predicted accuracy mean and spread per candidate.
         box: lower and upper corners (the upper one is the reference point).
     """
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
     low, high = box
     sample = low + rng.random((points, len(low))) * (high - low)
@@ -187,12 +187,18 @@ def expected_hv_improvement(
         for f in front:
             dominated |= np.all(f[None, :] <= sample, axis=1)
         sample = sample[~dominated]
-    threshold, cost_part = -sample[:, 0], sample[:, 1:]
     out = np.zeros(len(candidates))
-    for i, designs in enumerate(candidates):
-        covered = np.zeros(len(sample), dtype=bool)
-        for d in designs:
-            covered |= np.all(d[None, :] <= cost_part, axis=1)
-        if covered.any():
-            out[i] = volume * float(norm.cdf((mu[i] - threshold[covered]) / sd[i]).sum())
-    return out
+    sizes = np.array([len(d) for d in candidates])
+    if not len(sample) or not sizes.sum():
+        return out
+    threshold, cost_part = -sample[:, 0], sample[:, 1:]
+    designs = np.vstack([d for d in candidates if len(d)])
+    # covered[j, s]: design j costs at most sample s's costs (one comparison per cost column)
+    covered = np.ones((len(designs), len(sample)), dtype=bool)
+    for col in range(designs.shape[1]):
+        covered &= designs[:, col, None] <= cost_part[None, :, col]
+    by_candidate = np.zeros((len(candidates), len(sample)), dtype=bool)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])[sizes > 0]
+    by_candidate[sizes > 0] = np.logical_or.reduceat(covered, starts, axis=0)
+    gain = ndtr((mu[:, None] - threshold[None, :]) / sd[:, None])
+    return volume * np.where(by_candidate, gain, 0.0).sum(axis=1)

@@ -3,7 +3,9 @@
 Axis labels carry the units of the metric table (:func:`codesign.search.metrics.metric_label`). Each
 scatter draws the 2-D Pareto front of its own two axes as a step line (the designs no other plotted
 design beats on both), circles the run's Pareto designs (all objectives) in red, and draws designs of
-early-stopped trainings apart (grey crosses) so that their low accuracies do not hide the others.
+early-stopped trainings apart (grey crosses) so that their low accuracies do not hide the others. Where
+the cost model gives 90 % prediction intervals (``<metric>_low``/``_high`` columns of designs.csv), the
+run's Pareto designs carry them as error bars on the cost axes.
 
 The hypervolume curve is over the run's own objectives (accuracy and the cost metrics), each
 normalised by a reference point fixed the first time the report is written and stored in the study
@@ -58,6 +60,7 @@ def scatter(rows: list[dict], x: str, y: str, color: str, title: str, logx: bool
     if stopped.any():
         ax.scatter(xs[stopped], ys[stopped], marker="x", color="0.6", s=14, alpha=0.6, label="stopped early")
     ax.scatter(xs[pareto], ys[pareto], facecolors="none", edgecolors="red", s=60, linewidths=1.4, label="Pareto")
+    _error_bars(ax, rows, pareto, x, y)
     front = nondominated(np.stack([_sign(x) * xs, _sign(y) * ys], axis=1)) if len(rows) else []
     if len(front):
         order = front[np.argsort(xs[front])]
@@ -75,6 +78,30 @@ def scatter(rows: list[dict], x: str, y: str, color: str, title: str, logx: bool
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     return svg(fig)
+
+
+def _spread(rows: list[dict], mask: np.ndarray, key: str) -> np.ndarray | None:
+    """``(2, n)`` distances from each masked row's ``key`` to its interval ends (``key_low``/``key_high``)."""
+    if not any(f"{key}_low" in r for r, m in zip(rows, mask) if m):
+        return None
+    picked = [r for r, m in zip(rows, mask) if m]
+    value = np.array([float(r[key]) for r in picked])
+    low = np.array([float(r.get(f"{key}_low", r[key])) for r in picked])
+    high = np.array([float(r.get(f"{key}_high", r[key])) for r in picked])
+    return np.nan_to_num(np.stack([np.maximum(value - low, 0), np.maximum(high - value, 0)]))
+
+
+def _error_bars(ax: Any, rows: list[dict], mask: np.ndarray, x: str, y: str) -> None:
+    """The cost model's 90 % intervals of the ``mask`` designs on whichever axes have them."""
+    if not mask.any():
+        return
+    xerr, yerr = _spread(rows, mask, x), _spread(rows, mask, y)
+    if xerr is None and yerr is None:
+        return
+    xs = np.array([float(r[x]) for r, m in zip(rows, mask) if m])
+    ys = np.array([float(r[y]) for r, m in zip(rows, mask) if m])
+    ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt="none", ecolor="red", alpha=0.35, elinewidth=0.9, capsize=2,
+                label="90 % interval (Pareto)")  # fmt: skip
 
 
 def hv_axes(objectives: Sequence[str]) -> list[str]:

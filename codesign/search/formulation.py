@@ -11,9 +11,15 @@ feasible hardware configuration). What the study sees:
   (``trial.set_constraint``); every formulation also reports the part fit as a constraint.
 * ``scalarized``: the best score of any design (:class:`~codesign.search.objectives.Scalarization`).
 
-An architecture rejected before training reports accuracy 0 and the cost bounds no configuration can
-beat, with a positive constraint value: constraint-aware samplers (NSGA-II/III, TPE, GP) rank it below
-every feasible trial and learn to avoid its region.
+Constraints go where Optuna's ``constraints_func`` puts them (:data:`CONSTRAINTS_ATTR`, a trial system
+attribute holding one value: the largest relative excess over the part or a budget, ``<= 0`` feasible);
+samplers read it as ``FrozenTrial.constraints`` and optuna-dashboard marks trials infeasible from it.
+
+An architecture rejected before training (nothing fits the primary part and the budgets) has no
+accuracy: it is told as PRUNED, with no values (so no made-up accuracy joins the front or the plots),
+its positive constraint, ``status: rejected``, the reason and the cost bounds no configuration can beat
+(user attribute ``cost_bounds``). TPE ranks infeasible pruned trials below every feasible one; NSGA-II/III
+and GP build on COMPLETE trials only, so a rejection simply does not enter their populations and models.
 """
 
 from __future__ import annotations
@@ -27,10 +33,18 @@ import numpy as np
 from codesign.search.objectives import METRICS, Budget, Scalarization, metric_value
 from hw_templates.parts import FpgaPart
 
-__all__ = ["CONSTRAINT_KEY", "Formulation"]
+__all__ = ["CONSTRAINTS_ATTR", "Formulation", "constraint_attrs"]
 
-#: Name of the one constraint every trial reports (largest relative excess over the part or a budget).
-CONSTRAINT_KEY = "excess"
+#: Optuna's trial system attribute for constraint values (``optuna.study._constrained_optimization.
+#: _CONSTRAINTS_KEY``, written by samplers' ``constraints_func``; read by every constraint-aware sampler as
+#: ``FrozenTrial.constraints`` and by optuna-dashboard, which marks trials with a positive value infeasible).
+#: Each trial reports one value there: the largest relative excess over the part or a budget.
+CONSTRAINTS_ATTR = "constraints"
+
+
+def constraint_attrs(excess: float) -> dict[str, list[float]]:
+    """The system attributes that report a trial's constraint (``<= 0``: feasible)."""
+    return {CONSTRAINTS_ATTR: [float(excess)]}
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,7 @@ class Formulation:
         needed = np.where(covers, archive_acc[None, :], -np.inf).max(axis=1)
         return float(needed.min())
 
-    def rejected_values(self, bounds: Mapping[str, float], part: FpgaPart, clock: float) -> list[float]:
-        """Values reported for an architecture rejected before training (see the module docstring)."""
-        return self.design_values(0.0, bounds, part, clock)
+    def bound_values(self, accuracy: float, bounds: Mapping[str, float], part: FpgaPart, clock: float) -> list[float]:
+        """Values of an architecture with ``accuracy`` whose designs all miss the part or a budget: the
+        cost bounds no configuration can beat (a retargeted design that no longer fits)."""
+        return self.design_values(accuracy, bounds, part, clock)

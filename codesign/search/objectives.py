@@ -7,7 +7,8 @@ needs of it (:data:`METRICS`: name -> maximized, :func:`metric_value`).
 A *budget* caps a cost metric: a count (``lut: 20000``), a percentage of the part (``dsp: "50%"``, for
 resources), a latency in ns or cycles (``latency_ns: 100``, ``latency_cycles: 20``), an interval
 (``ii_cycles: 1``), power (``power_w: 2``), energy (``energy_nj_per_inference: 50``) or a share of the
-part (``util_max: 0.5``, ``lut_dsp: 0.3``). Budgets become Optuna constraints (``trial.set_constraint``):
+part (``util_max: 0.5``, ``lut_dsp: 0.3``). Budgets become the Optuna constraint
+(:data:`codesign.search.formulation.CONSTRAINTS_ATTR`):
 ``value / limit - 1``, ``<= 0`` exactly when the budget is met (:func:`codesign.search.metrics.violation`).
 Fitting the part is always a constraint.
 

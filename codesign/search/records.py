@@ -6,7 +6,9 @@ meets the part/budgets: not trained), ``failed``, ``surplus`` (asked beyond the 
 worker racing its peers; closed without running, takes no slot)), ``arch`` (the architecture, JSON), ``graph`` (its
 layer graph as JSON, toolkit problems), ``designs`` (every Pareto-optimal hardware configuration on
 every part: family, part, hardware settings, cost totals), ``accuracy``, ``val_history``,
-``train_seconds``, ``hw_search`` (configurations, evaluated, seconds, exact) and ``reason``.
+``train_seconds``, ``hw_search`` (configurations, evaluated, seconds, exact) and ``reason``. A design
+estimated by a cost model with intervals also keeps ``intervals``: the 90 % prediction interval of each
+raw total the model has one for (:mod:`cost_models.intervals`; absent for measured or user figures).
 
 A *design* is a trial plus one of its hardware configurations; its id is ``"<trial>-<k>"`` where ``k``
 indexes the trial's ``designs`` list. The study's own user attributes hold the config, the parts, the
@@ -59,6 +61,7 @@ class DesignRecord:
     status: str
     train_seconds: float
     arch: dict[str, Any]
+    intervals: dict[str, tuple[float, float]] | None = None  # the cost model's 90 % intervals of ``totals``
 
     def hardware_config(self, parts: Mapping[str, FpgaPart]) -> HardwareConfig | None:
         """The design's HardwareConfig (``None`` for user-supplied cost figures)."""
@@ -81,18 +84,22 @@ def parse_design_id(text: str) -> tuple[int, int]:
     return int(trial), int(index)
 
 
-def design_record(point: HardwarePoint) -> dict[str, Any]:
-    """The JSON form of one hardware point (the part stored by name; the study holds the parts)."""
+def design_record(point: HardwarePoint, intervals: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
+    """The JSON form of one hardware point (the part stored by name; the study holds the parts), with the
+    cost model's 90 % intervals of its raw totals when it has them (``{"lut": [low, high], ...}``)."""
     hardware = None
     if point.hardware is not None:
         hardware = point.hardware.to_dict()
         hardware["part"] = point.hardware.part.name
-    return {
+    record = {
         "part": point.part_name,
         "family": point.family,
         "hardware": hardware,
         "totals": {k: round(float(v), 6) for k, v in point.totals.items()},
     }
+    if intervals:
+        record["intervals"] = {k: [round(float(lo), 6), round(float(hi), 6)] for k, (lo, hi) in intervals.items()}
+    return record
 
 
 def trial_designs(trial: Any) -> list[DesignRecord]:
@@ -117,6 +124,9 @@ def trial_designs(trial: Any) -> list[DesignRecord]:
                 status=attrs.get("status", ""),
                 train_seconds=float(attrs.get("train_seconds", 0.0)),
                 arch=dict(attrs.get("arch", {})),
+                intervals={k: (float(v[0]), float(v[1])) for k, v in entry["intervals"].items()}
+                if entry.get("intervals")
+                else None,
             )
         )
     return out

@@ -27,6 +27,11 @@ __all__ = ["hypervolume_curve", "write_report"]
 
 _MAX_BREAKDOWNS = 24
 _MAX_PARETO_ROWS = 60
+_INTERVAL_NOTE = (
+    '<p class="note">Error bars: the cost model\'s 90 % prediction intervals of the Pareto designs, from its '
+    "out-of-source residuals on real synthesis results (cost_models/data/intervals.json). fit_probability: "
+    "the probability that every resource fits the part under those intervals.</p>"
+)
 _MAX_TRIAL_ROWS = 300
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:1300px;color:#222;
@@ -210,7 +215,7 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
                    "family", "hardware"]  # fmt: skip
     if rows and "score" in rows[0]:
         pareto_cols.insert(1, "score")
-    if rows and "fit_probability" in rows[0]:
+    if any("fit_probability" in r for r in rows):
         pareto_cols.insert(-2, "fit_probability")
     extra = [m for m in view.cost_metrics if m not in pareto_cols]  # e.g. power_w, energy, a user's figure
     pareto_cols[3:3] = extra
@@ -227,6 +232,8 @@ def write_report(path: str | Path, view: RunView, rows: list[dict[str, Any]]) ->
         sections.append(f"<h2>Pareto designs on {html.escape(part)} ({sum(r['pareto'] for r in prow)} of "
                         f"{len(prow)} feasible designs)</h2>")  # fmt: skip
         sections.append(f'<div class="plots">{"".join(plots)}</div>')
+        if any("lut_low" in r for r in prow):
+            sections.append(_INTERVAL_NOTE)
         front = [r for r in prow if r["pareto"]]
         sections.append(_table(front[:_MAX_PARETO_ROWS], pareto_cols, ("design_id", "family", "hardware")))
         if len(front) > _MAX_PARETO_ROWS:

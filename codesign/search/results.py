@@ -8,10 +8,13 @@ architecture and, in flat mode, hardware), ``accuracy`` and the metric columns
 latency_ns, util_max, lut_dsp, power_w, energy_nj_per_inference``; a raw total a record lacks is
 ``nan``), ``score`` (scalarized runs), ``feasible`` (meets its part and the budgets), ``pareto`` (no
 design on the same part has accuracy >= and every cost metric <=, one of
-them strictly better), ``train_seconds``; with several parts also ``feasible_<part>`` and
-``util_max_<part>`` for every part (the design's hardware settings re-estimated there) and
-``all_parts`` (feasible everywhere and Pareto-optimal on accuracy vs the cost metrics of every part).
-Two-stage runs list only the designs of the architectures selected in the second stage.
+them strictly better), ``train_seconds``; for designs whose cost model gives 90 % intervals
+(:mod:`cost_models.intervals`), ``<metric>_low`` and ``<metric>_high`` for every metric computed from an
+interval's raw total (:data:`INTERVAL_METRICS`) and ``fit_probability`` (the probability that every
+resource fits the part, from those intervals; a ``fit_probability`` run keeps the search's own); with
+several parts also ``feasible_<part>`` and ``util_max_<part>`` for every part (the design's hardware
+settings re-estimated there) and ``all_parts`` (feasible everywhere and Pareto-optimal on accuracy vs
+the cost metrics of every part). Two-stage runs list only the designs of the architectures selected in the second stage.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from codesign.search.metrics import CSV_METRICS, RAW_KEYS
 from codesign.search.objectives import Budget, metric_value, parse_budget
 from codesign.search.pareto import nondominated
 from codesign.search.records import DesignRecord, parse_design_id, trial_designs
+from cost_models.intervals import INTERVAL_TARGETS
 from hw_templates.atomic import atomic_open
 from hw_templates.errors import SearchError, SpecError, clip, shown
 from hw_templates.parts import FpgaPart
@@ -47,6 +51,8 @@ __all__ = [
 ]
 
 RUN_FILE = "run.json"
+#: Metrics with ``_low``/``_high`` columns: those computed from a raw total the cost model has intervals for.
+INTERVAL_METRICS = tuple(m for m in CSV_METRICS if set(metrics.needs(m)) & set(INTERVAL_TARGETS))
 DEFAULT_COSTS = ("latency_ns", "lut_dsp")
 BASE_COLUMNS = (
     "design_id", "trial", "status", "part", "family", "io_type", "hardware", "accuracy", *CSV_METRICS,
@@ -152,6 +158,25 @@ def _metrics(totals: Mapping[str, float], part: FpgaPart, clock: float) -> dict[
     return {m: float(metric_value(m, totals, part, clock)) for m in CSV_METRICS if m not in RAW_KEYS}
 
 
+def _interval_columns(d: DesignRecord, part: FpgaPart, clock: float) -> dict[str, float]:
+    """``<metric>_low`` / ``<metric>_high`` (the metric on the 90 % interval ends of the raw totals; every
+    metric grows with each raw total) and ``fit_probability`` (every resource fits the part, from the
+    intervals: :func:`cost_models.lut.resource_fit_probability`); empty for a design without intervals."""
+    from cost_models.lut import FIT_RESOURCES, resource_fit_probability
+
+    if not d.intervals:
+        return {}
+    ends = [{**d.totals, **{k: v[i] for k, v in d.intervals.items()}} for i in (0, 1)]
+    out: dict[str, float] = {}
+    for m in INTERVAL_METRICS:
+        out[f"{m}_low"], out[f"{m}_high"] = (float(metric_value(m, e, part, clock)) for e in ends)
+    probability = 1.0 if d.totals.get("uram", 0.0) <= part.uram else 0.0
+    for r in FIT_RESOURCES:
+        probability *= resource_fit_probability(d.totals.get(r, 0.0), d.intervals.get(r), getattr(part, r))
+    out["fit_probability"] = round(probability, 6)
+    return out
+
+
 def _feasible(totals: Mapping[str, float], part: FpgaPart, budgets: Sequence[Budget], clock: float) -> bool:
     return bool(metrics.violation(totals, part, clock, budgets) <= 1e-9)
 
@@ -169,9 +194,10 @@ def designs_table(view: RunView) -> list[dict[str, Any]]:
             "accuracy": d.accuracy, **{k: d.totals.get(k, float("nan")) for k in RAW_KEYS},
             **_metrics(d.totals, part, view.clock_ns),
             "feasible": _feasible(d.totals, part, view.budgets, view.clock_ns),
-            "pareto": False, "train_seconds": d.train_seconds,
+            "pareto": False, "train_seconds": d.train_seconds, **_interval_columns(d, part, view.clock_ns),
         }  # fmt: skip
-        row.update({k: v for k, v in d.totals.items() if k not in row})  # fit_probability, the user's own figures
+        # the search's own fit_probability (a fit_probability run), the user's own figures
+        row.update({k: v for k, v in d.totals.items() if k not in row or k == "fit_probability"})
         if score is not None:
             row["score"] = score(d.accuracy, d.totals, part)
         row.update({f"param_{k}": v for k, v in sorted(params.get(d.trial, {}).items())})

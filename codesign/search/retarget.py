@@ -5,10 +5,13 @@ second per architecture. :func:`retarget` therefore reruns only the inner hardwa
 (:func:`codesign.search.inner.search_hardware`) for every architecture the run trained, on the new part
 and clock, with the run's own hardware space (families, templates, ranges), cost model, objectives,
 budgets and fit probability, and writes a complete run folder: ``study.db`` (a new study with the same
-trial numbers: trained trials with their new designs, the others kept as failed for the record),
+trial numbers: trained trials with their new designs, the others kept for the record: rejected ones
+pruned, failed ones failed),
 ``run.json``, ``trials/<n>`` (the design records and weights, copied), ``designs.csv``, ``pareto.csv`` and
 ``report.html``. ``codesign export`` and ``load_design`` work on it like on any run. A trained
-architecture with no feasible design on the new part keeps its accuracy and gets no designs.
+architecture with no feasible design on the new part keeps its accuracy and gets no designs; its trial
+is complete with its accuracy, the cost bounds no configuration beats and a positive constraint
+(optuna-dashboard draws it as infeasible).
 """
 
 from __future__ import annotations
@@ -131,27 +134,31 @@ def _retargeted(trial: Any, plan: Any, model: Any, stats: dict[str, Any]) -> Any
     trained = attrs.get("status") in ("trained", "stopped") and attrs.get("accuracy") is not None
     if not trained or "graph" not in attrs or trial.state != optuna.trial.TrialState.COMPLETE:
         attrs.update(designs=[], reason=attrs.get("reason") or "not trained in the source run")
-        return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, params=trial.params,
-                                         distributions=trial.distributions, user_attrs=attrs)  # fmt: skip
+        # a rejected (pruned) trial stays pruned, anything else untrained is recorded as failed
+        pruned = trial.state == optuna.trial.TrialState.PRUNED
+        state = optuna.trial.TrialState.PRUNED if pruned else optuna.trial.TrialState.FAIL
+        return optuna.trial.create_trial(state=state, params=trial.params, distributions=trial.distributions,
+                                         user_attrs=attrs)  # fmt: skip
     f, space = plan.formulation, plan.space
-    front = search_hardware(LayerGraph.from_json(attrs["graph"]), space, model, f.cost_metrics, f.budgets,
-                            f.fit_probability)  # fmt: skip
+    graph = LayerGraph.from_json(attrs["graph"])
+    front = search_hardware(graph, space, model, f.cost_metrics, f.budgets, f.fit_probability)
     stats["seconds"] += front.seconds
     stats["trained"].append(trial.number)
-    attrs.update(_record_front(front))
+    attrs.update(_record_front(front, model, graph))
     primary = front.points.get(space.primary.name, ())
     if primary:
         values = f.trial_values(float(attrs["accuracy"]), [p.totals for p in primary], space.primary, space.clock_ns)
         excess = 0.0
     else:
-        values = _finite(f.rejected_values(front.bounds[space.primary.name], space.primary, space.clock_ns), f)
+        bounds = front.bounds[space.primary.name]
+        values = _finite(f.bound_values(float(attrs["accuracy"]), bounds, space.primary, space.clock_ns), f)
         excess = max(front.best_violation.get(space.primary.name, 1.0), 1e-9)
         attrs["reason"] = "; ".join(front.reasons[-3:]) or "no hardware configuration meets the new part"
-    from codesign.search.formulation import CONSTRAINT_KEY
+    from codesign.search.formulation import constraint_attrs
 
     return optuna.trial.create_trial(
         values=values, params=trial.params, distributions=trial.distributions, user_attrs=attrs,
-        constraints={CONSTRAINT_KEY: excess},
+        system_attrs=constraint_attrs(excess),
     )  # fmt: skip
 
 

@@ -2,8 +2,10 @@
 and the toolkit's ``surrogate`` (:mod:`codesign.search.surrogate`: cost-aware, expected hypervolume
 improvement with exact costs) and ``rl`` (:mod:`codesign.search.rl`: a REINFORCE controller).
 
-All of them read the constraint every trial reports (``trial.set_constraint``; Optuna 5 samplers read
-``FrozenTrial.constraints``), except ``random`` and ``rl``. NSGA-II/III populations are kept small
+All of them read the constraint every trial reports (the ``constraints`` system attribute, see
+:mod:`codesign.search.formulation`; Optuna 5 samplers read ``FrozenTrial.constraints``), except ``random``
+and ``rl``; Optuna's NSGA-II/III and GP read completed trials only, so rejected (pruned) ones do not enter
+them. NSGA-II/III populations are kept small
 (:data:`POPULATION`) because a co-design search affords tens of trainings, not thousands: with
 Optuna's default of 50, the first generation alone would be the whole budget.
 

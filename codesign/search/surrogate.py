@@ -126,6 +126,9 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         pool_seconds: time limit for costing new candidates per proposal (the pool persists).
         beta: optimism of the pruning rule, in predicted spreads.
         features: optional ``arch -> [float, ...]`` (e.g. zero-cost proxies) appended to the encoding.
+        init: the startup proposals: ``random`` feasible candidates, or ``maximin`` (each one the
+            candidate farthest from those already evaluated in the model's feature space: parameters,
+            exact costs and ``features``; a space-filling design).
     """
 
     def __init__(
@@ -139,8 +142,11 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         pool_seconds: float = 3.0,
         beta: float = 2.0,
         features: Callable[[Any], Sequence[float]] | None = None,
+        init: str = "random",
     ) -> None:
-        self.seed, self.model, self.n_startup, self.beta = seed, model, n_startup, beta
+        if init not in ("random", "maximin"):
+            raise ValueError(f"init: expected random or maximin, got {init!r}")
+        self.seed, self.model, self.n_startup, self.beta, self.init = seed, model, n_startup, beta, init
         self.pool_random, self.pool_mutations, self.pool_seconds = pool_random, pool_mutations, pool_seconds
         self.features = features
         self._rng = np.random.default_rng(seed)
@@ -155,6 +161,9 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         self._read = 0
         self._chosen: dict[int, dict[str, Any]] = {}
         self._model_cache: dict[str, Any] = {}
+        self._enc_signature: tuple[str, ...] | None = None
+        self._encoder: Encoder | None = None
+        self._encoded: dict[str, np.ndarray] = {}
         self.stats = {"proposals": 0, "pruned": 0, "model_seconds": 0.0, "pool_seconds": 0.0}
 
     def bind(self, ctx: TrialContext) -> None:
@@ -200,11 +209,20 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         if not open_:
             return {}
         if len(self._evaluated) < self.n_startup:
-            return dict(open_[int(self._rng.integers(len(open_)))].params)
+            return dict(self._startup(open_).params)
         start = time.perf_counter()
         best = self._best(open_)
         self.stats["model_seconds"] += time.perf_counter() - start
         return dict(best.params)
+
+    def _startup(self, open_: list[Candidate]) -> Candidate:
+        done = [c for c in self._evaluated.values() if len(c.costs)]
+        if self.init == "random" or not done:
+            return open_[int(self._rng.integers(len(open_)))]
+        logs = np.log1p(np.abs(np.vstack([c.costs.min(axis=0) for c in (*done, *open_)])))
+        x = self._features([*done, *open_], (logs.min(axis=0), logs.max(axis=0)))
+        gaps = np.min(((x[len(done) :, None, :] - x[None, : len(done), :]) ** 2).sum(axis=2), axis=1)
+        return open_[int(np.argmax(gaps))]
 
     def _read_history(self, study: Any) -> None:
         trials = study.get_trials(deepcopy=False)
@@ -261,13 +279,19 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         return [cands[i] for i in nondominated(rows)]
 
     def _features(self, cands: list[Candidate], scale: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        enc = Encoder(self._dists)
-        lo, hi = scale
-        rows = []
+        """Per candidate: its encoded parameters, its best cost figures (log, scaled to [0, 1] over
+        ``scale``) and its extra features; the parameter part is cached per key while the space's
+        distributions stay the same."""
+        signature = tuple(sorted(self._dists))
+        if self._enc_signature != signature:
+            self._enc_signature, self._encoder, self._encoded = signature, Encoder(self._dists), {}
         for c in cands:
-            cost = (np.log1p(np.abs(c.costs.min(axis=0))) - lo) / np.where(hi > lo, hi - lo, 1.0)
-            rows.append(np.concatenate([enc.encode(c.params), cost, c.extra]))
-        return np.array(rows)
+            if c.key not in self._encoded:
+                self._encoded[c.key] = np.concatenate([self._encoder.encode(c.params), c.extra])
+        lo, hi = scale
+        logs = np.log1p(np.abs(np.vstack([c.costs.min(axis=0) for c in cands])))
+        cost = (logs - lo) / np.where(hi > lo, hi - lo, 1.0)
+        return np.hstack([np.vstack([self._encoded[c.key] for c in cands]), cost])
 
     def _best(self, open_: list[Candidate]) -> Candidate:
         ctx = self._ctx

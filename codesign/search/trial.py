@@ -33,6 +33,7 @@ from codesign.search.problem import Problem, safe_call
 from codesign.search.records import design_record, trial_designs
 from cost_models.base import CostModel
 from cost_models.ir import LayerGraph
+from hw_templates.errors import SpecError
 
 if TYPE_CHECKING:
     import optuna
@@ -116,12 +117,13 @@ class Archive:
 
 
 def takes_slot(trial: Any) -> bool:
-    """Does a finished trial take a slot of the trial budget? Completed trials and trials that failed for a
-    reason of their own do; trials interrupted by Ctrl-C and trials of workers that died (failed by a
-    stale heartbeat, with no status of their own; retried) do not (:mod:`codesign.search.worker`)."""
+    """Does a finished trial take a slot of the trial budget? Completed trials, rejected (pruned) trials
+    and trials that failed for a reason of their own do; trials interrupted by Ctrl-C and trials of workers
+    that died (failed by a stale heartbeat, with no status of their own; retried) do not
+    (:mod:`codesign.search.worker`)."""
     state = getattr(trial.state, "name", "")
     attrs = trial.user_attrs
-    if state == "COMPLETE":
+    if state in ("COMPLETE", "PRUNED"):
         return True
     return state == "FAIL" and attrs.get("status") == "failed" and attrs.get("reason") != "interrupted"
 
@@ -151,7 +153,7 @@ class TrialContext:
 class Outcome:
     """How the driver should tell the trial."""
 
-    state: str  # "complete" | "fail"
+    state: str  # "complete" | "prune" (rejected: no values, a positive constraint) | "fail"
     values: list[float] | None = None
     constraint: float = 0.0
     attrs: dict[str, Any] = field(default_factory=dict)
@@ -169,9 +171,16 @@ def _front(ctx: TrialContext, trial: optuna.Trial, cost: Any) -> tuple[HardwareF
     return figures_front(cost, ctx.space, f.cost_metrics, f.budgets), None
 
 
-def _record_front(front: HardwareFront) -> dict[str, Any]:
+def _record_front(
+    front: HardwareFront, model: CostModel | None = None, graph: LayerGraph | None = None
+) -> dict[str, Any]:
+    """The front's user attributes; with ``model`` and ``graph``, each design keeps the model's intervals."""
+
+    def intervals(point: Any) -> Any:
+        return model.intervals(graph, point.totals) if model is not None and graph is not None else None
+
     return {
-        "designs": [design_record(p) for pts in front.points.values() for p in pts],
+        "designs": [design_record(p, intervals(p)) for pts in front.points.values() for p in pts],
         "hw_search": {
             "configurations": front.configurations,
             "evaluated": front.evaluated,
@@ -197,15 +206,15 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
     ctx.hw_seconds += front.seconds
     if graph is not None:
         set_attr("graph", graph.to_json())
-    for name, value in _record_front(front).items():
+    for name, value in _record_front(front, ctx.model, graph).items():
         set_attr(name, value)
     primary = front.points.get(part.name, ())
     if not primary:
         reason = "; ".join(front.reasons[-3:]) or "no hardware configuration meets the part and budgets"
-        values = f.rejected_values(front.bounds[part.name], part, clock)
         excess = max(front.best_violation.get(part.name, 1.0), 1e-9)
-        attrs = {"status": "rejected", "reason": reason, "violation": excess}
-        return Outcome("complete", _finite(values, f), excess, attrs)
+        bounds = _cost_bounds(front.bounds[part.name], f, part, clock)
+        attrs = {"status": "rejected", "reason": reason, "violation": excess, "cost_bounds": bounds}
+        return Outcome("prune", None, excess, attrs)
     totals = [p.totals for p in primary]
     accuracy = ctx.archive.known.get(key)
     if accuracy is None and ctx.peer_accuracy is not None:
@@ -248,10 +257,10 @@ def _train(
         # Training changed the graph (batchnorm folded): cost what will actually be built.
         front = search_hardware(ev.graph, ctx.space, ctx.model, f.cost_metrics, f.budgets, f.fit_probability)
         ctx.hw_seconds += front.seconds
-        attrs.update(_record_front(front), graph=ev.graph.to_json())
+        attrs.update(_record_front(front, ctx.model, ev.graph), graph=ev.graph.to_json())
     if ev.figures:
         front = _measured(front, ev.figures, clock)
-        attrs.update(_record_front(front), measured=dict(ev.figures))
+        attrs.update(_record_front(front), measured=dict(ev.figures))  # measured: no model intervals
     primary = front.points.get(part.name, ())
     if not primary:
         attrs.update(status="failed", reason="the trained graph fits no hardware configuration")
@@ -270,6 +279,21 @@ def _measured(front: HardwareFront, figures: dict[str, float], clock: float) -> 
             given[cycles] = given.pop(ns) / clock
     points = {part: tuple(replace(p, totals={**p.totals, **given}) for p in pts) for part, pts in front.points.items()}
     return replace(front, points=points)
+
+
+def _cost_bounds(bounds: Any, f: Formulation, part: Any, clock: float) -> dict[str, float | None]:
+    """The cost metrics and budgeted metrics no configuration of a rejected architecture can beat (None:
+    no bound known)."""
+    from codesign.search.metrics import value
+
+    out: dict[str, float | None] = {}
+    for m in dict.fromkeys((*f.cost_metrics, *(b.metric for b in f.budgets))):
+        try:
+            v = float(value(m, bounds, part, clock))
+        except (KeyError, TypeError, SpecError):  # a user figure without a bound
+            v = math.inf
+        out[m] = round(v, 6) if math.isfinite(v) else None
+    return out
 
 
 def _finite(values: list[float], f: Formulation) -> list[float]:

@@ -30,7 +30,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from codesign.search.formulation import CONSTRAINT_KEY
+from codesign.footprint import peak_rss_mb
+from codesign.search.formulation import constraint_attrs
 from codesign.search.storage import HeartbeatThread, fail_stale
 from codesign.search.trial import Archive, Outcome, TrialContext, run_trial, takes_slot
 from hw_templates.errors import CallbackError, CodesignError
@@ -86,9 +87,13 @@ def _tell(study: Any, trial: Any, outcome: Outcome) -> None:
         for key, value in sorted(outcome.attrs.items(), key=lambda item: item[0] == "status"):
             trial.set_user_attr(key, value)
         trial.set_user_attr("trained", outcome.trained or bool(trial.user_attrs.get("trained")))
+        if outcome.state in ("complete", "prune"):  # where Optuna's constraints_func writes them
+            for key, value in constraint_attrs(outcome.constraint).items():
+                study._storage.set_trial_system_attr(trial._trial_id, key, value)
         if outcome.state == "complete":
-            trial.set_constraint(CONSTRAINT_KEY, float(outcome.constraint))
             study.tell(trial, outcome.values)
+        elif outcome.state == "prune":
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
     except optuna.exceptions.UpdateFinishedTrialError:
@@ -147,6 +152,7 @@ def run_one_trial(study: Any, ctx: TrialContext, max_slots: int | None = None) -
                 raise stop from err
             logger.warning("trial %d failed: %s", trial.number, err)
         outcome.attrs["cpu_seconds"] = round(time.process_time() - cpu, 3)
+        outcome.attrs["peak_rss_mb"] = round(peak_rss_mb(), 1)  # this worker process's, for sweep footprints
         _tell(study, trial, outcome)
     return outcome
 

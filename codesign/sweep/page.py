@@ -15,7 +15,7 @@ __all__ = ["sweep_page"]
 
 _COLUMNS = (
     "cell", "trials", "budget", "completed", "trainings", "rejected", "failed", "lost", "best_accuracy",
-    "hypervolume", "pareto_size", "wall_seconds", "cpu_seconds",
+    "hypervolume", "pareto_size", "wall_seconds", "cpu_seconds", "peak_memory_mb", "exports", "energy_wh", "co2_g",
 )  # fmt: skip
 _AXES = (("latency_ns", "latency (ns)", True), ("lut_dsp", "LUT + DSP share of the part", False))
 
@@ -61,9 +61,16 @@ def _groups(fronts: Sequence[Mapping[str, Any]], key: str) -> dict[str, list[Map
 
 
 def sweep_page(
-    sweep: Sweep, table: Sequence[Mapping[str, Any]], fronts: Sequence[Mapping[str, Any]], reference: Any
+    sweep: Sweep,
+    table: Sequence[Mapping[str, Any]],
+    fronts: Sequence[Mapping[str, Any]],
+    reference: Any,
+    footprint: Mapping[str, Any] | None = None,
 ) -> str:
-    """The page: cells table (links to each cell's report), Pareto fronts per part and per dataset."""
+    """The page: cells table (links to each cell's report), the sweep's footprint, Pareto fronts per part
+    and per dataset."""
+    from codesign.footprint import format_footprint
+
     plots = []
     for part, rows in sorted(_groups(fronts, "part").items()):
         plots += [_overlay(rows, f"Pareto fronts on {part}", x, label, log) for x, label, log in _AXES]
@@ -74,12 +81,16 @@ def sweep_page(
         for name, rows in sorted(_groups(tagged, "dataset_name").items()):
             plots.append(_overlay(rows, f"Pareto fronts on {name} (every part)", "latency_ns", "latency (ns)", True))
     ref = ", ".join(f"{v:.4g}" for v in reference)
+    total = ""
+    if footprint:
+        line = format_footprint(dict(footprint)).replace("footprint: ", "", 1)
+        total = f"<p class='note'><b>Whole sweep</b> (trials of every cell, every worker): {html.escape(line)}</p>"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>sweep {html.escape(sweep.name)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>Sweep {html.escape(sweep.name)}</h1>"
         f"<p class='note'>{len(sweep.cells)} cells over {', '.join(map(html.escape, sweep.keys))}. Hypervolume of "
         f"each cell's Pareto designs on its first part in (1 - accuracy, latency ns, LUT+DSP share), as a "
         f"fraction of the box up to one reference point ({ref}) for every cell. Designs of each cell: its report.</p>"
-        f"<h2>Cells</h2>{_table(table)}<h2>Pareto fronts</h2><div class='plots'>{''.join(plots)}</div>"
+        f"<h2>Cells</h2>{_table(table)}{total}<h2>Pareto fronts</h2><div class='plots'>{''.join(plots)}</div>"
         "</body></html>\n"
     )

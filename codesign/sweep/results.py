@@ -26,9 +26,10 @@ from typing import Any
 from codesign.search._report_plots import hypervolume_curve, reference_point
 from codesign.search.records import trial_status
 from codesign.sweep.spec import Cell, Sweep
-from hw_templates.atomic import atomic_open, atomic_write_text
+from hw_templates.atomic import atomic_open, atomic_write_json, atomic_write_text
+from hw_templates.errors import SpecError, bad_value, clip
 
-__all__ = ["HV_AXES", "cell_row", "sweep_progress", "write_sweep_results"]
+__all__ = ["HV_AXES", "cell_folder", "cell_row", "sweep_footprint", "sweep_progress", "write_sweep_results"]
 
 #: The hypervolume's axes (accuracy enters as 1 - accuracy; every axis minimised).
 HV_AXES = ("accuracy", "latency_ns", "lut_dsp")
@@ -53,8 +54,11 @@ def sweep_progress(store: Any, sweep: Sweep) -> tuple[int, int, int]:
     return done, total, cells_done
 
 
-def cell_row(sweep: Sweep, cell: Cell, view: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``sweep.csv`` row of one cell (hypervolume filled in later, with the sweep's reference)."""
+def cell_row(
+    sweep: Sweep, cell: Cell, view: Any, rows: list[dict[str, Any]], folder: Path | None = None
+) -> dict[str, Any]:
+    """The ``sweep.csv`` row of one cell (hypervolume filled in later, with the sweep's reference);
+    ``folder``: the cell's run folder on this machine (its exports are counted)."""
     from codesign.search.worker import budget_state
 
     trials = view.study.get_trials(deepcopy=False)
@@ -80,9 +84,77 @@ def cell_row(sweep: Sweep, cell: Cell, view: Any, rows: list[dict[str, Any]]) ->
         "best_accuracy": max(accuracies) if accuracies else None,
         "hypervolume": None,
         "pareto_size": sum(1 for r in rows if r["pareto"] and r["part"] == primary),
-        "wall_seconds": round((max(ends) - min(starts)).total_seconds(), 1) if starts and ends else 0.0,
-        "cpu_seconds": round(sum(float(t.user_attrs.get("cpu_seconds", 0.0)) for t in trials), 1),
+        **_footprint_columns(trials, starts, ends, folder),
     }
+
+
+def _footprint_columns(trials: list[Any], starts: list[Any], ends: list[Any], folder: Path | None) -> dict[str, Any]:
+    """A cell's footprint from its trials' records (:func:`codesign.footprint.from_records`)."""
+    from codesign.footprint import from_records
+
+    f = from_records(
+        (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
+        sum(float(t.user_attrs.get("cpu_seconds", 0.0)) for t in trials),
+        max((float(t.user_attrs.get("peak_rss_mb", 0.0)) for t in trials), default=0.0),
+        sum(1 for t in trials if t.user_attrs.get("trained")),
+        _exports(folder),
+    )
+    return {
+        "wall_seconds": round(f.wall_s, 1), "cpu_seconds": round(f.cpu_s, 1), "peak_memory_mb": round(f.peak_rss_mb),
+        "exports": f.exports, "energy_wh": round(f.energy_j / 3600, 4), "co2_g": round(f.co2_g, 3),
+    }  # fmt: skip
+
+
+def _exports(folder: Path | None) -> int:
+    """Designs exported from the cell's folder (``exports/exports.json``), 0 when none or unreadable."""
+    index = Path(folder) / "exports" / "exports.json" if folder is not None else None
+    if index is None or not index.is_file():
+        return 0
+    try:
+        return len(json.loads(index.read_text(encoding="utf-8")).get("designs", []))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def sweep_footprint(table: list[dict[str, Any]], span_s: float) -> dict[str, Any]:
+    """The whole sweep's footprint (:class:`codesign.footprint.Footprint` as a dict): the cells' figures
+    added up, peak memory the largest, wall time from the first trial start to the last trial end."""
+    from codesign.footprint import from_records
+
+    def added(key: str) -> float:
+        return sum(float(r.get(key) or 0) for r in table)
+
+    peak = max((float(r.get("peak_memory_mb") or 0) for r in table), default=0.0)
+    return from_records(span_s, added("cpu_seconds"), peak, int(added("trainings")), int(added("exports"))).to_dict()
+
+
+def cell_folder(sweep_dir: str | Path, cell: str | None) -> Path:
+    """The run folder of one cell of a sweep folder, named by its label (``sweep.csv``'s ``cell``), its
+    folder name under ``cells/`` or its number (``0``, ``001``, ...).
+
+    Raises:
+        SpecError: not a sweep folder, or no such cell (the message lists the cells).
+    """
+    from codesign.search.results import RUN_FILE, run_meta
+    from codesign.sweep.runner import SWEEP_FILE
+
+    root = Path(sweep_dir)
+    if not (root / SWEEP_FILE).is_file():
+        raise SpecError(
+            f"--cell: expected a sweep folder (with {SWEEP_FILE}, made by codesign sweep), got {clip(str(root))!r}"
+        )
+    labels: dict[Path, str] = {}
+    for folder in sorted(p for p in (root / "cells").glob("*") if (p / RUN_FILE).is_file()):
+        labels[folder] = run_meta(folder)[0].partition(":")[2]
+    if cell is None:
+        known = ", ".join(labels.values())
+        raise SpecError(f"run: {clip(str(root))!r} is a sweep folder: expected --cell with one of {known}")
+    for folder, label in labels.items():
+        number = folder.name.partition("-")[0]
+        if cell in (label, folder.name, number) or (cell.isdigit() and number.isdigit() and int(cell) == int(number)):
+            return folder
+    known = ", ".join(labels.values())
+    raise SpecError(bad_value("--cell", cell, f"a cell of the sweep by label, folder or number ({known})"))
 
 
 def _text(value: Any) -> str:
@@ -90,13 +162,13 @@ def _text(value: Any) -> str:
 
 
 def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str, Path]:
-    """(Re)write every cell's designs/pareto/report and the sweep's three files from the storage.
+    """(Re)write every cell's designs/pareto/report, the sweep's three files and the sweep's footprint in
+    ``sweep.json``, from the storage.
 
     Args:
         out: the sweep folder (holds ``sweep.json``).
         storage: the storage URL when not the one ``sweep.json`` names (e.g. with a password).
     """
-    from codesign.search.results import RunView, designs_table, write_results
     from codesign.search.storage import open_storage
     from codesign.sweep.runner import SWEEP_FILE, load_sweep_record, sweep_storage_url
 
@@ -104,23 +176,7 @@ def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str
     meta = json.loads((out / SWEEP_FILE).read_text(encoding="utf-8"))
     store = open_storage(storage or meta.get("storage") or sweep_storage_url(out, None))
     sweep = load_sweep_record(store, meta["name"])
-    import optuna
-
-    cells, fronts = [], []
-    for cell in sweep.cells:
-        try:
-            study = optuna.load_study(study_name=sweep.study_name(cell), storage=store)
-        except KeyError:
-            continue
-        (out / "cells" / cell.folder).mkdir(parents=True, exist_ok=True)
-        write_results(out / "cells" / cell.folder, study)
-        view = RunView.of(study)
-        rows = designs_table(view)
-        front = [r for r in rows if r["pareto"] and r["part"] == view.part_order[0]]
-        cells.append((cell, cell_row(sweep, cell, view, rows), front))
-        fronts.extend(
-            {"cell": cell.label, **{k: _text(v) for k, v in cell.settings.items()}, **r} for r in rows if r["pareto"]
-        )
+    cells, fronts, span = _cells(sweep, store, out)
     reference = reference_point([r for _, _, front in cells for r in front], HV_AXES)  # one for every cell
     table = []
     for _, row, front in cells:
@@ -128,13 +184,44 @@ def write_sweep_results(out: str | Path, storage: str | None = None) -> dict[str
         row["hypervolume"] = hv[-1]
         row["hv_reference"] = " ".join(f"{v:.6g}" for v in reference)
         table.append(row)
+    footprint = sweep_footprint(table, span)
     paths = {"sweep": out / "sweep.csv", "pareto_all": out / "pareto_all.csv", "html": out / "sweep.html"}
     _write_csv(paths["sweep"], table)
     _write_csv(paths["pareto_all"], fronts)
     from codesign.sweep.page import sweep_page
 
-    atomic_write_text(paths["html"], sweep_page(sweep, table, fronts, reference))
+    atomic_write_text(paths["html"], sweep_page(sweep, table, fronts, reference, footprint))
+    atomic_write_json(out / SWEEP_FILE, {**meta, "footprint": footprint})
     return paths
+
+
+def _cells(sweep: Sweep, store: Any, out: Path) -> tuple[list[tuple[Cell, dict, list]], list[dict], float]:
+    """Each cell's results written, its ``sweep.csv`` row and front; every cell's Pareto rows; the seconds
+    from the first trial start to the last trial end over the whole sweep."""
+    import optuna
+
+    from codesign.search.results import RunView, designs_table, write_results
+
+    cells, fronts, starts, ends = [], [], [], []
+    for cell in sweep.cells:
+        try:
+            study = optuna.load_study(study_name=sweep.study_name(cell), storage=store)
+        except KeyError:
+            continue
+        folder = out / "cells" / cell.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        write_results(folder, study)
+        view = RunView.of(study)
+        rows = designs_table(view)
+        front = [r for r in rows if r["pareto"] and r["part"] == view.part_order[0]]
+        cells.append((cell, cell_row(sweep, cell, view, rows, folder), front))
+        fronts.extend(
+            {"cell": cell.label, **{k: _text(v) for k, v in cell.settings.items()}, **r} for r in rows if r["pareto"]
+        )
+        starts += [t.datetime_start for t in study.get_trials(deepcopy=False) if t.datetime_start]
+        ends += [t.datetime_complete for t in study.get_trials(deepcopy=False) if t.datetime_complete]
+    span = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
+    return cells, fronts, span
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

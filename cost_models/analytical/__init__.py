@@ -28,7 +28,7 @@ import numpy as np
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
 from cost_models.analytical.dataflow import dataflow_parallel, dataflow_registers
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
-from cost_models.analytical.limits import unroll_warnings
+from cost_models.analytical.limits import buildable_settings, unroll_warnings
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.quant import quant_logic
@@ -48,7 +48,6 @@ from hw_templates.config import (
     Strategy,
 )
 from hw_templates.reuse import check_reuse_factor
-from hw_templates.tools import resolve_tool_version
 
 __all__ = ["DEFAULT_CONSTANTS", "GRID_KEYS", "AnalyticalConstants", "AnalyticalModel"]
 
@@ -124,16 +123,17 @@ class AnalyticalModel(CostModel):
             flops=counters.flops if counters else 0,
             params=counters.params if counters else 0,
             bops=counters.bops if counters else 0,
-            notes=self._notes(layer, ctx, hw, weighted),
+            notes=self._notes(layer, settings, ctx, hw),
         )
 
-    def _notes(self, layer: Layer, ctx: LayerContext, hw: HardwareConfig, weighted: bool) -> tuple[str, ...]:
+    def _notes(
+        self, layer: Layer, settings: ResolvedLayerHardware, ctx: LayerContext, hw: HardwareConfig
+    ) -> tuple[str, ...]:
         if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs:
             return _WIRE_NOTE
-        if not weighted or not ctx.latency_strategy:
+        if not layer.kind.has_weights or settings.strategy is not Strategy.LATENCY:
             return ()
-        tool = resolve_tool_version(hw.tool_version) if hw.tool_version else None
-        return unroll_warnings(layer, ctx.latency_strategy, tool)
+        return unroll_warnings(layer, hw)
 
     def design_terms(self, graph: LayerGraph, hw: HardwareConfig) -> dict[str, float]:
         """The mechanism terms of a whole design, summed over layers (what the fitted coefficients
@@ -173,6 +173,9 @@ class AnalyticalModel(CostModel):
         """
         rf = np.asarray(reuse_factors, dtype=float)
         settings = replace(hw.resolve(layer.name), strategy=Strategy.parse(strategy, "strategy"))
+        built = buildable_settings(layer, settings, hw)
+        if built is not settings:  # a refused Latency layer: the Resource design at >= the serial reuse factor
+            settings, rf = built, np.maximum(rf, float(built.reuse_factor))
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, rf, ctx)
         if graph is not None:
@@ -217,6 +220,7 @@ class AnalyticalModel(CostModel):
     def _layer_terms(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
     ) -> tuple[Terms, LayerContext]:
+        settings = buildable_settings(layer, settings, hw)
         if layer.kind.has_weights and settings.strategy is Strategy.RESOURCE:
             for n_in, n_out in layer.mult_units():
                 key = (n_in, n_out, settings.reuse_factor)

@@ -36,9 +36,10 @@ reference-device ns, Latency-strategy reuse as HLS builds it, rounding/saturatio
 builds it; on the calibration reader that reads every CSV of the folder): every constant refitted on
 all readable rows (``fit_analytical.fit_constants``, two latency rounds). Bounds reached: ``lut_mult``
 (1.25), ``acc_dyn`` (8), ``quant`` (3), ``compare`` (0.3), ``control`` (0), ``operand`` (2), and for
-post-synthesis ``pipe`` (0.2); ``stream_resource_rf_factor`` and ``table_cycles`` sit at the edge of
-their search grids. Out-of-source accuracy (each source held out, constants refitted without it) is
-what ``scripts/bench_cost_model.py`` prints; :data:`FIT_SUMMARY` gives the in-sample latency figure.
+post-synthesis ``pipe`` (0.2); ``table_cycles`` sits at the edge of its search grid. (The io_stream
+Resource convolution's former ``stream_resource_rf_factor`` is now a mechanism, :mod:`.stream`.)
+Out-of-source accuracy (each source held out, constants refitted without it) is what
+``scripts/bench_cost_model.py`` prints; :data:`FIT_SUMMARY` gives the in-sample latency figure.
 """
 
 from __future__ import annotations
@@ -172,8 +173,6 @@ class AnalyticalConstants:
             entry/exit, accumulator reset, output cast), fitted.
         stream_dense_pack: values an io_stream dense layer reads per cycle, fitted on N-TORC dense
             latencies (they grow by ~1 cycle per 16 inputs).
-        stream_resource_rf_factor: io_stream convolution under Resource: cycles per output pixel per
-            unit of reuse factor (csynth worst-case latency), fitted on N-TORC conv1d rows.
         activation_cycles / table_cycles / softmax_cycles: pipeline cycles of a comparator activation,
             a table lookup, and the fixed part of a softmax, fitted on ArgyKokk / Keb-L latencies.
         synth_ratio: post-synthesis / HLS-estimate ratio of DSP and BRAM18 (:data:`PAIRED_SYNTH_RATIO`).
@@ -223,7 +222,6 @@ class AnalyticalConstants:
     latency_overhead_cycles: float = 0.0
     resource_overhead_cycles: float = 7.0
     stream_dense_pack: float = 16.0
-    stream_resource_rf_factor: float = 1.2
     activation_cycles: float = 0.0
     table_cycles: float = 6.0
     softmax_cycles: float = 4.0

@@ -14,7 +14,8 @@ Mechanisms of the layers without weights (hls4ml 1.3 ``nnet_activation.h``, ``nn
 * BatchNorm: ``data * scale + bias`` per value with constant scale (multiplier limit
   ``ceil(n / rf)``, ``core_templates.py``), modelled as a Latency-strategy ``1 x n`` unit.
 * Pooling: ``pool - 1`` comparators (max) or adders (average) per output; global pooling reduces
-  over all pixels. io_stream 2D pooling keeps ``pool_height - 1`` line buffers.
+  over all pixels. io_stream 2D pooling keeps ``pool_height - 1`` line buffers; io_stream global
+  pooling reads its pixels in an unpipelined loop (:data:`GLOBAL_POOL_CYCLES`).
 * Streamed convolutions (io_stream): the matrix-vector unit's input is the kernel-window register array
   of :func:`~.stream.line_buffer_terms`, so its input registers are counted once, there.
 * Add: one adder per value. Concat, Flatten, Reshape, ZeroPadding, UpSampling move data only: in
@@ -36,7 +37,14 @@ from cost_models.ir import Activation, Layer, LayerKind
 from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 
-__all__ = ["KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
+__all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
+
+#: Cycles per pixel of a streamed global pooling layer: ``global_pooling1d_cl`` / ``global_pooling2d_cl``
+#: (hls4ml v0.6-v1.3 ``nnet_pooling_stream.h``) read the input in a loop with no ``PIPELINE`` pragma, so
+#: every iteration is a stream read then the max/add update, one after the other. Seen in the ftsipis
+#: GlobalMaxPooling1D designs (Vitis HLS 2023.2): interval ``2 * in_width`` + 9 (4,329 cycles for 2,160
+#: steps) where the line-buffer convolution before it takes ``in_width`` + 3.
+GLOBAL_POOL_CYCLES = 2
 
 #: Kinds that are pure data movement in io_parallel.
 WIRE_KINDS = frozenset(k for k in LayerKind if k.info.data_only)
@@ -267,7 +275,9 @@ def _pool(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     t["pipe"] = lanes * ctx.res_bits
     if ctx.stream:
         in_pixels = layer.n_inputs // max(layer.in_channels, 1)
-        if len(layer.pool) == 2 and not layer.kind.value.startswith("global"):
+        if layer.kind.value.startswith("global"):  # an unpipelined read loop: GLOBAL_POOL_CYCLES per pixel
+            return _timed(t, in_pixels * GLOBAL_POOL_CYCLES, ctx.consts.activation_cycles + 1)
+        if len(layer.pool) == 2:
             buffer = line_buffer_terms(layer, ctx.a_bits, False, ctx.consts, window=layer.pool)
             add_terms(t, {**zero_terms(), **buffer})
         return _timed(t, in_pixels, ctx.consts.activation_cycles + 1)

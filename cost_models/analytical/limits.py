@@ -1,43 +1,113 @@
-"""Designs HLS does not build as written: the array-partition limit of fully unrolled layers.
+"""Designs HLS does not build as written: the unroll / array-partition limit of fully unrolled layers.
 
-Mechanism: under the Latency strategy every dense/convolution unit is fully unrolled and its
-``mult``/``acc`` arrays (``n_in * n_out`` and ``n_out`` elements, ``nnet_dense_latency.h``) are
-completely partitioned (``#pragma HLS ARRAY_PARTITION ... complete``), as are io_parallel layer inputs.
-hls4ml's ``build_prj.tcl`` caps complete partitioning with ``config_array_partition -maximum_size 4096``
-(``MaximumSize``, hls4ml v0.8-v1.3). Vivado HLS enforces it: a larger array stops synthesis
-(XFORM 203-103) or unrolling (XFORM 203-504; hls4ml issue #1013). Vitis HLS ignores the option
-(:mod:`hw_templates.tools`) and builds such layers, but with a longer schedule than a fully pipelined
-one: the ArgyKokk Vitis HLS 2021.1 rows with 10,976- and 11,220-product first layers took 87-229
-cycles where this model gives 15-21. Either way the estimate is of a design the tool does not build
-as priced, so the layer gets a warning naming it and the limit (``LayerCost.notes``, repeated in the
-design's notes).
+Mechanism: under the Latency strategy every dense/convolution unit is fully unrolled (the ``Product1`` /
+``Product2`` loops of ``nnet_dense_latency.h``, at any reuse factor: the reuse factor only sets the
+interval and the ``ALLOCATION`` of multipliers) and its ``mult``/``acc`` arrays (``n_in * n_out`` and
+``n_out`` elements) are completely partitioned (``#pragma HLS ARRAY_PARTITION ... complete``), as are
+io_parallel layer inputs. hls4ml's ``build_prj.tcl`` caps complete partitioning with
+``config_array_partition -maximum_size 4096`` (``MaximumSize``, hls4ml v0.8-v1.3).
+
+* **Vivado HLS refuses** such a layer: ``ERROR: [XFORM 203-504] Stop unrolling loop 'Product1' ...
+  [HLS 200-70] Pre-synthesis failed`` (hls4ml issue #1013, Vivado HLS 2019.2; also XFORM 203-103 on the
+  partition). The maintainers' answer there is the design that builds: the Resource strategy with a
+  reuse factor of at least ``n_in * n_out / 4096``. So that is what the estimate prices
+  (:func:`serial_reuse_factor`: the smallest legal reuse factor that keeps at most 4,096 products per
+  cycle), with a warning naming the layer, the limit and the design priced. Kinds hls4ml builds under
+  the Latency strategy only (depthwise / separable, ``LATENCY_ONLY_KINDS``) have no such fallback: they
+  are priced as written and the warning says the tool refuses them.
+* **Vitis HLS** ignores the option (:mod:`hw_templates.tools`) and builds such layers, but not as a
+  fully pipelined unit: the ArgyKokk Vitis HLS 2021.1 rows with 10,976- and 11,220-product first
+  layers took 87-229 cycles where this model gives 15-21, and 413-657 DSPs where it gives ~5,000, while
+  Vitis HLS 2023.1-2023.2 rows with 5,760-8,640-product layers built them in full (Alezander9, ftsipis).
+  One source does not give a transferable rule, so the layer is priced as written and the warning says
+  the schedule may be longer.
+
+The tool is the row's ``tool_version`` (:func:`hw_templates.tools.resolve_tool_version`) or, without one,
+the ``backend`` (``vivado``: Vivado HLS; every other backend: no limit applied).
 """
 
 from __future__ import annotations
 
-from cost_models.ir import Layer
-from hw_templates.tools import HlsTool
+from dataclasses import replace
 
-__all__ = ["PARTITION_LIMIT", "unroll_warnings"]
+from cost_models.ir import Layer
+from hw_templates.config import LATENCY_ONLY_KINDS, Backend, HardwareConfig, ResolvedLayerHardware, Strategy
+from hw_templates.reuse import valid_reuse_factors
+from hw_templates.tools import resolve_tool_version
+
+__all__ = ["PARTITION_LIMIT", "buildable_settings", "partition_limit", "serial_reuse_factor", "unroll_warnings"]
 
 #: hls4ml's default ``MaximumSize`` (``config_array_partition -maximum_size``), v0.8-v1.3 writers.
 PARTITION_LIMIT = 4096
 
 
-def unroll_warnings(layer: Layer, latency_strategy: bool, tool: HlsTool | None) -> tuple[str, ...]:
-    """Warnings for a layer whose fully unrolled arrays exceed the partition limit (module docstring)."""
-    if not latency_strategy or not layer.kind.has_weights:
-        return ()
-    products = max(n_in * n_out for n_in, n_out in layer.mult_units())
-    if products <= PARTITION_LIMIT:
+def partition_limit(hw: HardwareConfig) -> int | None:
+    """Most products a Latency-strategy unit may unroll with the tool ``hw`` names (None: no limit)."""
+    if hw.tool_version:
+        return resolve_tool_version(hw.tool_version).partition_limit
+    return PARTITION_LIMIT if hw.backend == Backend.VIVADO else None
+
+
+def _products(layer: Layer) -> int:
+    return max((n_in * n_out for n_in, n_out in layer.mult_units()), default=0)
+
+
+def serial_reuse_factor(layer: Layer, limit: int | None) -> int | None:
+    """Reuse factor of the Resource-strategy design priced instead of a Latency layer the tool refuses.
+
+    None when the layer builds as written (within ``limit``, no limit, or a Latency-only kind).
+
+    Example:
+        >>> from cost_models.ir import GraphBuilder
+        >>> from hw_templates.precision import FixedType
+        >>> b = GraphBuilder("c", (32, 32, 256), FixedType(16, 6))
+        >>> serial_reuse_factor(b.add("conv2d", filters=256, kernel=(3, 3), padding="same"), 4096)
+        144
+    """
+    if limit is None or layer.kind.value in LATENCY_ONLY_KINDS or len(layer.mult_units()) != 1:
+        return None
+    (n_in, n_out) = layer.mult_units()[0]
+    if n_in * n_out <= limit:
+        return None
+    need = -(-n_in * n_out // limit)
+    legal = valid_reuse_factors(n_in, n_out)
+    return next((rf for rf in legal if rf >= need), legal[-1])
+
+
+def buildable_settings(layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig) -> ResolvedLayerHardware:
+    """The settings of the design the tool builds: a Latency layer above the unroll limit of a tool that
+    refuses it becomes the Resource design that builds (module docstring); otherwise ``settings``."""
+    if settings.strategy is not Strategy.LATENCY or not layer.kind.has_weights or _products(layer) <= PARTITION_LIMIT:
+        return settings
+    serial = serial_reuse_factor(layer, partition_limit(hw))
+    if serial is None:
+        return settings
+    return replace(settings, strategy=Strategy.RESOURCE, reuse_factor=max(serial, settings.reuse_factor))
+
+
+def unroll_warnings(layer: Layer, hw: HardwareConfig) -> tuple[str, ...]:
+    """Warnings for a Latency-strategy layer whose fully unrolled arrays exceed the partition limit
+    (module docstring); the caller checks the strategy."""
+    products = _products(layer)
+    if not layer.kind.has_weights or products <= PARTITION_LIMIT:
         return ()
     head = (
         f"warning: layer {layer.name!r} unrolls {products:,} products under the Latency strategy, above "
         f"hls4ml's array-partition limit of {PARTITION_LIMIT:,} (config_array_partition -maximum_size)"
     )
-    if tool is not None and tool.partition_limit is not None:
-        return (f"{head}: {tool.tool} {tool.version} refuses to build it; use the Resource strategy",)
+    limit = partition_limit(hw)
+    if limit is None:
+        backend = getattr(hw.backend, "value", hw.backend)
+        tool = "Vitis HLS" if hw.tool_version or backend == Backend.VITIS.value else f"the {backend} backend's tool"
+        return (
+            f"{head}: {tool} builds it with a longer schedule than estimated (5-14x in measured Vitis HLS "
+            "2021.1 designs; priced as written); prefer the Resource strategy",
+        )
+    tool = f"Vivado HLS {hw.tool_version}" if hw.tool_version else "Vivado HLS"
+    serial = serial_reuse_factor(layer, limit)
+    if serial is None:
+        return (f"{head}: {tool} refuses to build it (XFORM 203-504); no Resource fallback for this kind",)
     return (
-        f"{head}: Vivado HLS refuses it, Vitis HLS builds it with a longer schedule than estimated "
-        "(5-14x in measured designs); prefer the Resource strategy",
+        f"{head}: {tool} refuses to build it (XFORM 203-504); priced as the design that builds, the Resource "
+        f"strategy at reuse factor {serial}",
     )

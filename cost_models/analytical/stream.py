@@ -3,12 +3,18 @@
 Mechanisms (hls4ml 1.3 ``nnet_conv_stream.h``, ``nnet_conv2d_stream.h``, ``nnet_conv1d_stream.h``,
 ``backends/fpga/fpga_types.py``):
 
-* Line-buffer convolution (``conv_2d_buffer_cl``): the input is read pixel by pixel. Under Latency the
-  pixel loop is pipelined with ``II = reuse_factor``, so one image takes ``in_pixels * rf`` cycles.
-  Under Resource the loop is not pipelined: each pixel pays the kernel-window shift (a loop of
-  ``filt_width - 1`` iterations at II 1 plus the push: ``filt_width`` cycles) and each pixel that
-  completes a window runs the Resource dense (``~rf`` cycles; the csynth worst case grows by
-  :attr:`~.constants.AnalyticalConstants.stream_resource_rf_factor` cycles per unit of rf).
+* Line-buffer convolution (``conv_1d_buffer_cl`` / ``conv_2d_buffer_cl``, hls4ml v0.6-v1.3): the loop
+  ``ReadInputWidth`` (``ReadInputHeight``) runs once per pixel of the *padded* input (``in_width``
+  includes the zero padding hls4ml inserts before an io_stream 'same' convolution). Under Latency it
+  is pipelined with ``II = reuse_factor``, so one image takes ``padded_pixels * rf`` cycles plus the
+  unit's depth. Under Resource it is not pipelined (the ``PIPELINE`` pragma is in the
+  ``strategy == latency`` branch): every iteration runs ``compute_output_buffer_*d``: the
+  kernel-window shift (``KernelShiftWidth``, ``filt_width - 1`` iterations at II 1, plus the push:
+  ``filt_width`` cycles) and, when a window is complete, the Resource dense (``dense_resource``: the
+  unit's own latency, ``rf`` + depth + overhead). The csynth figure is the worst case, which counts
+  the dense call in every iteration: ``padded_pixels * (filt_width + unit_latency)``. Seen exactly
+  in the N-TORC Conv1D rows (Vivado HLS 2019.1: ``(seq + 2) * (rf + 10)`` from rf 2 to 384) and the
+  karlis-susters k4x4 / k32 Resource rows (Vivado HLS 2019.2: 256 x 13 and 128 x 41 cycles).
   ``ParallelizationFactor`` replicates the unit and divides the pixel count.
 * Line buffers are ``ap_shift_reg<data, in_width>`` arrays, ``filt_height - 1`` per channel; the
   kernel window is ``filt_height * filt_width * n_chan`` registers.
@@ -39,6 +45,7 @@ __all__ = [
     "dataflow_latency",
     "fifo_terms",
     "line_buffer_terms",
+    "padded_pixels",
     "sized_fifo_depth",
     "stream_conv_timing",
     "stream_tokens",
@@ -52,15 +59,40 @@ FIFO_MARGIN = 2
 def stream_conv_timing(
     layer: Layer, unit_latency: Num, rf: Num, latency_strategy: bool, pf: int, consts: AnalyticalConstants
 ) -> tuple[Num, Num]:
-    """``(latency, ii)`` in cycles of a streamed (line-buffer) convolution of one image."""
-    in_pixels = _prod(layer.input_shape[:-1])
-    out_pixels = _prod(layer.output_shape[:-1])
+    """``(latency, ii)`` in cycles of a streamed (line-buffer) convolution of one image (module docstring:
+    the csynth worst case, which runs the dense unit on every padded input pixel under Resource).
+
+    Example:
+        >>> from cost_models.ir import GraphBuilder
+        >>> from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
+        >>> from hw_templates.precision import FixedType
+        >>> b = GraphBuilder("c", (16, 16, 1), FixedType(16, 6))
+        >>> conv = b.add("conv2d", filters=1, kernel=(4, 4))
+        >>> stream_conv_timing(conv, 9, 1, False, 1, C)  # 256 pixels x (4-cycle shift + 9-cycle unit)
+        (3328.0, 3328.0)
+    """
+    pixels = ceil(padded_pixels(layer) / pf)
     if latency_strategy:
-        ii = ceil(in_pixels / pf) * rf
-    else:
-        shift_cycles = layer.kernel[-1] if layer.kernel else 1
-        ii = in_pixels * shift_cycles + ceil(out_pixels / pf) * rf * consts.stream_resource_rf_factor
-    return ii + unit_latency, ii
+        ii = pixels * rf
+        return ii + unit_latency, ii
+    shift_cycles = layer.kernel[-1] if layer.kernel else 1
+    ii = pixels * (shift_cycles + unit_latency)
+    return ii, ii
+
+
+def padded_pixels(layer: Layer) -> int:
+    """Pixels the line buffer reads per image: the input with the zero padding of a 'same' convolution
+    (hls4ml inserts a ZeroPadding layer before it in io_stream), ``max(in, (out - 1) * stride + k)``
+    per spatial dimension."""
+    dims = len(layer.input_shape) - 1
+    kernel = layer.kernel or (1,) * dims
+    stride = layer.stride or (1,) * dims
+    out = 1
+    for i in range(dims):
+        size, k = layer.input_shape[i], kernel[i] if i < len(kernel) else 1
+        s = stride[i] if i < len(stride) else 1
+        out *= max(size, (layer.output_shape[i] - 1) * s + k)
+    return out
 
 
 def line_buffer_terms(

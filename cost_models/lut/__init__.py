@@ -32,13 +32,14 @@ from cost_models.lut._build import Sample, analytical_fingerprint, build_table, 
 from cost_models.lut._features import METRICS, DesignPoint, architecture_group, design_point
 from cost_models.lut._firmware import FirmwareDesign, read_firmware
 from cost_models.lut._model import DEFAULT_TABLE, LutModel, load_table
-from cost_models.lut._probability import INTERVAL_LEVEL, fit_probability, resource_fit_probability
+from cost_models.lut._probability import FIT_RESOURCES, INTERVAL_LEVEL, fit_probability, resource_fit_probability
 from cost_models.lut._project import read_project
 from cost_models.lut._sources import read_sources
 from cost_models.lut._table import LEVELS, SHIPPED_TABLE_SETTINGS, Bucket, Hit, LutTable, Quantiles, TableSettings
 
 __all__ = [
     "DEFAULT_TABLE",
+    "FIT_RESOURCES",
     "INTERVAL_LEVEL",
     "LEVELS",
     "METRICS",

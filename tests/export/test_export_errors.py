@@ -60,6 +60,27 @@ def test_a_folder_that_is_not_an_export_is_never_overwritten(tmp_path: Path) -> 
     assert (tmp_path / "d" / "keep.txt").read_text() == "user data"
 
 
+def test_a_users_own_exports_json_is_refused_before_any_work(tmp_path: Path) -> None:
+    index = tmp_path / "exports.json"
+    for text in ('{"mine": [1, 2]}', '{"designs": [{"design_id": "d", "folder": "d"}]}', "notes"):
+        index.write_text(text)
+        with pytest.raises(SpecError, match=r"would overwrite exports.json there; choose a new folder") as err:
+            export_designs([_request()], tmp_path, progress=False)
+        assert "\n" not in str(err.value)
+        assert [p.name for p in tmp_path.iterdir()] == ["exports.json"] and index.read_text() == text
+
+
+def test_an_exports_own_index_marks_the_folder_as_its_own(tmp_path: Path) -> None:
+    from codesign.export._folders import is_export_folder
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "manifest.json").write_text("{}")
+    (tmp_path / "exports.json").write_text(json.dumps({"designs": [{"design_id": "d", "folder": "d"}]}))
+    assert is_export_folder(tmp_path)
+    (tmp_path / "exports.json").write_text(json.dumps({"designs": [{"design_id": "e", "folder": "e"}]}))
+    assert not is_export_folder(tmp_path)
+
+
 def test_design_ids_must_be_unique(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="unique"):
         export_designs([_request("a"), _request("a")], tmp_path, progress=False)
@@ -181,15 +202,20 @@ def test_the_build_script_check_finds_a_missing_directive(tmp_path: Path) -> Non
         check_build_script(tmp_path, hardware())
 
 
-def test_a_softmax_the_project_would_lack_is_refused_not_dropped() -> None:
+def test_a_final_softmax_passes_the_export_checks_and_a_hidden_one_is_refused_at_build() -> None:
+    """A final softmax is built (the trained model's eval outputs are its probabilities) and exported; its
+    C simulation is checked in test_export_activations.py. Anywhere else the builder refuses it."""
     from codesign.export.translate import check_exportable
+    from codesign.models.builder import build_model
     from cost_models.ir import GraphBuilder
     from hw_templates.precision import FixedType
 
-    b = GraphBuilder("soft", (8,), FixedType(8, 3))
-    b.add("dense", units=4, precision=None)
+    b = GraphBuilder("soft", (8,), FixedType(8, 3, rounding="RND_CONV", saturation="SAT"))
+    b.add("dense", units=4)
     b.add("activation", name="probs", function="softmax")
-    with pytest.raises(
-        UnsupportedLayerError, match=r"layer .probs. \(softmax\): not exported yet.*remove the softmax layer"
-    ):
-        check_exportable(b.build(), hardware())
+    check_exportable(b.build(), hardware())
+    b = GraphBuilder("soft", (8,), FixedType(8, 3, rounding="RND_CONV", saturation="SAT"))
+    b.add("activation", name="probs", function="softmax")
+    b.add("activation", name="after", function="relu")
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'probs'.*softmax only as the last layer"):
+        build_model(b.build())

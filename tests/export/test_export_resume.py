@@ -82,6 +82,8 @@ def test_a_killed_export_leaves_no_worker_and_resumes_without_force(design_dirs,
     assert [r.status for r in results] == ["verified", "verified"]
     assert json.loads((out / "a" / "manifest.json").read_text())["created"] == created  # kept, not redone
     assert [r.passed for r in verify_exports(out, cache_dir=csim_cache, progress=False)] == [True, True]
+    # a rerun of a finished export: the folder's exports.json is the export's own index, not a user's file
+    assert [r.status for r in export_designs(again, out, cache_dir=csim_cache, progress=False)] == ["verified"] * 2
 
 
 def test_staging_folders_of_dead_processes_are_removed(tmp_path) -> None:

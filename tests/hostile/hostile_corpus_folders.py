@@ -191,6 +191,7 @@ verify("verify-jobs-negative", project(), r"jobs: expected a non-negative intege
 verify(
     "verify-timeout-env", project(), r"CODESIGN_TASK_TIMEOUT: expected seconds", env={"CODESIGN_TASK_TIMEOUT": "soon"}
 )
+verify("verify-cache-file", {**project(), "c": "x"}, r"--cache-dir .*c: expected a folder", ["--cache-dir", "{d}/c"])
 verify("verify-manifest-dup", project('{"design_id": "p", "design_id": "q"}'), r"key 'design_id' is given twice")
 add(
     "export-jobs-negative",
@@ -292,6 +293,26 @@ add(
     {"des": DIR},
     ["export", "{d}/des", "--out", "/proc/codesign-test"],
     r"--out .*: expected a writable location",
+)
+for id, index in (
+    ("export-out-users-index", '{"mine": 1}'),
+    ("export-out-users-index-text", "my notes about the exports\n"),
+    ("export-out-index-no-projects", '{"designs": [{"design_id": "a", "folder": "a"}]}'),
+    ("export-out-index-outside", '{"designs": [{"design_id": "a", "folder": "../a"}]}'),
+):
+    add(
+        id,
+        "paths",
+        {"des": DIR, "o/exports.json": index, "a/manifest.json": "{}"},
+        ["export", "{d}/des", "--out", "{d}/o"],
+        r"--out .*o: would overwrite exports.json there; choose a new folder",
+    )
+add(
+    "export-default-out-users-index",
+    "paths",
+    {"des/exports/exports.json": "[]"},
+    ["export", "{d}/des"],
+    r"--out .*: would overwrite exports.json there; choose a new folder",
 )
 add(
     "export-cache-file",

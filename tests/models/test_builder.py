@@ -94,9 +94,30 @@ def test_unsupported_layers_are_refused_naming_the_layer() -> None:
     with pytest.raises(UnsupportedLayerError, match=r"layer 'up' \(upsampling2d\).*supported"):
         build_model(b.build())
     b = GraphBuilder("g", (8,), FixedType(8, 3))
-    b.add("activation", name="squash", function="sigmoid")
-    with pytest.raises(UnsupportedLayerError, match=r"'squash'.*sigmoid"):
+    b.add("activation", name="squash", function="softsign")
+    with pytest.raises(UnsupportedLayerError, match=r"'squash'.*softsign.*supported: relu, linear, sigmoid"):
         build_model(b.build())
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.5])
+def test_leaky_relu_slope_must_be_exact_in_hardware(alpha: float) -> None:
+    b = GraphBuilder("g", (8,), FixedType(8, 3))
+    b.add("activation", name="leak", function="leaky_relu", alpha=alpha)
+    with pytest.raises(UnsupportedLayerError, match=r"'leak'.*alpha .*multiple of 1/256 in \(0, 1\)"):
+        build_model(b.build())
+
+
+def test_sigmoid_tanh_leaky_relu_build_as_function_then_result_quantizer() -> None:
+    unsigned, signed = FixedType(8, 1, False, "RND_CONV", "SAT"), FixedType(8, 1, True, "RND_CONV", "SAT")
+    b = GraphBuilder("g", (4,), FixedType(8, 3))
+    b.add("activation", name="sig", function="sigmoid", precision=LayerPrecision(unsigned))
+    b.add("activation", name="th", function="tanh", precision=LayerPrecision(signed))
+    b.add("activation", name="lk", function="leaky_relu", alpha=0.125, precision=LayerPrecision(signed))
+    model = build_model(b.build()).eval()
+    x = torch.tensor([[-3.0, -0.5, 0.25, 2.0]])
+    expected = torch.round(torch.tanh(torch.round(torch.sigmoid(x) * 128) / 128) * 128) / 128
+    expected = torch.round(torch.nn.functional.leaky_relu(expected, 0.125) * 128) / 128
+    assert torch.equal(model(x), expected)
 
 
 def test_batchnorm_must_follow_a_weighted_layer() -> None:

@@ -57,6 +57,22 @@ def test_the_surrogate_never_proposes_a_rejected_or_known_architecture() -> None
     assert statuses.count("trained") == 15 and result.summary.trials == 15  # no trial wasted
 
 
+def test_a_maximin_startup_spreads_the_first_evaluations_over_the_space() -> None:
+    from codesign.search.surrogate import SurrogateSampler
+
+    def spread(init: str) -> float:
+        sampler = SurrogateSampler(seed=4, init=init, n_startup=6)
+        result = search(SPACE, cost, accuracy, objectives=("accuracy", "fpga_ns"), evaluations=6, sampler=sampler)
+        x = np.array(
+            [[d.arch["width"].bit_length(), d.arch["depth"], d.arch["bits"].bit_length()] for d in result.designs]
+        )
+        return float(np.mean([np.min(np.delete(np.abs(x - row).sum(axis=1), i)) for i, row in enumerate(x)]))
+
+    assert spread("maximin") > spread("random")  # farther apart: nearest-neighbour distance in the encoding
+    with pytest.raises(ValueError, match="init"):
+        SurrogateSampler(init="sobol")
+
+
 def test_measured_figures_replace_estimates_and_maximize_flips_a_figure() -> None:
     def with_throughput(a: dict) -> list[dict]:  # a figure of the user's own that is maximized
         return [{**c, "throughput": 1e3 / c["fpga_ns"]} for c in cost(a)]

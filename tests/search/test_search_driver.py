@@ -110,13 +110,28 @@ def test_gp_sampler_runs_single_objective(tmp_path) -> None:
 
 def test_constrained_budgets_become_optuna_constraints(tmp_path) -> None:
     budgets = (parse_budget("lut", 2500),)
-    run(tmp_path, plan("constrained", budgets=budgets, sampler="tpe", trials=8))
+    summary, _ = run(tmp_path, plan("constrained", budgets=budgets, sampler="tpe", trials=8))
     study = open_run(tmp_path).study
-    for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
-        assert "excess" in t.constraints
-        if t.user_attrs["status"] == "rejected":
-            assert t.constraints["excess"] > 0 and not t.user_attrs.get("trained")
+    trials = study.get_trials()
+    assert len(trials) == 8 and summary.statuses.get("rejected", 0) >= 1  # rejections take budget slots
+    for t in trials:
+        # one value where Optuna's constraints_func writes it (optuna-dashboard reads it from there)
+        assert list(t.system_attrs["constraints"]) == list(t.constraints.values()) and len(t.constraints) == 1
+        if t.user_attrs["status"] == "rejected":  # no made-up values: pruned, infeasible, untrained
+            assert t.state == optuna.trial.TrialState.PRUNED and t.values is None
+            assert t.constraints["0"] > 0 and not t.user_attrs.get("trained")
+            assert t.user_attrs["cost_bounds"]["lut"] > 2500
+        else:
+            assert t.state == optuna.trial.TrialState.COMPLETE and t.constraints["0"] <= 0
     assert all(float(r["lut"]) <= 2500 for r in rows(tmp_path / "designs.csv"))
+    # every design keeps the cost model's 90 % intervals: designs.csv columns, error bars in the report
+    assert all("lut" in d["intervals"] for t in trials for d in t.user_attrs.get("designs", []))
+    for r in rows(tmp_path / "designs.csv"):
+        for m in ("lut", "latency_ns", "lut_dsp", "util_max"):
+            assert float(r[f"{m}_low"]) <= float(r[m]) <= float(r[f"{m}_high"])
+        assert float(r["lut_low"]) < float(r["lut_high"]) and 0 <= float(r["fit_probability"]) <= 1
+    html = (tmp_path / "report.html").read_text()
+    assert "90 % prediction intervals" in html and "fit_probability</th>" in html
 
 
 def test_scalarized_reports_the_best_score(tmp_path) -> None:

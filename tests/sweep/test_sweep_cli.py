@@ -24,7 +24,8 @@ def test_a_sweep_runs_resumes_and_refuses_a_changed_file(tmp_path, capsys) -> No
     sweep_file, out = _write(tmp_path / "sweep.yaml"), tmp_path / "out"
     argv = ["sweep", str(sweep_file), "--out", str(out), "--workers", "1", "--no-progress"]
     assert main(argv) == 0, (out / "logs" / "worker-0.log").read_text()
-    assert "2 cells" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "2 cells" in printed and "footprint:" in printed
     with (out / "sweep.csv").open() as handle:
         cells = list(csv.DictReader(handle))
     assert [c["hardware.reuse_factor_max"] for c in cells] == ["8", "16"]
@@ -34,6 +35,12 @@ def test_a_sweep_runs_resumes_and_refuses_a_changed_file(tmp_path, capsys) -> No
     assert {f["cell"] for f in fronts} == {c["cell"] for c in cells} and all(f["pareto"] == "True" for f in fronts)
     page = (out / "sweep.html").read_text()
     assert page.count("/report.html") == 2 and "<svg" in page and "<script" not in page
+    # footprint per cell (from its trials' records, every worker) and in total
+    assert all(float(c["peak_memory_mb"]) > 50 and float(c["energy_wh"]) > 0 and c["exports"] == "0" for c in cells)
+    total = json.loads((out / "sweep.json").read_text())["footprint"]
+    assert total["trainings"] == sum(int(c["trainings"]) for c in cells) and total["co2_g"] > 0
+    assert total["cpu_s"] == pytest.approx(sum(float(c["cpu_seconds"]) for c in cells), abs=0.2)
+    assert "Whole sweep" in page
     for c in cells:
         assert (out / c["folder"] / "report.html").is_file() and (out / c["folder"] / "run.json").is_file()
 
@@ -52,6 +59,16 @@ def test_a_sweep_runs_resumes_and_refuses_a_changed_file(tmp_path, capsys) -> No
     assert main(["report", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["files"]["html"].endswith("sweep.html")
     assert (out / "sweep.csv").read_text() == before
+
+    # a cell re-targeted to another part, named by its label as in sweep.csv (no training)
+    assert main(["retarget", str(out), "--cell", cells[1]["cell"], "--part", "xczu3eg", "--json"]) == 0
+    moved = json.loads(capsys.readouterr().out)
+    assert moved["out"].startswith(str(out / cells[1]["folder"])) and moved["architectures"] >= 1
+    with (out / cells[1]["folder"] / "retarget" / "xczu3eg-5ns" / "designs.csv").open() as handle:
+        assert {r["part"] for r in csv.DictReader(handle)} == {"xczu3eg"}
+    assert main(["retarget", str(out), "--cell", "reuse=9", "--part", "xczu3eg"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and cells[0]["cell"] in err  # one line naming the cells
 
 
 def test_a_worker_on_a_storage_without_a_sweep_is_one_line(tmp_path, capsys) -> None:

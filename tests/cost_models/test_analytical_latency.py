@@ -1,0 +1,88 @@
+"""Latency mechanisms of the analytical model found out of source (issue 11): each test is a property or
+a hand-checked case against the hls4ml template it cites (no training, no data files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cost_models._synth_rows import build_design
+from cost_models.analytical import AnalyticalModel
+from cost_models.analytical.layers import GLOBAL_POOL_CYCLES
+from cost_models.ir import GraphBuilder
+from hw_templates import resolve_part
+from hw_templates.config import HardwareConfig, IoType, Strategy
+from hw_templates.precision import FixedType
+
+Q16 = FixedType(16, 6)
+
+
+def _hw(io_type: IoType, strategy: Strategy, rf: int) -> HardwareConfig:
+    return HardwareConfig(resolve_part("xczu7ev"), clock_ns=4.0, io_type=io_type, strategy=strategy, reuse_factor=rf)
+
+
+def _conv1d_cost(strategy: Strategy, rf: int, steps: int = 30, channels: int = 16, padding: str = "same"):
+    b = GraphBuilder("c", (steps, channels), Q16)
+    b.add("conv1d", name="conv", filters=16, kernel=(3,), padding=padding)
+    graph = b.build()
+    return next(
+        c for c in AnalyticalModel().estimate(graph, _hw(IoType.STREAM, strategy, rf)).layers if c.name == "conv"
+    )
+
+
+def _dense_unit_latency(n_in: int, n_out: int, rf: int) -> float:
+    """The Resource matrix-vector unit's own latency: an io_parallel dense of the conv's unit size."""
+    b = GraphBuilder("d", (n_in,), Q16)
+    b.add("dense", name="fc", units=n_out)
+    cost = AnalyticalModel().estimate(b.build(), _hw(IoType.PARALLEL, Strategy.RESOURCE, rf))
+    return next(c for c in cost.layers if c.name == "fc").latency_cycles
+
+
+@pytest.mark.parametrize("rf", [2, 16, 48, 96, 384])
+def test_streamed_resource_conv_runs_the_dense_unit_on_every_padded_pixel(rf):
+    # conv_1d_buffer_cl (hls4ml v0.6-v1.3): under Resource the ReadInputWidth loop is not pipelined, so
+    # the csynth worst case is padded_width x (KernelShiftWidth + push: filt_width cycles + the
+    # dense_resource call). 'same' k3 over 30 steps reads 32 padded steps; the unit is 48 x 16.
+    conv = _conv1d_cost(Strategy.RESOURCE, rf)
+    assert conv.ii_cycles == 32 * (3 + _dense_unit_latency(48, 16, rf))
+    assert conv.latency_cycles == conv.ii_cycles
+
+
+def test_streamed_resource_conv_grows_by_one_cycle_per_padded_pixel_per_unit_of_rf():
+    # N-TORC Conv1D rows (Vivado HLS 2019.1): (seq + 2) * (rf + 10) from rf 2 to 384
+    low, high = _conv1d_cost(Strategy.RESOURCE, 48), _conv1d_cost(Strategy.RESOURCE, 96)
+    assert high.ii_cycles - low.ii_cycles == 32 * 48
+
+
+@pytest.mark.parametrize(("padding", "pixels"), [("same", 32), ("valid", 30)])
+def test_streamed_latency_conv_interval_is_padded_pixels_times_rf(padding, pixels):
+    # the pipelined ReadInputWidth loop at II = reuse_factor over the padded width (hls4ml inserts a
+    # ZeroPadding layer before an io_stream 'same' convolution)
+    assert _conv1d_cost(Strategy.LATENCY, 1, padding=padding).ii_cycles == pixels
+    assert _conv1d_cost(Strategy.LATENCY, 4, padding=padding).ii_cycles == 4 * pixels
+
+
+@pytest.mark.parametrize("kind", ["global_maxpool1d", "global_avgpool1d"])
+def test_streamed_global_pooling_reads_in_an_unpipelined_loop(kind):
+    # global_pooling1d_cl's ReadInput loop has no PIPELINE pragma: read then update, 2 cycles a pixel
+    # (ftsipis GlobalMaxPooling1D, Vitis HLS 2023.2: interval 2 x 2,160 + 9)
+    b = GraphBuilder("g", (100, 8), Q16)
+    b.add(kind, name="pool")
+    cost = AnalyticalModel().estimate(b.build(), _hw(IoType.STREAM, Strategy.LATENCY, 1))
+    pool = next(c for c in cost.layers if c.name == "pool")
+    assert GLOBAL_POOL_CYCLES == 2 and pool.ii_cycles == 2 * 100
+
+
+def _ntorc_row(n_in: int, seq: int, rf: int, requested: int) -> dict[str, str]:
+    return {
+        "source": "HeRCLab/N-TORC", "model_id": f"conv1d_in{n_in}_seq{seq}", "layer_type": "conv1d",
+        "n_in": str(n_in), "seq_len": str(seq), "size": "16", "reuse_factor": str(rf),
+        "reuse_factor_requested": str(requested), "precision": "ap_fixed<16,8,AP_RND,AP_SAT>",
+    }  # fmt: skip
+
+
+def test_ntorc_later_convs_read_the_pooled_sequence():
+    # design_space_explorer.generate_model: every Conv1D is followed by MaxPooling1D(2, 'same'), so a conv
+    # with n_in > 1 channels reads ceil(seq_len / 2) steps; the first conv (n_in = 1) reads seq_len
+    (first,) = build_design(_ntorc_row(1, 128, 3, 4)).graph.weight_layers()
+    (later,) = build_design(_ntorc_row(16, 33, 16, 16)).graph.weight_layers()
+    assert first.input_shape == (128, 1) and later.input_shape == (17, 16)
