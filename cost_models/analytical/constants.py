@@ -108,8 +108,8 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # of the array (2), plus a register at a process's output (3); 0 where the tool keeps it elsewhere
         # (memory, or merged with the producer's output registers).
         "channel": (0.0, 3.0),
-        # FF per bit of the design's input/output arrays in an io_parallel DATAFLOW top (dataflow.py):
-        # the registered ap_vld port (1) and the buffer the dataflow region reads or writes (2-3).
+        # FF per bit of the design's input array in an io_parallel DATAFLOW top (dataflow.py): the
+        # registered ap_vld port (1) and the buffer the dataflow region reads it into (2-3).
         "port": (0.0, 3.0),
         # FF per DATAFLOW process (dataflow.py): handshake and FSM registers, loop counters, pipeline valid
         # bits and registered stream ports of one layer module; tens to a few thousand.
@@ -197,8 +197,8 @@ class AnalyticalConstants:
     )  # fmt: skip
     ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"pipe": 0.9842, "operand": 1.67, "state": 0.8029, "control": 48.8566, "mult_reg": 0.9475,
-             "channel": 0.0, "port": 3.0, "process": 526.072}
+            {"pipe": 0.9834, "operand": 1.6759, "state": 0.7968, "control": 49.1952, "mult_reg": 0.9395,
+             "channel": 0.0, "port": 3.0, "process": 558.9485}
         )
     )  # fmt: skip
     # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and every FF feature but control,
@@ -211,8 +211,8 @@ class AnalyticalConstants:
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"pipe": 0.2, "operand": 0.5, "state": 1.0957, "control": 37.131, "mult_reg": 0.5519,
-             "channel": 3.0, "port": 1.8776, "process": 0.0}
+            {"pipe": 0.2, "operand": 0.5, "state": 1.0955, "control": 37.3884, "mult_reg": 0.5533,
+             "channel": 3.0, "port": 0.9086, "process": 0.0}
         )
     )  # fmt: skip
     # fitted (coordinate descent on median |latency error|, mean over sources)

@@ -17,12 +17,13 @@ Under ``DATAFLOW`` (UG902 / UG1399 "Dataflow", "Specifying Arrays as Ping-Pong B
   flatten/reshape are in place (no module) and in io_parallel the other data-movement layers are wires.
 * ``channel`` (io_parallel): each layer output passed between two processes is a completely partitioned
   array, built as a ping-pong channel: two register copies, so one process writes the next sample while
-  the other reads this one. The bits of one copy (``n_outputs * result bits``); the fitted coefficient
-  counts the copies (io_stream passes FIFOs instead, :func:`~.stream.fifo_terms`).
-* ``port`` (io_parallel): the design's input and output arrays (``ARRAY_RESHAPE complete`` +
-  ``INTERFACE ap_vld`` in hls4ml's top) are buffered where the dataflow region reads and writes them;
-  bits of one copy, counted apart from ``channel`` because their coefficients differ (csynth and Vivado
-  synthesis keep different shares of each).
+  the other reads this one; the design's output array, written by the last process and read by the
+  ``ap_vld`` interface, counts as one too. The bits of one copy (``n_outputs * result bits``); the
+  fitted coefficient counts the copies (io_stream passes FIFOs instead, :func:`~.stream.fifo_terms`).
+* ``port`` (io_parallel): the design's input array (``ARRAY_RESHAPE complete`` + ``INTERFACE ap_vld`` in
+  hls4ml's top), registered at the port and buffered where the dataflow region reads it; bits of one
+  copy, counted apart from ``channel`` because csynth and Vivado synthesis keep different shares of the
+  two (an input-only feature keeps the estimate from falling when a layer is appended).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def dataflow_registers(
         >>> _ = b.add("dense", units=4)
         >>> g = b.build()
         >>> [dataflow_registers(x, 16, False, True, x is g.layers[-1]) for x in g.layers]
-        [(0, 256, 0), (128, 0, 1), (0, 64, 1)]
+        [(0, 256, 0), (128, 0, 1), (64, 0, 1)]
         >>> dataflow_registers(g.layers[1], 16, True, True, False)  # io_stream: a module, FIFOs priced apart
         (0, 0, 1)
     """
@@ -85,6 +86,6 @@ def dataflow_registers(
     if stream or (layer.inputs and layer.kind.info.data_only):
         return 0, 0, process
     bits = layer.n_outputs * res_bits
-    if last or not layer.inputs:
+    if not layer.inputs:
         return 0, bits, process
     return bits, 0, process

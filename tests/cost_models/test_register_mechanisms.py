@@ -70,8 +70,8 @@ def test_vivado_hls_costs_more_ff_than_vitis_hls_for_the_same_design():
 
 def test_dataflow_channels_and_ports_of_an_io_parallel_dataflow_top():
     # hls4ml (vivado_writer.py v0.2-0.7, pipeline_style.py v0.8-1.3): io_parallel + a Resource layer ->
-    # #pragma HLS DATAFLOW; each layer output a ping-pong channel (n_outputs x result bits), the design's
-    # input and output arrays ports.
+    # #pragma HLS DATAFLOW; each layer output (the design's too) a ping-pong channel (n_outputs x result
+    # bits), the design's input array a port.
     graph = _mlp(flatten=True)
     resource = _layer_terms(graph, _hw(strategy=Strategy.RESOURCE, reuse_factor=4))
     assert {n: (t["channel"], t["port"]) for n, t in resource.items()} == {
@@ -79,7 +79,7 @@ def test_dataflow_channels_and_ports_of_an_io_parallel_dataflow_top():
         "flat": (0, 0),  # in place
         "fc1": (8 * 16, 0),
         "relu1": (8 * 16, 0),
-        "fc2": (0, 4 * 16),  # the top's output
+        "fc2": (4 * 16, 0),  # the top's output array: written by the last process
     }
     latency = _layer_terms(graph, _hw(strategy=Strategy.LATENCY))  # PIPELINE top: no channels
     stream = _layer_terms(graph, _hw(strategy=Strategy.RESOURCE, reuse_factor=4, io_type=IoType.STREAM))
