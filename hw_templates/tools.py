@@ -11,8 +11,10 @@ UG1399, which replaced Vivado HLS from release 2020.2). What the cost models rea
 * ``partition_limit``: hls4ml's ``build_prj.tcl`` runs ``config_array_partition -maximum_size 4096``
   (``MaximumSize``, v0.8-v1.3): Vivado HLS refuses to partition an array of more elements completely
   (XFORM 203-103), which every fully unrolled Latency-strategy layer asks for (``mult``, ``acc`` and the
-  io_parallel input arrays: ``#pragma HLS ARRAY_PARTITION complete``). Vitis HLS dropped the option
-  (hls4ml wraps it in ``catch``) and builds such arrays, slowly; ``None`` there.
+  io_parallel input arrays: ``#pragma HLS ARRAY_PARTITION complete``; XFORM 203-504 on the unroll,
+  hls4ml issue #1013), so the analytical model prices such a layer as the Resource design that builds
+  (``cost_models.analytical.limits``). Vitis HLS dropped the option (hls4ml wraps it in ``catch``) and
+  builds such arrays, slowly; ``None`` there (priced as written, with a warning).
 
 Patch releases (``2019.2.1``, ``2020.1.1``) behave as their release. Add a version by appending a row
 to :data:`TOOL_VERSIONS` with its tool; an unknown version is an error that lists the known ones.

@@ -214,7 +214,6 @@ _LATENCY_GRID: dict[str, Sequence[float]] = {
     "t_add_ns": np.arange(0.2, 4.01, 0.1),
     "latency_overhead_cycles": np.arange(0, 12.1, 1),
     "resource_overhead_cycles": np.arange(0, 12.1, 1),
-    "stream_dense_pack": (1, 2, 4, 8, 12, 16, 24, 32, 64),
     "activation_cycles": np.arange(0, 4.1, 1),
     "table_cycles": np.arange(1, 6.1, 1),
     "softmax_cycles": np.arange(2, 16.1, 1),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["average_pools_as_max", "global_pool_to_channels_last", "restore_average"]
+__all__ = ["average_pools_as_max", "global_pool_to_channels_last", "restore_average", "sandwiched_to_channels_last"]
 
 _GLOBAL = {"GlobalAveragePool": "AveragePool", "GlobalMaxPool": "MaxPool"}
 _DOMAIN = "qonnx.custom_op.channels_last"
@@ -99,3 +99,72 @@ def restore_average(model: Any, expected: int) -> None:
             done += 1
     if done != expected:
         raise ExportError(f"{expected - done} average pooling node(s) lost in qonnx's channels-last conversion")
+
+
+_SANDWICHED = ("Pad", "Resize")
+
+
+def _to_channels_last(perm: list[int]) -> bool:
+    rank = len(perm)
+    return perm == [0, *range(2, rank), 1]
+
+
+def _perm(node: Any) -> list[int]:
+    return next((list(a.ints) for a in node.attribute if a.name == "perm"), [])
+
+
+def sandwiched_to_channels_last(model: Any) -> int:
+    """Move every ``Pad``/``Resize`` that qonnx 1.0 leaves channels-first behind a ``Transpose(to
+    channels-first)`` to channels-last: the node reads the transpose's input, its pads or scales permuted
+    to ``[N, *spatial, C]`` order, and the transpose follows it instead (or, where a ``Transpose(to
+    channels-last)`` followed, both go). A ``Resize``'s empty RoI becomes an initializer, as hls4ml's
+    handler needs (it reads every input's shape). Returns how many nodes moved."""
+    done = 0
+    for node in [n for n in model.graph.node if n.op_type in _SANDWICHED]:
+        before = model.find_producer(node.input[0])
+        if before is None or before.op_type != "Transpose" or not _to_channels_first(_perm(before)):
+            continue
+        if len(model.find_consumers(before.output[0]) or []) != 1:
+            continue
+        rank = len(_perm(before))
+        _permute_parameters(model, node, [0, *range(2, rank), 1])
+        after = model.find_consumers(node.output[0]) or []
+        node.input[0] = before.input[0]
+        model.graph.node.remove(before)
+        if len(after) == 1 and after[0].op_type == "Transpose" and _to_channels_last(_perm(after[0])):
+            node.output[0] = after[0].output[0]
+            model.graph.node.remove(after[0])
+        else:  # the consumers read channels-first: put the transpose after the node
+            _transpose_after(model, node, _perm(before))
+        done += 1
+    return done
+
+
+def _permute_parameters(model: Any, node: Any, order: list[int]) -> None:
+    """A Pad's pads / a Resize's scales from channels-first to channels-last axis order."""
+    import numpy as np
+
+    if node.op_type == "Pad":
+        pads = model.get_initializer(node.input[1])
+        rank = len(order)
+        model.set_initializer(node.input[1], np.array([pads[i] for i in order] + [pads[rank + i] for i in order]))
+        return
+    scales = model.get_initializer(node.input[2])
+    model.set_initializer(node.input[2], np.array([scales[i] for i in order], dtype=scales.dtype))
+    if not node.input[1]:
+        node.input[1] = f"{node.name}_roi"
+        # one element, not none: hls4ml 1.3 tests the RoI constant's truth value (an empty array raises);
+        # ONNX uses the RoI only in 'tf_crop_and_resize' mode
+        model.set_initializer(node.input[1], np.zeros(1, dtype=np.float32))
+
+
+def _transpose_after(model: Any, node: Any, perm: list[int]) -> None:
+    from onnx import helper
+
+    original = node.output[0]
+    shape = model.get_tensor_shape(original)  # channels-first
+    moved = original + "_cl"
+    node.output[0] = moved
+    model.set_tensor_shape(moved, [shape[0], *shape[2:], shape[1]])
+    transpose = helper.make_node("Transpose", [moved], [original], name=node.name + "_to_cf", perm=perm)
+    model.graph.node.insert(list(model.graph.node).index(node) + 1, transpose)

@@ -54,6 +54,7 @@ _ACTIVATION_OPS = {
     "Elu": Activation.ELU,
     "Selu": Activation.SELU,
     "HardSigmoid": Activation.HARD_SIGMOID,
+    "Clip": Activation.HARD_TANH,  # torch's Hardtanh; translated by codesign.export._hls4ml_fixes
     "Softplus": Activation.SOFTPLUS,
     "Softsign": Activation.SOFTSIGN,
 }
@@ -95,7 +96,13 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
     from qonnx.transformation.gemm_to_matmul import GemmToMatMul
     from qonnx.util.cleanup import cleanup_model
 
-    from codesign.export._channels_last import average_pools_as_max, global_pool_to_channels_last, restore_average
+    from codesign.export._channels_last import (
+        average_pools_as_max,
+        global_pool_to_channels_last,
+        restore_average,
+        sandwiched_to_channels_last,
+    )
+    from codesign.export._hls4ml_fixes import clip_bounds_to_attributes
 
     raw = onnx.load(str(raw_path))
     _fill_conv_defaults(raw)
@@ -108,7 +115,9 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         model = model.transform(GemmToMatMul())
         model = cleanup_model(model)
     restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
+    clip_bounds_to_attributes(model)  # hard_tanh: the form codesign.export._hls4ml_fixes translates
     global_pool_to_channels_last(model)  # likewise
+    sandwiched_to_channels_last(model)  # zero padding, upsampling
     model.save(str(clean_path))
     return model
 
@@ -209,10 +218,6 @@ _NOT_BUILT = "the Brevitas model builder does not build it (see codesign.models.
 _NOT_TRANSLATED = {
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
-    LayerKind.UPSAMPLING1D: _NOT_BUILT,
-    LayerKind.UPSAMPLING2D: _NOT_BUILT,
-    LayerKind.ZEROPADDING1D: _NOT_BUILT,
-    LayerKind.ZEROPADDING2D: _NOT_BUILT,
     LayerKind.RESHAPE: _NOT_BUILT,
 }
 KIND_COVERAGE = KindCoverage(
@@ -263,6 +268,9 @@ def check_supported_ops(model: Any) -> None:
     """
     from hls4ml.converters.onnx_to_hls import get_supported_onnx_layers
 
+    from codesign.export import _hls4ml_fixes
+
+    _hls4ml_fixes.install()  # its handlers count as supported (and config_from_onnx_model needs them)
     supported = set(get_supported_onnx_layers()) | {"Dropout", "Identity"}
     for node in model.graph.node:
         if node.op_type not in supported:

@@ -59,7 +59,7 @@ _KINDS = (
     "add",
     "concat",
 )
-_FUNCTIONS = ("relu", "linear", "sigmoid", "tanh", "leaky_relu")
+_FUNCTIONS = ("relu", "linear", "sigmoid", "tanh", "hard_tanh", "leaky_relu")
 #: The leaky_relu slope of search-space layers: a power of two, so hls4ml's multiply is exact.
 LEAKY_ALPHA = 0.125
 KIND_COVERAGE = KindCoverage(
@@ -91,7 +91,7 @@ class ArchLayer:
         name: layer name (generated when None); name layers that ``inputs`` refer to.
         inputs: earlier layers feeding this one (default: the previous layer); two or more for add/concat.
         units, filters, kernel, stride, padding, pool: sizes, as in the IR.
-        function: activation function (relu, linear, sigmoid, tanh or leaky_relu).
+        function: activation function (relu, linear, sigmoid, tanh, hard_tanh or leaky_relu).
         weight_bits, weight_integer, bias_bits, bias_integer: weighted layers' number formats.
         act_bits, act_integer: an activation's output format (integer bits default by width).
     """
@@ -131,7 +131,7 @@ class ArchLayer:
     def act_type(self) -> FixedType:
         """The activation quantizer's type (unsigned after relu)."""
         # sigmoid and tanh outputs lie in [0, 1] and [-1, 1]: one integer bit by default
-        default = 1 if self.function in ("sigmoid", "tanh") or self.act_bits < 3 else 2
+        default = 1 if self.function in ("sigmoid", "tanh", "hard_tanh") or self.act_bits < 3 else 2
         integer = self.act_integer if self.act_integer is not None else default
         return quantizer_type(self.act_bits, integer, signed=self.function not in ("relu", "sigmoid"))
 

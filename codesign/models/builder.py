@@ -134,6 +134,7 @@ SUPPORTED_FUNCTIONS = (
     Activation.SIGMOID,
     Activation.TANH,
     Activation.LEAKY_RELU,
+    Activation.HARD_TANH,
     Activation.SOFTMAX,
 )
 #: Functions built as a float torch function followed by the layer's result quantizer.
@@ -141,6 +142,7 @@ _FLOAT_FUNCTIONS: dict[Activation, Callable[[Layer], nn.Module]] = {
     Activation.SIGMOID: lambda layer: nn.Sigmoid(),
     Activation.TANH: lambda layer: nn.Tanh(),
     Activation.LEAKY_RELU: lambda layer: nn.LeakyReLU(_dyadic_alpha(layer)),
+    Activation.HARD_TANH: lambda layer: nn.Hardtanh(),
 }
 
 
@@ -343,10 +345,6 @@ def _global_pool(layer: Layer, graph: LayerGraph, exact: _Types) -> tuple[nn.Mod
 UNSUPPORTED: dict[LayerKind, str] = {
     LayerKind.SEPARABLE_CONV1D: "build it as depthwise_conv1d then conv1d with kernel 1",
     LayerKind.SEPARABLE_CONV2D: "build it as depthwise_conv2d then conv2d with kernel 1",
-    LayerKind.UPSAMPLING1D: "not built yet",
-    LayerKind.UPSAMPLING2D: "not built yet",
-    LayerKind.ZEROPADDING1D: "not built yet",
-    LayerKind.ZEROPADDING2D: "not built yet",
     LayerKind.RESHAPE: "not built (use flatten)",
 }
 _Builder = Callable[[Layer, LayerGraph, _Types], tuple[nn.Module, _Exact]]
@@ -359,12 +357,29 @@ _BUILDERS: dict[LayerKind, _Builder] = {
     LayerKind.BATCHNORM: lambda x, g, e: (_batchnorm(x, g), None),
     LayerKind.ACTIVATION: lambda x, g, e: _activation(x, _first(x, e), x is g.output),
     LayerKind.FLATTEN: lambda x, g, e: _with_quant(x, ChannelsLastFlatten(), _first(x, e)),
+    **{
+        k: (lambda x, g, e: _with_quant(x, _resize(x), _first(x, e)))
+        for k in LayerKind
+        if k.info.shape_rule in ("upsample", "pad")
+    },
     LayerKind.ADD: lambda x, g, e: _merge(x, e),
     LayerKind.CONCAT: lambda x, g, e: _merge(x, e),
 }
 #: Layer kinds :func:`build_model` can build.
 SUPPORTED_KINDS = tuple(k for k in LayerKind if k in _BUILDERS)
 KIND_COVERAGE = KindCoverage("Brevitas model builder", frozenset(_BUILDERS), UNSUPPORTED)
+
+
+def _resize(layer: Layer) -> nn.Module:
+    """Nearest-neighbour upsampling or zero padding (values pass through unchanged)."""
+    if layer.kind.info.shape_rule == "upsample":
+        return nn.Upsample(scale_factor=tuple(float(s) for s in layer.scale), mode="nearest")
+    pairs = [layer.pad[i : i + 2] for i in range(0, len(layer.pad), 2)]  # (before, after) per dimension
+    return (
+        nn.ConstantPad2d(tuple(p for pair in reversed(pairs) for p in pair), 0.0)
+        if len(pairs) == 2
+        else (nn.ConstantPad1d(tuple(pairs[0]), 0.0))
+    )
 
 
 def _merge(layer: Layer, exact: dict[str, _Exact]) -> tuple[nn.Module, _Exact]:

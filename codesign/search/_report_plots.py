@@ -60,7 +60,7 @@ def scatter(rows: list[dict], x: str, y: str, color: str, title: str, logx: bool
     if stopped.any():
         ax.scatter(xs[stopped], ys[stopped], marker="x", color="0.6", s=14, alpha=0.6, label="stopped early")
     ax.scatter(xs[pareto], ys[pareto], facecolors="none", edgecolors="red", s=60, linewidths=1.4, label="Pareto")
-    _error_bars(ax, rows, pareto, x, y)
+    _error_bars(ax, rows, pareto, x, y, clip_x=not logx)
     front = nondominated(np.stack([_sign(x) * xs, _sign(y) * ys], axis=1)) if len(rows) else []
     if len(front):
         order = front[np.argsort(xs[front])]
@@ -91,8 +91,10 @@ def _spread(rows: list[dict], mask: np.ndarray, key: str) -> np.ndarray | None:
     return np.nan_to_num(np.stack([np.maximum(value - low, 0), np.maximum(high - value, 0)]))
 
 
-def _error_bars(ax: Any, rows: list[dict], mask: np.ndarray, x: str, y: str) -> None:
-    """The cost model's 90 % intervals of the ``mask`` designs on whichever axes have them."""
+def _error_bars(ax: Any, rows: list[dict], mask: np.ndarray, x: str, y: str, clip_x: bool) -> None:
+    """The cost model's 90 % intervals of the ``mask`` designs on whichever axes have them. On a linear
+    axis the panel stays within half the designs' own span beyond them (wider bars are clipped at the
+    frame), so wide intervals do not squash the designs; a log axis (``clip_x`` False) shows them whole."""
     if not mask.any():
         return
     xerr, yerr = _spread(rows, mask, x), _spread(rows, mask, y)
@@ -100,8 +102,16 @@ def _error_bars(ax: Any, rows: list[dict], mask: np.ndarray, x: str, y: str) -> 
         return
     xs = np.array([float(r[x]) for r, m in zip(rows, mask) if m])
     ys = np.array([float(r[y]) for r, m in zip(rows, mask) if m])
+    before = {"x": ax.get_xlim(), "y": ax.get_ylim()}  # the designs' own scale
     ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt="none", ecolor="red", alpha=0.35, elinewidth=0.9, capsize=2,
                 label="90 % interval (Pareto)")  # fmt: skip
+    for axis, values, err in (("x", xs, xerr), ("y", ys, yerr)):
+        if err is None or (axis == "x" and not clip_x):
+            continue
+        (low, high), put = before[axis], ax.set_xlim if axis == "x" else ax.set_ylim
+        margin, pad = (high - low) / 2, (high - low) / 50
+        ends = float((values - err[0]).min()) - pad, float((values + err[1]).max()) + pad
+        put(max(min(low, ends[0]), low - margin), min(max(high, ends[1]), high + margin))
 
 
 def hv_axes(objectives: Sequence[str]) -> list[str]:

@@ -30,7 +30,8 @@ _MAX_PARETO_ROWS = 60
 _INTERVAL_NOTE = (
     '<p class="note">Error bars: the cost model\'s 90 % prediction intervals of the Pareto designs, from its '
     "out-of-source residuals on real synthesis results (cost_models/data/intervals.json). fit_probability: "
-    "the probability that every resource fits the part under those intervals.</p>"
+    "the probability that every resource fits the part under those intervals. On a linear axis, bars wider "
+    "than half the designs' span beyond them are clipped at the frame (designs.csv has every interval).</p>"
 )
 _MAX_TRIAL_ROWS = 300
 _STYLE = """

@@ -8,7 +8,9 @@ Hardware costs are exact and cheap, accuracy is neither, so the sampler (``sampl
    cost function's own figures), so it carries its whole feasible hardware front. Candidates with no
    feasible design and architectures already evaluated never leave the pool;
 2. fits an accuracy model with uncertainty (:mod:`codesign.search._acquisition`: a Gaussian process by
-   default) on an encoding of the evaluated architectures' parameters and their exact cost figures;
+   default) on an encoding of the evaluated architectures' parameters and their exact cost figures; an
+   early-stopped evaluation counts with its projected final accuracy (its validation accuracy at the
+   stop plus the median rise from that epoch among fully trained runs), not the truncated one;
 3. drops every candidate whose *optimistic* accuracy (mean + ``beta`` x spread) could not make any of
    its designs non-dominated (:meth:`Formulation.needed_accuracy`, exact);
 4. proposes the candidate with the largest expected hypervolume improvement of the front (accuracy and
@@ -126,6 +128,11 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         pool_seconds: time limit for costing new candidates per proposal (the pool persists).
         beta: optimism of the pruning rule, in predicted spreads.
         features: optional ``arch -> [float, ...]`` (e.g. zero-cost proxies) appended to the encoding.
+        stopped: the accuracy an early-stopped evaluation teaches the model: ``as_is`` (its validation
+            accuracy when stopped) or ``projected`` (the default: that plus the median rise from the
+            same epoch to the final accuracy among fully trained runs, an estimate of what it would
+            have reached; on the tabular benchmark's tuning seeds it lifted fpga2 at 50 evaluations
+            from 0.906 to 0.960, see docs/search.md).
         init: the startup proposals: ``random`` feasible candidates, or ``maximin`` (each one the
             candidate farthest from those already evaluated in the model's feature space: parameters,
             exact costs and ``features``; a space-filling design).
@@ -143,9 +150,14 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         beta: float = 2.0,
         features: Callable[[Any], Sequence[float]] | None = None,
         init: str = "random",
+        stopped: str = "projected",
     ) -> None:
         if init not in ("random", "maximin"):
             raise ValueError(f"init: expected random or maximin, got {init!r}")
+        if stopped not in ("as_is", "projected"):
+            raise ValueError(f"stopped: expected as_is or projected, got {stopped!r}")
+        self.stopped = stopped
+        self._histories: dict[str, tuple[list[float], bool]] = {}  # key -> (validation curve, stopped)
         self.seed, self.model, self.n_startup, self.beta, self.init = seed, model, n_startup, beta, init
         self.pool_random, self.pool_mutations, self.pool_seconds = pool_random, pool_mutations, pool_seconds
         self.features = features
@@ -235,6 +247,8 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
             self._tried.add(key)
             if t.user_attrs.get("status") in ("trained", "stopped") and "accuracy" in t.user_attrs:
                 self._done[key] = float(t.user_attrs["accuracy"])
+                history = [float(v) for v in t.user_attrs.get("val_history") or ()]
+                self._histories[key] = (history, t.user_attrs["status"] == "stopped")
                 cand = self._pool.get(key) or self._cost(dict(t.params))
                 if cand is not None:
                     self._evaluated[key] = cand
@@ -300,7 +314,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         allc = [c for c in (*done, *open_) if len(c.costs)]
         logs = np.log1p(np.abs(np.vstack([c.costs.min(axis=0, keepdims=True) for c in allc])))
         scale = (logs.min(axis=0), logs.max(axis=0))
-        y = np.array([self._done[c.key] for c in done])
+        y = self._labels(done)
         mu, sd = fit_predict(
             self.model, self._features(done, scale), y, self._features(open_, scale), self.seed, self._model_cache
         )
@@ -320,6 +334,19 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
 
             score = norm.cdf((mu[idx] - needed[idx]) / sd[idx])
         return open_[int(idx[int(np.argmax(score))])]
+
+    def _labels(self, done: list[Candidate]) -> np.ndarray:
+        """The model's targets: accuracies, early-stopped ones projected when ``stopped="projected"``."""
+        y = np.array([self._done[c.key] for c in done])
+        if self.stopped == "as_is":
+            return y
+        curves = [(h, self._done[k]) for k, (h, cut) in self._histories.items() if h and not cut]
+        for i, c in enumerate(done):
+            history, cut = self._histories.get(c.key, ([], False))
+            rises = [final - h[len(history) - 1] for h, final in curves if history and len(h) >= len(history)]
+            if cut and rises:
+                y[i] = min(history[-1] + float(np.median(rises)), 1.0)
+        return y
 
     def _objective_box(self, archive: Any, cands: list[Candidate], optimistic: np.ndarray):
         """The current front (minimized: -accuracy, costs) and the box the improvement is measured in."""

@@ -24,10 +24,13 @@ the storage. Rules:
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from codesign.footprint import peak_rss_mb
@@ -122,14 +125,66 @@ def run_one_trial(study: Any, ctx: TrialContext, max_slots: int | None = None) -
     """Ask, run and tell one trial under the failure policy of the module docstring; with ``max_slots``
     (the trial budget), a trial asked beyond it (see :func:`surplus`) is closed without running.
 
+    A Ctrl-C anywhere after the trial is created (even during ``ask`` or the final ``tell``: SIGINT is held
+    back while ``ask`` runs) fails it with reason ``interrupted`` unless it was already told; a trial left
+    RUNNING would count against the budget of the resumed run until its heartbeat went stale.
+
     Raises:
         Exception: the trial's error when it is neither a CodesignError nor in ``ctx.catch`` (a user
             callback's own error, not its CallbackError wrapper), after the trial is recorded as failed.
         KeyboardInterrupt: after recording the trial as failed with reason ``interrupted``.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-        trial = study.ask()
+    trial = None
+    try:
+        with _sigint_held(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            trial = study.ask()
+        return _run_asked(study, ctx, trial, max_slots)
+    except KeyboardInterrupt:
+        if trial is not None:
+            _tell_interrupted(study, trial)
+        raise
+
+
+def _tell_interrupted(study: Any, trial: Any) -> None:
+    """Fail an interrupted trial (unless it was told already). The interrupt may have hit a storage write
+    and left the storage's session to roll back: its first call then fails (after rolling back), so the
+    bookkeeping is tried twice; a trial still left RUNNING is failed by the next run once its heartbeat is
+    stale."""
+    error: Exception | None = None
+    for _ in range(2):
+        try:
+            if not study._storage.get_trial(trial._trial_id).state.is_finished():
+                _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
+            return
+        except Exception as err:  # the storage refused (see above); never hide the Ctrl-C behind it
+            error = err
+    logger.warning("trial %d could not be recorded as interrupted: %s", trial.number, error)
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """A Ctrl-C in the block is held back and raised (as the previous handler would) when the block ends.
+
+    A Python-level handler, not a signal mask: the signal may be delivered to any thread that does not
+    block it (torch's, the heartbeat's), but Python handlers always run in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and callable(previous):
+            previous(*caught[0])  # the default handler raises KeyboardInterrupt here
+        elif caught and previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
+
+
+def _run_asked(study: Any, ctx: TrialContext, trial: Any, max_slots: int | None) -> Outcome:
     if max_slots is not None and surplus(study, trial, max_slots):
         outcome = Outcome("fail", attrs={"status": SURPLUS, "reason": "the trial budget was taken by peers"})
         _tell(study, trial, outcome)
@@ -138,9 +193,6 @@ def run_one_trial(study: Any, ctx: TrialContext, max_slots: int | None = None) -
     with HeartbeatThread(study._storage, trial._trial_id):
         try:
             outcome = run_trial(ctx, trial, trial.set_user_attr)
-        except KeyboardInterrupt:
-            _tell(study, trial, Outcome("fail", attrs={"status": "failed", "reason": INTERRUPTED}))
-            raise
         except Exception as err:
             outcome = Outcome("fail", attrs={"status": "failed", "reason": _reason(err)})
             stop = _stops(err, ctx.catch)

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from cost_models.analytical._num import maximum
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
 from cost_models.analytical.dataflow import dataflow_parallel, dataflow_registers
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
@@ -32,7 +33,7 @@ from cost_models.analytical.limits import buildable_settings, unroll_warnings
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.quant import quant_logic
-from cost_models.analytical.stream import dataflow_latency, fifo_terms, sized_fifo_depth, stream_tokens
+from cost_models.analytical.stream import dataflow_latency, dense_reads, fifo_terms, sized_fifo_depth, stream_tokens
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
@@ -178,6 +179,8 @@ class AnalyticalModel(CostModel):
             settings, rf = built, np.maximum(rf, float(built.reuse_factor))
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, rf, ctx)
+        if ctx.stream and layer.kind is LayerKind.DENSE:
+            self._add_dense_reads(terms, layer, graph)
         if graph is not None:
             self._add_sized_input_fifo(terms, layer, hw, graph)
         lut, ff, dsp, bram18 = self._resources(terms)
@@ -229,6 +232,8 @@ class AnalyticalModel(CostModel):
                     self._legal_rf.add(key)
         ctx = self._context(layer, settings, hw, graph)
         terms = layer_terms(layer, settings.reuse_factor, ctx)
+        if ctx.stream and layer.kind is LayerKind.DENSE:
+            self._add_dense_reads(terms, layer, graph)
         # A sized FIFO is priced with its consumer (its depth follows the consumer's interval).
         output_fifo = ctx.stream and layer.kind not in _IN_PLACE and layer.name != graph.layers[-1].name
         if output_fifo and not self._sized_link(layer.name, hw, graph):
@@ -283,6 +288,15 @@ class AnalyticalModel(CostModel):
         bits = _merged(producer, hw.resolve(producer_name).precision)["result"].width
         depth = sized_fifo_depth(stream_tokens(producer.output_shape), terms["ii"])
         add_terms(terms, dict.fromkeys(terms, 0) | fifo_terms(producer.output_shape, bits, depth, self.constants))
+
+    def _add_dense_reads(self, terms: Terms, layer: Layer, graph: LayerGraph | None) -> None:
+        """A streamed Dense layer's input reads (:func:`~.stream.dense_reads`; one without a graph)."""
+        reads = 1
+        if graph is not None and layer.inputs:
+            self._layer_by_name(graph, layer.name)
+            reads = dense_reads(layer, self._by_name)
+        terms["latency"] = terms["latency"] + reads
+        terms["ii"] = maximum(terms["ii"], reads)
 
     def _resources(self, terms: Terms) -> tuple[object, object, object, object]:
         lut = terms["lut_fixed"]

@@ -37,7 +37,8 @@ builds it; on the calibration reader that reads every CSV of the folder): every 
 all readable rows (``fit_analytical.fit_constants``, two latency rounds). Bounds reached: ``lut_mult``
 (1.25), ``acc_dyn`` (8), ``quant`` (3), ``compare`` (0.3), ``control`` (0), ``operand`` (2), and for
 post-synthesis ``pipe`` (0.2); ``table_cycles`` sits at the edge of its search grid. (The io_stream
-Resource convolution's former ``stream_resource_rf_factor`` is now a mechanism, :mod:`.stream`.)
+Resource convolution's former ``stream_resource_rf_factor`` and the streamed Dense layer's former
+``stream_dense_pack`` are now mechanisms, :mod:`.stream`.)
 Out-of-source accuracy (each source held out, constants refitted without it) is what
 ``scripts/bench_cost_model.py`` prints; :data:`FIT_SUMMARY` gives the in-sample latency figure.
 """
@@ -171,8 +172,6 @@ class AnalyticalConstants:
             the Latency strategy, fitted.
         resource_overhead_cycles: fixed cycles per weight layer under the Resource strategy (loop
             entry/exit, accumulator reset, output cast), fitted.
-        stream_dense_pack: values an io_stream dense layer reads per cycle, fitted on N-TORC dense
-            latencies (they grow by ~1 cycle per 16 inputs).
         activation_cycles / table_cycles / softmax_cycles: pipeline cycles of a comparator activation,
             a table lookup, and the fixed part of a softmax, fitted on ArgyKokk / Keb-L latencies.
         synth_ratio: post-synthesis / HLS-estimate ratio of DSP and BRAM18 (:data:`PAIRED_SYNTH_RATIO`).
@@ -221,7 +220,6 @@ class AnalyticalConstants:
     t_add_ns: float = 1.3
     latency_overhead_cycles: float = 0.0
     resource_overhead_cycles: float = 7.0
-    stream_dense_pack: float = 16.0
     activation_cycles: float = 0.0
     table_cycles: float = 6.0
     softmax_cycles: float = 4.0

@@ -144,10 +144,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     total["quant"] = total["quant"] + units[-1][1] * ctx.out_cast_bits  # res = cast<res_T>(acc), per output
     if ctx.stream:  # a dataflow process: whole cycles per layer (io_parallel chains across layers)
         unit_latency = ceil(unit_latency)
-    if layer.kind is LayerKind.DENSE:
-        if ctx.stream:
-            read = ceil(layer.n_inputs / c.stream_dense_pack)
-            unit_latency = unit_latency + read
+    if layer.kind is LayerKind.DENSE:  # io_stream: + the input reads (AnalyticalModel, stream.dense_reads)
         total["latency"], total["ii"] = unit_latency, unit_ii
         return total
     total = scale_terms(total, ctx.pf)

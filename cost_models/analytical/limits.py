@@ -49,7 +49,10 @@ def partition_limit(hw: HardwareConfig) -> int | None:
 
 
 def _products(layer: Layer) -> int:
-    return max((n_in * n_out for n_in, n_out in layer.mult_units()), default=0)
+    units = layer.mult_units()  # cached on the layer; this runs for every Latency weight layer of an estimate
+    if len(units) == 1:
+        return units[0][0] * units[0][1]
+    return max((n_in * n_out for n_in, n_out in units), default=0)
 
 
 def serial_reuse_factor(layer: Layer, limit: int | None) -> int | None:

@@ -26,23 +26,29 @@ Mechanisms (hls4ml 1.3 ``nnet_conv_stream.h``, ``nnet_conv2d_stream.h``, ``nnet_
   one consumer is built :func:`sized_fifo_depth` deep instead of one tensor. hls4ml's own answer is
   co-simulation (``FifoDepthOptimization``: the largest occupancy seen in RTL simulation, plus one);
   this is its analytical counterpart, a bound on that occupancy under this model's timing.
+* A streamed Dense layer (``nnet_dense_stream.h``, v0.6-v1.3) first copies its input out of the stream
+  (``DataPrepare``, pipelined at II 1): ``n_in / data_T::size`` reads, one per transfer of the stream
+  feeding it (:func:`dense_reads`: a Flatten passes the producer's stream on, so after a convolution
+  that is one read per pixel; after a dense layer or a flat input, one read). It adds to the layer's
+  latency and bounds its interval from below.
 * Layers run as a dataflow pipeline: they overlap. The design's interval is the slowest layer's; its
   latency is the slowest interval plus every layer's pipeline fill along the critical path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cost_models.analytical._num import Num, ceil, maximum, minimum
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms
 from cost_models.analytical.memory import fifo_cost
-from cost_models.ir import Layer
+from cost_models.ir import Layer, LayerKind
 
 __all__ = [
     "FIFO_MARGIN",
     "dataflow_latency",
+    "dense_reads",
     "fifo_terms",
     "line_buffer_terms",
     "padded_pixels",
@@ -51,6 +57,8 @@ __all__ = [
     "stream_tokens",
 ]
 
+#: Layers that pass an io_stream stream on unchanged (hls4ml's Flatten / Reshape are in-place).
+_PASS_THROUGH = frozenset({LayerKind.FLATTEN, LayerKind.RESHAPE})
 #: Slots a sized FIFO keeps beyond the occupancy bound: hls4ml's optimizer adds one to the largest
 #: occupancy it observes; one more covers the write/read handshake of back-to-back transfers.
 FIFO_MARGIN = 2
@@ -118,6 +126,25 @@ def fifo_terms(shape: Sequence[int], bits: int, depth: Num | None, consts: Analy
     (``None``: one tensor, hls4ml's default)."""
     bram, lut, ff = fifo_cost(shape[-1] * bits, stream_tokens(shape) if depth is None else depth, consts)
     return {"bram18": bram, "lut_fixed": lut, "ff_fixed": ff}
+
+
+def dense_reads(layer: Layer, by_name: Mapping[str, Layer]) -> int:
+    """Stream transfers a streamed Dense layer reads per inference (module docstring): the transfers of
+    the stream feeding it, looking through Flatten/Reshape (hls4ml passes the stream on unchanged).
+
+    Example:
+        >>> from cost_models.ir import GraphBuilder
+        >>> from hw_templates.precision import FixedType
+        >>> b = GraphBuilder("g", (20, 16), FixedType(16, 6))
+        >>> _ = b.add("flatten"); fc = b.add("dense", units=4)
+        >>> g = b.build()
+        >>> dense_reads(g.layers[-1], {x.name: x for x in g.layers})  # 20 pixels of 16 values
+        20
+    """
+    node = by_name[layer.inputs[0]] if layer.inputs else layer
+    while node.kind in _PASS_THROUGH and node.inputs:
+        node = by_name[node.inputs[0]]
+    return stream_tokens(node.output_shape)
 
 
 def stream_tokens(shape: Sequence[int]) -> int:

@@ -41,3 +41,18 @@ def test_sessions_add_up() -> None:
     b = {**a, "trainings": 1, "peak_rss_mb": 300.0}
     t = total([a, b])
     assert t["trainings"] == 4 and t["energy_j"] == 20.0 and t["peak_rss_mb"] == 300.0 and t["sessions"] == 2
+
+
+def test_a_sweep_footprint_is_put_together_from_its_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codesign.sweep.results import sweep_footprint
+
+    monkeypatch.setenv("CODESIGN_WATTS_PER_CORE", "10")
+    monkeypatch.setenv("CODESIGN_GRID_G_PER_KWH", "500")
+    cells = [
+        {"cpu_seconds": 30.0, "trainings": 2, "exports": 1, "peak_memory_mb": 400},
+        {"cpu_seconds": 6.0, "trainings": 1, "exports": 0, "peak_memory_mb": 900},
+    ]
+    f = sweep_footprint(cells, span_s=20.0)
+    assert f["wall_s"] == 20.0 and f["cpu_s"] == 36.0 and f["peak_rss_mb"] == 900.0
+    assert f["trainings"] == 3 and f["exports"] == 1 and f["energy_j"] == pytest.approx(360.0)
+    assert f["co2_g"] == pytest.approx(360.0 / 3.6e6 * 500, abs=1e-3) and f["energy_source"].startswith("estimated")

@@ -86,3 +86,21 @@ def test_ntorc_later_convs_read_the_pooled_sequence():
     (first,) = build_design(_ntorc_row(1, 128, 3, 4)).graph.weight_layers()
     (later,) = build_design(_ntorc_row(16, 33, 16, 16)).graph.weight_layers()
     assert first.input_shape == (128, 1) and later.input_shape == (17, 16)
+
+
+def _stream_dense(shape: tuple[int, ...], rf: int):
+    b = GraphBuilder("d", shape, Q16)
+    if len(shape) > 1:
+        b.add("flatten")
+    b.add("dense", name="fc", units=4)
+    cost = AnalyticalModel().estimate(b.build(), _hw(IoType.STREAM, Strategy.LATENCY, rf))
+    return next(c for c in cost.layers if c.name == "fc")
+
+
+def test_streamed_dense_reads_one_transfer_of_its_input_stream_per_cycle():
+    # nnet_dense_stream.h DataPrepare: n_in / data_T::size reads at II 1; a Flatten passes the conv's
+    # pixel stream on, so 20 pixels of 16 channels are 20 reads, a flat 320-value input one read
+    after_flatten, flat = _stream_dense((20, 16), 1), _stream_dense((320,), 1)
+    assert after_flatten.latency_cycles - flat.latency_cycles == 20 - 1
+    assert after_flatten.ii_cycles == 20 and flat.ii_cycles == 1
+    assert _stream_dense((20, 16), 64).ii_cycles == 64  # the reuse factor bounds it when larger

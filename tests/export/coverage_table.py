@@ -52,7 +52,9 @@ class Verified:
 def _verified() -> list[Verified]:
     from export_cases import CNN, EXPORT_CASES, MLP
     from test_export_activations import ACTIVATION_CASES
-    from test_export_layer_kinds import CASES, STREAM_CASES
+    from test_export_layer_kinds import CASES, SPEC_CASES, STREAM_CASES
+
+    from codesign.spec import design_spec_from_dict
 
     graphs = {"mlp": MLP.to_graph((64,)), "cnn": CNN.to_graph((8, 8, 1))}
     out = [Verified("test_export_pipeline.py", graphs[k], hw.io_type.value, hw.strategy.value)
@@ -61,6 +63,8 @@ def _verified() -> list[Verified]:
         graph = _arch(name, shape, layers)
         io = "io_stream" if name in STREAM_CASES else "io_parallel"
         out.append(Verified("test_export_layer_kinds.py", graph, io, "latency"))
+    for spec, io in SPEC_CASES.values():
+        out.append(Verified("test_export_layer_kinds.py", design_spec_from_dict(spec).graph, io, "latency"))
     for case in ACTIVATION_CASES:
         bounds = f"max diff <= {case.max_trained_diff:g}, argmax agreement >= {case.min_argmax_agreement:.0%}"
         out += [Verified("test_export_activations.py", case.graph(), io, s, bounds=bounds) for io, s in case.settings]

@@ -73,6 +73,59 @@ CASES = {
 STREAM_CASES = ("pool1d", "gmp1d", "avg1d")
 
 
+_Q = {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
+      "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"}  # fmt: skip
+_CONV = {
+    "name": "c1",
+    "filters": 4,
+    "kernel": 3,
+    "precision": {"accum": "ap_fixed<20,8>", "result": "ap_fixed<20,8,AP_TRN,AP_SAT>"},
+}
+_WIDE = {"result": "ap_fixed<24,12,AP_TRN,AP_SAT>"}
+_TAIL = [{"type": "flatten", "name": "flat"}, {"type": "dense", "name": "out", "units": 10, "precision": _WIDE}]
+
+
+def _spec(shape: list[int], middle: list[dict]) -> dict:
+    conv = {"type": "conv2d" if len(shape) == 3 else "conv1d", **_CONV}
+    relu = {"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<6,2,AP_RND_CONV,AP_SAT>"}}
+    return {"input_shape": shape, "precision": _Q, "layers": [conv, relu, *middle, *_TAIL]}
+
+
+#: Kinds the search spaces do not sample, as design specs: (spec, io type). Upsampling and zero padding
+#: export through the toolkit's channels-last rewrite of qonnx's Transpose-Pad|Resize-Transpose.
+SPEC_CASES = {
+    "up2d": (_spec([8, 8, 1], [{"type": "upsampling2d", "name": "up", "scale": 2},
+                               {"type": "maxpool2d", "name": "pool", "pool": 2}]), "io_parallel"),
+    "pad2d": (_spec([8, 8, 1], [{"type": "zeropadding2d", "name": "pad", "pad": 1},
+                                {"type": "maxpool2d", "name": "pool", "pool": 2}]), "io_stream"),
+    "up1d": (_spec([16, 4], [{"type": "upsampling1d", "name": "up", "scale": 2},
+                             {"type": "maxpool1d", "name": "pool", "pool": 2}]), "io_parallel"),
+    "pad1d": (_spec([16, 4], [{"type": "zeropadding1d", "name": "pad", "pad": [1, 2]}]), "io_stream"),
+}  # fmt: skip
+
+
+def test_upsampling_and_zero_padding_export_and_verify_bit_exact(tmp_path: Path, csim_cache: Path) -> None:
+    from codesign.data import load_dataset
+    from codesign.design import TrainedDesign
+    from codesign.export import export_designs, request_from_design
+    from codesign.models.train import TrainConfig, train
+    from codesign.spec import design_spec_from_dict
+
+    folders = []
+    for name, (spec_dict, io_type) in SPEC_CASES.items():
+        spec = design_spec_from_dict(spec_dict)
+        data = load_dataset("digits", tuple(spec_dict["input_shape"]), seed=0)
+        result = train(spec.graph, data, TrainConfig(epochs=1, seed=0, batch_size=128))
+        design = TrainedDesign.from_training(result, hardware(io_type, "latency", 1), data.info)
+        folders.append(design.save(tmp_path / name, result.model))
+    results = export_designs(
+        [request_from_design(f) for f in folders], tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False
+    )
+    for result in results:
+        assert result.status == "verified", (result.design_id, result.error)
+        assert result.verification.bit_exact_mismatches == 0 and result.verification.n_samples > 300
+
+
 def _design(name: str, shape: tuple[int, ...], layers: list[ArchLayer], folder: Path, io_type: str) -> Path:
     from codesign.data import load_dataset
     from codesign.design import TrainedDesign

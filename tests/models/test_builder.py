@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from codesign.models.arch import KIND_COVERAGE as ARCH_COVERAGE
 from codesign.models.arch import ArchLayer, ArchSpec
 from codesign.models.builder import SUPPORTED_KINDS, build_model, to_torch_layout
 from codesign.models.fold import fold_batchnorm, without_batchnorm
@@ -83,15 +84,29 @@ def _one_of_each_kind() -> ArchSpec:
 def test_every_supported_kind_builds_and_runs() -> None:
     graph = _one_of_each_kind().to_graph((8, 2))
     kinds = {x.kind for x in graph.layers}
-    assert kinds >= set(SUPPORTED_KINDS) - {k for k in SUPPORTED_KINDS if k.spatial_dims == 2}
+    not_in_arch = set(ARCH_COVERAGE.unsupported)  # upsampling, zero padding: design specs only (below)
+    assert kinds >= set(SUPPORTED_KINDS) - {k for k in SUPPORTED_KINDS if k.spatial_dims == 2} - not_in_arch
     model = build_model(graph).eval()
     assert tuple(model(to_torch_layout(torch.randn(5, 8, 2))).shape) == (5, 3)
 
 
+def test_zero_padding_and_upsampling_follow_the_graph_layout() -> None:
+    b = GraphBuilder("g", (3, 4, 2), FixedType(8, 3, True, "RND_CONV", "SAT"))
+    b.add("zeropadding2d", name="pad", pad=(1, 0, 0, 2))  # (before, after) for height, then width
+    b.add("upsampling2d", name="up", scale=(2, 1))
+    graph = b.build()
+    x = torch.randint(-8, 8, (1, 3, 4, 2)).float() / 4
+    out = build_model(graph).eval()(to_torch_layout(x)).movedim(1, -1)  # back to channels-last
+    assert tuple(out.shape[1:]) == graph.output.output_shape == (8, 6, 2)
+    padded = torch.zeros(1, 4, 6, 2)
+    padded[:, 1:, :4] = x
+    assert torch.equal(out, padded.repeat_interleave(2, dim=1))
+
+
 def test_unsupported_layers_are_refused_naming_the_layer() -> None:
     b = GraphBuilder("g", (8, 8, 2), FixedType(8, 3))
-    b.add("upsampling2d", name="up")
-    with pytest.raises(UnsupportedLayerError, match=r"layer 'up' \(upsampling2d\).*supported"):
+    b.add("reshape", name="re", target_shape=(64, 2))
+    with pytest.raises(UnsupportedLayerError, match=r"layer 're' \(reshape\).*supported"):
         build_model(b.build())
     b = GraphBuilder("g", (8,), FixedType(8, 3))
     b.add("activation", name="squash", function="softsign")

@@ -142,3 +142,37 @@ def test_a_surplus_trial_asked_beyond_the_budget_stands_down_and_takes_no_slot(t
     late.set_user_attr("status", SURPLUS)  # as run_one_trial closes it
     study.tell(late, state=optuna.trial.TrialState.FAIL)
     assert not takes_slot(study.get_trials()[late.number])
+
+
+class _CtrlCWhileAsking(optuna.samplers.RandomSampler):
+    """Delivers a real SIGINT to this process inside ``study.ask()``, after the trial was created."""
+
+    def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        import signal
+
+        signal.raise_signal(signal.SIGINT)
+
+
+@pytest.mark.parametrize("where", ["ask", "surplus"])
+def test_ctrl_c_right_after_a_trial_is_created_fails_it_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A Ctrl-C that lands while the trial is asked, or before it runs, never leaves it RUNNING: a resumed
+    run would count it against the budget until its heartbeat went stale (the CLI Ctrl-C test then ended
+    with 9 of 10 trials complete)."""
+    from codesign.search import worker
+    from codesign.search.trial import takes_slot
+
+    sampler = _CtrlCWhileAsking() if where == "ask" else None
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="s", sampler=sampler)
+    if where == "surplus":
+
+        def interrupted(*_: object) -> bool:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(worker, "surplus", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_one_trial(study, ctx=None, max_slots=3)  # type: ignore[arg-type]  # never reached
+    (trial,) = study.get_trials()
+    assert trial.state.name == "FAIL" and trial.user_attrs["reason"] == worker.INTERRUPTED
+    assert not takes_slot(trial)
