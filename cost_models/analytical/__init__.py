@@ -30,6 +30,7 @@ from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT
 from cost_models.analytical.dataflow import dataflow_parallel, dataflow_registers
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
 from cost_models.analytical.limits import buildable_settings, unroll_warnings
+from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.quant import quant_logic
@@ -40,7 +41,6 @@ from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
 from hw_templates.config import (
-    Backend,
     ConvImplementation,
     FifoDepths,
     HardwareConfig,
@@ -340,7 +340,7 @@ class AnalyticalModel(CostModel):
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
                 clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
-                hw.backend is Backend.VIVADO,
+                built_by_vivado_hls(hw),
             )
         stream, dsp_a, dsp_b, clock_eff, vivado_hls = self._hw_values
         dataflow = None

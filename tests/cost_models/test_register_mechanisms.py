@@ -59,6 +59,13 @@ def test_vivado_hls_multiplier_registers_hand_checked(strategy, rf):
     assert vitis["mult_reg"] == 0
 
 
+def test_the_tool_version_decides_which_tool_builds_the_multipliers():
+    graph = _mlp()
+    old = _layer_terms(graph, _hw(backend=Backend.VITIS, tool_version="2019.2"))["fc1"]  # Vivado HLS release
+    new = _layer_terms(graph, _hw(backend=Backend.VIVADO, tool_version="2023.2"))["fc1"]  # Vitis HLS release
+    assert old["mult_reg"] == old["dsp"] * 32 > 0 and new["mult_reg"] == 0
+
+
 def test_vivado_hls_costs_more_ff_than_vitis_hls_for_the_same_design():
     graph = _mlp()
     ff = {
