@@ -21,7 +21,8 @@ How to add a layer kind:
    the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``).
 3. Run ``pytest tests/cost_models/test_kinds.py``: it names every consumer still missing the kind.
 4. If the exporter handles it, add a small design with it to ``tests/export/test_export_layer_kinds.py``
-   (exported and verified bit-exact by C simulation) and list it in ``docs/export.md``.
+   (exported and verified bit-exact by C simulation) and regenerate the coverage table of
+   ``docs/export.md`` with ``python tests/export/coverage_table.py --write`` (a test checks it is current).
 """
 
 from __future__ import annotations

@@ -192,6 +192,8 @@ def requests_from_run(
         >>> requests = requests_from_run("runs/demo", pareto_design_ids("runs/demo"))  # doctest: +SKIP
     """
     from codesign.design import load_model
+    from codesign.export.user_model import request_from_user_trial
+    from codesign.models.user_module import USER_MODEL_FILE
     from codesign.search import load_designs
     from codesign.search.records import parse_design_id
 
@@ -200,6 +202,9 @@ def requests_from_run(
     out = []
     for design_id, design in zip(design_ids, load_designs(run, design_ids, storage, artifacts)):
         trial, _ = parse_design_id(design_id)
+        if (run / "trials" / str(trial) / USER_MODEL_FILE).is_file():  # a user's module (``fixed`` space)
+            out.append(request_from_user_trial(design, run / "trials" / str(trial), design_id))
+            continue
         if trial not in models:
             models[trial] = load_model(run / "trials" / str(trial))
         out.append(request_from_trained(design, models[trial], design_id))

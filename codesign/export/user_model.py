@@ -28,7 +28,15 @@ from cost_models.ir import LayerGraph
 from hw_templates.config import HardwareConfig
 from hw_templates.errors import SpecError, bad_value
 
-__all__ = ["OnnxModel", "export_model", "export_onnx_file", "model_request", "reference_outputs", "write_qonnx"]
+__all__ = [
+    "OnnxModel",
+    "export_model",
+    "export_onnx_file",
+    "model_request",
+    "reference_outputs",
+    "request_from_user_trial",
+    "write_qonnx",
+]
 
 #: Test samples per exported user model (example inputs included).
 N_SAMPLES = 256
@@ -176,3 +184,18 @@ def export_onnx_file(
     return export_designs([request], out, force=force, jobs=jobs, cache_dir=cache_dir, progress=progress, check=check)[
         0
     ]
+
+
+def request_from_user_trial(design: Any, folder: Path, design_id: str) -> Any:
+    """The export request of a search trial whose ``fixed`` factory returned a module: its QONNX file
+    (:mod:`codesign.models.user_module`) with the design's hardware, tested on the dataset's test split."""
+    from dataclasses import replace
+
+    from codesign.export.project import request_from_trained
+    from codesign.models.user_module import USER_MODEL_FILE
+
+    base = request_from_trained(design, None, design_id)  # the test split, labels and records
+    request = model_request(OnnxModel(folder / USER_MODEL_FILE), base.inputs, design.hardware, design_id)
+    labels = base.labels if len(request.inputs) == len(base.inputs) else None
+    record = {**base.record, **request.record, "source": "user module (search trial)"}
+    return replace(request, labels=labels, accuracy=base.accuracy, record=record)

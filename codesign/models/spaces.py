@@ -6,8 +6,8 @@
   connections, a skip/add) repeated N times.
 * ``hierarchical`` (:class:`~codesign.models.cell_spaces.HierarchicalSpace`): blocks, each with its own
   cell, width, depth and bit widths.
-* ``fixed`` (:class:`FixedSpace`): the user's own ``module:function`` returning an ArchSpec; its
-  hyper-parameters are searched.
+* ``fixed`` (:class:`FixedSpace`): the user's own ``module:function`` returning an ArchSpec or a
+  Brevitas ``nn.Module``; its hyper-parameters are searched.
 
 A space is plain data: ``space.to_dict()`` / :func:`space_from_dict` round-trip it (a search config
 declares one in YAML), and :meth:`Space.sample` draws an ArchSpec from an Optuna trial with stable
@@ -218,25 +218,30 @@ class CNNSpace(Space):
 @dataclass(frozen=True)
 class FixedSpace(Space):
     """A user's architecture family: ``factory`` (``"module:function"``) is called with sampled keyword
-    arguments and returns an :class:`ArchSpec`.
+    arguments and returns an :class:`ArchSpec` or a Brevitas ``nn.Module`` (trained and exported as it is,
+    :mod:`codesign.models.user_module`).
 
     Attributes:
         factory: ``"package.module:function"``, importable from the working directory.
         params: ``{name: {"type": "int"|"float", "low": .., "high": .., "log": bool}}`` or
             ``{name: {"type": "categorical", "choices": [...]}}``.
-        shape: the input shape the family takes (channels-last).
+        shape: the input shape the family takes (channels-last; a search takes the dataset's).
+        n_classes: the outputs a module must have (a search takes the dataset's class count).
     """
 
     kind: ClassVar[str] = "fixed"
     factory: str = ""
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     shape: tuple[int, ...] = (64,)
+    n_classes: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.factory, str) or self.factory.count(":") != 1:
             raise SpecError(bad_value("fixed.factory", self.factory, "'package.module:function'"))
         for name, param in self.params.items():
             _check_param(name, param)
+        if self.n_classes is not None:
+            check_range("fixed.n_classes", (self.n_classes, self.n_classes), 2, 1 << 16)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -263,12 +268,20 @@ class FixedSpace(Space):
             raise SpecError(f"fixed.factory: module {module_name!r} has no function {function!r}")
         return fn
 
-    def sample(self, trial: optuna.Trial) -> ArchSpec:
+    def sample(self, trial: optuna.Trial) -> Any:
+        """An ArchSpec, or a :class:`~codesign.models.user_module.UserModule` when the factory returns an
+        ``nn.Module`` (read into the IR here, so a module the frontend cannot read fails before training)."""
         values = {name: _suggest(trial, name, p) for name, p in self.params.items()}
-        spec = self.resolve()(**values)
-        if not isinstance(spec, ArchSpec):
-            raise SpecError(f"fixed.factory: {self.factory!r} returned {type(spec).__name__}, expected an ArchSpec")
-        return spec
+        import torch
+
+        with torch.random.fork_rng():  # a module's initial weights depend on its parameters only
+            torch.manual_seed(0)
+            spec = self.resolve()(**values)
+        if isinstance(spec, ArchSpec):
+            return spec
+        from codesign.models.user_module import read_module
+
+        return read_module(spec, self.factory, values, self.input_shape, self.n_classes)
 
 
 _PARAM_TYPES = ("int", "float", "categorical")

@@ -112,7 +112,8 @@ def _space_for_dataset(settings: SearchSettings, space: Any) -> Any:
 
     A space named (``space: mlp``) or described without ``features``/``n_classes`` takes them from the
     dataset, so one search config (or a sweep's ``dataset:`` axis) serves digits (64 features, 10 classes)
-    and wine (13, 3) alike. Stated values are kept; a mismatch is then the dataset loader's clear error.
+    and wine (13, 3) alike; a ``fixed`` space takes its ``shape`` and ``n_classes`` the same way. Stated
+    values are kept; a mismatch is then the dataset loader's clear error.
     """
     from dataclasses import fields, replace
 
@@ -120,11 +121,11 @@ def _space_for_dataset(settings: SearchSettings, space: Any) -> Any:
 
     stated = set(settings.space) if isinstance(settings.space, Mapping) else set()
     names = {f.name for f in fields(space)}
-    open_fields = [name for name in ("features", "n_classes") if name in names and name not in stated]
+    open_fields = [name for name in ("features", "n_classes", "shape") if name in names and name not in stated]
     if not open_fields:
         return space
     info = load_dataset(settings.dataset, None, seed=settings.seed, label_column=settings.label_column).info
-    derived = {"features": math.prod(info.input_shape), "n_classes": info.n_classes}
+    derived = {"features": math.prod(info.input_shape), "n_classes": info.n_classes, "shape": info.input_shape}
     return replace(space, **{name: derived[name] for name in open_fields})
 
 
@@ -149,6 +150,8 @@ class ToolkitProblem(Problem):
         return self.space.sample(trial)
 
     def cost(self, arch: Any) -> LayerGraph:
+        if _is_module(arch):
+            return arch.graph
         return arch.to_graph(tuple(self.space.input_shape))
 
     def describe(self, arch: Any) -> dict[str, Any]:
@@ -161,7 +164,7 @@ class ToolkitProblem(Problem):
         from codesign.models.train import TrainConfig, train
 
         t = self.settings.training
-        source = self._hot_start_source(arch) if t.hot_start_epochs else None
+        source = self._hot_start_source(arch) if t.hot_start_epochs and not _is_module(arch) else None
         config = TrainConfig(
             epochs=t.epochs if source is None else min(t.epochs, t.hot_start_epochs),
             batch_size=t.batch_size,
@@ -170,6 +173,8 @@ class ToolkitProblem(Problem):
             patience=t.patience,
             proxy_fraction=t.proxy_fraction,
         )
+        if _is_module(arch):
+            return self._evaluate_module(arch, config, report, trial_dir)
         graph = self.cost(arch)
         result = train(graph, self.data, config, report=report, hot_start=source)
         if t.hot_start_epochs and result.status != "diverged":
@@ -192,6 +197,34 @@ class ToolkitProblem(Problem):
             extra={"epochs": result.epochs, "hot_start_tensors": result.hot_start_tensors},
         )
 
+    def _evaluate_module(self, arch: Any, config: Any, report: Report, trial_dir: Path | None) -> Evaluation:
+        """A user's module (``fixed`` factory returning an ``nn.Module``): trained as it is, saved as QONNX."""
+        from codesign.models.user_module import save_module, train_module
+
+        run = train_module(arch, self.data, config, report)
+        graph = arch.reread()
+        if trial_dir is not None and run.status != "diverged":
+            from codesign.design import TrainedDesign
+
+            record = {"epochs": run.epochs, "seconds": round(run.seconds, 3), "status": run.status}
+            record["seed"] = config.seed
+            design = TrainedDesign(graph, self._base_hardware(), self.data.info, run.accuracy, record, arch.to_dict())
+            save_module(arch, trial_dir)  # the model first: a design.json never names a file that is not there
+            design.save(trial_dir)
+        return Evaluation(
+            accuracy=run.accuracy,
+            status=run.status,
+            seconds=run.seconds,
+            val_history=run.val_history,
+            graph=graph if graph != arch.graph else None,
+            reason="training diverged (NaN/inf loss)" if run.status == "diverged" else "",
+            extra={"epochs": run.epochs},
+        )
+
+    def _base_hardware(self) -> Any:
+        space = self.settings.hardware
+        return space.families[0].base_config(space.primary, space.clock_ns, space.backend)
+
     def _hot_start_source(self, arch: Any) -> dict[str, Any] | None:
         """The state dict of the earlier training that shares the most tensors (name and shape) with
         ``arch``'s model, or None when none shares any (``training.hot_start_epochs``)."""
@@ -210,10 +243,16 @@ class ToolkitProblem(Problem):
     def _save(self, result: Any, arch: Any, trial_dir: Path) -> None:
         from codesign.design import TrainedDesign
 
-        space = self.settings.hardware
-        hw = space.families[0].base_config(space.primary, space.clock_ns, space.backend)
+        hw = self._base_hardware()
         design = TrainedDesign.from_training(result, hw, self.data.info, arch=arch.to_dict(), data=self.data)
         design.save(trial_dir, result.model)
+
+
+def _is_module(arch: Any) -> bool:
+    """Is ``arch`` a user's module (:class:`~codesign.models.user_module.UserModule`), not an ArchSpec?"""
+    from codesign.models.user_module import UserModule
+
+    return isinstance(arch, UserModule)
 
 
 class FunctionProblem(Problem):

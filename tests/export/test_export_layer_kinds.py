@@ -63,14 +63,25 @@ CASES = {
         [L("conv1d", name="c1", filters=4, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
          L("avgpool1d", name="pool", pool=(2,)), L("flatten", name="flat"), L("dense", name="out", units=10)],
     ),
+    # a 2D residual block with a concat and global max pooling (io_parallel, and io_stream below)
+    "res2d": (
+        (8, 8, 1),
+        [L("conv2d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6),
+         L("activation", name="r1", act_bits=6),
+         L("conv2d", name="c2", filters=4, kernel=(3,), padding="same", weight_bits=6),
+         L("activation", name="r2", act_bits=6), L("add", name="skip", inputs=("r1", "r2")),
+         L("concat", name="cat", inputs=("skip", "r1")), L("global_maxpool2d", name="gmp"),
+         L("dense", name="out", units=10)],
+    ),
     "linear_act": (
         (64,),
         [L("dense", name="fc1", units=16, weight_bits=4), L("activation", name="q1", function="linear", act_bits=6),
          L("dense", name="out", units=10)],
     ),
 }  # fmt: skip
+CASES["res2d_stream"] = CASES["res2d"]
 #: Cases exported with io_stream (the rest with io_parallel); all with the Latency strategy.
-STREAM_CASES = ("pool1d", "gmp1d", "avg1d")
+STREAM_CASES = ("pool1d", "gmp1d", "avg1d", "res2d_stream")
 
 
 _Q = {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
