@@ -142,6 +142,11 @@ def reproduce(source: str | Path, out: str | Path | None = None, cost_model: str
     folder = design_folder(source)
     design = TrainedDesign.load(folder)
     record = design.train
+    if (design.arch or {}).get("kind") == "module":
+        raise SpecError(
+            f"design {str(folder)!r}: a user module's trial (a fixed factory returning an nn.Module) cannot be "
+            "reproduced yet; export it with 'codesign export RUN --design ID'"
+        )
     if not record.get("config") or not record.get("weights_sha256"):
         raise SpecError(
             f"design {str(folder)!r}: its {DESIGN_FILE} has no training settings or weights hash (written by an "

@@ -85,7 +85,8 @@ def _graph(module: nn.Module, example: torch.Tensor, factory: str) -> LayerGraph
     except Exception as err:  # tracing runs the user's forward: it may raise anything
         reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
     raise SpecError(
-        f"fixed.factory: {factory!r} returned a {type(module).__name__} the frontend cannot read ({reason}); "
+        f"fixed.factory: {factory!r} returned module {type(module).__name__}, which the frontend cannot read "
+        f"({reason}); "
         f"expected {ALLOWED}"
     ) from None
 
@@ -100,7 +101,7 @@ def _run_once(module: nn.Module, example: torch.Tensor, factory: str) -> tuple[i
     except Exception as err:  # the user's forward may raise anything
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise SpecError(
-            f"fixed.factory: {factory!r} returned a {type(module).__name__} that fails on a batch of the "
+            f"fixed.factory: {factory!r} returned module {type(module).__name__}, which fails on a batch of the "
             f"dataset's inputs, shape {list(example.shape[1:])} ({type(err).__name__}: {first}); expected {ALLOWED}"
         ) from None
 
@@ -117,7 +118,7 @@ def read_module(
     um = UserModule(module, factory, dict(params), tuple(shape), _graph(module, example, factory))
     if n_classes is not None and math.prod(out) != n_classes:
         raise SpecError(
-            f"fixed.factory: {factory!r} returned a {type(module).__name__} with output shape {list(out)}, "
+            f"fixed.factory: {factory!r} returned module {type(module).__name__} with output shape {list(out)}, "
             f"expected {n_classes} outputs (one per class of the dataset, input shape {list(shape)})"
         )
     return um

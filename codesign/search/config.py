@@ -222,7 +222,7 @@ def _sampler(block: SearchBlock, n_objectives: int) -> str:
         if block.sampler not in (None, "random"):
             raise SpecError(bad_value("search.sampler", block.sampler, "random (or none) with mode random"))
         return "random"
-    sampler = block.sampler or default_sampler(n_objectives)
+    sampler = block.sampler or default_sampler(n_objectives, block.mode)
     if sampler in ("nsga2", "nsga3") and n_objectives == 1:
         raise SpecError(bad_value("search.sampler", sampler, "tpe, gp, random, surrogate or rl for a single objective"))
     return sampler

@@ -237,6 +237,16 @@ srch(search(dataset="{d}/missing.csv".replace("{d}", "missing-folder")), r"no su
 
 srch(search(space={"kind": "mlp", "units": [1 << 17]}), r"mlp.units", "search-space-units-huge")
 srch(search(space={"kind": "mlp", "hidden": [1, 1000]}), r"mlp.hidden", "search-space-hidden-huge")
+srch(  # a fixed factory must return an ArchSpec or a Brevitas nn.Module
+    search(space={"kind": "fixed", "factory": "os:getcwd"}),
+    r"fixed.factory: 'os:getcwd' returned str, expected an ArchSpec .* or a Brevitas nn.Module",
+    "search-fixed-factory-str",
+)
+srch(
+    search(space={"kind": "fixed", "factory": "torch.nn:Identity"}),
+    r"'torch.nn:Identity' returned module Identity, which the frontend cannot read \(.*\); expected an ArchSpec",
+    "search-fixed-factory-module-unreadable",
+)
 add(
     "search-resume-changed-config",
     "search",

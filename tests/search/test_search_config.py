@@ -90,3 +90,13 @@ def test_a_stated_feature_count_that_does_not_fit_the_data_is_one_line() -> None
 
     with pytest.raises(DatasetError, match="13 features"):
         ToolkitProblem(search_settings_from_dict(base(dataset="wine", space={"kind": "mlp", "features": 64})))
+
+
+def test_the_default_sampler_is_the_surrogate_for_several_objectives_in_nested_mode() -> None:
+    def sampler(**search: object) -> str:
+        return search_settings_from_dict({"name": "t", "space": "mlp", "search": search}).sampler
+
+    assert sampler() == "surrogate"  # pareto over accuracy, latency_ns, lut_dsp
+    assert sampler(mode="flat") == "nsga2"  # the flat baseline keeps Optuna's NSGA-II
+    assert sampler(formulation="accuracy") == "tpe"  # one objective
+    assert sampler(sampler="nsga2") == "nsga2"  # a named sampler is kept
