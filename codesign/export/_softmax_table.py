@@ -19,9 +19,14 @@ Facts reproduced, for the default types (all ``ap_fixed<18,8,AP_RND,AP_SAT>``: `
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["softmax_stable"]
+from hw_templates.errors import ExportError
+
+__all__ = ["check_written_softmax", "softmax_stable"]
 
 _FRAC = 10  # fraction bits of the 18-bit, 8-integer-bit table types
 _MAX = 2.0**7 - 2.0**-_FRAC
@@ -57,3 +62,25 @@ def softmax_stable(logits: np.ndarray, size: int = 1024) -> np.ndarray:
     total = np.clip(exp.sum(axis=-1, keepdims=True), -(2.0**7), _MAX)  # accum_t saturates
     index = (np.floor(total * 2.0**_FRAC).astype(np.int64) >> (18 - bits)) & (size - 1)
     return exp * _inv_table(size)[index]
+
+
+def check_written_softmax(project: Path) -> None:
+    """Refuse a written softmax whose types differ from what :func:`softmax_stable` models: hls4ml derives
+    ``inp_norm_t`` from the softmax input's type when it writes the project (e.g. ``ap_ufixed<18, 6>``
+    behind a tanh layer, ``ap_ufixed<18, 8>`` behind a relu one in the measured designs).
+
+    Raises:
+        ExportError: naming the type, before the C simulation runs.
+    """
+    path = project / "firmware" / "parameters.h"
+    text = path.read_text() if path.is_file() else ""
+    for found in re.findall(r"typedef\s+([^;]*?)\s+inp_norm_t;", text):
+        if found.replace(" ", "") != "ap_ufixed<18,8>":
+            raise ExportError(
+                f"softmax: hls4ml built it with inp_norm_t {found} (derived from its input's type); the "
+                "verification models only ap_ufixed<18,8> (steps of 1/4), so this design cannot be checked yet; "
+                "end the design with the logits to export it"
+            )
+    for found in re.findall(r"softmax_implementation::(\w+)", text):
+        if found != "stable":
+            raise ExportError(f"softmax: hls4ml built the {found} implementation; the verification models stable only")

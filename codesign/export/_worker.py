@@ -13,6 +13,7 @@ from typing import Any
 
 from codesign.export._directives import check_build_script, write_directives
 from codesign.export._qonnx import clean_qonnx
+from codesign.export._softmax_table import check_written_softmax
 from codesign.export.translate import check_fifo_pragmas, translate
 from codesign.export.verify import verify_project
 from cost_models.ir import LayerGraph
@@ -56,6 +57,7 @@ def export_task(data: dict[str, Any]) -> dict[str, Any]:
     translation = translate(project / QONNX_CLEAN, graph, hw, project, backend=backend)
     converted = time.perf_counter()
     translation.hls_model.write()
+    check_written_softmax(project)
     check_fifo_pragmas(project, translation.fifo_depths)
     multiplier = write_directives(project, hw)
     check_build_script(project, hw)

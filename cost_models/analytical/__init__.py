@@ -27,8 +27,10 @@ import numpy as np
 
 from cost_models.analytical._num import maximum
 from cost_models.analytical.constants import DEFAULT_CONSTANTS, FF_FEATURES, LUT_FEATURES, AnalyticalConstants
+from cost_models.analytical.dataflow import dataflow_parallel, dataflow_registers
 from cost_models.analytical.layers import WIRE_KINDS, LayerContext, layer_terms
 from cost_models.analytical.limits import buildable_settings, unroll_warnings
+from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
 from cost_models.analytical.quant import quant_logic
@@ -90,8 +92,9 @@ class AnalyticalModel(CostModel):
         self._quant_cache: dict[tuple[int, int, int], tuple] = {}
         self._hw_ref: HardwareConfig | None = None
         self._legal_rf: set[tuple[int, int, int]] = set()
-        self._hw_values: tuple[bool, int, int, float] = (False, 0, 0, 0.0)
+        self._hw_values: tuple[bool, int, int, float, bool] = (False, 0, 0, 0.0, False)
         self._fed_by: dict[str, str] = {}
+        self._dataflow_cache: tuple | None = None
 
     def estimate_layer(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
@@ -156,7 +159,8 @@ class AnalyticalModel(CostModel):
 
         Expects legal reuse factors (``hw_templates.reuse.valid_reuse_factors``): this entry point is
         for search loops and does not check them. Without ``graph`` the input activations are taken
-        to be as wide as the layer's own result type. Output FIFOs (io_stream) are not included; with
+        to be as wide as the layer's own result type, and a DATAFLOW top's registers (:mod:`.dataflow`)
+        are left out. Output FIFOs (io_stream) are not included; with
         ``fifo_depths: sized`` and a ``graph``, the sized FIFO feeding the layer is (its depth follows
         the layer's own interval, see :meth:`fifo_depths`).
 
@@ -336,8 +340,14 @@ class AnalyticalModel(CostModel):
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
                 clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
+                built_by_vivado_hls(hw),
             )
-        stream, dsp_a, dsp_b, clock_eff = self._hw_values
+        stream, dsp_a, dsp_b, clock_eff, vivado_hls = self._hw_values
+        dataflow = None
+        if graph is not None:  # registers of a DATAFLOW top (dataflow.py); unknown without the graph
+            last = graph.layers[-1].name == layer.name
+            top = stream or self._dataflow_parallel(graph, hw)
+            dataflow = dataflow_registers(layer, result.width, stream, top, last)
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
             a_bits,
@@ -357,7 +367,16 @@ class AnalyticalModel(CostModel):
             settings.multiplier_impl.value,
             acc_modes,
             cast_bits,
+            vivado_hls,
+            dataflow,
         )
+
+    def _dataflow_parallel(self, graph: LayerGraph, hw: HardwareConfig) -> bool:
+        """:func:`~.dataflow.dataflow_parallel`, cached per graph and configuration."""
+        hit = self._dataflow_cache
+        if hit is None or hit[0] is not graph or hit[1] is not hw:
+            hit = self._dataflow_cache = (graph, hw, dataflow_parallel(graph, hw))
+        return hit[2]
 
     def _counters(self, layer: Layer, a_bits: int) -> Counters:
         """FLOPs, parameters and BOPs of ``layer`` (they depend on the layer and its input width only)."""

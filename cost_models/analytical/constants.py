@@ -14,6 +14,15 @@ the physically plausible range in :data:`COEF_BOUNDS` (with its source), so a fi
 mechanism for another (the previous unbounded fit gave 7.4 LUT per comparator bit and 0 per constant
 multiplier bit).
 
+FF coefficients are fitted last, after the operator delays (the pipeline-register features depend on
+them), with each row's error scaled by the geometric mean of measured and predicted value
+(``fit_linear(symmetric=True)``): the error relative to the measured value alone leaned the FF fit low
+(every source's estimate / measured ratio was ~0.4 in-sample before). FF features since 2026-12-02 also
+count Vivado HLS's multiplier-core registers (``mult_reg``, matvec.py), io_parallel DATAFLOW ping-pong
+channels and top-level port buffers (``channel``, ``port``) and one module's control per DATAFLOW process
+(``process``, dataflow.py). In-sample the HLS fit puts ``channel`` at 0 and ``port`` at its bound 3; the
+post-synthesis fit (wa-hls4ml dominates) ``channel`` at its bound 3, ``process`` at 0.
+
 Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis estimate (fitted on the
 csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
 set is the HLS set times the paired csynth->synth medians of the data README (LUT 0.47, FF 0.76, over 64
@@ -54,7 +63,7 @@ __all__ = [
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
 LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
-FF_FEATURES = ("pipe", "operand", "state", "control")
+FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "port", "process")
 
 #: Plausible range of each coefficient (per feature unit); the fit stays inside it.
 COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -89,6 +98,23 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # FF per input/output register bit (partitioned arrays, accumulators).
         "state": (0.5, 4.0),
         "ff_control": (0.0, 300.0),
+        # FF per operand bit (a + w) of a DSP multiplier built by Vivado HLS: its pipelined multiplier cores
+        # (UG902 v2019.1 "Specifying the Core": Mul2S..Mul6S / MulnS, N-stage pipelined multipliers) register
+        # both operands (a + w bits) and the product (a + w bits) once per extra stage, in fabric flip-flops
+        # that csynth counts: 1 = operands only, 2 = operands + one product stage, 3 = two product stages.
+        # Vivado synthesis moves them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the
+        # post-synthesis coefficient may fall to 0. Vitis HLS (UG1399 BIND_OP) keeps them inside the DSP.
+        "mult_reg": (0.0, 3.0),
+        # FF per bit of an io_parallel DATAFLOW channel (dataflow.py): a ping-pong channel holds two copies
+        # of the array (2), plus a register at a process's output (3); 0 where the tool keeps it elsewhere
+        # (memory, or merged with the producer's output registers).
+        "channel": (0.0, 3.0),
+        # FF per bit of the design's input array in an io_parallel DATAFLOW top (dataflow.py): the
+        # registered ap_vld port (1) and the buffer the dataflow region reads it into (2-3).
+        "port": (0.0, 3.0),
+        # FF per DATAFLOW process (dataflow.py): handshake and FSM registers, loop counters, pipeline valid
+        # bits and registered stream ports of one layer module; tens to a few thousand.
+        "process": (0.0, 2000.0),
     }
 )
 
@@ -169,10 +195,13 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.8895, "operand": 2.0, "state": 0.6612, "control": 0.0})
-    )
-    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and pipe / operand / state (FF),
-    # fitted on the wa-hls4ml post-synthesis rows (see the module docstring).
+        default_factory=lambda: _proxy(
+            {"pipe": 0.9834, "operand": 1.6759, "state": 0.7968, "control": 49.1952, "mult_reg": 0.9395,
+             "channel": 0.0, "port": 3.0, "process": 558.9485}
+        )
+    )  # fmt: skip
+    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and every FF feature but control,
+    # fitted on the post-synthesis rows (wa-hls4ml dominates; see the module docstring).
     synth_lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
             {"lut_mult": 0.5875, "const_mult": 0.235, "adder": 0.235, "mux": 0.1618, "acc_dyn": 6.2833,
@@ -180,8 +209,11 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
-        default_factory=lambda: _proxy({"pipe": 0.2, "operand": 1.0275, "state": 1.1254, "control": 0.0})
-    )
+        default_factory=lambda: _proxy(
+            {"pipe": 0.2, "operand": 0.5, "state": 1.0955, "control": 37.3884, "mult_reg": 0.5533,
+             "channel": 3.0, "port": 0.9086, "process": 0.0}
+        )
+    )  # fmt: skip
     # fitted (coordinate descent on median |latency error|, mean over sources)
     t_dsp_mult_ns: float = 1.0
     t_lut_mult_ns: float = 2.0

@@ -72,6 +72,9 @@ class LayerContext:
         acc_modes: rounding / saturation modes of the accumulator type (see ``UnitSpec``).
         out_cast_bits: rounding / saturation logic bits of one output value's cast into the result
             type (:func:`~.quant.cast_bits`).
+        vivado_hls: the design is built by Vivado HLS (``backend: vivado``; see ``UnitSpec``).
+        dataflow: ``(channel, port, process)`` register terms of the layer in a DATAFLOW top
+            (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
     """
 
     a_bits: int
@@ -91,6 +94,8 @@ class LayerContext:
     mult_impl: str = "auto"
     acc_modes: int = 0
     out_cast_bits: int = 0
+    vivado_hls: bool = False
+    dataflow: tuple[int, int, int] | None = None
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -100,18 +105,25 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         UnsupportedLayerError: a layer kind or activation this model has no formula for.
     """
     if layer.kind.has_weights:
-        return _weighted(layer, rf, ctx)
-    handler = _HANDLERS.get(layer.kind)
-    if handler is None:
-        raise UnsupportedLayerError(
-            f"layer {layer.name!r}: the analytical model has no formula for kind {layer.kind.value!r}"
-        )
-    return handler(layer, rf, ctx)
+        terms = _weighted(layer, rf, ctx)
+    else:
+        handler = _HANDLERS.get(layer.kind)
+        if handler is None:
+            raise UnsupportedLayerError(
+                f"layer {layer.name!r}: the analytical model has no formula for kind {layer.kind.value!r}"
+            )
+        terms = handler(layer, rf, ctx)
+    if ctx.dataflow is not None:  # registers of a DATAFLOW top (dataflow.py)
+        for key, value in zip(("channel", "port", "process"), ctx.dataflow):
+            terms[key] = terms[key] + value
+    return terms
 
 
 def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool) -> UnitSpec:
     c = ctx
-    return UnitSpec(n_in, n_out, c.a_bits, c.w_bits, c.acc_bits, layer.sparsity, latency, c.mult_impl, c.acc_modes)
+    return UnitSpec(
+        n_in, n_out, c.a_bits, c.w_bits, c.acc_bits, layer.sparsity, latency, c.mult_impl, c.acc_modes, c.vivado_hls
+    )
 
 
 def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -230,7 +242,7 @@ def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     limit = ceil(n_in / rf)
     units = minimum(lanes, limit)
     unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
-    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0)
+    unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0, ctx.vivado_hls)
     t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
     t["state"] = 0
     # res = (res_T)(data * scale + bias): one cast per value into the result type (quant.py)

@@ -35,10 +35,25 @@ from hw_templates.config import LATENCY_ONLY_KINDS, Backend, HardwareConfig, Res
 from hw_templates.reuse import valid_reuse_factors
 from hw_templates.tools import resolve_tool_version
 
-__all__ = ["PARTITION_LIMIT", "buildable_settings", "partition_limit", "serial_reuse_factor", "unroll_warnings"]
+__all__ = [
+    "PARTITION_LIMIT",
+    "buildable_settings",
+    "partition_limit",
+    "serial_reuse_factor",
+    "unroll_warnings",
+    "vivado_hls",
+]
 
 #: hls4ml's default ``MaximumSize`` (``config_array_partition -maximum_size``), v0.8-v1.3 writers.
 PARTITION_LIMIT = 4096
+
+
+def vivado_hls(hw: HardwareConfig) -> bool:
+    """True when Vivado HLS builds the design: its ``tool_version`` names a Vivado HLS release, else the
+    ``vivado`` backend (the rule of :func:`partition_limit`; matvec.py's multiplier registers use it)."""
+    if hw.tool_version:
+        return resolve_tool_version(hw.tool_version).backend == "vivado"
+    return hw.backend == Backend.VIVADO
 
 
 def partition_limit(hw: HardwareConfig) -> int | None:

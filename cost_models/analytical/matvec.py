@@ -60,6 +60,15 @@ Resource strategy (``nnet_dense_resource.h``):
   write-select and adder input multiplexer. Feature ``acc_dyn`` (accumulator bits); it dominates the
   post-synthesis LUTs of the wa-hls4ml MLPs (RF 1024-4093).
 
+Multiplier registers of Vivado HLS (FF feature ``mult_reg``, both strategies): Vivado HLS (UG902 v2019.1-
+v2020.1, "Specifying the Core": ``Mul2S`` .. ``Mul6S`` / ``MulnS``, N-stage pipelined multipliers) builds a
+product it maps to DSP slices as a multiplier core whose operand and product registers are fabric
+flip-flops in its RTL (``a_reg0``, ``b_reg0``, ``buff0``...), which csynth counts; Vivado synthesis then
+absorbs most of them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the post-synthesis
+coefficient is smaller. Vitis HLS binds the same product to a DSP with its pipeline inside the slice
+(UG1399 ``BIND_OP``; its RTL models list ``mul_16s_6ns_21_1_0`` cores at latency 0): no such registers.
+``a + w`` bits per DSP multiplier instance (``dsp_units`` under Latency, ``block_factor`` under Resource).
+
 ``multiplier_impl`` (``config_op mul -impl``, :class:`hw_templates.config.MultiplierImpl`): ``dsp`` puts
 every product in DSP slices (also narrow and constant ones), ``fabric`` every product in LUTs.
 """
@@ -91,6 +100,8 @@ class UnitSpec:
         mult_impl: ``"auto"``, ``"dsp"`` or ``"fabric"`` (``MultiplierImpl`` value).
         acc_modes: non-default quantization modes of the accumulator type: 1 for rounding (not TRN),
             1 for saturation (not WRAP); each product cast into it and each accumulation pays that logic.
+        vivado_hls: built by Vivado HLS (hls4ml's ``vivado`` backend), whose pipelined multiplier cores
+            register their operands and product in fabric flip-flops (feature ``mult_reg``).
     """
 
     n_in: int
@@ -102,13 +113,15 @@ class UnitSpec:
     latency: bool
     mult_impl: str = "auto"
     acc_modes: int = 0
+    vivado_hls: bool = False
 
 
 def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
-        "pipe": 0, "operand": 0, "state": 0, "latency": 0, "ii": 1,
+        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0,
+        "latency": 0, "ii": 1,
     }  # fmt: skip
 
 
@@ -154,6 +167,13 @@ def _slices(u: UnitSpec, dsp_a: int, dsp_b: int, c: AnalyticalConstants) -> Num:
     return dsp_per_product(u.a_bits, u.w_bits, dsp_a, dsp_b, c)
 
 
+def _mult_registers(u: UnitSpec, dsp_multipliers: Num) -> Num:
+    """Operand and product register bits of the DSP multiplier instances Vivado HLS builds (module docstring)."""
+    if not u.vivado_hls:
+        return 0
+    return dsp_multipliers * (u.a_bits + u.w_bits)
+
+
 def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants) -> Terms:
     n_mult = u.n_in * u.n_out
     n_zero = floor(n_mult * u.sparsity)
@@ -186,6 +206,7 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     # a cycle shares its cycle with the neighbouring layers: inlined into one pipelined function)
     t["pipe"] = units * u.acc_bits * tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
     t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
+    t["mult_reg"] = _mult_registers(u, dsp_units)
     t["control"] = 1
     # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
     # are those of the whole chain (AnalyticalModel.combine sums them); io_stream rounds per layer (layers.py)
@@ -226,6 +247,7 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     data_regs = where(gt_nin, u.a_bits, block * u.a_bits)
     t["operand"] = where(stored, data_regs + block * u.w_bits, 0)
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
+    t["mult_reg"] = _mult_registers(u, where(wide, block, 0))
     t["control"] = 1
     depth = ceil((t_mult + c.t_add_ns) / clock_eff_ns)
     t["latency"] = rf + depth + c.resource_overhead_cycles

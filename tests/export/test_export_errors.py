@@ -219,3 +219,19 @@ def test_a_final_softmax_passes_the_export_checks_and_a_hidden_one_is_refused_at
     b.add("activation", name="after", function="relu")
     with pytest.raises(UnsupportedLayerError, match=r"layer 'probs'.*softmax only as the last layer"):
         build_model(b.build())
+
+
+def test_a_softmax_hls4ml_built_with_other_types_than_the_verification_models_is_refused(tmp_path: Path) -> None:
+    """hls4ml derives the softmax's inp_norm_t from its input type when writing (a tanh before the last
+    dense gave ap_ufixed<18, 6>); the table model knows ap_ufixed<18,8> only, so such a design fails with
+    the reason instead of reporting mismatches."""
+    from codesign.export._softmax_table import check_written_softmax
+
+    (tmp_path / "firmware").mkdir()
+    header = tmp_path / "firmware" / "parameters.h"
+    stable = "implementation = nnet::softmax_implementation::stable;\n"
+    header.write_text(stable + "    typedef ap_ufixed<18, 8> inp_norm_t;\n")
+    check_written_softmax(tmp_path)
+    header.write_text(stable + "    typedef ap_ufixed<18, 6> inp_norm_t;\n")
+    with pytest.raises(ExportError, match=r"softmax: hls4ml built it with inp_norm_t ap_ufixed<18, 6>"):
+        check_written_softmax(tmp_path)

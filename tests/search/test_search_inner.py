@@ -38,19 +38,25 @@ def brute_force(graph, space, model, metrics=METRICS, budgets=()):
             inside &= all(b.violation(totals, part, space.clock_ns) <= 1e-9 for b in budgets)
             if inside:
                 vectors.append([metric_value(m, totals, part, space.clock_ns) for m in metrics])
-    if not vectors:
+    return front_of(vectors)
+
+
+def front_of(vectors) -> set:
+    """The non-dominated set of rounded vectors. Rounding first: the solver sums per-layer tables in another
+    order than estimate() does, so two designs can differ by one ulp (0.05301140977443609 vs ...094) and a
+    slower one would survive on that noise alone."""
+    if not len(vectors):
         return set()
-    arr = np.array(vectors)
-    return {tuple(np.round(arr[i], 6)) for i in nondominated(arr)}
+    arr = np.round(np.asarray(vectors, dtype=float), 6)
+    return {tuple(arr[i]) for i in nondominated(arr)}
 
 
 def solver_front(graph, space, model, metrics=METRICS, budgets=()):
     front = search_hardware(graph, space, model, metrics, budgets)
     part = space.primary
-    return {
-        tuple(np.round([metric_value(m, p.totals, part, space.clock_ns) for m in metrics], 6))
-        for p in front.points[part.name]
-    }, front
+    return front_of(
+        [[metric_value(m, p.totals, part, space.clock_ns) for m in metrics] for p in front.points[part.name]]
+    ), front
 
 
 def small_space(part="xc7z020", io=(IoType.PARALLEL,), rf_max=16, templates=(), pf_max=1):
