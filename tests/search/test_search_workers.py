@@ -155,14 +155,20 @@ class _CtrlCWhileAsking(optuna.samplers.RandomSampler):
 
 @pytest.mark.parametrize("where", ["ask", "surplus"])
 def test_ctrl_c_right_after_a_trial_is_created_fails_it_as_interrupted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, where: str
 ) -> None:
     """A Ctrl-C that lands while the trial is asked, or before it runs, never leaves it RUNNING: a resumed
     run would count it against the budget until its heartbeat went stale (the CLI Ctrl-C test then ended
     with 9 of 10 trials complete)."""
+    import signal
+
     from codesign.search import worker
     from codesign.search.trial import takes_slot
 
+    # Python's own Ctrl-C handler, whatever this process inherited: started in the background from a
+    # non-interactive shell (nohup, &), SIGINT is ignored and the held-back signal is rightly dropped.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     sampler = _CtrlCWhileAsking() if where == "ask" else None
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}", study_name="s", sampler=sampler)
     if where == "surplus":
