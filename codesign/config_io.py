@@ -32,6 +32,7 @@ __all__ = [
     "MAX_NESTING",
     "check_input_file",
     "format_location",
+    "model_in",
     "read_json",
     "read_mapping",
     "validate",
@@ -282,15 +283,16 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         field = getattr(current, "model_fields", {}).get(part)
         if field is None:
             return []
-        current = _model_in(field.annotation)
+        current = model_in(field.annotation)
     return list(getattr(current, "model_fields", {}))
 
 
-def _model_in(annotation: Any) -> Any:
+def model_in(annotation: Any) -> Any:
+    """The pydantic model a field's annotation holds (``Model``, ``Model | None``, ``list[Model]``, ...), or None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
+        found = model_in(arg)
         if found is not None:
             return found
     return None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cost_models.ir import DEFAULT_TABLE_SIZE
 from hw_templates.errors import ExportError
 
 __all__ = ["check_written_softmax", "softmax_stable"]
@@ -52,7 +53,7 @@ def _inv_table(size: int) -> np.ndarray:
     return _round_half_up(np.nan_to_num(inv, posinf=_MAX, neginf=-(2.0**7)))
 
 
-def softmax_stable(logits: np.ndarray, size: int = 1024) -> np.ndarray:
+def softmax_stable(logits: np.ndarray, size: int = DEFAULT_TABLE_SIZE) -> np.ndarray:
     """hls4ml's ``softmax_stable`` over the last axis of ``logits`` (exact fixed-point values, float64),
     before the cast to the result type."""
     bits = int(np.log2(size))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codesign.config_io import read_mapping
+from codesign.config_io import model_in, read_mapping
 from codesign.search.config import SearchConfigFile, SearchSettings, search_settings_from_dict
 from codesign.search.storage import HeartbeatSettings
 from hw_templates.errors import SpecError, bad_value, did_you_mean
@@ -216,17 +216,7 @@ def check_key(key: str, what: str = "sweep") -> None:
                 f"{what}: matrix: unknown config key {key!r}{did_you_mean('.'.join([*walked, part]), names)}"
             )
         walked.append(part)
-        model = _model_of(fields[part].annotation)
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+        model = model_in(fields[part].annotation)
 
 
 def _exclusions(exclude: Any, keys: tuple[str, ...], what: str) -> list[dict[str, Any]]:
