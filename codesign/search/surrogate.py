@@ -17,8 +17,10 @@ Hardware costs are exact and cheap, accuracy is neither, so the sampler (``sampl
    the formulation's cost metrics on the primary part), its costs exact and its accuracy the model's
    distribution.
 
-The first ``n_startup`` proposals are random feasible, unevaluated candidates. The sampler works on
-any space whose ``sample(trial)`` uses ``suggest_int``, ``suggest_float`` and ``suggest_categorical``
+The first ``n_startup`` proposals are random feasible, unevaluated candidates, drawn and costed one at
+a time (no pool, no model: a startup proposal costs about one costing); the pool rounds they skipped are
+grown at the first model-based proposal, so the model chooses from a pool of the same size. The
+sampler works on any space whose ``sample(trial)`` uses ``suggest_int``, ``suggest_float`` and ``suggest_categorical``
 (the toolkit's spaces and mapping spaces); for anything else it falls back to random proposals.
 The driver hands it the problem through ``bind`` (see :mod:`codesign.search.samplers`); unbound it is
 a random sampler.
@@ -171,6 +173,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         self._evaluated: dict[str, Candidate] = {}
         self._tried: set[str] = set()  # every key a trial has used (evaluated, repeated or rejected)
         self._read = 0
+        self._deferred = 0  # pool rounds skipped by cheap startup proposals, grown at the first model proposal
         self._chosen: dict[int, dict[str, Any]] = {}
         self._model_cache: dict[str, Any] = {}
         self._enc_signature: tuple[str, ...] | None = None
@@ -213,19 +216,41 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
     # -- proposals -------------------------------------------------------------------------------
     def _propose(self, study: Any) -> dict[str, Any]:
         self._read_history(study)
+        self.stats["proposals"] += 1
         start = time.perf_counter()
-        self._grow_pool(start)
+        startup = len(self._evaluated) < self.n_startup
+        if startup and self.init == "random":
+            cand = self._random_open(start)  # no pool: a random feasible candidate, costed one at a time
+            self.stats["pool_seconds"] += time.perf_counter() - start
+            if cand is not None:
+                self._deferred += 1
+                return dict(cand.params)
+        # the pool rounds the cheap startup skipped are grown now, so the model sees the same pool size
+        for _ in range(1 + (0 if startup else self._deferred)):
+            self._grow_pool(time.perf_counter())
+        if not startup:
+            self._deferred = 0
         self.stats["pool_seconds"] += time.perf_counter() - start
         open_ = [c for c in self._pool.values() if c.key not in self._tried and len(c.costs)]
-        self.stats["proposals"] += 1
         if not open_:
             return {}
-        if len(self._evaluated) < self.n_startup:
+        if startup:
             return dict(self._startup(open_).params)
         start = time.perf_counter()
         best = self._best(open_)
         self.stats["model_seconds"] += time.perf_counter() - start
         return dict(best.params)
+
+    def _random_open(self, start: float) -> Candidate | None:
+        """A random feasible, untried candidate, drawn and costed one by one (at most ``pool_random``
+        draws or ``pool_seconds``): a startup proposal costs one costing, not a pool."""
+        for _ in range(self.pool_random):
+            cand = self._cost({})
+            if cand is not None and len(cand.costs) and cand.key not in self._tried:
+                return cand
+            if time.perf_counter() - start > self.pool_seconds:
+                break
+        return None
 
     def _startup(self, open_: list[Candidate]) -> Candidate:
         done = [c for c in self._evaluated.values() if len(c.costs)]

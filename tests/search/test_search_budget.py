@@ -57,6 +57,22 @@ def test_the_surrogate_never_proposes_a_rejected_or_known_architecture() -> None
     assert statuses.count("trained") == 15 and result.summary.trials == 15  # no trial wasted
 
 
+def test_startup_proposals_cost_candidates_one_by_one_and_the_model_gets_the_whole_pool() -> None:
+    from codesign.search.surrogate import SurrogateSampler
+
+    wide = {"a": list(range(40)), "b": list(range(40)), "c": [1, 2, 4, 8]}  # 6,400 architectures
+
+    def run(evaluations: int) -> SurrogateSampler:
+        sampler = SurrogateSampler(seed=1, n_startup=4, pool_random=50, pool_mutations=10)
+        result = search(wide, lambda a: [{"ns": float(a["a"] + a["c"])}], lambda a: 0.01 * a["b"],
+                        objectives=("accuracy", "ns"), evaluations=evaluations, sampler=sampler)  # fmt: skip
+        assert result.evaluations == evaluations
+        return sampler
+
+    assert len(run(4)._pool) <= 8  # four startup proposals: a few costings each, no pool of 50+
+    assert len(run(5)._pool) >= 4 * 50  # the first model proposal grew the rounds the startup skipped
+
+
 def test_a_maximin_startup_spreads_the_first_evaluations_over_the_space() -> None:
     from codesign.search.surrogate import SurrogateSampler
 
