@@ -73,6 +73,25 @@ def test_startup_proposals_cost_candidates_one_by_one_and_the_model_gets_the_who
     assert len(run(5)._pool) >= 4 * 50  # the first model proposal grew the rounds the startup skipped
 
 
+def test_a_trial_reuses_the_hardware_front_the_surrogate_costed_for_it() -> None:
+    from codesign.models.arch import ArchLayer, ArchSpec
+    from codesign.search.surrogate import SurrogateSampler
+
+    def graph(a: dict):
+        layers = (ArchLayer("dense", name="fc0", units=a["units"], weight_bits=a["bits"]),
+                  ArchLayer("activation", name="relu0", act_bits=a["bits"]),
+                  ArchLayer("dense", name="out", units=4, weight_bits=a["bits"]))  # fmt: skip
+        return ArchSpec("mlp", layers).to_graph((8,))
+
+    sampler = SurrogateSampler(seed=0, n_startup=2, pool_random=8, pool_mutations=4)
+    space = {"units": [2, 4, 8], "bits": [2, 4, 6, 8]}
+    result = search(space, graph, lambda a: 0.1 * a["units"] + 0.01 * a["bits"], objectives=("accuracy", "latency_ns"),
+                    evaluations=4, sampler=sampler)  # fmt: skip
+    assert result.evaluations == 4 and not sampler._ctx.fronts  # every front handed over was taken
+    for t in result.study.trials:  # the very front the sampler computed (a second search would take other seconds)
+        assert t.user_attrs["hw_search"]["seconds"] == round(sampler._pool[t.user_attrs["arch_key"]].front.seconds, 6)
+
+
 def test_a_maximin_startup_spreads_the_first_evaluations_over_the_space() -> None:
     from codesign.search.surrogate import SurrogateSampler
 
