@@ -33,13 +33,15 @@ from cost_models.analytical.limits import buildable_settings, unroll_warnings
 from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import POWER_NOTE, power_w
-from cost_models.analytical.quant import quant_logic
+from cost_models.analytical.quant import accumulator_type, quant_logic
+from cost_models.analytical.recurrent import recurrent_notes
 from cost_models.analytical.stream import dataflow_latency, dense_reads, fifo_terms, sized_fifo_depth, stream_tokens
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.base import CostModel, register_cost_model
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.config import (
     ConvImplementation,
     FifoDepths,
@@ -132,6 +134,10 @@ class AnalyticalModel(CostModel):
     ) -> tuple[str, ...]:
         if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs:
             return _WIRE_NOTE
+        if layer.kind in RECURRENT_KINDS:  # the reuse factor hls4ml gives the recurrent product (recurrent.py)
+            latency = settings.strategy is Strategy.LATENCY
+            warnings = unroll_warnings(layer, hw) if latency else ()
+            return recurrent_notes(layer, settings.reuse_factor, latency) + warnings
         if not layer.kind.has_weights or settings.strategy is not Strategy.LATENCY:
             return ()
         return unroll_warnings(layer, hw)
@@ -225,7 +231,7 @@ class AnalyticalModel(CostModel):
     ) -> tuple[Terms, LayerContext]:
         settings = buildable_settings(layer, settings, hw)
         if layer.kind.has_weights and settings.strategy is Strategy.RESOURCE:
-            for n_in, n_out in layer.mult_units():
+            for n_in, n_out in layer.reuse_units():
                 key = (n_in, n_out, settings.reuse_factor)
                 if key not in self._legal_rf:  # the rule is a pure function of the three numbers
                     check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, settings.reuse_factor)
@@ -348,6 +354,10 @@ class AnalyticalModel(CostModel):
             last = graph.layers[-1].name == layer.name
             top = stream or self._dataflow_parallel(graph, hw)
             dataflow = dataflow_registers(layer, result.width, stream, top, last)
+        types = None
+        if layer.kind in RECURRENT_KINDS:  # the casts between a step's stages (recurrent.py)
+            design_input = graph.layers[0].precision.result if graph is not None else None
+            types = (accumulator_type(result, accum, design_input), result, table)
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
             a_bits,
@@ -369,6 +379,7 @@ class AnalyticalModel(CostModel):
             cast_bits,
             vivado_hls,
             dataflow,
+            types,
         )
 
     def _dataflow_parallel(self, graph: LayerGraph, hw: HardwareConfig) -> bool:
