@@ -73,7 +73,7 @@ def test_lstm_estimate_checked_by_hand():
     # one step: the slower product (rf + 1 pipeline cycle + the Resource loop overhead), the gate sum,
     # the sigmoid table, the state update, the tanh table, the output product, the step's read
     budget = clock_budget_ns(4.0, 0.5, resolve_part("xczu7ev"))
-    assert 1 < budget and (C.t_dsp_mult_ns + C.t_add_ns) < budget  # every short stage takes one cycle
+    assert budget > 1 and (C.t_dsp_mult_ns + C.t_add_ns) < budget  # every short stage takes one cycle
     step = (4 + 1 + C.resource_overhead_cycles) + 1 + C.table_cycles + 1 + C.table_cycles + 1 + 1
     assert cost.latency_cycles == 4 * step + 1
     assert cost.ii_cycles == 4 * step
