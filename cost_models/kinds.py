@@ -18,7 +18,9 @@ How to add a layer kind:
    search spaces' ``ArchLayer`` (``codesign/models/arch.py``), the Brevitas builder's ``_BUILDERS``
    (``codesign/models/builder.py``), the torch and ONNX frontends (``codesign/models/frontends.py``,
    ``codesign/models/_onnx_frontend.py``), the hardware space (``codesign/search/hardware_space.py``) and
-   the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``).
+   the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``). A kind the toolkit only estimates
+   (as :data:`RECURRENT_KINDS`) is declared unsupported by the builder, the frontends, the search spaces
+   and the exporter with one shared reason (:data:`RECURRENT_NOT_BUILT`), so their refusals read alike.
 3. Run ``pytest tests/cost_models/test_kinds.py``: it names every consumer still missing the kind.
 4. If the exporter handles it, add a small design with it to ``tests/export/test_export_layer_kinds.py``
    (exported and verified bit-exact by C simulation) and regenerate the coverage table of
