@@ -171,3 +171,19 @@ def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
     assert hls["copy"] == hls["state"] == pytest.approx(1.5, rel=0.02)
     assert synth["copy"] == 0.0 and synth["state"] == pytest.approx(1.2, rel=0.02)
     assert DEFAULT_CONSTANTS.ff_coef["copy"] == DEFAULT_CONSTANTS.ff_coef["state"]
+
+
+def test_latency_products_taking_turns_are_each_registered():
+    # Latency strategy, rf > 1: ALLOCATION makes the DSP products take turns over the rf-cycle schedule, so
+    # every product (16-bit accum_t) is held in a register at least once before the tree; at rf 1 on a
+    # relaxed clock the whole chain fits one cycle and no product is registered.
+    graph = _mlp()
+
+    def fc1(rf: int) -> dict[str, float]:
+        hw = HardwareConfig(resolve_part("xcu250"), clock_ns=25.0, strategy=Strategy.LATENCY, reuse_factor=rf)
+        return _layer_terms(graph, hw)["fc1"]
+
+    one, four = fc1(1), fc1(4)
+    assert one["pipe"] == 0
+    assert four["dsp"] == 32  # multiplier_limit = 128 / 4: the 73 DSP products take 3 turns
+    assert four["pipe"] == 16 * 8 * 16  # 128 products x 16 bits, one register each
