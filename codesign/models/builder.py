@@ -40,7 +40,7 @@ from codesign.models.precision_rules import (
     wraps_only,
 )
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -359,6 +359,8 @@ UNSUPPORTED: dict[LayerKind, str] = {
     LayerKind.SEPARABLE_CONV1D: "build it as depthwise_conv1d then conv1d with kernel 1",
     LayerKind.SEPARABLE_CONV2D: "build it as depthwise_conv2d then conv2d with kernel 1",
     LayerKind.RESHAPE: "not built (use flatten)",
+    LayerKind.LSTM: RECURRENT_NOT_BUILT,
+    LayerKind.GRU: RECURRENT_NOT_BUILT,
 }
 _Builder = Callable[[Layer, LayerGraph, _Types], tuple[nn.Module, _Exact]]
 #: One builder per kind: (layer, graph, exact types so far) -> (module, exact type of its output).
@@ -436,11 +438,12 @@ def build_model(graph: LayerGraph) -> QuantNet:
     """
     modules: dict[str, nn.Module] = {}
     exact: dict[str, _Exact] = {}
-    for layer in graph.layers:
+    for layer in graph.layers:  # every kind first: a kind that is never built is the first thing to say
         if layer.kind not in SUPPORTED_KINDS:
             allowed = ", ".join(k.value for k in SUPPORTED_KINDS if k is not LayerKind.INPUT)
             why = UNSUPPORTED.get(layer.kind, "")
             raise _unsupported(layer, f"this layer kind cannot be built ({why}; supported: {allowed})")
+    for layer in graph.layers:
         if "." in layer.name or not layer.name or hasattr(nn.Module, layer.name) or layer.name in ("graph", "_plan"):
             raise _unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
         modules[layer.name], exact[layer.name] = _BUILDERS[layer.kind](layer, graph, exact)
