@@ -14,9 +14,10 @@ from cost_models.analytical.dataflow import dataflow_parallel, dataflow_register
 from cost_models.analytical.layers import LayerContext
 from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.links import GraphIndex, merged
-from cost_models.analytical.quant import quant_logic
+from cost_models.analytical.quant import accumulator_type, quant_logic
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.ir import Layer, LayerGraph
+from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.config import ConvImplementation, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
 from hw_templates.precision import FixedType
 
@@ -77,6 +78,7 @@ class ContextBuilder:
             last = graph.layers[-1].name == layer.name
             top = stream or self._dataflow_parallel(graph, hw)
             dataflow = dataflow_registers(layer, result.width, stream, top, last)
+        types = _recurrent_types(layer, graph, result, accum, table)
         values = (
             source_t.width,
             result.width,
@@ -92,7 +94,7 @@ class ContextBuilder:
             dsp_b,
             clock_eff,
         )
-        return values, (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow)
+        return values, (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow, types)
 
     def _source_type(self, layer: Layer, hw: HardwareConfig, graph: LayerGraph | None, result: FixedType) -> FixedType:
         """The result type of the layer feeding ``layer`` (its own result type without a graph)."""
@@ -157,3 +159,13 @@ def _types(layer: Layer, settings: ResolvedLayerHardware) -> tuple:
         return precision["result"], precision.get("weight"), precision.get("accum"), precision.get("table")
     p = layer.precision  # no per-layer override (the common case): skip building the merged mapping
     return p.result, p.weight, p.accum, p.table
+
+
+def _recurrent_types(
+    layer: Layer, graph: LayerGraph | None, result: FixedType, accum: FixedType | None, table: FixedType | None
+) -> tuple | None:
+    """The casts between a recurrent step's stages (:mod:`.recurrent`); None for other layers."""
+    if layer.kind not in RECURRENT_KINDS:
+        return None
+    design_input = graph.layers[0].precision.result if graph is not None else None
+    return (accumulator_type(result, accum, design_input), result, table)
