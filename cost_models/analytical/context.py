@@ -28,6 +28,8 @@ __all__ = ["DEFAULT_TABLE_BITS", "DEFAULT_WEIGHT_BITS", "ContextBuilder"]
 DEFAULT_WEIGHT_BITS = 16
 DEFAULT_TABLE_BITS = 18
 _CACHE_LIMIT = 4096
+#: Contexts kept (per layer, settings, configuration and graph object): see ``model._TERMS_CACHE_LIMIT``.
+_CONTEXT_CACHE_LIMIT = 1024
 
 
 class ContextBuilder:
@@ -57,7 +59,7 @@ class ContextBuilder:
         hit = self._context_cache.get(key)
         if hit is not None and hit[0] is layer and hit[1] is settings and hit[2] is hw and hit[3] is graph:
             return hit[4], hit[5]
-        if len(self._context_cache) > _CACHE_LIMIT:
+        if len(self._context_cache) > _CONTEXT_CACHE_LIMIT:
             self._context_cache.clear()
         values, rest = self._values(layer, settings, hw, graph)
         # positional, in field order (see LayerContext): this runs for every new layer setting
