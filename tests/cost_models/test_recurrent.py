@@ -1,5 +1,6 @@
-"""Recurrent layers (LSTM, GRU): IR shapes, counters, the analytical mechanism checked by hand, the
-calibration reader on an N-TORC-style row, and the refusals of the consumers that do not build them."""
+"""Recurrent layers (LSTM, GRU): IR shapes, counters, the analytical mechanism checked by hand, and the
+calibration reader on an N-TORC-style row (the refusals of the builder, frontends and exporter:
+tests/models/test_recurrent_refusals.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.counters import count_layer
 from cost_models.ir import GraphBuilder, LayerGraph, LayerPrecision
-from cost_models.kinds import RECURRENT_NOT_BUILT
 from cost_models.synth_data import read_synth_csv
 from hw_templates.config import HardwareConfig, IoType, Strategy
-from hw_templates.errors import ShapeError, UnsupportedLayerError
+from hw_templates.errors import ShapeError
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
 
@@ -129,33 +129,3 @@ def test_reader_reads_an_lstm_row(tmp_path: Path):
     cost = AnalyticalModel(record.target).estimate(record.graph, record.hw)
     assert cost.dsp == 8 * 32 // 256 + 8 * 32 // 256 + 3 * 8  # the whole step at RF 256: 1 + 1 + 24
     assert math.isfinite(cost.latency_cycles) and cost.latency_cycles > 16 * 256
-
-
-def test_the_builder_and_the_exporter_refuse_recurrent_layers_in_one_line():
-    from codesign.export._qonnx import check_translatable
-    from codesign.models.builder import build_model
-
-    graph = _graph("lstm", 4, 2, 2)
-    for refuse in (build_model, check_translatable):
-        with pytest.raises(UnsupportedLayerError, match="recurrent layers") as err:
-            refuse(graph)
-        assert "\n" not in str(err.value) and "'rnn'" in str(err.value)
-
-
-def test_the_torch_frontend_refuses_an_lstm_module_naming_it():
-    import torch
-    from torch import nn
-
-    from codesign.models.frontends import graph_from_module
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = nn.LSTM(3, 4, batch_first=True)
-
-        def forward(self, x):
-            return self.rnn(x)[0]
-
-    with pytest.raises(UnsupportedLayerError, match=r"module 'rnn' \(LSTM\)") as err:
-        graph_from_module(Net(), torch.zeros(1, 5, 3))
-    assert RECURRENT_NOT_BUILT in str(err.value)
