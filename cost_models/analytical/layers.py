@@ -31,13 +31,14 @@ from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, mi
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
+from cost_models.analytical.modules import module_cycles
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.analytical.timing import cycles
 from cost_models.ir import Activation, Layer, LayerKind
 from cost_models.kinds import KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 
-__all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
+__all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms", "softmax_stages"]
 
 #: Cycles per pixel of a streamed global pooling layer: ``global_pooling1d_cl`` / ``global_pooling2d_cl``
 #: (hls4ml v0.6-v1.3 ``nnet_pooling_stream.h``) read the input in a loop with no ``PIPELINE`` pragma, so
@@ -116,6 +117,8 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     if ctx.dataflow is not None:  # registers of a DATAFLOW top (dataflow.py)
         for key, value in zip(("channel", "port", "process"), ctx.dataflow):
             terms[key] = terms[key] + value
+    if not ctx.stream:  # each layer is a pipelined module of the top: whole cycles past one (modules.py)
+        terms["latency"] = module_cycles(terms["latency"])
     return terms
 
 
@@ -223,7 +226,27 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
     mult = matvec_terms(dpp_unit, 1, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, c)
     t["dsp"] = mult["dsp"]
     t["lut_mult"] = mult["lut_mult"]
-    return _timed(t, pixels, c.softmax_cycles + log2_ceil(lanes))
+    return _timed(t, pixels, softmax_stages(lanes, ctx))
+
+
+def softmax_stages(lanes: int, ctx: LayerContext) -> Num:
+    """Pipeline cycles of ``softmax_stable`` (hls4ml v0.7-v1.3 default, ``nnet_activation.h``) over ``lanes``.
+
+    One pipelined function: ``reduce<Op_max>`` (a balanced tree of ``ceil(log2 n)`` compare-select
+    levels), ``data[i] - x_max`` in an ``AP_RND, AP_SAT`` type (an adder), the exp-table read,
+    ``reduce<Op_add>`` (``ceil(log2 n)`` adder levels), the inverse-table read, then
+    ``exp_res[i] * inv_exp_sum`` (one multiplier). The two table reads are synchronous ROM reads and the
+    index and saturation logic around them: :attr:`~.constants.AnalyticalConstants.softmax_cycles`,
+    fitted. The rest chains at the clock (:mod:`.timing`): ``(2 * levels + 1)`` adder delays and one
+    multiplier. Seen in the softmax instances of the ArgyKokk csynth reports (Vitis HLS 2021.1,
+    xc7z007s-2): n = 2 / 6 / 10 at 5 ns take 8 / 12 / 14 cycles and n = 3 / 5 / 16 at 3.33 ns take
+    13 / 16 / 20: two levels cost ~2 cycles at 5 ns, ~3 at 3.33 ns, so the depth follows the clock,
+    not a fixed cycle per level (the model before this change).
+    """
+    c = ctx.consts
+    levels = log2_ceil(lanes)
+    chain_ns = (2 * levels + 1) * c.t_add_ns + c.t_dsp_mult_ns
+    return c.softmax_cycles + ceil(chain_ns / ctx.clock_eff_ns)
 
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
