@@ -105,6 +105,20 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
 SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process")}
 
 
+#: Features priced like another one in the HLS estimate and at 0 after synthesis: the Vivado HLS copies of a
+#: streamed Dense layer's arrays (``cost_models/analytical/copies.py``) are registers of a partitioned array
+#: like ``state``'s, and synthesis merges them with the registers they copy. Tying them keeps the fit from
+#: trading one feature for the other (a free ``copy`` coefficient pushed ``state`` to its lower bound).
+TIED = {"ff": {"copy": "state"}}
+
+
+def _tied_row(row: Row, tied: dict[str, str]) -> Row:
+    terms = dict(row.terms)
+    for feature, into in tied.items():
+        terms[into] = terms[into] + terms.get(feature, 0.0)
+    return Row(row.record, terms)
+
+
 def _bounds(metric: str, feature: str) -> tuple[float, float]:
     return COEF_BOUNDS.get(f"{metric}_{feature}", COEF_BOUNDS[feature])
 
@@ -261,16 +275,20 @@ def fit_resource_coefs(
     """
     features, fixed = (LUT_FEATURES, "lut_fixed") if metric == "lut" else (FF_FEATURES, "ff_fixed")
     symmetric = metric == "ff"
-    hls_rows = _chosen(rows, metric, Target.HLS)
+    tied = TIED.get(metric, {})
+    hls_rows = [_tied_row(r, tied) for r in _chosen(rows, metric, Target.HLS)]
     if hls_rows:
-        hls = fit_linear(hls_rows, metric, features, fixed, symmetric=symmetric)
+        free = [f for f in features if f not in tied]
+        fitted = fit_linear(hls_rows, metric, free, fixed, symmetric=symmetric)
+        hls = {f: fitted[tied.get(f, f)] for f in features}
     else:
         hls = dict(getattr(start, f"{metric}_coef"))
     synth_rows = _chosen(rows, metric, Target.SYNTH)
     if synth_rows:
-        synth = fit_linear(synth_rows, metric, features, fixed, synth_pinned(metric, hls), symmetric=symmetric)
+        pinned = synth_pinned(metric, hls) | dict.fromkeys(tied, 0.0)
+        synth = fit_linear(synth_rows, metric, features, fixed, pinned, symmetric=symmetric)
     else:
-        synth = {f: round(c * PAIRED_SYNTH_RATIO[metric], 4) for f, c in hls.items()}
+        synth = {f: 0.0 if f in tied else round(c * PAIRED_SYNTH_RATIO[metric], 4) for f, c in hls.items()}
     return hls, synth
 
 

@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
 #: The command table: one module ``codesign.cli.<name>`` per command, in the order ``codesign --help`` lists them.
 COMMANDS = (
     "search", "sweep", "worker", "demo", "report", "retarget", "reproduce", "estimate", "train", "export", "verify",
-    "calibrate", "list",
+    "calibrate", "list", "cache",
 )  # fmt: skip
 
 

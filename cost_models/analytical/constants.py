@@ -20,8 +20,11 @@ them), with each row's error scaled by the geometric mean of measured and predic
 (every source's estimate / measured ratio was ~0.4 in-sample before). FF features since 2026-12-02 also
 count Vivado HLS's multiplier-core registers (``mult_reg``, matvec.py), io_parallel DATAFLOW ping-pong
 channels and top-level port buffers (``channel``, ``port``) and one module's control per DATAFLOW process
-(``process``, dataflow.py). In-sample the HLS fit puts ``channel`` at 0 and ``port`` at its bound 3; the
-post-synthesis fit (wa-hls4ml dominates) ``channel`` at its bound 3, ``process`` at 0.
+(``process``, dataflow.py); later that day the ``data``/``res`` array copies of a Vivado HLS io_stream Dense
+module (``copy``, copies.py), whose HLS coefficient is tied to ``state``'s and whose post-synthesis one is 0
+(``TIED`` in the fitting script); ``copy`` was added without a refit (its shipped value is ``state``'s).
+In-sample the HLS fit puts ``channel`` at 0 and ``port`` at its bound 3; the post-synthesis fit (wa-hls4ml
+dominates) ``channel`` at its bound 3, ``process`` at 0.
 
 Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis estimate (fitted on the
 csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
@@ -63,7 +66,7 @@ __all__ = [
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
 LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
-FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "port", "process")
+FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "port", "process", "copy")
 
 #: Plausible range of each coefficient (per feature unit); the fit stays inside it.
 COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -115,6 +118,10 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # FF per DATAFLOW process (dataflow.py): handshake and FSM registers, loop counters, pipeline valid
         # bits and registered stream ports of one layer module; tens to a few thousand.
         "process": (0.0, 2000.0),
+        # FF per bit of the data/res array copies of a Vivado HLS io_stream Dense module (copies.py): tied to
+        # ``state`` in the HLS fit (the same kind of partitioned-array register) and 0 post-synthesis (merged
+        # with the registers they copy, UG901 equivalent-register removal); the bound is not reached.
+        "copy": (0.0, 4.0),
     }
 )
 
@@ -197,7 +204,7 @@ class AnalyticalConstants:
     ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
             {"pipe": 0.9834, "operand": 1.6759, "state": 0.7968, "control": 49.1952, "mult_reg": 0.9395,
-             "channel": 0.0, "port": 3.0, "process": 558.9485}
+             "channel": 0.0, "port": 3.0, "process": 558.9485, "copy": 0.7968}
         )
     )  # fmt: skip
     # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and every FF feature but control,
@@ -211,7 +218,7 @@ class AnalyticalConstants:
     synth_ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
             {"pipe": 0.2, "operand": 0.5, "state": 1.0955, "control": 37.3884, "mult_reg": 0.5533,
-             "channel": 3.0, "port": 0.9086, "process": 0.0}
+             "channel": 3.0, "port": 0.9086, "process": 0.0, "copy": 0.0}
         )
     )  # fmt: skip
     # fitted (coordinate descent on median |latency error|, mean over sources)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum
 from cost_models.analytical.constants import AnalyticalConstants
+from cost_models.analytical.copies import stream_dense_copies
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.modules import module_cycles
@@ -149,6 +150,8 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         unit_latency = ceil(unit_latency)
     if layer.kind is LayerKind.DENSE:  # io_stream: + the input reads (AnalyticalModel, stream.dense_reads)
         total["latency"], total["ii"] = unit_latency, unit_ii
+        # Vivado HLS io_stream: the data/res array copies of the dense() module (copies.py)
+        total["copy"] = stream_dense_copies(layer, ctx.a_bits, ctx.res_bits, ctx.stream, ctx.vivado_hls)
         return total
     total = scale_terms(total, ctx.pf)
     if ctx.stream:

@@ -21,6 +21,17 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   +30..100 cycles, not +rf per layer; karlis-susters RF 8 and Gabriele-bot RF 16-64, Vivado HLS
   2019.2/2020.1: LUT 3-10x what RF 1 + multiplexers predicted).
 * One accumulation adder per product (``acc[jj] += mult[index]``, balanced into a tree by HLS).
+* Products held across turns (FF feature ``pipe``): when the ``mul`` operations take turns
+  (``PIPELINE II=reuse_factor`` with ``ALLOCATION``, above), the products of one input vector are computed
+  in different cycles of the ``rf``-cycle schedule, and no output's adder tree can complete before its
+  last product exists; every product value crosses at least one cycle boundary before the tree consumes
+  it, and the scheduler keeps a value that lives across a cycle boundary in a register (UG1399 / UG902
+  "Scheduling": registers at every clock boundary of a pipelined schedule). So at least one register of
+  the product's width (``acc_bits``, ``mult[]`` is ``accum_t`` in ``nnet_dense_latency.h``) per product,
+  where the clock-driven count (:func:`~.timing.tree_registers`) is lower. Seen in ArgyKokk (Vitis HLS
+  2021.1, RF 2 and 100: measured FF 0.66-0.9x their RF-1 design's, far above a count from timing alone) and
+  Gabriele-bot (Vivado HLS 2020.1, Latency at RF 16-64: 69,634 FF for 4,256 16-bit products, about one
+  register per product).
 * A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
   canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide
   (Hartley, "Subexpression sharing in filters using canonic signed digit multipliers", IEEE TCAS-II
@@ -120,7 +131,7 @@ def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
-        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0,
+        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0, "copy": 0,
         "latency": 0, "ii": 1,
     }  # fmt: skip
 
@@ -204,7 +215,10 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     # pipeline registers where the product + adder-tree chain crosses a cycle (timing.py); the layer's
     # input/output registers only where a cycle ends at the layer boundary (a chain of a fraction of
     # a cycle shares its cycle with the neighbouring layers: inlined into one pipelined function)
-    t["pipe"] = units * u.acc_bits * tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
+    # multipliers taking turns (rf > 1): every product is held in a register until the tree takes it
+    # (module docstring, "Products held across turns")
+    per_product = tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
+    t["pipe"] = units * u.acc_bits * where(turns > 1, maximum(per_product, 1.0), per_product)
     t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
     t["mult_reg"] = _mult_registers(u, dsp_units)
     t["control"] = 1

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from cost_models.analytical import AnalyticalModel
+from cost_models.analytical.constants import DEFAULT_CONSTANTS
+from cost_models.cost import Target
 from cost_models.ir import GraphBuilder
 from hw_templates import resolve_part
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
@@ -136,3 +138,52 @@ def test_symmetric_fit_is_unbiased_under_multiplicative_noise():
     one_sided = fit.fit_linear(rows, "ff", ("pipe",), "ff_fixed")["pipe"]
     assert 1.25 < symmetric < 1.65
     assert one_sided < 0.85 * symmetric
+
+
+@pytest.mark.parametrize("strategy, rf", [(Strategy.LATENCY, 1), (Strategy.RESOURCE, 4)])
+def test_vivado_hls_stream_dense_copies_hand_checked(strategy, rf):
+    # hls4ml's Vivado nnet_dense_stream.h: dense() is a module of its own that copies the input stream into
+    # data[n_in] and the result res[n_out] into the output pack (16 + 8 values of 16 bits for fc1); the Vitis
+    # template inlines dense() (INLINE recursive): no copies. io_parallel has no stream to copy from.
+    graph = _mlp()
+    stream = {"io_type": IoType.STREAM, "strategy": strategy, "reuse_factor": rf}
+    vivado = _layer_terms(graph, _hw(backend=Backend.VIVADO, **stream))
+    assert vivado["fc1"]["copy"] == 16 * 16 + 8 * 16
+    assert vivado["fc2"]["copy"] == 8 * 16 + 4 * 16
+    assert vivado["relu1"]["copy"] == 0  # only Dense layers have the DataPrepare/ResWrite copies
+    vitis = _layer_terms(graph, _hw(backend=Backend.VITIS, **stream))
+    parallel = _layer_terms(graph, _hw(backend=Backend.VIVADO, strategy=strategy, reuse_factor=rf))
+    assert all(t["copy"] == 0 for terms in (vitis, parallel) for t in terms.values())
+
+
+def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
+    # the copies are priced like state registers in the HLS estimate and merged away by synthesis (copies.py):
+    # rows whose FF are state + copy registers give one coefficient for both, and 0 for copy post-synthesis.
+    fit = _fit_module()
+    rows = []
+    for i, (state, copy) in enumerate([(1000, 0), (2000, 500), (500, 1500), (3000, 3000), (800, 200), (1200, 0)]):
+        terms = dict.fromkeys(("pipe", "operand", "control", "mult_reg", "channel", "port", "process"), 0.0)
+        terms |= {"state": float(state), "copy": float(copy), "ff_fixed": 0.0}
+        for target, ff in ((Target.HLS, 1.5 * (state + copy)), (Target.SYNTH, 1.2 * state)):
+            record = SimpleNamespace(measured={"ff": ff}, source=f"s{i}", target=target, notes=())
+            rows.append(SimpleNamespace(terms=terms, record=record))
+    hls, synth = fit.fit_resource_coefs(rows, "ff", DEFAULT_CONSTANTS)
+    assert hls["copy"] == hls["state"] == pytest.approx(1.5, rel=0.02)
+    assert synth["copy"] == 0.0 and synth["state"] == pytest.approx(1.2, rel=0.02)
+    assert DEFAULT_CONSTANTS.ff_coef["copy"] == DEFAULT_CONSTANTS.ff_coef["state"]
+
+
+def test_latency_products_taking_turns_are_each_registered():
+    # Latency strategy, rf > 1: ALLOCATION makes the DSP products take turns over the rf-cycle schedule, so
+    # every product (16-bit accum_t) is held in a register at least once before the tree; at rf 1 on a
+    # relaxed clock the whole chain fits one cycle and no product is registered.
+    graph = _mlp()
+
+    def fc1(rf: int) -> dict[str, float]:
+        hw = HardwareConfig(resolve_part("xcu250"), clock_ns=25.0, strategy=Strategy.LATENCY, reuse_factor=rf)
+        return _layer_terms(graph, hw)["fc1"]
+
+    one, four = fc1(1), fc1(4)
+    assert one["pipe"] == 0
+    assert four["dsp"] == 32  # multiplier_limit = 128 / 4: the 73 DSP products take 3 turns
+    assert four["pipe"] == 16 * 8 * 16  # 128 products x 16 bits, one register each
