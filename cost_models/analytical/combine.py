@@ -31,8 +31,8 @@ def schedule(graph: LayerGraph, hw: HardwareConfig, layers: Sequence[LayerCost])
     for layer, cost in zip(graph.layers, layers):
         start = max((finish[s] for s in layer.inputs), default=0.0)
         finish[layer.name] = start + cost.latency_cycles
-    # per-layer latencies are fractional where HLS chains operators across inlined layers (matvec.py):
-    # the sum is the expected cycle count of the chain (HLS reports it rounded up to whole cycles)
+    # every layer is a pipelined module of the top: whole cycles once its chain spans a cycle, a fraction
+    # where it is combinational and chains with its neighbours (modules.py); the sum is the critical path
     return finish[graph.output.name], max((c.ii_cycles for c in layers), default=1.0)
 
 

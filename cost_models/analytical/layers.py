@@ -32,7 +32,7 @@ from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.copies import stream_dense_copies
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
-from cost_models.analytical.modules import module_cycles
+from cost_models.analytical.modules import module_cycles, module_interval
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.analytical.timing import cycles
 from cost_models.ir import Activation, Layer, LayerKind
@@ -77,6 +77,7 @@ class LayerContext:
         vivado_hls: the design is built by Vivado HLS (``backend: vivado``; see ``UnitSpec``).
         dataflow: ``(channel, port, process)`` register terms of the layer in a DATAFLOW top
             (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
+        latency_budget_ns: :func:`~.timing.latency_budget_ns` (0: ``clock_eff_ns``).
     """
 
     a_bits: int
@@ -98,6 +99,12 @@ class LayerContext:
     out_cast_bits: int = 0
     vivado_hls: bool = False
     dataflow: tuple[int, int, int] | None = None
+    latency_budget_ns: float = 0.0
+
+    @property
+    def latency_ns(self) -> float:
+        """The budget latency chains are measured against (:func:`~.timing.latency_budget_ns`)."""
+        return self.latency_budget_ns or self.clock_eff_ns
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -120,6 +127,7 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
             terms[key] = terms[key] + value
     if not ctx.stream:  # each layer is a pipelined module of the top: whole cycles past one (modules.py)
         terms["latency"] = module_cycles(terms["latency"])
+        terms["ii"] = module_interval(terms["ii"], terms["latency"])
     return terms
 
 
@@ -138,7 +146,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     unit_ii: Num = 1
     for n_in, n_out in units:
         t = matvec_terms(_unit(n_in, n_out, layer, ctx, ctx.latency_strategy), rf, ctx.dsp_a, ctx.dsp_b,
-                         ctx.clock_eff_ns, c)  # fmt: skip
+                         ctx.clock_eff_ns, c, ctx.latency_ns)  # fmt: skip
         unit_latency = unit_latency + t["latency"]
         unit_ii = t["ii"]
         if total is None:  # one unit (all but separable convolutions): its terms are the layer's
@@ -162,6 +170,10 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
         return total
     partitions = ceil(layer.output_positions / ctx.pf)
+    # the per-partition unit, pipelined at II = rf, restarts one cycle after it ends when that is sooner
+    # (modules.module_interval; MuhammadAshraful's 3x3 conv at RF 128, Vitis HLS 2024.1: interval 1,354
+    # for 676 partitions, 2 cycles each)
+    unit_ii = module_interval(unit_ii, unit_latency)
     total["ii"] = partitions * unit_ii
     total["latency"] = total["ii"] + unit_latency - unit_ii
     return total
@@ -189,7 +201,7 @@ def _chained(t: Terms, ctx: LayerContext, pixels: int, levels: Num, stages: floa
         return _timed(t, pixels, stages)
     t["ii"] = 1
     chain = cycles(levels * ctx.consts.t_add_ns / ctx.clock_eff_ns)
-    t["latency"] = chain + stages
+    t["latency"] = cycles(levels * ctx.consts.t_add_ns / ctx.latency_ns) + stages
     t["pipe"] = t["pipe"] * minimum(chain, 1.0)  # output registers only where a cycle ends here
     return t
 
@@ -249,7 +261,7 @@ def softmax_stages(lanes: int, ctx: LayerContext) -> Num:
     c = ctx.consts
     levels = log2_ceil(lanes)
     chain_ns = (2 * levels + 1) * c.t_add_ns + c.t_dsp_mult_ns
-    return c.softmax_cycles + ceil(chain_ns / ctx.clock_eff_ns)
+    return c.softmax_cycles + ceil(chain_ns / ctx.latency_ns)
 
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -269,7 +281,7 @@ def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     units = minimum(lanes, limit)
     unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
     unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0, ctx.vivado_hls)
-    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
+    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts, ctx.latency_ns)
     t["state"] = 0
     # res = (res_T)(data * scale + bias): one cast per value into the result type (quant.py)
     t["quant"] = lanes * ctx.out_cast_bits

@@ -20,14 +20,21 @@ Alezander9/ML_FPGAonPixel's 25 ns designs (Vitis HLS 2023.1) show the other case
 latency 0 and a top latency of 1 cycle. The previous model summed fractional cycles across layers as
 if HLS inlined them, and was 2-3x low on every small Latency MLP of those sources.
 
+A module's interval: a layer pipelined at ``II = reuse_factor`` whose pipeline is shorter than that
+interval is not pipelined at all. HLS schedules the function sequentially and the instance starts again
+one cycle after it finishes, ``interval = latency + 1``: every Latency-strategy instance at RF 100 in the
+ArgyKokk reports (Vitis HLS 2021.1) shows exactly that (Dense 21->3: latency 37, interval 38; the top's
+interval is its slowest instance's, 24-49 cycles, not 100), while the HAR first layer, whose 192-cycle
+schedule is longer than 100, keeps ``II = 100``.
+
 io_stream designs are unaffected (their layers are DATAFLOW processes, :mod:`.stream`).
 """
 
 from __future__ import annotations
 
-from cost_models.analytical._num import Num, ceil, where
+from cost_models.analytical._num import Num, ceil, minimum, where
 
-__all__ = ["module_cycles"]
+__all__ = ["module_cycles", "module_interval"]
 
 
 def module_cycles(chain_cycles: Num) -> Num:
@@ -47,3 +54,14 @@ def module_cycles(chain_cycles: Num) -> Num:
         (0.4, 3.0, 5.0)
     """
     return where(chain_cycles <= 1.0, chain_cycles, ceil(chain_cycles) * 1.0)
+
+
+def module_interval(ii: Num, latency: Num) -> Num:
+    """Interval of an io_parallel layer module: its pipeline interval, or ``latency + 1`` when that is
+    shorter (module docstring).
+
+    Example:
+        >>> module_interval(100, 37.0), module_interval(2, 5.0), module_interval(1, 0.3)
+        (38.0, 2, 1)
+    """
+    return minimum(ii, ceil(latency) + 1.0)
