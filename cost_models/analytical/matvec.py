@@ -46,6 +46,14 @@ Resource strategy (``nnet_dense_resource.h``):
 
 * ``block_factor = ceil(n_in * n_out / rf)`` multipliers, each fed by a multiplexer over the
   ``min(rf, n_in)`` inputs it serves; zero weights are *not* dropped.
+* Shared multiplexer at ``rf == n_in`` (``dense_resource_rf_leq_nin``, the same ``MultLoop`` index code
+  in hls4ml v0.5 to v1.3): multiplier ``im`` reads ``data[in_index]`` with ``in_index = ir + im * rf``,
+  reset to ``ir`` once it reaches ``n_in``. At ``rf == n_in`` every multiplier past the first resets, so
+  all read ``data[ir]``: one ``n_in``:1 multiplexer, not one per multiplier (below ``n_in`` the reset
+  depends on ``ir < rf``, and each multiplier keeps its own ``rf``:1 multiplexer). Seen in the N-TORC
+  csynth rows (Vivado HLS 2019.1): a Conv1D at ``rf = n_in`` = 48 builds 784 LUT beyond its multipliers
+  where ``rf`` 16 and 24 build ~4,100 (one ~5.3-LUT multiplexer input per product, 768 products);
+  leave-one-source-out LUT within +-25 % on HLS-estimate rows 50 -> 53 %, post-synthesis 71 -> 77 %.
 * Weights are reshaped by ``block_factor`` into a ROM ``block_factor * weight_bits`` wide and ``rf``
   deep (``ARRAY_RESHAPE ... block factor=block_factor``; ``RESOURCE core=ROM_nP_BRAM`` when rf > 1).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.
@@ -272,13 +280,15 @@ def _resource_unit(
     t["lut_mult"] = where(wide, 0, block * u.a_bits * u.w_bits)
     t["adder"] = block * u.acc_bits
     t["quant"] = block * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
-    # rf <= n_in: multiplier im reads data[ir + im * rf] over ir < rf (an rf:1 multiplexer each) into a
-    # fixed accumulator. rf > n_in: one shared n_in:1 data multiplexer, and each multiplier reaches
-    # rf / n_in accumulators through a run-time index (acc_dyn, see the module docstring).
+    # rf < n_in: multiplier im reads data[ir + im * rf] over ir < rf (an rf:1 multiplexer each) into a
+    # fixed accumulator. rf == n_in: every index past the first wraps to ir, so all multipliers share one
+    # n_in:1 multiplexer (module docstring). rf > n_in: one shared n_in:1 data multiplexer, and each
+    # multiplier reaches rf / n_in accumulators through a run-time index (acc_dyn, module docstring).
     gt_nin = rf > u.n_in
     out_sources = maximum(rf / u.n_in, 1)
+    data_muxes = where(rf >= u.n_in, 1, block)
     t["mux"] = where(
-        gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), block * u.a_bits * (rf - 1)
+        gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), data_muxes * u.a_bits * (rf - 1)
     )
     t["acc_dyn"] = where(gt_nin, u.n_out * u.acc_bits, 0)
     bram, rom_lut = memory_bram18(block * u.w_bits, rf, c)
