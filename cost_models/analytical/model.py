@@ -33,6 +33,9 @@ __all__ = ["GRID_KEYS", "AnalyticalModel"]
 GRID_KEYS = ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")
 _WIRE_NOTE = ("data movement only in io_parallel: no logic (wires)",)
 _CACHE_LIMIT = 4096
+#: Entries of the per-layer terms cache: enough for the layer settings a search keeps revisiting; a
+#: bigger cache of configurations seen once makes every garbage collection walk more objects.
+_TERMS_CACHE_LIMIT = 1024
 
 
 class AnalyticalModel(CostModel):
@@ -193,7 +196,7 @@ class AnalyticalModel(CostModel):
         key = (id(layer), rf, values)
         hit = self._terms_cache.get(key)
         if hit is None or hit[0] is not layer:
-            if len(self._terms_cache) > _CACHE_LIMIT:
+            if len(self._terms_cache) > _TERMS_CACHE_LIMIT:
                 self._terms_cache.clear()
             hit = self._terms_cache[key] = (layer, layer_terms(layer, rf, ctx))
         return dict(hit[1])
