@@ -35,8 +35,8 @@ def schedule(
     for sources, cost in zip(inputs, layers):
         start = finish[sources[0]] if len(sources) == 1 else max((finish[s] for s in sources), default=0.0)
         finish.append(start + cost.latency_cycles)
-    # per-layer latencies are fractional where HLS chains operators across inlined layers (matvec.py):
-    # the sum is the expected cycle count of the chain (HLS reports it rounded up to whole cycles)
+    # every layer is a pipelined module of the top: whole cycles once its chain spans a cycle, a fraction
+    # where it is combinational and chains with its neighbours (modules.py); the sum is the critical path
     return finish[output], max((c.ii_cycles for c in layers), default=1.0)
 
 

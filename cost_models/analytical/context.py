@@ -15,7 +15,7 @@ from cost_models.analytical.layers import LayerContext
 from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.links import GraphIndex, merged
 from cost_models.analytical.quant import accumulator_type, quant_logic
-from cost_models.analytical.timing import clock_budget_ns
+from cost_models.analytical.timing import clock_budget_ns, latency_budget_ns
 from cost_models.ir import Layer, LayerGraph
 from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.config import ConvImplementation, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
@@ -46,7 +46,7 @@ class ContextBuilder:
         self._quant_cache: dict[tuple[int, ...], tuple] = {}
         self._context_cache: dict[tuple[int, int, int, int], tuple] = {}
         self._hw_ref: HardwareConfig | None = None
-        self._hw_values: tuple[bool, int, int, float, bool] = (False, 0, 0, 0.0, False)
+        self._hw_values: tuple[bool, int, int, float, bool, float] = (False, 0, 0, 0.0, False, 0.0)
         self._dataflow_cache: tuple | None = None
 
     def build(
@@ -74,7 +74,7 @@ class ContextBuilder:
         result, weight, accum, table = _types(layer, settings)
         source_t = self._source_type(layer, hw, graph, result)
         acc_modes, cast_bits = self._quant(layer, graph, result, accum, source_t)
-        stream, dsp_a, dsp_b, clock_eff, vivado_hls = self._configuration(hw)
+        stream, dsp_a, dsp_b, clock_eff, vivado_hls, latency_ns = self._configuration(hw)
         dataflow = None
         if graph is not None:  # registers of a DATAFLOW top (dataflow.py); unknown without the graph
             last = graph.layers[-1].name == layer.name
@@ -96,7 +96,8 @@ class ContextBuilder:
             dsp_b,
             clock_eff,
         )
-        return values, (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow, types)
+        rest = (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow, types, latency_ns)
+        return values, rest
 
     def _source_type(self, layer: Layer, hw: HardwareConfig, graph: LayerGraph | None, result: FixedType) -> FixedType:
         """The result type of the layer feeding ``layer`` (its own result type without a graph)."""
@@ -133,16 +134,19 @@ class ContextBuilder:
             hit = self._quant_cache[key] = (layer, graph, result, accum, source_t, *values)
         return hit[5], hit[6]
 
-    def _configuration(self, hw: HardwareConfig) -> tuple[bool, int, int, float, bool]:
-        """io_stream, DSP port widths, clock budget and Vivado HLS of ``hw`` (once per configuration)."""
+    def _configuration(self, hw: HardwareConfig) -> tuple[bool, int, int, float, bool, float]:
+        """io_stream, DSP port widths, clock budget, Vivado HLS and latency budget of ``hw`` (once per
+        configuration)."""
         if self._hw_ref is not hw:
             self._hw_ref = hw
+            budget = clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part)
             self._hw_values = (
                 hw.io_type is IoType.STREAM,
                 hw.part.dsp_a_bits,
                 hw.part.dsp_b_bits,
-                clock_budget_ns(hw.clock_ns, hw.effective_clock_uncertainty_ns, hw.part),
+                budget,
                 built_by_vivado_hls(hw),
+                latency_budget_ns(budget, hw.part, self.constants.ultrascale_logic_speedup),
             )
         return self._hw_values
 

@@ -112,8 +112,11 @@ def test_illegal_resource_reuse_factor_is_refused_not_snapped():
 
 
 def test_latency_strategy_takes_any_reuse_factor_like_hls4ml():
+    # no snapping: RF 7 is priced as asked; the interval is 7, or latency + 1 where the layer's
+    # pipeline is shorter than that (modules.module_interval)
     cost = AnalyticalModel().estimate(_dense(16, 64), _hw(reuse_factor=7))
-    assert cost.ii_cycles == 7
+    assert cost.ii_cycles == min(7, cost.layers[-1].latency_cycles + 1)
+    assert cost.layers[-1].reuse_factor == 7
 
 
 def test_unknown_activation_function_raises():

@@ -129,3 +129,13 @@ def test_reader_reads_an_lstm_row(tmp_path: Path):
     cost = AnalyticalModel(record.target).estimate(record.graph, record.hw)
     assert cost.dsp == 8 * 32 // 256 + 8 * 32 // 256 + 3 * 8  # the whole step at RF 256: 1 + 1 + 24
     assert math.isfinite(cost.latency_cycles) and cost.latency_cycles > 16 * 256
+
+
+def test_recurrent_rows_are_their_own_layer_mix_with_the_pooled_intervals():
+    from cost_models.intervals import layer_mix
+
+    graph = _graph("lstm", 8, 16, 8, sequences=True)
+    assert layer_mix(graph) == "recurrent"
+    cost = AnalyticalModel().estimate(graph, _hw(Strategy.RESOURCE, 16))
+    low, high = cost.intervals["lut"]  # one source has recurrent rows: the kind's pooled quantiles
+    assert low < cost.lut < high
