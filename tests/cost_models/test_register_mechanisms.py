@@ -156,6 +156,18 @@ def test_vivado_hls_stream_dense_copies_hand_checked(strategy, rf):
     assert all(t["copy"] == 0 for terms in (vitis, parallel) for t in terms.values())
 
 
+@pytest.mark.parametrize("backend", [Backend.VIVADO, Backend.VITIS])
+def test_stream_convolution_res_out_copy_hand_checked(backend):
+    # compute_output_buffer_1d (nnet_conv_stream.h, both tools): the unit writes res_out[n_filt], copied into
+    # the output pack: 4 filters x 16 bits; io_parallel convolutions have no such copy.
+    b = GraphBuilder("cnn", (16, 2), Q16)
+    b.add("conv1d", filters=4, kernel=[3], name="conv")
+    graph = b.build()
+    stream = _layer_terms(graph, _hw(backend=backend, io_type=IoType.STREAM))["conv"]
+    parallel = _layer_terms(graph, _hw(backend=backend))["conv"]
+    assert stream["copy"] == 4 * 16 and parallel["copy"] == 0
+
+
 def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
     # the copies are priced like state registers in the HLS estimate and merged away by synthesis (copies.py):
     # rows whose FF are state + copy registers give one coefficient for both, and 0 for copy post-synthesis.
