@@ -125,6 +125,7 @@ class LayerSpec(_Model):
     activation: str | None = None
     sparsity: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
     table_size: PosInt | None = None
+    return_sequences: bool | None = None
     precision: Any = None  # validated by _precisions (clearer messages than a union type gives)
     reuse_factor: PosInt | None = None
     strategy: str | None = None
@@ -291,6 +292,7 @@ def _add_layer(builder: GraphBuilder, spec: LayerSpec, where: str, default: dict
         "use_bias",
         "sparsity",
         "table_size",
+        "return_sequences",
     ):
         if getattr(spec, key) is not None:
             attrs[key] = getattr(spec, key)
@@ -343,7 +345,7 @@ def check_reuse_factors(graph: LayerGraph, hw: HardwareConfig) -> None:
         if settings.strategy is not Strategy.RESOURCE and hw.backend is not Backend.QUARTUS:
             continue
         rf = settings.reuse_factor
-        for n_in, n_out in layer.mult_units():
+        for n_in, n_out in layer.reuse_units():
             check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, rf)
 
 

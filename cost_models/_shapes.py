@@ -116,6 +116,18 @@ def _dense(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
     return replace(layer, output_shape=(layer.units,))
 
 
+def _recurrent(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
+    """LSTM/GRU over ``(steps, features)``: ``(steps, units)`` with ``return_sequences``, else ``(units,)``
+    (Keras; hls4ml's ``n_sequence_out``)."""
+    shape = in_shapes[0]
+    if len(shape) != 2:
+        raise ShapeError(f"{_where(layer)}: expected an input of shape (steps, features), got {list(shape)}")
+    if not layer.units or layer.units < 1:
+        raise SpecError(bad_value(f"{_where(layer)} units", layer.units, "a positive integer"))
+    out = (shape[0], layer.units) if layer.return_sequences else (layer.units,)
+    return replace(layer, output_shape=out)
+
+
 def _global(layer: Layer, in_shapes: tuple[tuple[int, ...], ...]) -> Layer:
     _spatial(layer, in_shapes[0], layer.kind.spatial_dims)
     return replace(layer, output_shape=(in_shapes[0][-1],))
@@ -154,6 +166,7 @@ _RULES: dict[str, Callable[[Layer, tuple[tuple[int, ...], ...]], Layer]] = {
     "flatten": lambda layer, shapes: replace(layer, output_shape=(math.prod(shapes[0]),)),
     "reshape": _reshape,
     "merge": lambda layer, shapes: replace(layer, output_shape=_merge(layer, shapes)),
+    "recurrent": _recurrent,
 }
 KIND_COVERAGE = KindCoverage("shape inference", frozenset(k for k in LayerKind if k.info.shape_rule in _RULES))
 

@@ -227,12 +227,14 @@ def _wa_dense_design(row: Mapping[str, str], arch: Mapping[str, Any]) -> RowDesi
 def _ntorc_design(row: Mapping[str, str]) -> RowDesign:
     """One N-TORC layer: Conv1D over ``seq_len`` steps of ``n_in`` channels, or Dense on ``n_in``."""
     kind = (row.get("layer_type") or "").strip().lower()
-    if kind == "lstm":
-        raise CalibrationError("recurrent layers are not in the IR (N-TORC LSTM row)")
     n_in, size = _int_cell(row, "n_in"), _int_cell(row, "size")
     precision = _precision(row.get("precision", ""), "precision")
     layer_precision = LayerPrecision(precision, precision, precision)
-    if kind == "conv1d":
+    if kind == "lstm":  # Keras LSTM(size, return_sequences=True) over seq_len steps (design_space_explorer.py)
+        builder = GraphBuilder(row["model_id"], (_int_cell(row, "seq_len"), n_in), precision)
+        builder.add("lstm", units=size, return_sequences=True, precision=layer_precision)
+        notes = ["lstm return_sequences=True, default activations tanh/sigmoid (N-TORC design_space_explorer.py)"]
+    elif kind == "conv1d":
         seq = _int_cell(row, "seq_len")
         notes = [f"conv1d kernel {NTORC_KERNEL}, padding {NTORC_PADDING}, stride 1 (N-TORC design_space_explorer.py)"]
         if n_in > 1:  # a later conv: its input went through MaxPooling1D(2, strides=2, 'same') (module comment)

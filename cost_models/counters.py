@@ -10,6 +10,11 @@ Formulas (per inference, one sample):
 * Parameters ``C_in * K^2 * C_out + C_out`` (convolution) and ``I * O + O`` (dense); BatchNorm has
   ``2 * C`` (scale and shift after folding) and ``n * (b_a * b_s + b_a + b_s)`` BOPs (scale width ``b_s``,
   16 bits when not set).
+* Recurrent layers (LSTM, GRU) run their kernel and recurrent products (``Layer.mult_units``) once per
+  time step, plus ``3 * units`` element-wise products of two variables (the gate/state products of
+  hls4ml's ``nnet_recurrent.h``); their FLOPs and BOPs are those of one step times the steps, their
+  recurrent product's input is the layer's own result (the state), and their parameters are Keras's
+  ``gates * units * (features + units + 1)``.
 * BOPs ``positions * C_out * C_in*K^2 * ((1 - s) * b_a * b_w + b_a + b_w + log2(C_in * K^2))`` with
   pruned fraction ``s``: Baskin et al., "UNIQ", ACM TOCS 2021, in the pruning-aware form of Hawks et
   al., "Ps and Qs: Quantization-aware pruning", Front. AI 2021, eq. 3. ``b_a`` is the input
@@ -22,7 +27,7 @@ import math
 from dataclasses import dataclass
 
 from cost_models.ir import Layer, LayerGraph, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_KINDS, KindCoverage
 
 __all__ = ["KIND_COVERAGE", "Counters", "count_layer", "count_network"]
 
@@ -59,6 +64,21 @@ def _weighted(layer: Layer, input_bits: int) -> Counters:
     return Counters(int(flops), int(params), round(bops))
 
 
+def _recurrent(layer: Layer, input_bits: int) -> Counters:
+    (k_in, rows), (r_in, _) = layer.mult_units()
+    state_bits = layer.precision.result.width
+    weight_bits = layer.precision.weight.width if layer.precision.weight else 16
+    keep = 1 - layer.sparsity
+    bops = 0.0
+    for n_in, bits in ((k_in, input_bits), (r_in, state_bits)):
+        bops += rows * n_in * (keep * bits * weight_bits + bits + weight_bits + math.log2(max(n_in, 1)))
+    products = 3 * int(layer.units or 0)
+    bops += products * state_bits * state_bits
+    flops = 2 * (k_in + r_in) * rows + 2 * products
+    params = (k_in + r_in) * rows + (rows if layer.use_bias else 0)
+    return Counters(layer.steps * flops, params, round(layer.steps * bops))
+
+
 def _batchnorm(layer: Layer, input_bits: int) -> Counters:
     # one multiply by the scale and one add per value: the UNIQ form with one input per output
     scale_bits = layer.precision.weight.width if layer.precision.weight else 16
@@ -78,6 +98,7 @@ _COUNTERS = {
     **{k: _weighted for k in LayerKind if k.has_weights},
     **{k: _elementwise for k in LayerKind if not k.has_weights},
     LayerKind.BATCHNORM: _batchnorm,
+    **{k: _recurrent for k in RECURRENT_KINDS},
     LayerKind.INPUT: _nothing,
     LayerKind.FLATTEN: _nothing,
     LayerKind.RESHAPE: _nothing,

@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Any
 
 from cost_models._shapes import normalize_layer
-from cost_models.kinds import LayerKind
+from cost_models.kinds import RECURRENT_GATES, RECURRENT_KINDS, LayerKind
 from hw_templates.errors import ShapeError, SpecError, bad_value
 from hw_templates.precision import FixedType
 
@@ -132,6 +132,8 @@ class Layer:
         sparsity: fraction of weights that are exactly zero (pruning); hls4ml's Latency strategy drops
             their multipliers.
         table_size: entries of an activation lookup table.
+        return_sequences: a recurrent layer outputs its state at every step (``(steps, units)``), not
+            only the last one (``(units,)``).
     """
 
     name: str
@@ -156,6 +158,7 @@ class Layer:
     use_bias: bool = True
     sparsity: float = 0.0
     table_size: int = DEFAULT_TABLE_SIZE
+    return_sequences: bool = False
     input_shapes: tuple[tuple[int, ...], ...] = field(default=(), repr=False)
 
     @property
@@ -198,7 +201,10 @@ class Layer:
         ``n_in = C_in * prod(kernel)`` and ``n_out = filters``; a depthwise convolution multiplies each
         channel by its own ``prod(kernel)`` weights (hls4ml 1.3 builds it with ``n_in = C_in *
         prod(kernel)`` and ``n_out = C_in * depth_multiplier`` but only the diagonal blocks are
-        non-zero: we count those); a separable convolution is a depthwise then a pointwise product.
+        non-zero: we count those); a separable convolution is a depthwise then a pointwise product; a
+        recurrent layer (LSTM, GRU) runs, once per time step, its kernel product ``features x gates *
+        units`` and its recurrent product ``units x gates * units`` (hls4ml ``nnet_recurrent.h``
+        ``mult_config1`` / ``mult_config2``).
         """
         units = self.__dict__.get("_mult_units")
         if units is None:
@@ -219,7 +225,24 @@ class Layer:
         if kind in (LayerKind.SEPARABLE_CONV1D, LayerKind.SEPARABLE_CONV2D):
             mid = c_in * self.depth_multiplier
             return ((k, mid), (mid, int(self.filters or 0)))
+        if kind in RECURRENT_KINDS:
+            units = int(self.units or 0)
+            rows = RECURRENT_GATES[kind] * units
+            return ((c_in, rows), (units, rows))
         return ()
+
+    def reuse_units(self) -> tuple[tuple[int, int], ...]:
+        """The units the layer's reuse factor is checked against: all of :meth:`mult_units`, except for a
+        recurrent layer, whose recurrent product gets the reuse factor hls4ml derives for it (the
+        closest legal value, ``recurrent_reuse_factor`` in ``init_lstm`` / ``init_gru`` of hls4ml
+        v0.8.1-v1.3.0 ``vivado_backend.py``; see ``cost_models.analytical.recurrent``)."""
+        units = self.mult_units()
+        return units[:1] if self.kind in RECURRENT_KINDS else units
+
+    @property
+    def steps(self) -> int:
+        """Time steps of a recurrent layer (its input's first dimension); 1 for every other kind."""
+        return self.input_shape[0] if self.kind in RECURRENT_KINDS else 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; attributes at their defaults are left out."""

@@ -18,7 +18,9 @@ How to add a layer kind:
    search spaces' ``ArchLayer`` (``codesign/models/arch.py``), the Brevitas builder's ``_BUILDERS``
    (``codesign/models/builder.py``), the torch and ONNX frontends (``codesign/models/frontends.py``,
    ``codesign/models/_onnx_frontend.py``), the hardware space (``codesign/search/hardware_space.py``) and
-   the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``).
+   the QONNX -> hls4ml exporter (``codesign/export/_qonnx.py``). A kind the toolkit only estimates
+   (as :data:`RECURRENT_KINDS`) is declared unsupported by the builder, the frontends, the search spaces
+   and the exporter with one shared reason (:data:`RECURRENT_NOT_BUILT`), so their refusals read alike.
 3. Run ``pytest tests/cost_models/test_kinds.py``: it names every consumer still missing the kind.
 4. If the exporter handles it, add a small design with it to ``tests/export/test_export_layer_kinds.py``
    (exported and verified bit-exact by C simulation) and regenerate the coverage table of
@@ -32,7 +34,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-__all__ = ["CONSUMERS", "KINDS", "KindCoverage", "KindInfo", "LayerKind"]
+__all__ = [
+    "CONSUMERS",
+    "KINDS",
+    "RECURRENT_GATES",
+    "RECURRENT_KINDS",
+    "RECURRENT_NOT_BUILT",
+    "KindCoverage",
+    "KindInfo",
+    "LayerKind",
+]
 
 
 class LayerKind(str, Enum):
@@ -64,6 +75,8 @@ class LayerKind(str, Enum):
     RESHAPE = "reshape"
     ADD = "add"
     CONCAT = "concat"
+    LSTM = "lstm"
+    GRU = "gru"
 
     @property
     def has_weights(self) -> bool:
@@ -92,7 +105,8 @@ class KindInfo:
         data_only: only moves data (a wire under io_parallel, a copy loop under io_stream).
         spec_keys: the keys a design spec layer of this kind takes besides type/name/inputs/precision.
         shape_rule: the output-shape rule in ``cost_models._shapes`` (``dense``, ``window``, ``pool``,
-            ``global``, ``upsample``, ``pad``, ``same``, ``flatten``, ``reshape``, ``merge``, ``input``).
+            ``global``, ``upsample``, ``pad``, ``same``, ``flatten``, ``reshape``, ``merge``, ``recurrent``,
+            ``input``).
     """
 
     weights: bool
@@ -109,6 +123,8 @@ _HW_KEYS = frozenset(
 _DENSE_KEYS = frozenset({"units", "use_bias", "sparsity", "activation", "reuse_factor", "strategy", "multiplier_impl"})
 _CONV_KEYS = frozenset({"kernel", "stride", "padding", "use_bias", "sparsity", "activation"}) | _HW_KEYS
 _POOL_KEYS = frozenset({"pool", "stride", "padding"})
+_RECURRENT_KEYS = frozenset({"units", "return_sequences", "use_bias", "sparsity", "reuse_factor", "strategy",
+                             "multiplier_impl"})  # fmt: skip
 _NONE: frozenset[str] = frozenset()
 
 
@@ -149,9 +165,21 @@ KINDS: Mapping[LayerKind, KindInfo] = MappingProxyType(
         _K.RESHAPE: _row("reshape", 0, frozenset({"target_shape"}), passes=True, moves=True),
         _K.ADD: _row("merge"),
         _K.CONCAT: _row("merge", 0, frozenset({"axis"}), moves=True),
+        _K.LSTM: _row("recurrent", 0, _RECURRENT_KEYS, weights=True),
+        _K.GRU: _row("recurrent", 0, _RECURRENT_KEYS, weights=True),
     }
 )
 _WEIGHTED = frozenset(k for k, v in KINDS.items() if v.weights)
+#: Recurrent kinds: a kernel and a recurrent matrix-vector product per time step (``Layer.mult_units``).
+RECURRENT_KINDS = frozenset({LayerKind.LSTM, LayerKind.GRU})
+#: Gates of a recurrent kind (the rows of its weight matrices are ``gates * units``): LSTM i, f, c, o;
+#: GRU z, r, h (hls4ml ``nnet_recurrent.h``, ``n_state * 4`` / ``n_state * 3``).
+RECURRENT_GATES = MappingProxyType({LayerKind.LSTM: 4, LayerKind.GRU: 3})
+#: Why the model builder, the frontends and the exporter refuse recurrent kinds (the one wording).
+RECURRENT_NOT_BUILT = (
+    "recurrent layers (lstm, gru) are estimated only, from design specs and synthesis data: the toolkit does "
+    "not train, read or export them"
+)
 _SPATIAL = {k: v.spatial_dims for k, v in KINDS.items()}
 
 

@@ -80,6 +80,8 @@ class Prediction:
         measured: ``{target: value}`` for the targets the row knows.
         predicted: ``{model: {target: value}}``.
         supported: per metric, True where the lookup table had support (it applied a correction).
+        weight_kinds: the kinds of the network's weight layers, sorted (e.g. ``("lstm",)``), so a
+            benchmark can report a layer kind's rows apart.
     """
 
     source: str
@@ -89,6 +91,7 @@ class Prediction:
     measured: Mapping[str, float]
     predicted: Mapping[str, Mapping[str, float]]
     supported: Mapping[str, bool] = field(default_factory=dict)
+    weight_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ def _predict(
                     "lut": {t: _cost_value(corrected, t) for t in TARGETS},
                 },
                 supported={m: hits.get(m) is not None for m in TARGETS},
+                weight_kinds=tuple(sorted({x.kind.value for x in record.graph.weight_layers()})),
             )
         )
     return out, refused

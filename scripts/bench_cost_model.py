@@ -56,6 +56,8 @@ from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
 
 KINDS = {"hls": "HLS estimate (csynth)", "synth": "post-synthesis (vsynth/impl)"}
+#: Layer kinds whose rows are also reported on their own (:func:`recurrent_table`).
+RECURRENT = {"lstm", "gru"}
 LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram18": "BRAM18", "latency_cycles": "latency", "ii_cycles": "II"}
 
 
@@ -109,6 +111,26 @@ def main_table(loso: Sequence[Prediction], ins: Sequence[Prediction]) -> str:
     return "\n".join(lines)
 
 
+def recurrent_table(loso: Sequence[Prediction], ins: Sequence[Prediction]) -> str:
+    """Markdown: the rows of networks with a recurrent layer (LSTM/GRU) on their own, as in :func:`main_table`."""
+    head = "| rows | model | figures | " + " | ".join(LABELS[t] for t in TARGETS) + " |"
+    lines = [head, "|" + "---|" * (3 + len(TARGETS))]
+    held, seen = recurrent_rows(loso), recurrent_rows(ins)
+    for kind, label in KINDS.items():
+        n = sum(1 for p in held if p.kind == kind)
+        if not n:
+            continue
+        for model in MODELS:
+            for figures, preds in (("out-of-source", held), ("in-sample", seen)):
+                cells = [_cell(preds, model, kind, t) for t in TARGETS]
+                lines.append(f"| {label}, {n} | {model} | {figures} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def recurrent_rows(predictions: Sequence[Prediction]) -> list[Prediction]:
+    return [p for p in predictions if RECURRENT & set(p.weight_kinds)]
+
+
 def source_table(loso: Sequence[Prediction]) -> str:
     """Markdown: per source and kind, out-of-source median |error| %, analytical / lookup table."""
     lines = ["| source | rows | fold | " + " | ".join(LABELS[t] for t in TARGETS) + " |", "|" + "---|" * 9]
@@ -134,7 +156,8 @@ def figures_json(loso: Sequence[Prediction], ins: Sequence[Prediction]) -> dict:
         return {kind: {m: {t: vars(summarize(preds, m, kind, t)) for t in TARGETS} for m in MODELS} for kind in KINDS}
 
     per_source = {source: block([p for p in loso if p.source == source]) for source in sorted({p.source for p in loso})}
-    return {"out_of_source": block(loso), "in_sample": block(ins), "per_source": per_source}
+    recurrent = {"out_of_source": block(recurrent_rows(loso)), "in_sample": block(recurrent_rows(ins))}
+    return {"out_of_source": block(loso), "in_sample": block(ins), "per_source": per_source, "recurrent": recurrent}
 
 
 def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
@@ -225,6 +248,9 @@ def print_accuracy(result: dict) -> None:
           f"cells: median |error| % (% within +-10 / +-25 %). Run time {result['seconds']:.0f} s, "
           f"CPU time {result['cpu_seconds']:.0f} s.\n")  # fmt: skip
     print(main_table(loso, ins))
+    if recurrent_rows(loso):
+        print("\n## Rows with a recurrent layer (LSTM/GRU) on their own: median |error| % (within 10 / 25 %)\n")
+        print(recurrent_table(loso, ins))
     print("\n## Per source, out of source: median |error| %, analytical / lookup table\n")
     print(source_table(loso))
     print("\n## 90 % intervals on held-out folds: % of rows inside / sources weighted equally (median width)\n")

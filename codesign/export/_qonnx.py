@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from cost_models.ir import Activation, LayerGraph, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -219,6 +219,8 @@ _NOT_TRANSLATED = {
     LayerKind.SEPARABLE_CONV1D: _NOT_BUILT,
     LayerKind.SEPARABLE_CONV2D: _NOT_BUILT,
     LayerKind.RESHAPE: _NOT_BUILT,
+    LayerKind.LSTM: RECURRENT_NOT_BUILT,
+    LayerKind.GRU: RECURRENT_NOT_BUILT,
 }
 KIND_COVERAGE = KindCoverage(
     "QONNX -> hls4ml export", frozenset(k for k in LayerKind if k not in _NOT_TRANSLATED), _NOT_TRANSLATED

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from codesign.export._softmax_table import softmax_stable
 from cost_models.ir import DEFAULT_TABLE_SIZE, Activation, LayerGraph, LayerKind
 from hw_templates.errors import ExportError
 from hw_templates.precision import FixedType
@@ -101,15 +100,10 @@ def table_model(model: Any, graph: LayerGraph) -> Any:
             index = torch.from_numpy(table_index(self.function, self.size, x.detach().double().numpy()))
             return self.values[index].to(x.dtype)
 
-    def softmax(size: int) -> Any:
-        return lambda x: torch.from_numpy(softmax_stable(x.detach().double().numpy(), size)).to(x.dtype)
-
     copied = copy.deepcopy(model)
     for name in table_layers(graph):
         size, table_t = table_settings(graph, name)
-        if graph.layer(name).function is Activation.SOFTMAX:
-            getattr(copied, name).function = softmax(size)  # a FinalSoftmax
-        else:
+        if graph.layer(name).function is not Activation.SOFTMAX:  # a FinalSoftmax reads hls4ml's table itself
             getattr(copied, name)[0] = _Table(graph.layer(name).function, size, table_t)
     return copied.eval()
 
@@ -118,9 +112,13 @@ def table_model(model: Any, graph: LayerGraph) -> Any:
 TABLE_REFERENCE = "trained model with hls4ml's lookup-table semantics (hls4ml 1.3.0 nnet_activation.h)"
 
 
-def reference_outputs_for(model: Any, graph: LayerGraph, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(expected, trained)``: the outputs the C simulation must equal bit for bit, and the trained model's
-    own outputs when they differ from those (designs with table activations), else None.
+def reference_outputs_for(
+    model: Any, graph: LayerGraph, inputs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(expected, trained, float_softmax)``: the outputs the C simulation must equal bit for bit; the
+    trained model's own outputs when they differ from those (sigmoid/tanh tables), else None; and, for a
+    design ending in a softmax (which the trained model already evaluates as hls4ml's table), the outputs
+    with a float softmax instead, else None.
 
     Raises:
         ExportError: a table activation in a model the toolkit did not build (its layer cannot be replaced).
@@ -129,7 +127,7 @@ def reference_outputs_for(model: Any, graph: LayerGraph, inputs: np.ndarray) -> 
 
     trained = reference_outputs(model, inputs)
     if not table_layers(graph):
-        return trained, None
+        return trained, None, None
     for name in table_layers(graph):
         module = getattr(model, name, None)
         if not (hasattr(module, "__getitem__") and len(module) == 2) and not hasattr(module, "function"):
@@ -137,4 +135,17 @@ def reference_outputs_for(model: Any, graph: LayerGraph, inputs: np.ndarray) -> 
                 f"layer {name!r} ({graph.layer(name).function.value}): lookup-table activations are verified only "
                 "in models the toolkit built (function followed by its quantizer); this model's layer is not"
             )
-    return reference_outputs(table_model(model, graph), inputs), trained
+    softmax = [x for x in table_layers(graph) if graph.layer(x).function is Activation.SOFTMAX]
+    float_softmax = reference_outputs(_float_softmax(model, softmax[0]), inputs) if softmax else None
+    if len(softmax) == len(table_layers(graph)):
+        return trained, None, float_softmax
+    return reference_outputs(table_model(model, graph), inputs), trained, float_softmax
+
+
+def _float_softmax(model: Any, name: str) -> Any:
+    """A copy of ``model`` whose final softmax (a FinalSoftmax) is torch's float softmax."""
+    import torch
+
+    copied = copy.deepcopy(model)
+    getattr(copied, name).function = lambda x: torch.softmax(x, dim=-1)
+    return copied.eval()

@@ -52,6 +52,7 @@ from codesign.export._manifest import base_manifest, finish_manifest, write_json
 from codesign.export._worker import QONNX_RAW, ExportTask
 from codesign.export.verify import (
     MANIFEST,
+    TB_FLOAT_SOFTMAX,
     TB_INPUT,
     TB_LABELS,
     TB_OUTPUT,
@@ -241,11 +242,13 @@ def _stage(request: ExportRequest, project: Path, backend: Backend) -> dict[str,
     (project / QONNX_RAW).parent.mkdir(parents=True, exist_ok=True)
     write_qonnx(request.model, tuple(request.inputs.shape[1:]), project / QONNX_RAW)
     exported = time.perf_counter()
-    outputs, trained = reference_outputs_for(request.model, request.graph, request.inputs)
+    outputs, trained, float_softmax = reference_outputs_for(request.model, request.graph, request.inputs)
     _write_vectors(project, TB_INPUT, request.inputs.astype(np.float64), "%.17g")
     _write_vectors(project, TB_OUTPUT, outputs.astype(np.float64), "%.17g")
     if trained is not None:
         _write_vectors(project, TB_TRAINED, trained.astype(np.float64), "%.17g")
+    if float_softmax is not None:
+        _write_vectors(project, TB_FLOAT_SOFTMAX, float_softmax.astype(np.float64), "%.17g")
     if request.labels is not None:
         _write_vectors(project, TB_LABELS, np.asarray(request.labels), "%d")
     return {

@@ -40,6 +40,7 @@ from codesign.export._qonnx import (
     map_layers,
 )
 from codesign.export._qonnx import input_precision as read_input_precision
+from codesign.export._softmax_table import softmax_tables
 from codesign.export._tables import table_layers, table_settings
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
@@ -296,8 +297,12 @@ def hls4ml_config(
         if ir_name in table_layers(graph):  # the table the verification's reference model reads
             size, table_t = table_settings(graph, ir_name)
             entry = hls_config["LayerName"].setdefault(node, {})
-            entry["TableSize"] = size
-            if graph.layer(ir_name).function is not Activation.SOFTMAX:
+            if graph.layer(ir_name).function is Activation.SOFTMAX:  # the tables its FinalSoftmax computes
+                settings = softmax_tables(graph.layer(ir_name).output_shape[-1], size).hls4ml_settings()
+                entry.setdefault("Precision", {}).update(settings.pop("Precision"))
+                entry.update(settings)
+            else:
+                entry["TableSize"] = size
                 entry.setdefault("Precision", {})["table"] = _hls_type(table_t)
     config = hls4ml.backends.get_backend(name).create_initial_config()
     config.update(

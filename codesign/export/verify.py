@@ -38,6 +38,7 @@ from hw_templates.errors import ExportError, SpecError, VerificationError, clip,
 
 __all__ = [
     "MANIFEST",
+    "TB_FLOAT_SOFTMAX",
     "TB_INPUT",
     "TB_LABELS",
     "TB_OUTPUT",
@@ -58,6 +59,8 @@ TB_OUTPUT = "tb_data/tb_output_predictions.dat"
 TB_LABELS = "tb_data/tb_labels.dat"
 #: The trained model's own outputs, written when the reference differs from them (lookup-table activations).
 TB_TRAINED = "tb_data/tb_trained_outputs.dat"
+#: For a design ending in a softmax: the trained network with a float softmax instead of hls4ml's table.
+TB_FLOAT_SOFTMAX = "tb_data/tb_float_softmax_outputs.dat"
 COMPILE_LOG = "logs/compile.log"
 #: Manifest statuses of an export that ran to the end (``incomplete`` and ``failed`` ones are not verified).
 FINISHED = ("verified", "mismatch")
@@ -89,6 +92,9 @@ class VerificationResult:
         trained_max_abs_diff / trained_argmax_agreement: for a table reference, the C simulation against
             the trained model itself: largest absolute output difference, fraction of samples with the
             same argmax (None otherwise).
+        float_softmax_max_abs_diff / float_softmax_argmax_agreement: for a design ending in a softmax (the
+            trained model evaluates it as hls4ml's table), the C simulation against the same network with a
+            float softmax: what the tables change (None otherwise).
     """
 
     design_id: str
@@ -106,6 +112,8 @@ class VerificationResult:
     reference: str = "trained model"
     trained_max_abs_diff: float | None = None
     trained_argmax_agreement: float | None = None
+    float_softmax_max_abs_diff: float | None = None
+    float_softmax_argmax_agreement: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -186,15 +194,23 @@ def _accuracy(outputs: np.ndarray, labels: np.ndarray | None) -> float | None:
     return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
-def _against_trained(manifest: dict[str, Any], csim: np.ndarray, trained: np.ndarray | None) -> dict[str, Any]:
-    """The tolerance figures of a design verified against a table reference (empty for the others)."""
-    if trained is None:
+def _against(prefix: str, csim: np.ndarray, other: np.ndarray | None) -> dict[str, float]:
+    """Largest difference and argmax agreement of the C simulation with ``other`` outputs (none without)."""
+    if other is None:
         return {}
     return {
-        "reference": str(manifest["io"].get("reference", "table semantics")),
-        "trained_max_abs_diff": float(np.max(np.abs(csim - trained))) if len(csim) else 0.0,
-        "trained_argmax_agreement": float(np.mean(np.argmax(csim, 1) == np.argmax(trained, 1))) if len(csim) else 1.0,
+        f"{prefix}_max_abs_diff": float(np.max(np.abs(csim - other))) if len(csim) else 0.0,
+        f"{prefix}_argmax_agreement": float(np.mean(np.argmax(csim, 1) == np.argmax(other, 1))) if len(csim) else 1.0,
     }
+
+
+def _optional_matrix(project: Path, name: str, csim: np.ndarray) -> np.ndarray | None:
+    if not (project / name).is_file():
+        return None
+    values = _load_matrix(project, name, csim.shape[1])
+    if len(values) != len(csim):
+        raise ExportError(f"{project / name}: expected {len(csim)} samples, found {len(values)}")
+    return values
 
 
 def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) -> VerificationResult:
@@ -215,9 +231,8 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
     csim = run_library(compiled.library, manifest["project_name"], inputs, expected.shape[1])
     csim_seconds = time.perf_counter() - start
     differs = np.any(csim != expected, axis=1)
-    trained = _load_matrix(project, TB_TRAINED, csim.shape[1]) if (project / TB_TRAINED).is_file() else None
-    if trained is not None and len(trained) != len(csim):
-        raise ExportError(f"{project / TB_TRAINED}: expected {len(csim)} samples, found {len(trained)}")
+    trained = _optional_matrix(project, TB_TRAINED, csim)
+    reference = {"reference": str(manifest["io"].get("reference", "table semantics"))} if trained is not None else {}
     result = VerificationResult(
         design_id=str(manifest["design_id"]),
         project_dir=str(project),
@@ -231,7 +246,9 @@ def verify_project(project: str | Path, *, cache_dir: str | Path | None = None) 
         csim_seconds=round(csim_seconds, 4),
         compile_reused=compiled.reused,
         used_pch=compiled.used_pch,
-        **_against_trained(manifest, csim, trained),
+        **reference,
+        **_against("trained", csim, trained),
+        **_against("float_softmax", csim, _optional_matrix(project, TB_FLOAT_SOFTMAX, csim)),
     )
     atomic_write_json(project / VERIFICATION, result.to_dict())
     return result

@@ -24,7 +24,7 @@ import numpy as np
 from codesign.config_io import check_input_file
 from codesign.models.frontends import DEFAULT_TYPE, INPUT_KEY, _Assembler, _channels_last, _padding, fixed_type
 from cost_models.ir import LayerGraph, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import SpecError, UnsupportedLayerError, clip
 from hw_templates.precision import FixedType
 
@@ -244,6 +244,8 @@ class _Reader:
             self.asm.add(node.output[0], LayerKind.CONCAT, list(node.input), axis=-1 if axis == 1 else axis - 2)
         elif op in ("Identity", "Dropout"):
             self.asm.alias(node.output[0], node.input[0])
+        elif op in ("LSTM", "GRU", "RNN"):
+            raise UnsupportedLayerError(f"node {node.name!r} ({op}): {RECURRENT_NOT_BUILT}")
         else:
             raise UnsupportedLayerError(f"node {node.name!r} ({op}): no IR layer for this ONNX operation")
 
@@ -263,6 +265,8 @@ KIND_COVERAGE = KindCoverage(
         LayerKind.ZEROPADDING1D: "no ONNX op mapped yet",
         LayerKind.ZEROPADDING2D: "no ONNX op mapped yet",
         LayerKind.RESHAPE: "only a Reshape to (batch, features) is read, as flatten",
+        LayerKind.LSTM: RECURRENT_NOT_BUILT,
+        LayerKind.GRU: RECURRENT_NOT_BUILT,
     },
 )
 

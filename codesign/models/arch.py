@@ -30,7 +30,7 @@ from typing import Any
 
 from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision, quantizer_type
 from cost_models.ir import GraphBuilder, LayerGraph, LayerKind, LayerPrecision
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import SpecError, bad_value
 from hw_templates.precision import FixedType
 
@@ -74,6 +74,8 @@ KIND_COVERAGE = KindCoverage(
         LayerKind.ZEROPADDING1D: "not sampled by the search spaces (a design spec can state it)",
         LayerKind.ZEROPADDING2D: "not sampled by the search spaces (a design spec can state it)",
         LayerKind.RESHAPE: "not sampled by the search spaces (flatten is)",
+        LayerKind.LSTM: RECURRENT_NOT_BUILT,
+        LayerKind.GRU: RECURRENT_NOT_BUILT,
     },
 )
 _BIT_FIELDS = ("weight_bits", "bias_bits", "act_bits")

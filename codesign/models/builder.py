@@ -13,7 +13,8 @@ So the trained model computes what the hls4ml project will (STACK.md, "Brevitas 
 BatchNorm is built as a float ``nn.BatchNorm`` and must directly follow a dense/conv layer: training
 folds it into that layer (:func:`codesign.models.fold.fold_batchnorm`) before accuracy is measured, so
 what is reported is what is exported. A final ``softmax`` is the identity while training (the
-loss takes the logits) and softmax plus its result quantizer in eval mode (:class:`FinalSoftmax`).
+loss takes the logits) and hls4ml's table softmax plus its result quantizer in eval mode
+(:class:`FinalSoftmax`).
 
 Layout: the module takes torch's channels-first tensors (``(N, C, W)`` / ``(N, C, H, W)``); the graph
 is channels-last like hls4ml, and ``flatten`` flattens in channels-last order so dense weights line up
@@ -39,7 +40,7 @@ from codesign.models.precision_rules import (
     wraps_only,
 )
 from cost_models.ir import Activation, Layer, LayerGraph, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -94,17 +95,29 @@ class GlobalPool(nn.Module):
 
 
 class FinalSoftmax(nn.Module):
-    """A last-layer softmax: the identity while training (the loss takes the logits), softmax followed by
-    the layer's result quantizer in eval mode (accuracy, reference outputs, QONNX export), as hls4ml
-    builds it."""
+    """A last-layer softmax: the identity while training (the loss takes the logits); in eval mode
+    (accuracy, reference outputs) hls4ml's table softmax with the tables the export writes
+    (:mod:`codesign.export._softmax_table`), followed by the layer's result quantizer, so the reported
+    accuracy is the built design's. The ONNX export sees a float softmax: hls4ml builds the table from it."""
 
-    def __init__(self, quant: nn.Module) -> None:
+    def __init__(self, quant: nn.Module, table_size: int) -> None:
         super().__init__()
         self.quant = quant
-        self.function: Callable[[torch.Tensor], torch.Tensor] = lambda x: torch.softmax(x, dim=-1)
+        self.table_size = table_size
+        self.function: Callable[[torch.Tensor], torch.Tensor] = self.table_softmax
+
+    def table_softmax(self, x: torch.Tensor) -> torch.Tensor:
+        from codesign.export._softmax_table import softmax_stable, softmax_tables
+
+        tables = softmax_tables(x.shape[-1], self.table_size)
+        return torch.from_numpy(softmax_stable(x.detach().double().numpy(), tables)).to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.training else self.quant(self.function(x))
+        if self.training:
+            return x
+        if torch.onnx.is_in_onnx_export():
+            return self.quant(torch.softmax(x, dim=-1))
+        return self.quant(self.function(x))
 
 
 class QuantNet(nn.Module):
@@ -311,7 +324,7 @@ def _activation(layer: Layer, exact_in: _Exact, is_last: bool) -> tuple[nn.Modul
         return nn.Sequential(_FLOAT_FUNCTIONS[fn](layer), quant), result
     if fn is Activation.SOFTMAX and is_last:
         quant = qnn.QuantIdentity(act_quant=act_quant(result, where), return_quant_tensor=False)
-        return FinalSoftmax(quant), result
+        return FinalSoftmax(quant, layer.table_size), result
     allowed = ", ".join(a.value for a in SUPPORTED_FUNCTIONS)
     raise _unsupported(
         layer,
@@ -346,6 +359,8 @@ UNSUPPORTED: dict[LayerKind, str] = {
     LayerKind.SEPARABLE_CONV1D: "build it as depthwise_conv1d then conv1d with kernel 1",
     LayerKind.SEPARABLE_CONV2D: "build it as depthwise_conv2d then conv2d with kernel 1",
     LayerKind.RESHAPE: "not built (use flatten)",
+    LayerKind.LSTM: RECURRENT_NOT_BUILT,
+    LayerKind.GRU: RECURRENT_NOT_BUILT,
 }
 _Builder = Callable[[Layer, LayerGraph, _Types], tuple[nn.Module, _Exact]]
 #: One builder per kind: (layer, graph, exact types so far) -> (module, exact type of its output).
@@ -423,11 +438,12 @@ def build_model(graph: LayerGraph) -> QuantNet:
     """
     modules: dict[str, nn.Module] = {}
     exact: dict[str, _Exact] = {}
-    for layer in graph.layers:
+    for layer in graph.layers:  # every kind first: a kind that is never built is the first thing to say
         if layer.kind not in SUPPORTED_KINDS:
             allowed = ", ".join(k.value for k in SUPPORTED_KINDS if k is not LayerKind.INPUT)
             why = UNSUPPORTED.get(layer.kind, "")
             raise _unsupported(layer, f"this layer kind cannot be built ({why}; supported: {allowed})")
+    for layer in graph.layers:
         if "." in layer.name or not layer.name or hasattr(nn.Module, layer.name) or layer.name in ("graph", "_plan"):
             raise _unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
         modules[layer.name], exact[layer.name] = _BUILDERS[layer.kind](layer, graph, exact)

@@ -26,7 +26,7 @@ from torch import fx, nn
 from codesign.models.builder import QuantNet
 from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision
 from cost_models.ir import GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import ShapeError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -319,8 +319,14 @@ def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: s
         asm.add(key, kind, [a.name for a in node.args], **attrs)
     elif isinstance(m, nn.Softmax):
         asm.add(key, LayerKind.ACTIVATION, [src], DEFAULT_TYPE, function="softmax")
+    elif isinstance(m, nn.RNNBase) or name in _RECURRENT_MODULES:
+        raise UnsupportedLayerError(f"module {node.target!r} ({name}): {RECURRENT_NOT_BUILT}")
     else:
         raise UnsupportedLayerError(f"module {node.target!r} ({name}): no IR layer for it")
+
+
+#: Brevitas' recurrent modules (``brevitas.nn``), refused like torch's ``nn.RNNBase`` subclasses.
+_RECURRENT_MODULES = frozenset({"QuantRNN", "QuantLSTM"})
 
 
 #: Kinds the torch frontend reads from modules and functions (handlers: ``_module_layer``, ``_plain_module``,
@@ -339,6 +345,8 @@ KIND_COVERAGE = KindCoverage(
         LayerKind.ZEROPADDING1D: "no torch module mapped yet",
         LayerKind.ZEROPADDING2D: "no torch module mapped yet",
         LayerKind.RESHAPE: "only flattens are read",
+        LayerKind.LSTM: RECURRENT_NOT_BUILT,
+        LayerKind.GRU: RECURRENT_NOT_BUILT,
     },
 )
 

@@ -174,8 +174,9 @@ class Family:
         return None
 
     def reuse_choices(self, layer: Layer) -> tuple[int, ...]:
-        """Reuse factors legal for every multiplication unit of ``layer`` and allowed by the family."""
-        units = layer.mult_units()
+        """Reuse factors legal for every multiplication unit of ``layer`` the reuse factor is checked against
+        (``Layer.reuse_units``) and allowed by the family."""
+        units = layer.reuse_units()
         legal = set(valid_reuse_factors(*units[0]))
         for unit in units[1:]:
             legal &= set(valid_reuse_factors(*unit))

@@ -14,9 +14,10 @@ from cost_models.analytical.dataflow import dataflow_parallel, dataflow_register
 from cost_models.analytical.layers import LayerContext
 from cost_models.analytical.limits import vivado_hls as built_by_vivado_hls
 from cost_models.analytical.links import GraphIndex, merged
-from cost_models.analytical.quant import quant_logic
+from cost_models.analytical.quant import accumulator_type, quant_logic
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.ir import Layer, LayerGraph
+from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.config import ConvImplementation, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
 from hw_templates.precision import FixedType
 
@@ -58,6 +59,10 @@ class ContextBuilder:
             last = graph.layers[-1].name == layer.name
             top = stream or self._dataflow_parallel(graph, hw)
             dataflow = dataflow_registers(layer, result.width, stream, top, last)
+        types = None
+        if layer.kind in RECURRENT_KINDS:  # the casts between a step's stages (recurrent.py)
+            design_input = graph.layers[0].precision.result if graph is not None else None
+            types = (accumulator_type(result, accum, design_input), result, table)
         # positional, in field order (see LayerContext): this runs for every layer of every estimate
         return LayerContext(
             source_t.width,
@@ -79,6 +84,7 @@ class ContextBuilder:
             cast_bits,
             vivado_hls,
             dataflow,
+            types,
         )
 
     def _source_type(self, layer: Layer, hw: HardwareConfig, graph: LayerGraph | None, result: FixedType) -> FixedType:

@@ -32,11 +32,13 @@ from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.copies import stream_copies
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
+from cost_models.analytical.recurrent import recurrent_terms
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.analytical.timing import cycles
 from cost_models.ir import Activation, Layer, LayerKind
-from cost_models.kinds import KindCoverage
+from cost_models.kinds import RECURRENT_KINDS, KindCoverage
 from hw_templates.errors import UnsupportedLayerError
+from hw_templates.precision import FixedType
 
 __all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
 
@@ -76,6 +78,8 @@ class LayerContext:
         vivado_hls: the design is built by Vivado HLS (``backend: vivado``; see ``UnitSpec``).
         dataflow: ``(channel, port, process)`` register terms of the layer in a DATAFLOW top
             (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
+        types: ``(accumulator, result, table or None)`` types of a recurrent layer, whose casts between
+            the stages of a step :mod:`.recurrent` prices; ``None`` for the other kinds.
     """
 
     a_bits: int
@@ -97,6 +101,7 @@ class LayerContext:
     out_cast_bits: int = 0
     vivado_hls: bool = False
     dataflow: tuple[int, int, int] | None = None
+    types: tuple[FixedType, FixedType, FixedType | None] | None = None
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -105,7 +110,9 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     Raises:
         UnsupportedLayerError: a layer kind or activation this model has no formula for.
     """
-    if layer.kind.has_weights:
+    if layer.kind in RECURRENT_KINDS:  # LSTM / GRU: recurrent.py
+        terms = recurrent_terms(layer, rf, ctx)
+    elif layer.kind.has_weights:
         terms = _weighted(layer, rf, ctx)
     else:
         handler = _HANDLERS.get(layer.kind)

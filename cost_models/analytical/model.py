@@ -17,11 +17,13 @@ from cost_models.analytical.limits import buildable_settings, unroll_warnings
 from cost_models.analytical.links import IN_PLACE, GraphIndex, merged
 from cost_models.analytical.matvec import Terms, add_terms
 from cost_models.analytical.power import power_w
+from cost_models.analytical.recurrent import recurrent_notes
 from cost_models.analytical.stream import dense_reads, fifo_terms, sized_fifo_depth, stream_tokens
 from cost_models.base import CostModel
 from cost_models.cost import Cost, LayerCost, Target
 from cost_models.counters import Counters, count_layer
 from cost_models.ir import Layer, LayerGraph, LayerKind
+from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.config import FifoDepths, HardwareConfig, IoType, ResolvedLayerHardware, Strategy
 from hw_templates.reuse import check_reuse_factor
 
@@ -95,6 +97,10 @@ class AnalyticalModel(CostModel):
     ) -> tuple[str, ...]:
         if layer.kind in WIRE_KINDS and not ctx.stream and layer.inputs:
             return _WIRE_NOTE
+        if layer.kind in RECURRENT_KINDS:  # the reuse factor hls4ml gives the recurrent product (recurrent.py)
+            latency = settings.strategy is Strategy.LATENCY
+            warnings = unroll_warnings(layer, hw) if latency else ()
+            return recurrent_notes(layer, settings.reuse_factor, latency) + warnings
         if not layer.kind.has_weights or settings.strategy is not Strategy.LATENCY:
             return ()
         return unroll_warnings(layer, hw)
@@ -178,8 +184,9 @@ class AnalyticalModel(CostModel):
         return terms, ctx
 
     def _check_reuse(self, layer: Layer, rf: int) -> None:
-        """Refuse a Resource reuse factor hls4ml would change (the rule is a pure function of the three numbers)."""
-        for n_in, n_out in layer.mult_units():
+        """Refuse a Resource reuse factor hls4ml would change (the rule is a pure function of the three numbers);
+        a recurrent product gets the value hls4ml derives (``Layer.reuse_units``, recurrent.py)."""
+        for n_in, n_out in layer.reuse_units():
             key = (n_in, n_out, rf)
             if key not in self._legal_rf:
                 check_reuse_factor(f"layer {layer.name!r}", n_in, n_out, rf)

@@ -3,7 +3,8 @@
 The CSV schema is that of the shared calibration data (``../shared/data/synth/README.md``, read by
 :mod:`cost_models.synth_data`). Before a CSV is read its number columns are checked, so a cell like
 ``12k`` is an error naming the file, line and column rather than a silently skipped row. Rows the IR
-cannot represent (e.g. recurrent layers) are skipped with a reason, as the reader documents.
+cannot represent (e.g. a convolution fed by a second model input) are skipped with a reason, as the
+reader documents.
 
 A folder is either one hls4ml project (``manifest.json`` of ``codesign export``, or ``firmware/``) or a
 folder of them, such as the ``--out`` folder of ``codesign export``: every project in it that holds a

@@ -35,6 +35,8 @@ def _every_kind_graph() -> LayerGraph:
     b.add("global_avgpool2d", inputs=[pooled])
     b.add("concat", inputs=[gmax, b.last.name])
     b.add("reshape", target_shape=[8, 1])
+    b.add("lstm", units=2, return_sequences=True)
+    b.add("gru", units=1, return_sequences=True)
     b.add("conv1d", filters=2, kernel=[3], padding="same")
     b.add("depthwise_conv1d", kernel=[3], padding="same")
     b.add("separable_conv1d", filters=2, kernel=[3], padding="same")

@@ -221,17 +221,27 @@ def test_a_final_softmax_passes_the_export_checks_and_a_hidden_one_is_refused_at
         build_model(b.build())
 
 
-def test_a_softmax_hls4ml_built_with_other_types_than_the_verification_models_is_refused(tmp_path: Path) -> None:
-    """hls4ml derives the softmax's inp_norm_t from its input type when writing (a tanh before the last
-    dense gave ap_ufixed<18, 6>); the table model knows ap_ufixed<18,8> only, so such a design fails with
-    the reason instead of reporting mismatches."""
-    from codesign.export._softmax_table import check_written_softmax
+def test_a_softmax_hls4ml_built_with_other_types_than_the_toolkit_wrote_is_refused(tmp_path: Path) -> None:
+    """The toolkit writes every softmax type (its trained model computes with them); should hls4ml pick
+    another one (as it derives inp_norm_t from the input type when none is given), the design fails with
+    the type named instead of reporting mismatches."""
+    from codesign.export._softmax_table import check_written_softmax, softmax_tables
 
+    tables = softmax_tables(10, 1024)
     (tmp_path / "firmware").mkdir()
-    header = tmp_path / "firmware" / "parameters.h"
-    stable = "implementation = nnet::softmax_implementation::stable;\n"
-    header.write_text(stable + "    typedef ap_ufixed<18, 8> inp_norm_t;\n")
+    sizes = "".join(f"    static const unsigned {k} = {v};\n" for k, v in
+                    (("n_slice", 10), ("exp_table_size", 1024), ("inv_table_size", 1024)))  # fmt: skip
+    fields = ("inp_norm", "exp_table", "accum", "inv_inp", "inv_table")
+    types = "".join(f"    typedef sm_{k}_t {k}_t;\n" for k in fields)
+    (tmp_path / "firmware" / "parameters.h").write_text(
+        "struct softmax_config3 : nnet::activ_config {\n" + sizes
+        + "    static const nnet::softmax_implementation implementation = nnet::softmax_implementation::stable;\n"
+        + types + "};\n"
+    )  # fmt: skip
+    defines = tmp_path / "firmware" / "defines.h"
+    written = {k: getattr(tables, k).to_hls().replace(">", ",0>") for k in fields}
+    defines.write_text("".join(f"typedef {t} sm_{k}_t;\n" for k, t in written.items()))
     check_written_softmax(tmp_path)
-    header.write_text(stable + "    typedef ap_ufixed<18, 6> inp_norm_t;\n")
-    with pytest.raises(ExportError, match=r"softmax: hls4ml built it with inp_norm_t ap_ufixed<18, 6>"):
+    defines.write_text(defines.read_text().replace(written["inp_norm"], "ap_ufixed<18, 6>"))
+    with pytest.raises(ExportError, match=r"softmax: hls4ml built inp_norm_t as ap_ufixed<18, 6>"):
         check_written_softmax(tmp_path)
