@@ -14,6 +14,11 @@ against ``templates/vitis/nnet_utils/nnet_dense_stream.h``):
   ``#pragma HLS INLINE recursive`` on ``dense()`` and inlines ``data_prepare`` / ``res_write``, so the
   scheduler sees one region in which the copies are the datapath's own registers: no extra feature.
   Vivado HLS vs Vitis HLS by the tool that builds the design (``limits.vivado_hls``).
+* Recurrent layers (``nnet_recurrent.h`` ``lstm_stack`` / ``gru_stack``, both io types; Vitis builds the Vivado
+  template): each step copies its input vector into ``data_in[n_in]`` (from the sequence array in
+  io_parallel, from the stream's pack in io_stream) and, in io_stream, the new state ``h_newstate`` into the
+  output ``res_pack``: ``n_in * data bits`` (+ ``n_state * result bits``). The state arrays themselves are
+  :mod:`.recurrent`'s ``state``.
 * Convolution (line buffer, both tools): ``compute_output_buffer_1d`` / ``_2d`` (``INLINE`` into the
   layer's module) has the unit write a partitioned ``res_out[n_filt]`` that ``CastLoop`` copies into the
   output ``res_pack``: ``n_filt * result bits`` per unit copy (times the parallelization factor). The
@@ -37,14 +42,16 @@ CestMerNeil, uw-acme: Vivado IP/OOC synthesis) show no such excess.
 from __future__ import annotations
 
 from cost_models.ir import Layer, LayerKind
+from cost_models.kinds import RECURRENT_KINDS
 
 __all__ = ["stream_copies"]
 
 
 def stream_copies(layer: Layer, a_bits: int, res_bits: int, stream: bool, vivado_hls: bool, pf: int = 1) -> int:
-    """Register bits of the array copies of a streamed weight layer (module docstring): Dense built by
-    Vivado HLS ``n_in * a_bits + n_out * res_bits``; a convolution ``n_filt * res_bits * pf``; 0 otherwise
-    (io_parallel, layers without weights, Dense built by Vitis HLS).
+    """Register bits of the array copies of a weight layer (module docstring): streamed Dense built by
+    Vivado HLS ``n_in * a_bits + n_out * res_bits``; a streamed convolution ``n_filt * res_bits * pf``; a
+    recurrent layer ``n_in * a_bits`` (+ ``n_state * res_bits`` streamed); 0 otherwise (io_parallel Dense and
+    convolutions, layers without weights, Dense built by Vitis HLS).
 
     Example:
         >>> from cost_models.ir import GraphBuilder
@@ -59,7 +66,13 @@ def stream_copies(layer: Layer, a_bits: int, res_bits: int, stream: bool, vivado
         >>> conv = c.add("conv1d", filters=8, kernel=[3])
         >>> stream_copies(conv, 16, 16, True, False)  # res_out[8] of 16 bits, either tool
         128
+        >>> r = GraphBuilder("r", (10, 4), FixedType(16, 6))
+        >>> lstm = r.add("lstm", units=8, return_sequences=True)
+        >>> stream_copies(lstm, 16, 16, True, False), stream_copies(lstm, 16, 16, False, False)  # 4 in, 8 states
+        (192, 64)
     """
+    if layer.kind in RECURRENT_KINDS:  # data_in of every step; res_pack in io_stream
+        return layer.input_shape[-1] * a_bits + (int(layer.units or 0) * res_bits if stream else 0)
     if not stream or not layer.kind.has_weights:
         return 0
     if layer.kind is LayerKind.DENSE:

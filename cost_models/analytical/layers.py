@@ -112,6 +112,8 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     """
     if layer.kind in RECURRENT_KINDS:  # LSTM / GRU: recurrent.py
         terms = recurrent_terms(layer, rf, ctx)
+        # the stack's per-step data_in copy and output pack (copies.py)
+        terms["copy"] = terms["copy"] + stream_copies(layer, ctx.a_bits, ctx.res_bits, ctx.stream, ctx.vivado_hls)
     elif layer.kind.has_weights:
         terms = _weighted(layer, rf, ctx)
     else:

@@ -199,3 +199,13 @@ def test_latency_products_taking_turns_are_each_registered():
     assert one["pipe"] == 0
     assert four["dsp"] == 32  # multiplier_limit = 128 / 4: the 73 DSP products take 3 turns
     assert four["pipe"] == 16 * 8 * 16  # 128 products x 16 bits, one register each
+
+
+@pytest.mark.parametrize("io_type", [IoType.PARALLEL, IoType.STREAM])
+def test_recurrent_stack_copies_hand_checked(io_type):
+    # lstm_stack (nnet_recurrent.h, hls4ml 1.3): every step copies its 6 input values into data_in[6]; in
+    # io_stream the new state h_newstate (4 values) is copied into the output pack. 16 bits each.
+    b = GraphBuilder("rnn", (5, 6), Q16)
+    b.add("lstm", units=4, return_sequences=True, name="lstm")
+    terms = _layer_terms(b.build(), _hw(io_type=io_type, strategy=Strategy.RESOURCE, reuse_factor=2))["lstm"]
+    assert terms["copy"] == 6 * 16 + (4 * 16 if io_type is IoType.STREAM else 0)
