@@ -147,6 +147,11 @@ def reproduce(source: str | Path, out: str | Path | None = None, cost_model: str
             f"design {str(folder)!r}: a user module's trial (a fixed factory returning an nn.Module) cannot be "
             "reproduced yet; export it with 'codesign export RUN --design ID'"
         )
+    if record.get("hot_start_tensors"):
+        raise SpecError(
+            f"design {str(folder)!r}: it started from inherited weights (training.hot_start_epochs or "
+            "weight_sharing), which are not saved with it, so it cannot be trained again alone"
+        )
     if not record.get("config") or not record.get("weights_sha256"):
         raise SpecError(
             f"design {str(folder)!r}: its {DESIGN_FILE} has no training settings or weights hash (written by an "

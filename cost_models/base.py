@@ -96,7 +96,11 @@ class CostModel(ABC):
     def intervals(self, graph: LayerGraph, totals: Mapping[str, float]) -> dict[str, tuple[float, float]]:
         """90 % prediction intervals around ``totals`` from the shipped out-of-source residuals of this
         model (:mod:`cost_models.intervals`); empty when the model or the table has none."""
-        factors = interval_factors(self.interval_name, self.target, layer_mix(graph)) if self.interval_name else ()
+        return self.mix_intervals(layer_mix(graph), totals)
+
+    def mix_intervals(self, mix: str, totals: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+        """:meth:`intervals` of a design whose layer mix (:func:`~cost_models.intervals.layer_mix`) is known."""
+        factors = interval_factors(self.interval_name, self.target, mix) if self.interval_name else ()
         return {t: (max((totals[t] + 1) * lo - 1, 0.0), max((totals[t] + 1) * hi - 1, 0.0)) for t, lo, hi in factors}
 
 

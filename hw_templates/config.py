@@ -239,7 +239,11 @@ class HardwareConfig:
         """Merge the per-layer override of ``layer_name`` (if any) over the model-wide settings."""
         cached = self._resolved.get(layer_name)
         if cached is None:
-            cached = self._resolved[layer_name] = self._merge(layer_name)
+            key = layer_name if layer_name in self.layers else None  # layers without overrides share one record
+            cached = self._resolved.get(key)
+            if cached is None:
+                cached = self._resolved[key] = self._merge(layer_name)
+            self._resolved[layer_name] = cached
         return cached
 
     def _merge(self, layer_name: str) -> ResolvedLayerHardware:

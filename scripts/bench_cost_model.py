@@ -86,7 +86,8 @@ def capped(records: Sequence[SynthRecord], cap: int) -> list[SynthRecord]:
 
 def refitter(cap: int, rounds: int) -> Callable[[Sequence[SynthRecord]], AnalyticalConstants]:
     fit = fit_module()
-    return lambda train: fit.fit_constants(capped(train, cap), latency_rounds=rounds)
+    # the rows the constants are fitted on are chosen before the cap (recurrent rows are scored only)
+    return lambda train: fit.fit_constants(capped(fit.fitted_on(train), cap), latency_rounds=rounds)
 
 
 def _cell(predictions: Sequence[Prediction], model: str, kind: str, target: str, by_source: bool = False) -> str:

@@ -14,6 +14,9 @@
 4. ``bench_search.py samplers ...``: every sampler on the project's tabular benchmark (HV fraction of
    the true front at 20/50/100/200 evaluations, accuracy models, zero-cost proxies, hot start); see
    ``scripts/bench_samplers.py``.
+5. ``bench_search.py sharing ...``: weight sharing (supernets, sliced weights) against standalone
+   training on the same table: rank correlation, accuracy cost of the chosen front, CPU time; see
+   ``scripts/bench_sharing.py``.
 
 Usage: ``python scripts/bench_search.py [--seeds 5] [--trainings 15] [--epochs 2] [--out bench_search]``
 (prints a table and writes ``results.json`` in ``--out``). Runs on CPU; keep budgets small on shared
@@ -142,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["samplers"]:
         return samplers_main(argv[1:])
+    if argv[:1] == ["sharing"]:
+        import bench_sharing
+
+        return bench_sharing.main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trainings", type=int, default=15)

@@ -62,6 +62,27 @@ def _parse_clip(node: Any, input_names: Any, input_shapes: Any, graph: Any) -> d
     }
 
 
+def _parse_hard_sigmoid(node: Any, input_names: Any, input_shapes: Any, graph: Any) -> dict[str, Any]:
+    """ONNX ``HardSigmoid(alpha, beta)`` as hls4ml's ``HardActivation`` ``hard_sigmoid``, which computes
+    ``clip(slope * x + shift, 0, 1)`` (hls4ml 1.3's ONNX frontend has no handler; its Keras one builds the
+    same layer). Exact when slope and shift fit its ``ap_ufixed<16,0>`` / ``ap_ufixed<2,0>`` types (the
+    builder's dyadic slopes and 1/2); other values are refused rather than rounded."""
+    from hls4ml.converters.onnx_to_hls import get_onnx_attribute
+
+    slope, shift = get_onnx_attribute(node, "alpha", 0.2), get_onnx_attribute(node, "beta", 0.5)
+    if slope * 2**16 != int(slope * 2**16) or not 0 < slope < 1 or shift != 0.5:
+        raise ValueError(f"ONNX node {node.name!r}: HardSigmoid(alpha={slope}, beta={shift}) is not exact in hls4ml")
+    return {
+        "name": node.name,
+        "class_name": "HardActivation",
+        "activation": "hard_sigmoid",
+        "slope": float(slope),
+        "shift": float(shift),
+        "inputs": list(input_names[:1]),
+        "outputs": list(node.output),
+    }
+
+
 def clip_bounds_to_attributes(model: Any) -> int:
     """Move every ``Clip``'s constant bounds from its inputs to ``min``/``max`` attributes (ONNX Clip-6's
     form), deleting the initializers: hls4ml 1.3 turns every initializer into a ``Constant`` layer, and
@@ -101,10 +122,11 @@ def _fix_resize1d(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[
 
 
 def install() -> None:
-    """Wrap hls4ml's ONNX pooling handlers, add a ``Clip`` handler, once per process (idempotent)."""
+    """Wrap hls4ml's ONNX pooling handlers, add ``Clip`` and ``HardSigmoid`` handlers, once per process (idempotent)."""
     from hls4ml.converters.onnx_to_hls import layer_handlers
 
     layer_handlers.setdefault("Clip", _parse_clip)
+    layer_handlers.setdefault("HardSigmoid", _parse_hard_sigmoid)
     resize = layer_handlers.get("Resize")
     if resize is not None and not getattr(resize, "codesign_fixed", False):
         layer_handlers["Resize"] = _fix_resize1d(resize)

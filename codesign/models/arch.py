@@ -59,9 +59,12 @@ _KINDS = (
     "add",
     "concat",
 )
-_FUNCTIONS = ("relu", "linear", "sigmoid", "tanh", "hard_tanh", "leaky_relu")
+_FUNCTIONS = ("relu", "linear", "sigmoid", "tanh", "hard_tanh", "hard_sigmoid", "leaky_relu")
 #: The leaky_relu slope of search-space layers: a power of two, so hls4ml's multiply is exact.
 LEAKY_ALPHA = 0.125
+#: The hard_sigmoid slope of search-space layers (``clip(x / 4 + 1/2, 0, 1)``): a power of two, exact.
+HARD_SIGMOID_ALPHA = 0.25
+_ALPHAS = {"leaky_relu": LEAKY_ALPHA, "hard_sigmoid": HARD_SIGMOID_ALPHA}
 KIND_COVERAGE = KindCoverage(
     "architecture spec (ArchLayer)",
     frozenset(LayerKind(k) for k in _KINDS),
@@ -255,7 +258,8 @@ def _add(builder: GraphBuilder, layer: ArchLayer) -> None:
             attrs = {"units": layer.units}
     elif kind is LayerKind.ACTIVATION:
         precision = LayerPrecision(layer.act_type)
-        attrs = {"function": layer.function, **({"alpha": LEAKY_ALPHA} if layer.function == "leaky_relu" else {})}
+        alpha = _ALPHAS.get(layer.function or "")
+        attrs = {"function": layer.function, **({"alpha": alpha} if alpha else {})}
     elif kind is LayerKind.BATCHNORM:
         precision = LayerPrecision(in_type, _BN_TYPE, _BN_TYPE)
     elif kind.value.startswith(("maxpool", "avgpool")):

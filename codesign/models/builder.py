@@ -148,6 +148,7 @@ SUPPORTED_FUNCTIONS = (
     Activation.TANH,
     Activation.LEAKY_RELU,
     Activation.HARD_TANH,
+    Activation.HARD_SIGMOID,
     Activation.SOFTMAX,
 )
 #: Functions built as a float torch function followed by the layer's result quantizer.
@@ -156,16 +157,45 @@ _FLOAT_FUNCTIONS: dict[Activation, Callable[[Layer], nn.Module]] = {
     Activation.TANH: lambda layer: nn.Tanh(),
     Activation.LEAKY_RELU: lambda layer: nn.LeakyReLU(_dyadic_alpha(layer)),
     Activation.HARD_TANH: lambda layer: nn.Hardtanh(),
+    Activation.HARD_SIGMOID: lambda layer: HardSigmoid(_dyadic_alpha(layer)),
 }
 
 
+class _HardSigmoidOnnx(torch.autograd.Function):
+    """ONNX ``HardSigmoid(alpha, beta=0.5)`` in the exported graph (torch's own export fixes alpha to 1/6)."""
+
+    @staticmethod
+    def forward(ctx: object, x: torch.Tensor, alpha: float) -> torch.Tensor:
+        return torch.clamp(x * alpha + 0.5, 0.0, 1.0)
+
+    @staticmethod
+    def symbolic(g: object, x: object, alpha: float) -> object:
+        return g.op("HardSigmoid", x, alpha_f=alpha, beta_f=0.5)  # type: ignore[attr-defined]
+
+
+class HardSigmoid(nn.Module):
+    """``clip(alpha * x + 1/2, 0, 1)`` with a dyadic slope, which hls4ml's ``hard_sigmoid`` computes exactly
+    (``slope_t`` ``ap_ufixed<16,0>``, ``shift_t`` ``ap_ufixed<2,0>``); torch's slope 1/6 and Keras' 0.2
+    are not dyadic, so they are refused instead."""
+
+    def __init__(self, alpha: float) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.onnx.is_in_onnx_export():
+            return _HardSigmoidOnnx.apply(x, self.alpha)
+        return torch.clamp(x * self.alpha + 0.5, 0.0, 1.0)
+
+
 def _dyadic_alpha(layer: Layer) -> float:
-    """leaky_relu's slope: positive and a multiple of 2^-8 below 1, which hls4ml's inferred parameter type
-    holds exactly (so the hardware's ``alpha * x`` equals the trained model's)."""
-    alpha = layer.alpha
+    """leaky_relu's and hard_sigmoid's slope: positive and a multiple of 2^-8 below 1, which hls4ml's
+    parameter types hold exactly (so the hardware's ``alpha * x`` equals the trained model's)."""
+    alpha, name = layer.alpha, layer.function.value if layer.function else ""
     if not 0 < alpha < 1 or alpha * 256 != int(alpha * 256):
+        example = "0.25; torch's 1/6 and Keras' 0.2 are not" if layer.function is Activation.HARD_SIGMOID else "0.125"
         raise _unsupported(
-            layer, f"leaky_relu alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), e.g. 0.125 (exact in hardware)"
+            layer, f"{name} alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), e.g. {example} (exact in hardware)"
         )
     return alpha
 

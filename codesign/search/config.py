@@ -50,6 +50,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class WeightSharingBlock(_Model):
+    """``training.weight_sharing:``: score networks by slices of a supernet (:mod:`codesign.models.supernet`)."""
+
+    enabled: bool = False
+    supernet_epochs: PosInt | None = None  # None: training.epochs
+    finetune_epochs: Annotated[int, Field(strict=True, ge=0)] = 0
+
+
 class TrainingBlock(_Model):
     """``training:``: how each sampled architecture is trained (the expensive evaluation)."""
 
@@ -60,6 +68,7 @@ class TrainingBlock(_Model):
     patience: PosInt | None = None
     tight_accumulators: bool = True
     hot_start_epochs: PosInt | None = None
+    weight_sharing: WeightSharingBlock = Field(default_factory=WeightSharingBlock)
 
 
 class HardwareBlock(_Model):
@@ -278,6 +287,8 @@ def search_settings_from_dict(data: dict[str, Any], what: str = "search config")
             f"got cost_model {file.cost_model!r}, which gives none"
         )
     _check_space(file.space)
+    if file.training.weight_sharing.enabled:
+        _check_sharing(file)
     check_run_name(file.name)
     early = EarlyStopSettings(**block.early_stop.model_dump())
     return SearchSettings(
@@ -322,6 +333,19 @@ def _check_space(name: str | dict[str, Any]) -> None:
     from codesign.search.problem import check_space_name
 
     check_space_name(name)
+
+
+def _check_sharing(file: SearchConfigFile) -> None:
+    """Weight sharing only where every network is a slice of one supernet, and not with hot start."""
+    from codesign.models.supernet import check_shareable
+    from codesign.search.problem import space_from_config
+
+    if file.training.hot_start_epochs is not None:
+        raise SpecError(
+            "training: expected weight_sharing or hot_start_epochs, got both "
+            "(shared weights already start every network from trained ones)"
+        )
+    check_shareable(space_from_config(file.space))
 
 
 def load_search_config(path: str | Path) -> SearchSettings:

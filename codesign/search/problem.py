@@ -19,7 +19,7 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +115,7 @@ def _space_for_dataset(settings: SearchSettings, space: Any) -> Any:
     and wine (13, 3) alike; a ``fixed`` space takes its ``shape`` and ``n_classes`` the same way. Stated
     values are kept; a mismatch is then the dataset loader's clear error.
     """
-    from dataclasses import fields, replace
+    from dataclasses import fields
 
     from codesign.data import load_dataset
 
@@ -145,6 +145,7 @@ class ToolkitProblem(Problem):
         self.data = load_dataset(
             settings.dataset, tuple(self.space.input_shape), seed=settings.seed, label_column=settings.label_column
         )
+        self.sharing = _weight_sharing(settings, self.space, self.data)
 
     def sample(self, trial: optuna.Trial) -> Any:
         return self.space.sample(trial)
@@ -176,7 +177,10 @@ class ToolkitProblem(Problem):
         if _is_module(arch):
             return self._evaluate_module(arch, config, report, trial_dir)
         graph = self.cost(arch)
-        result = train(graph, self.data, config, report=report, hot_start=source)
+        if self.sharing is not None:
+            result, extra = self._shared(arch, report)
+        else:
+            result, extra = train(graph, self.data, config, report=report, hot_start=source), {}
         if t.hot_start_epochs and result.status != "diverged":
             self._trained = [*self._trained[-(HOT_START_KEEP - 1) :], result.model.state_dict()]
         if t.tight_accumulators:
@@ -194,8 +198,17 @@ class ToolkitProblem(Problem):
             val_history=tuple(result.val_history),
             graph=result.graph if result.graph != graph else None,
             reason="training diverged (NaN/inf loss)" if status == "diverged" else "",
-            extra={"epochs": result.epochs, "hot_start_tensors": result.hot_start_tensors},
+            extra={"epochs": result.epochs, "hot_start_tensors": result.hot_start_tensors, **extra},
         )
+
+    def _shared(self, arch: Any, report: Report) -> tuple[Any, dict[str, Any]]:
+        """``arch`` scored by its supernet's weights (``training.weight_sharing``); a supernet trained for
+        it is charged to this trial's seconds."""
+        before = self.sharing.stats["supernet_seconds"]
+        result = self.sharing.evaluate(arch, report)
+        supernet_s = self.sharing.stats["supernet_seconds"] - before
+        extra = {"supernet_seconds": round(supernet_s, 3), "supernets": self.sharing.stats["supernets"]}
+        return replace(result, train_seconds=result.train_seconds + supernet_s), extra
 
     def _evaluate_module(self, arch: Any, config: Any, report: Report, trial_dir: Path | None) -> Evaluation:
         """A user's module (``fixed`` factory returning an ``nn.Module``): trained as it is, saved as QONNX."""
@@ -246,6 +259,25 @@ class ToolkitProblem(Problem):
         hw = self._base_hardware()
         design = TrainedDesign.from_training(result, hw, self.data.info, arch=arch.to_dict(), data=self.data)
         design.save(trial_dir, result.model)
+
+
+def _weight_sharing(settings: SearchSettings, space: Any, data: Any) -> Any:
+    """The supernets of ``training.weight_sharing`` (None when it is off)."""
+    t = settings.training
+    if not t.weight_sharing.enabled:
+        return None
+    from codesign.models.supernet import SharingConfig, WeightSharing
+
+    w = t.weight_sharing
+    config = SharingConfig(
+        epochs=w.supernet_epochs or t.epochs,
+        finetune_epochs=w.finetune_epochs,
+        batch_size=t.batch_size,
+        learning_rate=t.learning_rate,
+        seed=settings.seed,
+        proxy_fraction=t.proxy_fraction,
+    )
+    return WeightSharing(space, data, config)
 
 
 def _is_module(arch: Any) -> bool:

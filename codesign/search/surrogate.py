@@ -17,8 +17,10 @@ Hardware costs are exact and cheap, accuracy is neither, so the sampler (``sampl
    the formulation's cost metrics on the primary part), its costs exact and its accuracy the model's
    distribution.
 
-The first ``n_startup`` proposals are random feasible, unevaluated candidates. The sampler works on
-any space whose ``sample(trial)`` uses ``suggest_int``, ``suggest_float`` and ``suggest_categorical``
+The first ``n_startup`` proposals are random feasible, unevaluated candidates, drawn and costed one at
+a time (no pool, no model: a startup proposal costs about one costing); the pool rounds they skipped are
+grown at the first model-based proposal, so the model chooses from a pool of the same size. The
+sampler works on any space whose ``sample(trial)`` uses ``suggest_int``, ``suggest_float`` and ``suggest_categorical``
 (the toolkit's spaces and mapping spaces); for anything else it falls back to random proposals.
 The driver hands it the problem through ``bind`` (see :mod:`codesign.search.samplers`); unbound it is
 a random sampler.
@@ -57,6 +59,7 @@ class Candidate:
     params: dict[str, Any]
     costs: np.ndarray  # (k, n_cost_metrics), minimized; k == 0: no feasible design
     extra: np.ndarray  # features beyond the parameters (user features)
+    front: Any = None  # the toolkit's hardware front (nested mode), handed to the trial that evaluates it
 
 
 class _Probe:
@@ -171,6 +174,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         self._evaluated: dict[str, Candidate] = {}
         self._tried: set[str] = set()  # every key a trial has used (evaluated, repeated or rejected)
         self._read = 0
+        self._deferred = 0  # pool rounds skipped by cheap startup proposals, grown at the first model proposal
         self._chosen: dict[int, dict[str, Any]] = {}
         self._model_cache: dict[str, Any] = {}
         self._enc_signature: tuple[str, ...] | None = None
@@ -196,7 +200,11 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         if self._ctx is None:
             return
         try:
-            self._chosen[trial.number] = self._propose(study)
+            cand = self._propose(study)
+            self._chosen[trial.number] = dict(cand.params) if cand is not None else {}
+            self._ctx.fronts.clear()  # at most the one front of the trial about to run
+            if cand is not None and cand.front is not None:  # the trial reuses it instead of costing again
+                self._ctx.fronts[cand.key] = cand.front
         except (AttributeError, TypeError) as err:  # a space using more of the trial than suggest_*
             logger.warning("surrogate sampler: cannot probe the space (%s); proposing at random", err)
             self._ctx = None
@@ -211,21 +219,43 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         self._chosen.pop(trial.number, None)
 
     # -- proposals -------------------------------------------------------------------------------
-    def _propose(self, study: Any) -> dict[str, Any]:
+    def _propose(self, study: Any) -> Candidate | None:
         self._read_history(study)
+        self.stats["proposals"] += 1
         start = time.perf_counter()
-        self._grow_pool(start)
+        startup = len(self._evaluated) < self.n_startup
+        if startup and self.init == "random":
+            cand = self._random_open(start)  # no pool: a random feasible candidate, costed one at a time
+            self.stats["pool_seconds"] += time.perf_counter() - start
+            if cand is not None:
+                self._deferred += 1
+                return cand
+        # the pool rounds the cheap startup skipped are grown now, so the model sees the same pool size
+        for _ in range(1 + (0 if startup else self._deferred)):
+            self._grow_pool(time.perf_counter())
+        if not startup:
+            self._deferred = 0
         self.stats["pool_seconds"] += time.perf_counter() - start
         open_ = [c for c in self._pool.values() if c.key not in self._tried and len(c.costs)]
-        self.stats["proposals"] += 1
         if not open_:
-            return {}
-        if len(self._evaluated) < self.n_startup:
-            return dict(self._startup(open_).params)
+            return None
+        if startup:
+            return self._startup(open_)
         start = time.perf_counter()
         best = self._best(open_)
         self.stats["model_seconds"] += time.perf_counter() - start
-        return dict(best.params)
+        return best
+
+    def _random_open(self, start: float) -> Candidate | None:
+        """A random feasible, untried candidate, drawn and costed one by one (at most ``pool_random``
+        draws or ``pool_seconds``): a startup proposal costs one costing, not a pool."""
+        for _ in range(self.pool_random):
+            cand = self._cost({})
+            if cand is not None and len(cand.costs) and cand.key not in self._tried:
+                return cand
+            if time.perf_counter() - start > self.pool_seconds:
+                break
+        return None
 
     def _startup(self, open_: list[Candidate]) -> Candidate:
         done = [c for c in self._evaluated.values() if len(c.costs)]
@@ -276,12 +306,13 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         key = json.dumps(ctx.problem.describe(arch), sort_keys=True, default=str)
         if key in self._pool:
             return self._pool[key]
-        front, _graph = _front(ctx, probe, ctx.problem.cost(arch))
+        front, graph = _front(ctx, probe, ctx.problem.cost(arch))
         part, f = ctx.space.primary, ctx.formulation
         costs = [f.design_costs(p.totals, part, ctx.space.clock_ns) for p in front.points.get(part.name, ())]
         width = len(f.cost_metrics)
         extra = np.asarray(self.features(arch), dtype=float) if self.features else np.zeros(0)
-        cand = Candidate(key, dict(probe.params), np.array(costs).reshape(-1, width), extra)
+        keep = front if graph is not None and ctx.mode == "nested" else None  # depends on the graph alone
+        cand = Candidate(key, dict(probe.params), np.array(costs).reshape(-1, width), extra, keep)
         self._pool[key] = cand
         return cand
 

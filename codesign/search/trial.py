@@ -147,6 +147,9 @@ class TrialContext:
     peer_accuracy: Callable[[str, int], float | None] | None = None
     #: where trained weights are stored for other machines (an Optuna artifact store), or None
     artifacts: Any = None
+    #: ``arch_key -> HardwareFront`` a sampler already computed for the architecture it proposes (nested
+    #: mode: the front depends on the graph alone); the trial takes it instead of searching again
+    fronts: dict[str, HardwareFront] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,7 +205,8 @@ def run_trial(ctx: TrialContext, trial: optuna.Trial, set_attr: Callable[[str, A
     set_attr("arch", desc)
     set_attr("arch_key", key)
     cost = safe_call("cost(arch)", lambda: ctx.problem.cost(arch))
-    front, graph = _front(ctx, trial, cost)
+    known = ctx.fronts.pop(key, None) if ctx.mode == "nested" and isinstance(cost, LayerGraph) else None
+    front, graph = (known, cost) if known is not None else _front(ctx, trial, cost)
     ctx.hw_seconds += front.seconds
     if graph is not None:
         set_attr("graph", graph.to_json())

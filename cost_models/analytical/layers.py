@@ -32,6 +32,7 @@ from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.copies import stream_copies
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
+from cost_models.analytical.modules import module_cycles, module_interval
 from cost_models.analytical.recurrent import recurrent_terms
 from cost_models.analytical.stream import line_buffer_terms, stream_conv_timing
 from cost_models.analytical.timing import cycles
@@ -40,7 +41,7 @@ from cost_models.kinds import RECURRENT_KINDS, KindCoverage
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms"]
+__all__ = ["GLOBAL_POOL_CYCLES", "KIND_COVERAGE", "WIRE_KINDS", "LayerContext", "layer_terms", "softmax_stages"]
 
 #: Cycles per pixel of a streamed global pooling layer: ``global_pooling1d_cl`` / ``global_pooling2d_cl``
 #: (hls4ml v0.6-v1.3 ``nnet_pooling_stream.h``) read the input in a loop with no ``PIPELINE`` pragma, so
@@ -80,6 +81,7 @@ class LayerContext:
             (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
         types: ``(accumulator, result, table or None)`` types of a recurrent layer, whose casts between
             the stages of a step :mod:`.recurrent` prices; ``None`` for the other kinds.
+        latency_budget_ns: :func:`~.timing.latency_budget_ns` (0: ``clock_eff_ns``).
     """
 
     a_bits: int
@@ -102,6 +104,12 @@ class LayerContext:
     vivado_hls: bool = False
     dataflow: tuple[int, int, int] | None = None
     types: tuple[FixedType, FixedType, FixedType | None] | None = None
+    latency_budget_ns: float = 0.0
+
+    @property
+    def latency_ns(self) -> float:
+        """The budget latency chains are measured against (:func:`~.timing.latency_budget_ns`)."""
+        return self.latency_budget_ns or self.clock_eff_ns
 
 
 def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -126,6 +134,9 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     if ctx.dataflow is not None:  # registers of a DATAFLOW top (dataflow.py)
         for key, value in zip(("channel", "port", "process"), ctx.dataflow):
             terms[key] = terms[key] + value
+    if not ctx.stream:  # each layer is a pipelined module of the top: whole cycles past one (modules.py)
+        terms["latency"] = module_cycles(terms["latency"])
+        terms["ii"] = module_interval(terms["ii"], terms["latency"])
     return terms
 
 
@@ -144,7 +155,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     unit_ii: Num = 1
     for n_in, n_out in units:
         t = matvec_terms(_unit(n_in, n_out, layer, ctx, ctx.latency_strategy), rf, ctx.dsp_a, ctx.dsp_b,
-                         ctx.clock_eff_ns, c)  # fmt: skip
+                         ctx.clock_eff_ns, c, ctx.latency_ns)  # fmt: skip
         unit_latency = unit_latency + t["latency"]
         unit_ii = t["ii"]
         if total is None:  # one unit (all but separable convolutions): its terms are the layer's
@@ -169,6 +180,10 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
         return total
     partitions = ceil(layer.output_positions / ctx.pf)
+    # the per-partition unit, pipelined at II = rf, restarts one cycle after it ends when that is sooner
+    # (modules.module_interval; MuhammadAshraful's 3x3 conv at RF 128, Vitis HLS 2024.1: interval 1,354
+    # for 676 partitions, 2 cycles each)
+    unit_ii = module_interval(unit_ii, unit_latency)
     total["ii"] = partitions * unit_ii
     total["latency"] = total["ii"] + unit_latency - unit_ii
     return total
@@ -196,7 +211,7 @@ def _chained(t: Terms, ctx: LayerContext, pixels: int, levels: Num, stages: floa
         return _timed(t, pixels, stages)
     t["ii"] = 1
     chain = cycles(levels * ctx.consts.t_add_ns / ctx.clock_eff_ns)
-    t["latency"] = chain + stages
+    t["latency"] = cycles(levels * ctx.consts.t_add_ns / ctx.latency_ns) + stages
     t["pipe"] = t["pipe"] * minimum(chain, 1.0)  # output registers only where a cycle ends here
     return t
 
@@ -236,7 +251,27 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
     mult = matvec_terms(dpp_unit, 1, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, c)
     t["dsp"] = mult["dsp"]
     t["lut_mult"] = mult["lut_mult"]
-    return _timed(t, pixels, c.softmax_cycles + log2_ceil(lanes))
+    return _timed(t, pixels, softmax_stages(lanes, ctx))
+
+
+def softmax_stages(lanes: int, ctx: LayerContext) -> Num:
+    """Pipeline cycles of ``softmax_stable`` (hls4ml v0.7-v1.3 default, ``nnet_activation.h``) over ``lanes``.
+
+    One pipelined function: ``reduce<Op_max>`` (a balanced tree of ``ceil(log2 n)`` compare-select
+    levels), ``data[i] - x_max`` in an ``AP_RND, AP_SAT`` type (an adder), the exp-table read,
+    ``reduce<Op_add>`` (``ceil(log2 n)`` adder levels), the inverse-table read, then
+    ``exp_res[i] * inv_exp_sum`` (one multiplier). The two table reads are synchronous ROM reads and the
+    index and saturation logic around them: :attr:`~.constants.AnalyticalConstants.softmax_cycles`,
+    fitted. The rest chains at the clock (:mod:`.timing`): ``(2 * levels + 1)`` adder delays and one
+    multiplier. Seen in the softmax instances of the ArgyKokk csynth reports (Vitis HLS 2021.1,
+    xc7z007s-2): n = 2 / 6 / 10 at 5 ns take 8 / 12 / 14 cycles and n = 3 / 5 / 16 at 3.33 ns take
+    13 / 16 / 20: two levels cost ~2 cycles at 5 ns, ~3 at 3.33 ns, so the depth follows the clock,
+    not a fixed cycle per level (the model before this change).
+    """
+    c = ctx.consts
+    levels = log2_ceil(lanes)
+    chain_ns = (2 * levels + 1) * c.t_add_ns + c.t_dsp_mult_ns
+    return c.softmax_cycles + ceil(chain_ns / ctx.latency_ns)
 
 
 def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
@@ -256,7 +291,7 @@ def _batchnorm(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     units = minimum(lanes, limit)
     unit_rf = ceil(lanes / units)  # the reuse of the multipliers one pipeline iteration uses
     unit = UnitSpec(1, lanes, ctx.a_bits, ctx.w_bits, ctx.res_bits, 0.0, True, ctx.mult_impl, 0, ctx.vivado_hls)
-    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts)
+    t = matvec_terms(unit, unit_rf, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, ctx.consts, ctx.latency_ns)
     t["state"] = 0
     # res = (res_T)(data * scale + bias): one cast per value into the result type (quant.py)
     t["quant"] = lanes * ctx.out_cast_bits

@@ -15,12 +15,17 @@ io_parallel layer inputs. hls4ml's ``build_prj.tcl`` caps complete partitioning 
   cycle), with a warning naming the layer, the limit and the design priced. Kinds hls4ml builds under
   the Latency strategy only (depthwise / separable, ``LATENCY_ONLY_KINDS``) have no such fallback: they
   are priced as written and the warning says the tool refuses them.
-* **Vitis HLS** ignores the option (:mod:`hw_templates.tools`) and builds such layers, but not as a
-  fully pipelined unit: the ArgyKokk Vitis HLS 2021.1 rows with 10,976- and 11,220-product first
-  layers took 87-229 cycles where this model gives 15-21, and 413-657 DSPs where it gives ~5,000, while
-  Vitis HLS 2023.1-2023.2 rows with 5,760-8,640-product layers built them in full (Alezander9, ftsipis).
-  One source does not give a transferable rule, so the layer is priced as written and the warning says
-  the schedule may be longer.
+* **Vitis HLS** ignores the option (:mod:`hw_templates.tools`; its log says ``ERROR: [HLS 200-642] The
+  'config_array_partition -maximum_size' command is not supported``, which hls4ml's ``catch`` swallows)
+  and builds such layers, but it does not balance their accumulation into an adder tree: the layer's
+  latency grows with the fan-in, one adder after the other (:func:`adder_depth`). Seen in the instance
+  tables of the ArgyKokk csynth reports (Vitis HLS 2021.1, 5 ns, xc7z007s-2): the 196x56 first layer of
+  the MNIST MLP (5,876 non-zero weights, 105 per output) takes 48 cycles and the 561x20 one of the HAR
+  MLP (342 non-zero per output) 192 cycles, at interval 1 in both, ~2 additions per cycle, where the
+  balanced trees of the same designs' smaller layers (274x8 = 2,192 products, 159 per output: 9
+  cycles) follow ``log2(fan_in)``. The mechanism is priced for latency; its resources (these layers
+  use 33-413 DSPs where a full unroll would give thousands) are priced as written, and the warning
+  says so.
 
 The tool is the row's ``tool_version`` (:func:`hw_templates.tools.resolve_tool_version`) or, without one,
 the ``backend`` (``vivado``: Vivado HLS; every other backend: no limit applied).
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cost_models.analytical._num import Num, log2_ceil, maximum, where
 from cost_models.ir import Layer
 from hw_templates.config import LATENCY_ONLY_KINDS, Backend, HardwareConfig, ResolvedLayerHardware, Strategy
 from hw_templates.reuse import valid_reuse_factors
@@ -37,6 +43,7 @@ from hw_templates.tools import resolve_tool_version
 
 __all__ = [
     "PARTITION_LIMIT",
+    "adder_depth",
     "buildable_settings",
     "partition_limit",
     "serial_reuse_factor",
@@ -46,6 +53,18 @@ __all__ = [
 
 #: hls4ml's default ``MaximumSize`` (``config_array_partition -maximum_size``), v0.8-v1.3 writers.
 PARTITION_LIMIT = 4096
+
+
+def adder_depth(n_products: Num, fan_in: Num) -> Num:
+    """Adders on the path of one output of a Latency-strategy unit: a balanced tree, ``ceil(log2(fan_in))``
+    levels, up to :data:`PARTITION_LIMIT` products; above it the chain of ``fan_in - 1`` additions Vitis
+    HLS builds (module docstring; Vivado HLS refuses such units, :func:`buildable_settings`).
+
+    Example:
+        >>> adder_depth(21 * 3, 22), adder_depth(196 * 56, 106)
+        (5, 105)
+    """
+    return where(n_products > PARTITION_LIMIT, maximum(fan_in - 1, 0), log2_ceil(fan_in))
 
 
 def vivado_hls(hw: HardwareConfig) -> bool:
@@ -118,8 +137,9 @@ def unroll_warnings(layer: Layer, hw: HardwareConfig) -> tuple[str, ...]:
         backend = getattr(hw.backend, "value", hw.backend)
         tool = "Vitis HLS" if hw.tool_version or backend == Backend.VITIS.value else f"the {backend} backend's tool"
         return (
-            f"{head}: {tool} builds it with a longer schedule than estimated (5-14x in measured Vitis HLS "
-            "2021.1 designs; priced as written); prefer the Resource strategy",
+            f"{head}: {tool} builds it without a balanced adder tree (latency priced as a chain of additions "
+            "over the fan-in; resources priced as written, measured Vitis HLS 2021.1 designs used far fewer "
+            "DSPs); prefer the Resource strategy",
         )
     tool = f"Vivado HLS {hw.tool_version}" if hw.tool_version else "Vivado HLS"
     serial = serial_reuse_factor(layer, limit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cost_models.intervals import layer_mix
 from cost_models.ir import Layer, LayerGraph, LayerKind
 
 __all__ = ["IN_PLACE", "GraphIndex", "merged", "single_links"]
@@ -24,15 +25,21 @@ class GraphIndex:
     Attributes:
         by_name: layer by name; feeds: producer -> consumer of every single link
             (:func:`single_links`); fed_by: the reverse.
+        inputs: per layer (graph order), the positions of its input layers; output: the output
+            layer's position.
+        mix: the graph's layer mix for the interval table (:func:`~cost_models.intervals.layer_mix`).
     """
 
-    __slots__ = ("by_name", "fed_by", "feeds", "graph")
+    __slots__ = ("by_name", "fed_by", "feeds", "graph", "inputs", "mix", "output")
 
     def __init__(self) -> None:
         self.graph: LayerGraph | None = None
         self.by_name: dict[str, Layer] = {}
         self.feeds: dict[str, str] = {}
         self.fed_by: dict[str, str] = {}
+        self.inputs: list[tuple[int, ...]] = []
+        self.output = 0
+        self.mix = ""
 
     def refresh(self, graph: LayerGraph) -> GraphIndex:
         """The maps of ``graph`` (built on its first use)."""
@@ -41,6 +48,10 @@ class GraphIndex:
             self.by_name = {x.name: x for x in graph.layers}
             self.feeds = single_links(graph)
             self.fed_by = {consumer: producer for producer, consumer in self.feeds.items()}
+            position = {x.name: i for i, x in enumerate(graph.layers)}
+            self.inputs = [tuple(position[s] for s in x.inputs) for x in graph.layers]
+            self.output = position[graph.output.name]
+            self.mix = layer_mix(graph)
         return self
 
     def layer(self, graph: LayerGraph, name: str) -> Layer:

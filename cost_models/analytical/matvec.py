@@ -46,6 +46,14 @@ Resource strategy (``nnet_dense_resource.h``):
 
 * ``block_factor = ceil(n_in * n_out / rf)`` multipliers, each fed by a multiplexer over the
   ``min(rf, n_in)`` inputs it serves; zero weights are *not* dropped.
+* Shared multiplexer at ``rf == n_in`` (``dense_resource_rf_leq_nin``, the same ``MultLoop`` index code
+  in hls4ml v0.5 to v1.3): multiplier ``im`` reads ``data[in_index]`` with ``in_index = ir + im * rf``,
+  reset to ``ir`` once it reaches ``n_in``. At ``rf == n_in`` every multiplier past the first resets, so
+  all read ``data[ir]``: one ``n_in``:1 multiplexer, not one per multiplier (below ``n_in`` the reset
+  depends on ``ir < rf``, and each multiplier keeps its own ``rf``:1 multiplexer). Seen in the N-TORC
+  csynth rows (Vivado HLS 2019.1): a Conv1D at ``rf = n_in`` = 48 builds 784 LUT beyond its multipliers
+  where ``rf`` 16 and 24 build ~4,100 (one ~5.3-LUT multiplexer input per product, 768 products);
+  leave-one-source-out figures in docs/cost_models.md (``scripts/bench_lut_loso.py``).
 * Weights are reshaped by ``block_factor`` into a ROM ``block_factor * weight_bits`` wide and ``rf``
   deep (``ARRAY_RESHAPE ... block factor=block_factor``; ``RESOURCE core=ROM_nP_BRAM`` when rf > 1).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.
@@ -90,8 +98,9 @@ from dataclasses import dataclass
 
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
+from cost_models.analytical.limits import PARTITION_LIMIT, adder_depth
 from cost_models.analytical.memory import memory_bram18
-from cost_models.analytical.multipliers import dsp_per_product
+from cost_models.analytical.multipliers import dsp_per_product, is_lut_product
 from cost_models.analytical.timing import cycles, tree_registers
 
 __all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
@@ -153,7 +162,13 @@ def scale_terms(terms: Terms, factor: Num) -> Terms:
 
 
 def matvec_terms(
-    unit: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, consts: AnalyticalConstants
+    unit: UnitSpec,
+    rf: Num,
+    dsp_a: int,
+    dsp_b: int,
+    clock_eff_ns: float,
+    consts: AnalyticalConstants,
+    latency_ns: float | None = None,
 ) -> Terms:
     """Terms of one multiplication unit at reuse factor(s) ``rf`` (one call computes one vector).
 
@@ -164,8 +179,8 @@ def matvec_terms(
         1024
     """
     if unit.latency:
-        return _latency_unit(unit, rf, dsp_a, dsp_b, clock_eff_ns, consts)
-    return _resource_unit(unit, rf, dsp_a, dsp_b, clock_eff_ns, consts)
+        return _latency_unit(unit, rf, dsp_a, dsp_b, clock_eff_ns, consts, latency_ns or clock_eff_ns)
+    return _resource_unit(unit, rf, dsp_a, dsp_b, clock_eff_ns, consts, latency_ns or clock_eff_ns)
 
 
 def _slices(u: UnitSpec, dsp_a: int, dsp_b: int, c: AnalyticalConstants) -> Num:
@@ -185,7 +200,9 @@ def _mult_registers(u: UnitSpec, dsp_multipliers: Num) -> Num:
     return dsp_multipliers * (u.a_bits + u.w_bits)
 
 
-def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants) -> Terms:
+def _latency_unit(
+    u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants, latency_ns: float
+) -> Terms:
     n_mult = u.n_in * u.n_out
     n_zero = floor(n_mult * u.sparsity)
     nnz = n_mult - n_zero
@@ -222,14 +239,38 @@ def _latency_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: fl
     t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
     t["mult_reg"] = _mult_registers(u, dsp_units)
     t["control"] = 1
-    # fractional: in io_parallel HLS chains operators across the inlined layers, so the design's cycles
-    # are those of the whole chain (AnalyticalModel.combine sums them); io_stream rounds per layer (layers.py)
-    t["latency"] = cycles(chain / clock_eff_ns) + c.latency_overhead_cycles + (turns - 1)
+    # fractional here: a layer whose chain fits in one cycle is a combinational instance that chains with
+    # its neighbours; past one cycle layers.layer_terms rounds it to the module's whole cycles (modules.py)
+    # above the partition limit the accumulation is a chain, not a tree (limits.adder_depth; latency only):
+    # it takes one product after the other, so the multipliers' turns overlap it instead of preceding it
+    depth = cycles((t_mult + adder_depth(n_mult, fan_in) * c.t_add_ns) / latency_ns)
+    turns_taken = _allocation_turns(u, wide, nnz, limit, c) - 1
+    depth = where(n_mult > PARTITION_LIMIT, maximum(depth, turns_taken + 1), depth + turns_taken)
+    t["latency"] = depth + c.latency_overhead_cycles
     t["ii"] = rf
     return t
 
 
-def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants) -> Terms:
+def _allocation_turns(u: UnitSpec, wide: Num, nnz: Num, limit: Num, c: AnalyticalConstants) -> Num:
+    """Turns the ``mul`` operations take under ``ALLOCATION ... limit=multiplier_limit`` (latency only).
+
+    ``ALLOCATION operation instances=mul`` limits multiplication *operations*, whatever core they bind to
+    (UG1399 "ALLOCATION"), so under ``config_op mul -impl fabric`` the products HLS keeps as
+    multiplications (the share of wide constant products :func:`_latency_unit` counts as DSPs under the
+    default mapping) still take ``ceil(ops / limit)`` turns, now on LUT multipliers. Seen in ArgyKokk's
+    fabric rows (Vitis HLS 2021.1, RF 100): CARDIO's first layer instance takes 33 cycles and the jet
+    tagger's output layer 45, where their DSP twins take 37 and 47, against 4-7 at RF 1 or 2. (Resources
+    are left to :func:`_latency_unit`, which counts no DSP for them.)
+    """
+    if u.mult_impl == "fabric":  # the products the default mapping keeps as multiplications
+        wide = not is_lut_product(u.a_bits, u.w_bits, c)
+    ops = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), nnz), 0)
+    return maximum(ceil(ops / maximum(minimum(ops, limit), 1)), 1)
+
+
+def _resource_unit(
+    u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: float, c: AnalyticalConstants, latency_ns: float
+) -> Terms:
     n_mult = u.n_in * u.n_out
     block = ceil(n_mult / rf)
     dpp = _slices(u, dsp_a, dsp_b, c)
@@ -239,13 +280,15 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     t["lut_mult"] = where(wide, 0, block * u.a_bits * u.w_bits)
     t["adder"] = block * u.acc_bits
     t["quant"] = block * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
-    # rf <= n_in: multiplier im reads data[ir + im * rf] over ir < rf (an rf:1 multiplexer each) into a
-    # fixed accumulator. rf > n_in: one shared n_in:1 data multiplexer, and each multiplier reaches
-    # rf / n_in accumulators through a run-time index (acc_dyn, see the module docstring).
+    # rf < n_in: multiplier im reads data[ir + im * rf] over ir < rf (an rf:1 multiplexer each) into a
+    # fixed accumulator. rf == n_in: every index past the first wraps to ir, so all multipliers share one
+    # n_in:1 multiplexer (module docstring). rf > n_in: one shared n_in:1 data multiplexer, and each
+    # multiplier reaches rf / n_in accumulators through a run-time index (acc_dyn, module docstring).
     gt_nin = rf > u.n_in
     out_sources = maximum(rf / u.n_in, 1)
+    data_muxes = where(rf >= u.n_in, 1, block)
     t["mux"] = where(
-        gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), block * u.a_bits * (rf - 1)
+        gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), data_muxes * u.a_bits * (rf - 1)
     )
     t["acc_dyn"] = where(gt_nin, u.n_out * u.acc_bits, 0)
     bram, rom_lut = memory_bram18(block * u.w_bits, rf, c)
@@ -263,7 +306,7 @@ def _resource_unit(u: UnitSpec, rf: Num, dsp_a: int, dsp_b: int, clock_eff_ns: f
     t["state"] = u.n_in * u.a_bits + u.n_out * u.acc_bits
     t["mult_reg"] = _mult_registers(u, where(wide, block, 0))
     t["control"] = 1
-    depth = ceil((t_mult + c.t_add_ns) / clock_eff_ns)
+    depth = ceil((t_mult + c.t_add_ns) / latency_ns)
     t["latency"] = rf + depth + c.resource_overhead_cycles
     t["ii"] = rf
     return t

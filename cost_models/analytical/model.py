@@ -32,6 +32,10 @@ __all__ = ["GRID_KEYS", "AnalyticalModel"]
 #: Keys of :meth:`AnalyticalModel.layer_grid`'s result.
 GRID_KEYS = ("lut", "ff", "dsp", "bram18", "latency_cycles", "ii_cycles")
 _WIRE_NOTE = ("data movement only in io_parallel: no logic (wires)",)
+_CACHE_LIMIT = 4096
+#: Entries of the per-layer terms cache: enough for the layer settings a search keeps revisiting; a
+#: bigger cache of configurations seen once makes every garbage collection walk more objects.
+_TERMS_CACHE_LIMIT = 1024
 
 
 class AnalyticalModel(CostModel):
@@ -59,6 +63,7 @@ class AnalyticalModel(CostModel):
         self._index = GraphIndex()
         self._contexts = ContextBuilder(self.constants, self._index)
         self._counter_cache: dict[tuple[int, int], tuple[Layer, Counters]] = {}
+        self._terms_cache: dict[tuple, tuple[Layer, Terms]] = {}
         self._legal_rf: set[tuple[int, int, int]] = set()
 
     def estimate_layer(
@@ -146,7 +151,7 @@ class AnalyticalModel(CostModel):
         built = buildable_settings(layer, settings, hw)
         if built is not settings:  # a refused Latency layer: the Resource design at >= the serial reuse factor
             settings, rf = built, np.maximum(rf, float(built.reuse_factor))
-        ctx = self._contexts.build(layer, settings, hw, graph)
+        ctx, _ = self._contexts.build(layer, settings, hw, graph)
         terms = layer_terms(layer, rf, ctx)
         if ctx.stream and layer.kind is LayerKind.DENSE:
             self._add_dense_reads(terms, layer, graph)
@@ -162,8 +167,9 @@ class AnalyticalModel(CostModel):
 
     def combine(self, graph: LayerGraph, hw: HardwareConfig, layers: tuple[LayerCost, ...]) -> Cost:
         """Resources and counters add up; latency is the critical path (io_parallel) or the dataflow
-        pipeline's (io_stream, see :mod:`.stream`); II is the slowest layer's (:mod:`.combine`)."""
-        return combine_layers(self.name, self.target, graph, hw, layers, self.power_w)
+        pipeline's (io_stream, see :mod:`.stream`); II is the slowest layer's; with the 90 % intervals
+        (:mod:`.combine`)."""
+        return combine_layers(self, hw, layers, self._index.refresh(graph))
 
     def _layer_terms(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph
@@ -171,8 +177,8 @@ class AnalyticalModel(CostModel):
         settings = buildable_settings(layer, settings, hw)
         if layer.kind.has_weights and settings.strategy is Strategy.RESOURCE:
             self._check_reuse(layer, settings.reuse_factor)
-        ctx = self._contexts.build(layer, settings, hw, graph)
-        terms = layer_terms(layer, settings.reuse_factor, ctx)
+        ctx, values = self._contexts.build(layer, settings, hw, graph)
+        terms = self._terms(layer, settings.reuse_factor, ctx, values)
         if ctx.stream and layer.kind is LayerKind.DENSE:
             self._add_dense_reads(terms, layer, graph)
         # A sized FIFO is priced with its consumer (its depth follows the consumer's interval).
@@ -182,6 +188,18 @@ class AnalyticalModel(CostModel):
             add_terms(terms, dict.fromkeys(terms, 0) | fifo)
         self._add_sized_input_fifo(terms, layer, hw, graph)
         return terms, ctx
+
+    def _terms(self, layer: Layer, rf: int, ctx: LayerContext, values: tuple) -> Terms:
+        """:func:`~.layers.layer_terms` (a pure function of the layer, the reuse factor and the context's
+        values), cached by them: a search prices the same layer at the same settings many times. A copy:
+        the caller adds FIFOs and reads to it."""
+        key = (id(layer), rf, values)
+        hit = self._terms_cache.get(key)
+        if hit is None or hit[0] is not layer:
+            if len(self._terms_cache) > _TERMS_CACHE_LIMIT:
+                self._terms_cache.clear()
+            hit = self._terms_cache[key] = (layer, layer_terms(layer, rf, ctx))
+        return dict(hit[1])
 
     def _check_reuse(self, layer: Layer, rf: int) -> None:
         """Refuse a Resource reuse factor hls4ml would change (the rule is a pure function of the three numbers);
@@ -256,7 +274,7 @@ class AnalyticalModel(CostModel):
         key = (id(layer), a_bits)
         hit = self._counter_cache.get(key)
         if hit is None or hit[0] is not layer:
-            if len(self._counter_cache) > 4096:
+            if len(self._counter_cache) > _CACHE_LIMIT:
                 self._counter_cache.clear()
             hit = self._counter_cache[key] = (layer, count_layer(layer, a_bits))
         return hit[1]

@@ -25,7 +25,7 @@ import numpy as np
 from cost_models.analytical._num import Num, ceil, floor, maximum, minimum, where
 from hw_templates.parts import FpgaPart
 
-__all__ = ["CYCLE_GRAIN", "REFERENCE_DSP_FMAX_MHZ", "clock_budget_ns", "cycles", "tree_registers"]
+__all__ = ["CYCLE_GRAIN", "REFERENCE_DSP_FMAX_MHZ", "clock_budget_ns", "cycles", "latency_budget_ns", "tree_registers"]
 
 #: DSP FMAX of the reference device the fitted delays are expressed in (7-series -2, DS181-DS191).
 REFERENCE_DSP_FMAX_MHZ = 550.0
@@ -46,6 +46,27 @@ def cycles(share: Num) -> Num:
 def clock_budget_ns(clock_ns: float, uncertainty_ns: float, part: FpgaPart) -> float:
     """The clock period minus uncertainty, in reference-device ns (longer on faster families)."""
     return max(clock_ns - uncertainty_ns, 0.1) * part.dsp_fmax_mhz / REFERENCE_DSP_FMAX_MHZ
+
+
+def latency_budget_ns(budget_ns: float, part: FpgaPart, speedup: float) -> float:
+    """:func:`clock_budget_ns` for the latency of operator chains, with the family's logic speed-up.
+
+    The DSP-FMAX ratio (UltraScale+ -2 / 7-series -2 = 775 / 550 = 1.41) understates how much faster
+    HLS's characterised fabric operators are on UltraScale/UltraScale+ parts: the csynth instance
+    latencies of the same layer shapes at the same clock differ by far more. ArgyKokk (Vitis HLS 2021.1,
+    xc7z007s-2, 5 ns): Dense 20->64 4 cycles, softmax over 10 values 14 cycles; k-diep (Vitis HLS 2023.2,
+    xcu250-2L, 5 ns): Dense 6-bit 16->16 1 cycle, softmax over 10 values 4 cycles; tanvirana and Thifjj
+    (xc7z020-1) against Alezander9 / Lrozzy (xcvu13p / xcu50) likewise. ``speedup``
+    (:attr:`~.constants.AnalyticalConstants.ultrascale_logic_speedup`) is fitted on the csynth latencies,
+    the family is the part's DSP slice (DSP48E1: 7 series; DSP48E2: UltraScale, UltraScale+).
+    Used for latency only; the pipeline-register features keep :func:`clock_budget_ns`.
+
+    Example:
+        >>> from hw_templates import resolve_part
+        >>> latency_budget_ns(4.0, resolve_part("xc7z020"), 2.0), latency_budget_ns(4.0, resolve_part("xcu250"), 2.0)
+        (4.0, 8.0)
+    """
+    return budget_ns * speedup if part.dsp_slice == "DSP48E2" else budget_ns
 
 
 def tree_registers(t_first: Num, t_add: float, levels: Num, budget: float) -> Num:

@@ -158,3 +158,16 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     path.write_text("name: x\nlayers: [\n")
     with pytest.raises(SpecError, match="line"):
         load_design_spec(path)
+
+
+def test_a_recurrent_layer_takes_its_keys_and_its_reuse_factor_is_checked_on_the_kernel_product() -> None:
+    layers = [{"type": "lstm", "units": 8, "return_sequences": True}, {"type": "gru", "units": 4}]
+    # 512 is legal for the 16x32 kernel product, not for the 8x32 recurrent one (hls4ml derives 256 for it)
+    spec = design_spec_from_dict(_spec(input_shape=[6, 16], strategy="resource", reuse_factor=512, layers=layers[:1]))
+    assert spec.graph.output.output_shape == (6, 8) and spec.graph.output.return_sequences
+    spec = design_spec_from_dict(_spec(input_shape=[6, 16], strategy="resource", reuse_factor=4, layers=layers))
+    assert spec.graph.output.output_shape == (4,)
+    with pytest.raises(SpecError, match="'filters' does not apply to a lstm layer"):
+        design_spec_from_dict(_spec(input_shape=[6, 16], layers=[{"type": "lstm", "units": 8, "filters": 2}]))
+    with pytest.raises(ReuseFactorError, match="16x32"):
+        design_spec_from_dict(_spec(input_shape=[6, 16], strategy="resource", reuse_factor=24, layers=layers[:1]))

@@ -112,8 +112,11 @@ def test_illegal_resource_reuse_factor_is_refused_not_snapped():
 
 
 def test_latency_strategy_takes_any_reuse_factor_like_hls4ml():
+    # no snapping: RF 7 is priced as asked; the interval is 7, or latency + 1 where the layer's
+    # pipeline is shorter than that (modules.module_interval)
     cost = AnalyticalModel().estimate(_dense(16, 64), _hw(reuse_factor=7))
-    assert cost.ii_cycles == 7
+    assert cost.ii_cycles == min(7, cost.layers[-1].latency_cycles + 1)
+    assert cost.layers[-1].reuse_factor == 7
 
 
 def test_unknown_activation_function_raises():
@@ -250,3 +253,17 @@ def test_golden_rows_within_tolerance(calibration_path):
             errors.append(abs(getattr(cost, metric) - r.measured[metric]) / r.measured[metric])
         assert errors, f"no representable {source} rows with {metric}"
         assert np.median(errors) <= tolerance, f"{source} {metric}: median error {np.median(errors):.3f}"
+
+
+def test_resource_data_multiplexers_are_shared_when_the_reuse_factor_equals_n_in():
+    """nnet_dense_resource.h: at rf == n_in every in_index past the first wraps to ir, so all multipliers
+    read data[ir] through one n_in:1 multiplexer; below n_in each multiplier has its own rf:1 one."""
+    from cost_models.analytical.matvec import UnitSpec, matvec_terms
+
+    unit = UnitSpec(16, 8, 16, 16, 32, 0.0, False)
+    shared = matvec_terms(unit, 16, 27, 18, 4.0, C)
+    own = matvec_terms(unit, 8, 27, 18, 4.0, C)
+    assert shared["dsp"] == 8 and shared["mux"] == 1 * 16 * 15  # one 16:1 multiplexer of 16-bit data
+    assert own["dsp"] == 16 and own["mux"] == 16 * 16 * 7  # 16 multipliers, each an 8:1 multiplexer
+    grid = matvec_terms(unit, np.array([8.0, 16.0]), 27, 18, 4.0, C)  # the same on arrays of reuse factors
+    assert list(grid["mux"]) == [own["mux"], shared["mux"]]

@@ -104,3 +104,89 @@ def test_streamed_dense_reads_one_transfer_of_its_input_stream_per_cycle():
     assert after_flatten.latency_cycles - flat.latency_cycles == 20 - 1
     assert after_flatten.ii_cycles == 20 and flat.ii_cycles == 1
     assert _stream_dense((20, 16), 64).ii_cycles == 64  # the reuse factor bounds it when larger
+
+
+# --- io_parallel layer modules, softmax depth, ALLOCATION turns, Vitis accumulation chains (modules.py,
+# layers.softmax_stages, matvec._allocation_turns, limits.adder_depth) ---
+
+
+def _parallel_layers(graph, hw: HardwareConfig):
+    return {c.name: c for c in AnalyticalModel().estimate(graph, hw).layers}
+
+
+def _mlp(n_in: int, widths: tuple[int, ...], softmax: bool = False, bits: int = 16):
+    b = GraphBuilder("m", (n_in,), FixedType(bits, 6))
+    for i, units in enumerate(widths):
+        b.add("dense", name=f"fc{i}", units=units)
+        if i < len(widths) - 1:
+            b.add("activation", name=f"relu{i}", function="relu")
+    if softmax:
+        b.add("activation", name="softmax", function="softmax")
+    return b.build()
+
+
+def _zynq(clock_ns: float, **kw) -> HardwareConfig:
+    return HardwareConfig(resolve_part("xc7z020"), clock_ns=clock_ns, io_type=IoType.PARALLEL, **kw)
+
+
+@pytest.mark.parametrize("clock_ns", [2.0, 3.33, 5.0, 10.0, 25.0])
+def test_io_parallel_layers_cost_whole_cycles_once_their_chain_spans_a_cycle(clock_ns):
+    # every hls4ml layer function is its own pipelined instance in the top (csynth instance tables of
+    # ArgyKokk / tanvirana / Thifjj / k-diep): past one cycle it costs whole cycles; within one cycle it
+    # is combinational and chains with its neighbours; the design's latency is the sum along the chain
+    graph = _mlp(64, (32, 32, 5))
+    cost = AnalyticalModel().estimate(graph, _zynq(clock_ns))
+    for layer in cost.layers:
+        if layer.latency_cycles > 1:
+            assert layer.latency_cycles == int(layer.latency_cycles)
+    assert cost.latency_cycles == pytest.approx(sum(c.latency_cycles for c in cost.layers))
+
+
+def test_a_slower_clock_never_lengthens_an_io_parallel_design_in_cycles():
+    graph = _mlp(64, (32, 32, 5), softmax=True)
+    cycles = [AnalyticalModel().estimate(graph, _zynq(t)).latency_cycles for t in (2.0, 3.33, 5.0, 10.0, 25.0)]
+    assert cycles == sorted(cycles, reverse=True) and cycles[0] > cycles[-1]
+
+
+def test_latency_layer_whose_interval_exceeds_its_pipeline_restarts_one_cycle_after_it_ends():
+    # ArgyKokk RF 100 instances (Vitis HLS 2021.1): Dense 21->3 latency 37, interval 38 (not 100)
+    graph = _mlp(21, (3,))
+    slow = _parallel_layers(graph, _zynq(3.33, strategy=Strategy.LATENCY, reuse_factor=63))["fc0"]
+    assert slow.ii_cycles == slow.latency_cycles + 1 < 63
+    fast = _parallel_layers(graph, _zynq(3.33, strategy=Strategy.LATENCY, reuse_factor=3))["fc0"]
+    assert fast.ii_cycles == 3  # a pipeline deeper than its interval keeps II = reuse factor
+
+
+@pytest.mark.parametrize("lanes", [2, 3, 5, 10, 16])
+def test_softmax_depth_grows_with_its_reduction_trees_and_shrinks_with_the_clock(lanes):
+    def depth(n: int, clock_ns: float) -> float:
+        b = GraphBuilder("s", (n,), Q16)
+        b.add("activation", name="sm", function="softmax")
+        return _parallel_layers(b.build(), _zynq(clock_ns))["sm"].latency_cycles
+
+    assert depth(2 * lanes, 3.33) >= depth(lanes, 3.33)  # one more max and one more adder level
+    assert depth(lanes, 3.33) >= depth(lanes, 5.0) >= depth(lanes, 25.0)
+
+
+def test_fabric_multipliers_take_the_same_allocation_turns_as_dsp_ones():
+    # ALLOCATION instances=mul limits operations, whatever core they bind to (config_op mul -impl fabric):
+    # ArgyKokk's fabric rows at RF 100 are as long as their DSP twins (33 vs 37 cycles), not as RF 1
+    graph = _mlp(21, (3,), bits=16)
+
+    def fc(impl: str, rf: int) -> float:
+        return _parallel_layers(graph, _zynq(5.0, reuse_factor=rf, multiplier_impl=impl))["fc0"].latency_cycles
+
+    assert fc("fabric", 63) > fc("fabric", 1) + 10
+    assert fc("fabric", 63) - fc("fabric", 1) == fc("dsp", 63) - fc("dsp", 1)
+
+
+def test_vitis_unit_above_the_partition_limit_adds_its_products_one_after_the_other():
+    # ArgyKokk MNIST / HAR first layers (Vitis HLS 2021.1): 48 and 192 cycles for 105 and 342 non-zero
+    # products per output; below 4,096 products the same source's layers follow log2(fan_in)
+    def fc(n_in: int) -> float:
+        hw = HardwareConfig(resolve_part("xcu250"), clock_ns=5.0, io_type=IoType.PARALLEL, tool_version="2021.1")
+        return _parallel_layers(_mlp(n_in, (32,)), hw)["fc0"].latency_cycles
+
+    below, above, twice = fc(120), fc(240), fc(480)  # 3,840 / 7,680 / 15,360 products
+    assert above > 4 * below
+    assert twice == pytest.approx(2 * above, rel=0.1)  # linear in the fan-in

@@ -135,7 +135,8 @@ def test_latency_rf_caps_only_the_dsp_multiplications_hand_checked():
     eight = model.estimate(graph, _hw(reuse_factor=8)).layers[-1]
     assert one.dsp == mul_ops and eight.dsp == 128
     assert eight.latency_cycles - one.latency_cycles == pytest.approx(math.ceil(mul_ops / 128) - 1)
-    assert eight.ii_cycles == 8
+    # II = 8 asked, but a pipeline shorter than its interval restarts one cycle after it ends (modules.py)
+    assert eight.ii_cycles == min(8, math.ceil(eight.latency_cycles) + 1)
 
 
 @pytest.mark.parametrize("rf", [2, 8, 100, 1024])
@@ -196,8 +197,8 @@ def test_an_explicit_accumulator_with_modes_is_priced_and_one_without_is_not():
 
 @pytest.mark.parametrize(
     ("tool_version", "phrase"),
-    [("2019.2", "Vivado HLS 2019.2 refuses"), ("2023.2", "Vitis HLS builds it with a longer schedule"),
-     (None, "Vitis HLS builds it with a longer schedule")],
+    [("2019.2", "Vivado HLS 2019.2 refuses"), ("2023.2", "Vitis HLS builds it without a balanced adder tree"),
+     (None, "Vitis HLS builds it without a balanced adder tree")],
 )  # fmt: skip
 def test_a_latency_layer_above_the_partition_limit_is_flagged_by_name(tool_version, phrase):
     graph = _dense_graph(128, 64)  # 8,192 products > 4,096

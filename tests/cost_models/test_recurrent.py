@@ -1,5 +1,6 @@
-"""Recurrent layers (LSTM, GRU): IR shapes, counters, the analytical mechanism checked by hand, the
-calibration reader on an N-TORC-style row, and the refusals of the consumers that do not build them."""
+"""Recurrent layers (LSTM, GRU): IR shapes, counters, the analytical mechanism checked by hand, and the
+calibration reader on an N-TORC-style row (the refusals of the builder, frontends and exporter:
+tests/models/test_recurrent_refusals.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
 from cost_models.analytical.timing import clock_budget_ns
 from cost_models.counters import count_layer
 from cost_models.ir import GraphBuilder, LayerGraph, LayerPrecision
-from cost_models.kinds import RECURRENT_NOT_BUILT
 from cost_models.synth_data import read_synth_csv
 from hw_templates.config import HardwareConfig, IoType, Strategy
-from hw_templates.errors import ShapeError, UnsupportedLayerError
+from hw_templates.errors import ShapeError
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
 
@@ -70,11 +70,13 @@ def test_lstm_estimate_checked_by_hand():
     # weight ROMs of 4 x 16 bits x 4 words stay in LUTRAM (< 1,280 bits); sigmoid reads 3 * 2 = 6 values
     # per call (3 dual-port copies of its 1024 x 18-bit table, one BRAM18 each), tanh 2 (1 copy)
     assert cost.bram18 == 3 + 1
-    # one step: the slower product (rf + 1 pipeline cycle + the Resource loop overhead), the gate sum,
+    # one step: the slower product (rf + its pipeline depth + the Resource loop overhead), the gate sum,
     # the sigmoid table, the state update, the tanh table, the output product, the step's read
     budget = clock_budget_ns(4.0, 0.5, resolve_part("xczu7ev"))
-    assert budget > 1 and (C.t_dsp_mult_ns + C.t_add_ns) < budget  # every short stage takes one cycle
-    step = (4 + 1 + C.resource_overhead_cycles) + 1 + C.table_cycles + 1 + C.table_cycles + 1 + 1
+    mult, add = C.t_dsp_mult_ns, C.t_add_ns
+    depth = math.ceil((mult + add) / budget)  # the Resource unit's product + accumulation
+    product = 4 + depth + C.resource_overhead_cycles
+    step = product + math.ceil(add / budget) + C.table_cycles + depth + C.table_cycles + math.ceil(mult / budget) + 1
     assert cost.latency_cycles == 4 * step + 1
     assert cost.ii_cycles == 4 * step
 
@@ -131,31 +133,11 @@ def test_reader_reads_an_lstm_row(tmp_path: Path):
     assert math.isfinite(cost.latency_cycles) and cost.latency_cycles > 16 * 256
 
 
-def test_the_builder_and_the_exporter_refuse_recurrent_layers_in_one_line():
-    from codesign.export._qonnx import check_translatable
-    from codesign.models.builder import build_model
+def test_recurrent_rows_are_their_own_layer_mix_with_the_pooled_intervals():
+    from cost_models.intervals import layer_mix
 
-    graph = _graph("lstm", 4, 2, 2)
-    for refuse in (build_model, check_translatable):
-        with pytest.raises(UnsupportedLayerError, match="recurrent layers") as err:
-            refuse(graph)
-        assert "\n" not in str(err.value) and "'rnn'" in str(err.value)
-
-
-def test_the_torch_frontend_refuses_an_lstm_module_naming_it():
-    import torch
-    from torch import nn
-
-    from codesign.models.frontends import graph_from_module
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = nn.LSTM(3, 4, batch_first=True)
-
-        def forward(self, x):
-            return self.rnn(x)[0]
-
-    with pytest.raises(UnsupportedLayerError, match=r"module 'rnn' \(LSTM\)") as err:
-        graph_from_module(Net(), torch.zeros(1, 5, 3))
-    assert RECURRENT_NOT_BUILT in str(err.value)
+    graph = _graph("lstm", 8, 16, 8, sequences=True)
+    assert layer_mix(graph) == "recurrent"
+    cost = AnalyticalModel().estimate(graph, _hw(Strategy.RESOURCE, 16))
+    low, high = cost.intervals["lut"]  # one source has recurrent rows: the kind's pooled quantiles
+    assert low < cost.lut < high

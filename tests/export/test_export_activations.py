@@ -1,11 +1,12 @@
-"""Activations beyond relu/linear: a network with sigmoid, tanh, leaky_relu and hard_tanh, and one ending
-in a softmax, are trained (Brevitas), exported and C-simulated.
+"""Activations beyond relu/linear: a network with sigmoid, tanh, leaky_relu, hard_tanh and hard_sigmoid, and
+ones ending in a softmax, are trained (Brevitas), exported and C-simulated.
 
 sigmoid, tanh and softmax are lookup tables in hls4ml, so the C simulation is compared, bit for bit, with
 the trained model whose float functions are replaced by hls4ml 1.3.0's table semantics
 (``codesign.export._tables``, ``_softmax_table``), and with the trained model itself within stated bounds
 (largest output difference, argmax agreement: ``verification.json`` records both). leaky_relu (alpha
-0.125) and hard_tanh are exact: the reference model computes them as the trained model does."""
+0.125), hard_tanh and hard_sigmoid (alpha 0.25) are exact: the reference model computes them as the
+trained model does; the trained model computes a final softmax as hls4ml's table itself."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ ACTIVATION_CASES = (
          L("dense", name="fc2", units=12, weight_bits=6), L("activation", name="th", function="tanh"),
          L("dense", name="fc3", units=12, weight_bits=6), L("activation", name="lk", function="leaky_relu"),
          L("dense", name="fc4", units=12, weight_bits=6), L("activation", name="ht", function="hard_tanh"),
+         L("dense", name="fc5", units=12, weight_bits=6), L("activation", name="hs", function="hard_sigmoid"),
          L("dense", name="out", units=10, weight_bits=6)),
         ALL_SETTINGS, 0.08, 0.97,
     ),

@@ -82,7 +82,7 @@ def test_a_one_wide_kernel_is_valid_padding() -> None:
         (lambda: ArchLayer("dense", units=4, weight_bits=1), "weight_bits: expected an integer 2..16, got 1"),
         (lambda: ArchLayer("dense", units=4, act_bits=17), "act_bits"),
         (lambda: ArchLayer("dens"), "did you mean 'dense'"),
-        (lambda: ArchLayer("activation", function="elu"), "one of relu, linear, sigmoid, tanh, hard_tanh, leaky_relu"),
+        (lambda: ArchLayer("activation", function="elu"), "one of relu, linear, sigmoid, tanh, hard_tanh, hard_sig"),
         (lambda: ArchLayer.from_dict({"kind": "dense", "unit": 3}), "did you mean 'units'"),
         (lambda: ArchSpec.from_dict({"name": "x", "layer": []}), "did you mean 'layers'"),
         (lambda: ArchSpec("x", ()), "at least one layer"),

@@ -122,6 +122,30 @@ def test_leaky_relu_slope_must_be_exact_in_hardware(alpha: float) -> None:
         build_model(b.build())
 
 
+@pytest.mark.parametrize("alpha", [0.0, 0.2, 1 / 6])
+def test_hard_sigmoid_slope_must_be_dyadic_so_torch_and_keras_slopes_are_refused(alpha: float) -> None:
+    b = GraphBuilder("g", (8,), FixedType(8, 3))
+    b.add("activation", name="hs", function="hard_sigmoid", alpha=alpha)
+    with pytest.raises(UnsupportedLayerError, match=r"'hs'.*hard_sigmoid alpha .*e.g. 0.25; torch's 1/6 and Keras'"):
+        build_model(b.build())
+
+
+def test_hard_sigmoid_with_a_dyadic_slope_is_clip_of_a_shifted_line() -> None:
+    import torch
+
+    b = GraphBuilder("g", (3,), FixedType(8, 3))
+    b.add(
+        "activation",
+        name="hs",
+        function="hard_sigmoid",
+        alpha=0.25,
+        precision=LayerPrecision(FixedType(10, 1, False, "RND_CONV", "SAT")),
+    )
+    with torch.no_grad():
+        out = build_model(b.build()).eval()(torch.tensor([[-3.0, 1.0, 2.5]]))
+    assert out.tolist() == [[0.0, 0.75, 1.0]]
+
+
 def test_sigmoid_tanh_leaky_relu_build_as_function_then_result_quantizer() -> None:
     unsigned, signed = FixedType(8, 1, False, "RND_CONV", "SAT"), FixedType(8, 1, True, "RND_CONV", "SAT")
     b = GraphBuilder("g", (4,), FixedType(8, 3))

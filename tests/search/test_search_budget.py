@@ -57,6 +57,41 @@ def test_the_surrogate_never_proposes_a_rejected_or_known_architecture() -> None
     assert statuses.count("trained") == 15 and result.summary.trials == 15  # no trial wasted
 
 
+def test_startup_proposals_cost_candidates_one_by_one_and_the_model_gets_the_whole_pool() -> None:
+    from codesign.search.surrogate import SurrogateSampler
+
+    wide = {"a": list(range(40)), "b": list(range(40)), "c": [1, 2, 4, 8]}  # 6,400 architectures
+
+    def run(evaluations: int) -> SurrogateSampler:
+        sampler = SurrogateSampler(seed=1, n_startup=4, pool_random=50, pool_mutations=10)
+        result = search(wide, lambda a: [{"ns": float(a["a"] + a["c"])}], lambda a: 0.01 * a["b"],
+                        objectives=("accuracy", "ns"), evaluations=evaluations, sampler=sampler)  # fmt: skip
+        assert result.evaluations == evaluations
+        return sampler
+
+    assert len(run(4)._pool) <= 8  # four startup proposals: a few costings each, no pool of 50+
+    assert len(run(5)._pool) >= 4 * 50  # the first model proposal grew the rounds the startup skipped
+
+
+def test_a_trial_reuses_the_hardware_front_the_surrogate_costed_for_it() -> None:
+    from codesign.models.arch import ArchLayer, ArchSpec
+    from codesign.search.surrogate import SurrogateSampler
+
+    def graph(a: dict):
+        layers = (ArchLayer("dense", name="fc0", units=a["units"], weight_bits=a["bits"]),
+                  ArchLayer("activation", name="relu0", act_bits=a["bits"]),
+                  ArchLayer("dense", name="out", units=4, weight_bits=a["bits"]))  # fmt: skip
+        return ArchSpec("mlp", layers).to_graph((8,))
+
+    sampler = SurrogateSampler(seed=0, n_startup=2, pool_random=8, pool_mutations=4)
+    space = {"units": [2, 4, 8], "bits": [2, 4, 6, 8]}
+    result = search(space, graph, lambda a: 0.1 * a["units"] + 0.01 * a["bits"], objectives=("accuracy", "latency_ns"),
+                    evaluations=4, sampler=sampler)  # fmt: skip
+    assert result.evaluations == 4 and not sampler._ctx.fronts  # every front handed over was taken
+    for t in result.study.trials:  # the very front the sampler computed (a second search would take other seconds)
+        assert t.user_attrs["hw_search"]["seconds"] == round(sampler._pool[t.user_attrs["arch_key"]].front.seconds, 6)
+
+
 def test_a_maximin_startup_spreads_the_first_evaluations_over_the_space() -> None:
     from codesign.search.surrogate import SurrogateSampler
 
