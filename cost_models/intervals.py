@@ -4,7 +4,7 @@ A model fitted on some sources is wrong on a new source by more than its residua
 say. So the intervals come from leave-source-out residuals: every calibration row predicted by models
 fitted without its source (:mod:`cost_models.validation`, run by ``scripts/bench_cost_model.py
 --write-intervals``). For each model, kind of row (``hls``: HLS estimate, ``synth``: after synthesis),
-layer mix (``dense`` / ``conv``) and target, the shipped file ``data/intervals.json`` holds the 5 % and
+layer mix (``dense`` / ``conv`` / ``recurrent``) and target, the shipped file ``data/intervals.json`` holds the 5 % and
 95 % quantiles of ``log((measured + 1) / (predicted + 1))``, every source weighing the same (each row
 weighs 1 / its source's rows, so one source with hundreds of rows does not set the width for everyone).
 A group with fewer than :data:`MIN_SOURCES` sources uses the quantiles of its kind of row pooled over
@@ -28,6 +28,7 @@ import numpy as np
 
 from cost_models.cost import Target
 from cost_models.ir import LayerGraph, LayerKind
+from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.errors import CalibrationError
 
 __all__ = [
@@ -61,8 +62,13 @@ def row_kind(target: Target) -> str:
 
 
 def layer_mix(graph: LayerGraph) -> str:
-    """``conv`` when the network has a convolution, else ``dense``."""
-    return "conv" if any(x.kind is not LayerKind.DENSE for x in graph.weight_layers()) else "dense"
+    """``recurrent`` when the network has an LSTM/GRU, else ``conv`` when it has a convolution, else
+    ``dense``. Recurrent rows come from one source (N-TORC), fewer than :data:`MIN_SOURCES`, so their
+    intervals are the kind's pooled quantiles, not those of the convolutions."""
+    kinds = {x.kind for x in graph.weight_layers()}
+    if kinds & RECURRENT_KINDS:
+        return "recurrent"
+    return "conv" if kinds - {LayerKind.DENSE} else "dense"
 
 
 def log_residual(measured: float, predicted: float) -> float:

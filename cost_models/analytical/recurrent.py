@@ -27,7 +27,9 @@ activations' input types; ``init_lstm`` / ``init_gru`` in ``backends/vivado/viva
   ``r * (W_h h)``, ``h_cand*(1-z)`` and ``h_old*z``: ``3 * n_state`` products (DSPs at 16 bits: neither
   operand is a constant) and the adders between them; the new state is cast into ``res_T``.
 * State registers: ``static res_T h_state[n_state]`` (and ``s_state`` for LSTM) inside the step
-  function plus the copies ``h_newstate`` / ``s_newstate`` the stack keeps: ``2 x states x res bits``.
+  function plus the copies ``h_newstate`` / ``s_newstate`` the stack keeps: ``2 x states x res bits``;
+  the stack's ``data_in[n_in]`` (one step's input); the step function's partitioned arrays between its
+  calls (:data:`STEP_ARRAYS`).
 * Every call is a sub-module with its own handshake inside a non-pipelined loop body, so each stage of
   the step takes whole cycles: ``ceil(dense) + ceil(gate add) + table + ceil(product + add) + table +
   ceil(product)`` + one cycle for the step's input read and loop iteration.
@@ -64,6 +66,13 @@ __all__ = ["recurrent_notes", "recurrent_reuse_factor", "recurrent_terms"]
 
 #: Element-wise products of two variables per state value and step (module docstring).
 PRODUCTS_PER_STATE = 3
+#: ``accum_t`` values per state value in the step function's completely partitioned arrays, which hold
+#: their values across the states of its (not pipelined) schedule, so they are registers
+#: (``nnet_recurrent.h`` v0.8.1-v1.3.0): LSTM ``tmpres`` 4, ``tmpres_state`` 4, ``tmpres_ifo`` 3,
+#: ``tmpres_c`` 1, ``inputacc_ifo`` 3, ``inputacc_c`` 1, ``s_actstate`` 1; GRU ``tmpres`` 3,
+#: ``tmpres_state_zr`` 3, ``tmpres_zr`` 2, ``tmpres_h`` 1, ``inputacc_zr`` 2, ``inputacc_h`` 1,
+#: ``tmpres_state_h`` 1.
+STEP_ARRAYS = {LayerKind.LSTM: 17, LayerKind.GRU: 13}
 #: hls4ml's table type where a layer sets none (``table_t``, ``vivado_backend.py`` RNN attributes, v0.8-v1.3).
 DEFAULT_TABLE_TYPE = FixedType(18, 8)
 #: Cycles of a step besides its stages: the step's input read / array slice and the loop iteration.
@@ -147,8 +156,8 @@ def _elementwise(layer: Layer, ctx: LayerContext) -> Terms:
     # gate sums (gates x states) + the adds of the state update (LSTM g*i + c*f; GRU the mix and 1 - z)
     t["adder"] = (gates + 1) * states * ctx.acc_bits
     t["quant"] = _casts(layer, ctx)
-    # registers between the step's sub-calls: gate sums, activated gates, products
-    t["pipe"] = (2 * gates * states + products) * ctx.acc_bits
+    # the step function's partitioned arrays (registers: the function is not pipelined)
+    t["pipe"] = STEP_ARRAYS[layer.kind] * states * ctx.acc_bits
     return t
 
 
@@ -188,7 +197,8 @@ def recurrent_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     # tanh: one function (LSTM calls it twice, one after the other)
     add_terms(total, _tables(states, layer.table_size, ctx))
     n_states = 2 if layer.kind is LayerKind.LSTM else 1
-    total["state"] = total["state"] + 2 * n_states * states * ctx.res_bits
+    # h (and c) twice (static state + the stack's copy), and the stack's data_in[n_in] slice of one step
+    total["state"] = total["state"] + 2 * n_states * states * ctx.res_bits + k_in * ctx.a_bits
     total["control"] = total["control"] + 2  # the stack's step loop and the step function
     step = _step_cycles(kernel, recurrent, ctx)
     total["latency"] = layer.steps * step + STEP_IO_CYCLES

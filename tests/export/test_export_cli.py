@@ -104,7 +104,7 @@ def test_relative_output_folder_exports_and_verifies(
 
 
 @pytest.mark.slow
-def test_a_spec_with_a_narrowed_result_type_exports_bit_exact(main, tmp_path: Path, capsys) -> None:
+def test_a_spec_with_a_narrowed_result_type_exports_bit_exact(main, csim_cache: Path, tmp_path: Path, capsys) -> None:
     """A hand-written spec may round a layer's result below the exact accumulator: Brevitas rounds to it
     in training, hls4ml fuses the rounding into the layer's result type, and the C model agrees."""
     import yaml
@@ -117,7 +117,8 @@ def test_a_spec_with_a_narrowed_result_type_exports_bit_exact(main, tmp_path: Pa
     path.write_text(yaml.safe_dump(spec))
     assert main(["train", str(path), "--out", str(tmp_path / "design")]) == 0
     out = tmp_path / "exports"
-    assert main(["export", str(tmp_path / "design"), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
+    argv = ["export", str(tmp_path / "design"), "--out", str(out), "--cache-dir", str(csim_cache)]
+    assert main([*argv, "--jobs", "1", "--no-progress"]) == 0
     manifest = json.loads((out / "design" / "manifest.json").read_text())
     applied = {a["ir_name"]: a["precision"] for a in manifest["hls4ml"]["applied"]}
     assert applied["fc2"]["result"].startswith("fixed<11,9,RND_CONV,SAT")

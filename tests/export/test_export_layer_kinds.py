@@ -45,10 +45,12 @@ CASES = {
         [L("conv2d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6), L("batchnorm", name="bn"),
          L("activation", name="r1", act_bits=6), L("global_avgpool2d", name="gap"), L("dense", name="out", units=10)],
     ),
+    # both global poolings of a 1D map, side by side (the average over 14 positions), concatenated
     "gmp1d": (
         SEQ,
         [L("conv1d", name="c1", filters=6, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
-         L("global_maxpool1d", name="gmp"), L("dense", name="out", units=10)],
+         L("global_maxpool1d", name="gmp", inputs=("r1",)), L("global_avgpool1d", name="gap", inputs=("r1",)),
+         L("concat", name="cat", inputs=("gmp", "gap")), L("dense", name="out", units=10)],
     ),
     # average pooling: qonnx 1.0 has no channels-last AveragePool; the export relabels it (codesign/export/
     # _channels_last.py); 2x2 and 2-wide windows divide by a power of two, so the mean is exact
