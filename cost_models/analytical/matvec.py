@@ -53,7 +53,7 @@ Resource strategy (``nnet_dense_resource.h``):
   depends on ``ir < rf``, and each multiplier keeps its own ``rf``:1 multiplexer). Seen in the N-TORC
   csynth rows (Vivado HLS 2019.1): a Conv1D at ``rf = n_in`` = 48 builds 784 LUT beyond its multipliers
   where ``rf`` 16 and 24 build ~4,100 (one ~5.3-LUT multiplexer input per product, 768 products);
-  leave-one-source-out LUT within +-25 % on HLS-estimate rows 50 -> 53 %, post-synthesis 71 -> 77 %.
+  leave-one-source-out figures in docs/cost_models.md (``scripts/bench_lut_loso.py``).
 * Weights are reshaped by ``block_factor`` into a ROM ``block_factor * weight_bits`` wide and ``rf``
   deep (``ARRAY_RESHAPE ... block factor=block_factor``; ``RESOURCE core=ROM_nP_BRAM`` when rf > 1).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.

@@ -70,11 +70,13 @@ def test_lstm_estimate_checked_by_hand():
     # weight ROMs of 4 x 16 bits x 4 words stay in LUTRAM (< 1,280 bits); sigmoid reads 3 * 2 = 6 values
     # per call (3 dual-port copies of its 1024 x 18-bit table, one BRAM18 each), tanh 2 (1 copy)
     assert cost.bram18 == 3 + 1
-    # one step: the slower product (rf + 1 pipeline cycle + the Resource loop overhead), the gate sum,
+    # one step: the slower product (rf + its pipeline depth + the Resource loop overhead), the gate sum,
     # the sigmoid table, the state update, the tanh table, the output product, the step's read
     budget = clock_budget_ns(4.0, 0.5, resolve_part("xczu7ev"))
-    assert budget > 1 and (C.t_dsp_mult_ns + C.t_add_ns) < budget  # every short stage takes one cycle
-    step = (4 + 1 + C.resource_overhead_cycles) + 1 + C.table_cycles + 1 + C.table_cycles + 1 + 1
+    mult, add = C.t_dsp_mult_ns, C.t_add_ns
+    depth = math.ceil((mult + add) / budget)  # the Resource unit's product + accumulation
+    product = 4 + depth + C.resource_overhead_cycles
+    step = product + math.ceil(add / budget) + C.table_cycles + depth + C.table_cycles + math.ceil(mult / budget) + 1
     assert cost.latency_cycles == 4 * step + 1
     assert cost.ii_cycles == 4 * step
 

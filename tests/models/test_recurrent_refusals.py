@@ -71,3 +71,18 @@ def test_the_onnx_frontend_refuses_an_lstm_node_naming_it():
     with pytest.raises(UnsupportedLayerError, match=r"\(LSTM\): recurrent layers") as err:
         graph_from_onnx(helper.make_model(graph))
     assert "\n" not in str(err.value)
+
+
+def test_codesign_train_refuses_an_lstm_spec_in_one_line_and_writes_nothing(capsys, tmp_path):
+    from codesign.cli import main
+
+    spec = tmp_path / "lstm.yaml"
+    spec.write_text(
+        "name: l\npart: xc7z020\ninput_shape: [8, 8]\nprecision: 'ap_fixed<16,6>'\n"
+        "layers:\n  - {type: lstm, units: 8}\n  - {type: dense, units: 10}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["train", str(spec), "--epochs", "1", "--threads", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "layer 'lstm1' (lstm)" in err and RECURRENT_NOT_BUILT in err and "\n" not in err
+    assert not out.exists()
