@@ -79,7 +79,7 @@ class SharingConfig:
     """
 
     epochs: int = 8
-    finetune_epochs: int = 1
+    finetune_epochs: int = 0
     random_subnets: int = 2
     batch_size: int = 64
     learning_rate: float = 1e-2

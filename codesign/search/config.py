@@ -55,7 +55,7 @@ class WeightSharingBlock(_Model):
 
     enabled: bool = False
     supernet_epochs: PosInt | None = None  # None: training.epochs
-    finetune_epochs: Annotated[int, Field(strict=True, ge=0)] = 1
+    finetune_epochs: Annotated[int, Field(strict=True, ge=0)] = 0
 
 
 class TrainingBlock(_Model):
