@@ -262,15 +262,17 @@ def softmax_stages(lanes: int, ctx: LayerContext) -> Num:
     ``reduce<Op_add>`` (``ceil(log2 n)`` adder levels), the inverse-table read, then
     ``exp_res[i] * inv_exp_sum`` (one multiplier). The two table reads are synchronous ROM reads and the
     index and saturation logic around them: :attr:`~.constants.AnalyticalConstants.softmax_cycles`,
-    fitted. The rest chains at the clock (:mod:`.timing`): ``(2 * levels + 1)`` adder delays and one
-    multiplier. Seen in the softmax instances of the ArgyKokk csynth reports (Vitis HLS 2021.1,
-    xc7z007s-2): n = 2 / 6 / 10 at 5 ns take 8 / 12 / 14 cycles and n = 3 / 5 / 16 at 3.33 ns take
-    13 / 16 / 20: two levels cost ~2 cycles at 5 ns, ~3 at 3.33 ns, so the depth follows the clock,
-    not a fixed cycle per level (the model before this change).
+    fitted. The rest chains at the clock (:mod:`.timing`): a max level is a comparison (a carry chain as
+    long as an adder) then a select of the larger value (about one more adder delay), a sum level one
+    adder, so ``3 * levels + 1`` adder delays with the subtraction, and one multiplier. Seen in the softmax
+    instances of the ArgyKokk csynth reports (Vitis HLS 2021.1, xc7z007s-2): n = 2 / 6 / 10 at 5 ns take
+    8 / 12 / 14 cycles and n = 3 / 5 / 16 at 3.33 ns take 13 / 16 / 20: a level (both trees) costs ~2
+    cycles at 5 ns and ~3 at 3.33 ns, ~8.7 ns either way, so the depth follows the clock, not a fixed
+    cycle per level (the model before this change).
     """
     c = ctx.consts
     levels = log2_ceil(lanes)
-    chain_ns = (2 * levels + 1) * c.t_add_ns + c.t_dsp_mult_ns
+    chain_ns = (3 * levels + 1) * c.t_add_ns + c.t_dsp_mult_ns
     return c.softmax_cycles + ceil(chain_ns / ctx.latency_ns)
 
 
