@@ -307,13 +307,15 @@ class Coverage:
     inside: float
     inside_by_source: float
     median_width: float
+    median_width_by_source: float = math.nan
 
 
 def interval_coverage(predictions: Sequence[Prediction], model: str) -> dict[tuple[str, str], Coverage]:
     """Per (kind, target): each fold's rows against intervals fitted on the other folds' residuals only.
 
     ``inside`` pools rows, ``inside_by_source`` weighs every source the same; ``median_width`` is the
-    median of ``(high - low) / predicted`` in % (rows predicted above zero).
+    median of ``(high - low) / predicted`` in % (rows predicted above zero), pooled over rows (so the
+    width the source with most rows gets), ``median_width_by_source`` with every source weighing the same.
     """
     hits: dict[tuple[str, str], list[tuple[str, bool, float]]] = defaultdict(list)
     for fold in sorted({p.fold for p in predictions}):
@@ -331,11 +333,13 @@ def interval_coverage(predictions: Sequence[Prediction], model: str) -> dict[tup
         counts = Counter(s for s, _, _ in rows)
         weights = np.array([1.0 / counts[s] for s, _, _ in rows])
         inside = np.array([ok for _, ok, _ in rows], dtype=float)
-        widths = np.array([w for _, _, w in rows if not math.isnan(w)])
+        finite = np.array([not math.isnan(w) for _, _, w in rows])
+        widths = np.array([w for _, _, w in rows])[finite]
         out[key] = Coverage(
             len(rows),
             100 * float(inside.mean()),
             100 * float((weights * inside).sum() / weights.sum()),
             100 * float(np.median(widths)) if widths.size else math.nan,
+            100 * _weighted_median(widths, weights[finite]) if widths.size else math.nan,
         )
     return out

@@ -173,7 +173,10 @@ def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
                 c = cov.get((kind, t))
                 data.setdefault(model, {}).setdefault(kind, {})[t] = vars(c) if c else None
                 cells.append(
-                    "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (width {c.median_width:.0f} %)"
+                    "-"
+                    if c is None
+                    else f"{c.inside:.0f} / {c.inside_by_source:.0f} "
+                    f"(width {c.median_width:.0f} / {c.median_width_by_source:.0f} %)"
                 )
             lines.append(f"| {label} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines), data
@@ -255,7 +258,8 @@ def print_accuracy(result: dict) -> None:
     print("\n## Per source, out of source: median |error| %, analytical / lookup table\n")
     print(source_table(loso))
     print("\n## 90 % intervals on held-out folds: % of rows inside / sources weighted equally (median width)\n")
-    print("Each fold's rows against intervals fitted on the other folds' out-of-source residuals only.\n")
+    print("Each fold's rows against intervals fitted on the other folds' out-of-source residuals only. "
+          "Width: median of (high - low) / estimate over rows / with sources weighted equally.\n")  # fmt: skip
     print(result["_coverage_md"])
     print("\n## Rows not scored, by reason\n")
     for reason, n in result["skipped"].items():

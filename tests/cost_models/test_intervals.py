@@ -51,6 +51,26 @@ def test_a_mix_with_few_sources_uses_the_pooled_quantiles() -> None:
     assert table.bounds("m", "hls", "conv", "ff") == table.bounds("m", "hls", "all", "ff")
 
 
+def test_a_recurrent_mix_with_few_sources_backs_off_to_the_dense_mix_not_the_pool() -> None:
+    # Dense sources are off by little, convolution sources by 5-20x (the heavy tail of the pool); the
+    # one recurrent source is off like the Dense ones, as its gates are Dense products.
+    rng = np.random.default_rng(3)
+    rows = [("m", "hls", "dense", "lut", f"d{i}", 0.3 * rng.standard_normal()) for i in range(12) for _ in range(3)]
+    rows += [("m", "hls", "conv", "lut", f"c{i}", float(rng.uniform(1.6, 3.0))) for i in range(8)]
+    held_out = [0.2 * rng.standard_normal() for _ in range(50)]
+    table = fit_intervals(rows)  # the recurrent source held out: no recurrent row in the fit
+    lo, hi = table.bounds("m", "hls", "recurrent", "lut")
+    assert (lo, hi) == table.bounds("m", "hls", "dense", "lut")
+    assert hi < table.bounds("m", "hls", "all", "lut")[1] - 1.0  # the pool's upper tail is the convs'
+    assert np.mean([lo <= r <= hi for r in held_out]) >= 0.9
+    with_it = fit_intervals(rows + [("m", "hls", "recurrent", "lut", "r0", r) for r in held_out])
+    assert "recurrent" not in with_it.quantiles["m"]["hls"]  # one source: still the Dense mix's
+    assert with_it.bounds("m", "hls", "recurrent", "lut") == with_it.bounds("m", "hls", "dense", "lut")
+    # no Dense quantiles either (a synth table with only conv rows): the pool is the last resort
+    only_conv = fit_intervals([("m", "synth", "conv", "lut", f"c{i}", 0.1 * i) for i in range(6)])
+    assert only_conv.bounds("m", "synth", "recurrent", "lut") == only_conv.bounds("m", "synth", "all", "lut")
+
+
 def test_the_table_round_trips_through_its_file(tmp_path: Path) -> None:
     rows = [("m", k, "dense", "dsp", f"s{i}", 0.05 * i) for i in range(8) for k in ("hls", "synth")]
     table = fit_intervals(rows, provenance={"script": "tests"})
