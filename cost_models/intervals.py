@@ -7,8 +7,13 @@ fitted without its source (:mod:`cost_models.validation`, run by ``scripts/bench
 layer mix (``dense`` / ``conv`` / ``recurrent``) and target, the shipped file ``data/intervals.json`` holds the 5 % and
 95 % quantiles of ``log((measured + 1) / (predicted + 1))``, every source weighing the same (each row
 weighs 1 / its source's rows, so one source with hundreds of rows does not set the width for everyone).
-A group with fewer than :data:`MIN_SOURCES` sources uses the quantiles of its kind of row pooled over
-layer mixes. The file names the data and the command it was built from.
+A group with fewer than :data:`MIN_SOURCES` sources backs off to the nearest mix that shares its mechanism
+(:data:`BACKOFF`: recurrent layers are priced as the Dense products of their gates,
+``cost_models.analytical.recurrent`` after hls4ml's ``nnet_recurrent.h``), and only then to the quantiles
+of its kind of row pooled over layer mixes. The pool is a last resort: its tails are set by whichever mix
+misses most (on the shared calibration data, convolutions seen in one row of a source, off by 5-17x on
+HLS LUT), which made every recurrent interval ~12x the estimate wide while the Dense mix, which covers the
+recurrent rows held out, is ~1.7x. The file names the data and the command it was built from.
 
 An estimate ``v`` gets the interval ``((v + 1) e^lo - 1, (v + 1) e^hi - 1)``.
 """
@@ -32,6 +37,7 @@ from cost_models.kinds import RECURRENT_KINDS
 from hw_templates.errors import CalibrationError
 
 __all__ = [
+    "BACKOFF",
     "DEFAULT_INTERVALS",
     "INTERVAL_TARGETS",
     "LEVEL",
@@ -54,6 +60,9 @@ INTERVAL_TARGETS = ("lut", "ff", "dsp", "bram18", "latency_cycles")
 #: A (kind, mix) group needs residuals from this many sources; else the kind's pooled quantiles are used.
 MIN_SOURCES = 4
 POOLED = "all"
+#: Where a layer mix with too few sources borrows its quantiles before the pool: the mix whose
+#: mechanism prices it (LSTM/GRU gates are Dense matrix-vector products, ``analytical/recurrent.py``).
+BACKOFF = {"recurrent": "dense"}
 
 
 def row_kind(target: Target) -> str:
@@ -64,7 +73,7 @@ def row_kind(target: Target) -> str:
 def layer_mix(graph: LayerGraph) -> str:
     """``recurrent`` when the network has an LSTM/GRU, else ``conv`` when it has a convolution, else
     ``dense``. Recurrent rows come from one source (N-TORC), fewer than :data:`MIN_SOURCES`, so their
-    intervals are the kind's pooled quantiles, not those of the convolutions."""
+    intervals are those of the Dense mix (:data:`BACKOFF`), not those of the convolutions or the pool."""
     kinds = {x.kind for x in graph.weight_layers()}
     if kinds & RECURRENT_KINDS:
         return "recurrent"
@@ -88,9 +97,10 @@ class IntervalTable:
         return model in self.quantiles
 
     def bounds(self, model: str, kind: str, mix: str, target: str) -> tuple[float, float] | None:
-        """The log-ratio quantiles for one prediction; None when the table has nothing for it."""
+        """The log-ratio quantiles for one prediction (its mix, else :data:`BACKOFF`, else the kind's pool);
+        None when the table has nothing for it."""
         per_kind = self.quantiles.get(model, {}).get(kind, {})
-        for group in (mix, POOLED):
+        for group in (mix, BACKOFF.get(mix), POOLED):
             q = per_kind.get(group, {}).get(target)
             if q is not None:
                 return q[0], q[1]

@@ -307,35 +307,44 @@ class Coverage:
     inside: float
     inside_by_source: float
     median_width: float
+    median_width_by_source: float = math.nan
 
 
-def interval_coverage(predictions: Sequence[Prediction], model: str) -> dict[tuple[str, str], Coverage]:
-    """Per (kind, target): each fold's rows against intervals fitted on the other folds' residuals only.
+def interval_coverage(
+    predictions: Sequence[Prediction], model: str, by_mix: bool = False
+) -> dict[tuple[str, ...], Coverage]:
+    """Per (kind, target), or per (kind, layer mix, target) with ``by_mix``: each fold's rows against
+    intervals fitted on the other folds' residuals only.
 
     ``inside`` pools rows, ``inside_by_source`` weighs every source the same; ``median_width`` is the
-    median of ``(high - low) / predicted`` in % (rows predicted above zero).
+    median of ``(high - low) / predicted`` in % (rows predicted above zero), pooled over rows (so the
+    width the source with most rows gets), ``median_width_by_source`` with every source weighing the same.
     """
-    hits: dict[tuple[str, str], list[tuple[str, bool, float]]] = defaultdict(list)
+    hits: dict[tuple[str, ...], list[tuple[str, bool, float]]] = defaultdict(list)
     for fold in sorted({p.fold for p in predictions}):
         table = fit_intervals(residuals([p for p in predictions if p.fold != fold], (model,)))
         for p in (p for p in predictions if p.fold == fold):
-            for t in INTERVAL_TARGETS:
+            for t in (t for t in INTERVAL_TARGETS if t in p.measured):
                 value = p.predicted[model][t]
-                interval = table.interval(model, p.kind, p.mix, t, value) if t in p.measured else None
+                interval = table.interval(model, p.kind, p.mix, t, value)
                 if interval is None:
                     continue
                 width = (interval[1] - interval[0]) / value if value > 0 else math.nan
-                hits[(p.kind, t)].append((p.source, interval[0] <= p.measured[t] <= interval[1], width))
-    out = {}
-    for key, rows in hits.items():
-        counts = Counter(s for s, _, _ in rows)
-        weights = np.array([1.0 / counts[s] for s, _, _ in rows])
-        inside = np.array([ok for _, ok, _ in rows], dtype=float)
-        widths = np.array([w for _, _, w in rows if not math.isnan(w)])
-        out[key] = Coverage(
-            len(rows),
-            100 * float(inside.mean()),
-            100 * float((weights * inside).sum() / weights.sum()),
-            100 * float(np.median(widths)) if widths.size else math.nan,
-        )
-    return out
+                key = (p.kind, p.mix, t) if by_mix else (p.kind, t)
+                hits[key].append((p.source, interval[0] <= p.measured[t] <= interval[1], width))
+    return {key: _coverage(rows) for key, rows in hits.items()}
+
+
+def _coverage(rows: Sequence[tuple[str, bool, float]]) -> Coverage:
+    counts = Counter(s for s, _, _ in rows)
+    weights = np.array([1.0 / counts[s] for s, _, _ in rows])
+    inside = np.array([ok for _, ok, _ in rows], dtype=float)
+    finite = np.array([not math.isnan(w) for _, _, w in rows])
+    widths = np.array([w for _, _, w in rows])[finite]
+    return Coverage(
+        len(rows),
+        100 * float(inside.mean()),
+        100 * float((weights * inside).sum() / weights.sum()),
+        100 * float(np.median(widths)) if widths.size else math.nan,
+        100 * _weighted_median(widths, weights[finite]) if widths.size else math.nan,
+    )

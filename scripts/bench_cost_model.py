@@ -173,9 +173,31 @@ def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
                 c = cov.get((kind, t))
                 data.setdefault(model, {}).setdefault(kind, {})[t] = vars(c) if c else None
                 cells.append(
-                    "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (width {c.median_width:.0f} %)"
+                    "-"
+                    if c is None
+                    else f"{c.inside:.0f} / {c.inside_by_source:.0f} "
+                    f"(width {c.median_width:.0f} / {c.median_width_by_source:.0f} %)"
                 )
             lines.append(f"| {label} | {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines), data
+
+
+def mix_coverage_table(loso: Sequence[Prediction], model: str = "analytical") -> tuple[str, dict]:
+    """Markdown and data: the held-out coverage of one model's intervals per kind of row and layer mix
+    (which mixes set the widths; a mix with few sources borrows another's quantiles)."""
+    cov = interval_coverage(loso, model, by_mix=True)
+    lines = ["| rows | mix | " + " | ".join(LABELS[t] for t in INTERVAL_TARGETS) + " |", "|" + "---|" * 7]
+    data: dict = {}
+    for kind, mix in sorted({(k, m) for k, m, _ in cov}):
+        cells = []
+        for t in INTERVAL_TARGETS:
+            c = cov.get((kind, mix, t))
+            data.setdefault(kind, {}).setdefault(mix, {})[t] = vars(c) if c else None
+            cells.append(
+                "-" if c is None else f"{c.inside:.0f} / {c.inside_by_source:.0f} (width {c.median_width:.0f} %)"
+            )
+        rows = max(c.rows for (k, m, _), c in cov.items() if (k, m) == (kind, mix))
+        lines.append(f"| {KINDS[kind]} ({rows}) | {mix} | " + " | ".join(cells) + " |")
     return "\n".join(lines), data
 
 
@@ -214,6 +236,7 @@ def accuracy(args: argparse.Namespace) -> dict:
     ins = in_sample(records)
     seconds = time.perf_counter() - start
     coverage_md, coverage = coverage_table(loso.predictions)
+    mix_md, mix_coverage = mix_coverage_table(loso.predictions)
     reasons = Counter(f"reader: {s.reason}" for s in skipped) + Counter(f"model: {r}" for r in loso.refused.elements())
     return {
         "records": len(records),
@@ -231,8 +254,10 @@ def accuracy(args: argparse.Namespace) -> dict:
         "log": log,
         "figures": figures_json(loso.predictions, ins.predictions),
         "interval_coverage": coverage,
+        "interval_coverage_by_mix": {"analytical": mix_coverage},
         "files": sorted({r.file.rsplit(":", 1)[0] for r in records}),
         "_coverage_md": coverage_md,
+        "_mix_coverage_md": mix_md,
         "_predictions": (loso.predictions, ins.predictions),
     }
 
@@ -255,8 +280,11 @@ def print_accuracy(result: dict) -> None:
     print("\n## Per source, out of source: median |error| %, analytical / lookup table\n")
     print(source_table(loso))
     print("\n## 90 % intervals on held-out folds: % of rows inside / sources weighted equally (median width)\n")
-    print("Each fold's rows against intervals fitted on the other folds' out-of-source residuals only.\n")
+    print("Each fold's rows against intervals fitted on the other folds' out-of-source residuals only. "
+          "Width: median of (high - low) / estimate over rows / with sources weighted equally.\n")  # fmt: skip
     print(result["_coverage_md"])
+    print("\nPer layer mix, analytical model (rows inside / sources weighted equally, median width over rows):\n")
+    print(result["_mix_coverage_md"])
     print("\n## Rows not scored, by reason\n")
     for reason, n in result["skipped"].items():
         print(f"- {n} {reason}")

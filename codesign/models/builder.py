@@ -195,7 +195,7 @@ def _dyadic_alpha(layer: Layer) -> float:
     if not 0 < alpha < 1 or alpha * 256 != int(alpha * 256):
         example = "0.25; torch's 1/6 and Keras' 0.2 are not" if layer.function is Activation.HARD_SIGMOID else "0.125"
         raise _unsupported(
-            layer, f"{name} alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), e.g. {example} (exact in hardware)"
+            layer, f"{name} alpha {alpha!r}: expected a multiple of 1/256 in (0, 1), exact in hardware (e.g. {example})"
         )
     return alpha
 

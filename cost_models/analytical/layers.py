@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum
 from cost_models.analytical.constants import AnalyticalConstants
-from cost_models.analytical.copies import stream_dense_copies
+from cost_models.analytical.copies import stream_copies
 from cost_models.analytical.matvec import Terms, UnitSpec, add_terms, matvec_terms, scale_terms, zero_terms
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.modules import module_cycles, module_interval
@@ -120,6 +120,8 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     """
     if layer.kind in RECURRENT_KINDS:  # LSTM / GRU: recurrent.py
         terms = recurrent_terms(layer, rf, ctx)
+        # the stack's per-step data_in copy and output pack (copies.py)
+        terms["copy"] = terms["copy"] + stream_copies(layer, ctx.a_bits, ctx.res_bits, ctx.stream, ctx.vivado_hls)
     elif layer.kind.has_weights:
         terms = _weighted(layer, rf, ctx)
     else:
@@ -166,7 +168,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
     if layer.kind is LayerKind.DENSE:  # io_stream: + the input reads (AnalyticalModel, stream.dense_reads)
         total["latency"], total["ii"] = unit_latency, unit_ii
         # Vivado HLS io_stream: the data/res array copies of the dense() module (copies.py)
-        total["copy"] = stream_dense_copies(layer, ctx.a_bits, ctx.res_bits, ctx.stream, ctx.vivado_hls)
+        total["copy"] = stream_copies(layer, ctx.a_bits, ctx.res_bits, ctx.stream, ctx.vivado_hls)
         return total
     total = scale_terms(total, ctx.pf)
     if ctx.stream:
@@ -174,6 +176,7 @@ def _weighted(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
         # The first unit's input registers are the kernel window (``kernel_data``, nnet_conv_stream.h) that
         # line_buffer_terms already counts: ``state`` keeps the rest (accumulators, outputs, further units).
         total["state"] = maximum(total["state"] - units[0][0] * ctx.a_bits, 0)
+        total["copy"] = stream_copies(layer, ctx.a_bits, ctx.res_bits, True, ctx.vivado_hls, ctx.pf)  # res_out
         total["latency"], total["ii"] = stream_conv_timing(layer, unit_latency, rf, ctx.latency_strategy, ctx.pf, c)
         return total
     partitions = ceil(layer.output_positions / ctx.pf)

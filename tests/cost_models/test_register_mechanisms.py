@@ -156,6 +156,18 @@ def test_vivado_hls_stream_dense_copies_hand_checked(strategy, rf):
     assert all(t["copy"] == 0 for terms in (vitis, parallel) for t in terms.values())
 
 
+@pytest.mark.parametrize("backend", [Backend.VIVADO, Backend.VITIS])
+def test_stream_convolution_res_out_copy_hand_checked(backend):
+    # compute_output_buffer_1d (nnet_conv_stream.h, both tools): the unit writes res_out[n_filt], copied into
+    # the output pack: 4 filters x 16 bits; io_parallel convolutions have no such copy.
+    b = GraphBuilder("cnn", (16, 2), Q16)
+    b.add("conv1d", filters=4, kernel=[3], name="conv")
+    graph = b.build()
+    stream = _layer_terms(graph, _hw(backend=backend, io_type=IoType.STREAM))["conv"]
+    parallel = _layer_terms(graph, _hw(backend=backend))["conv"]
+    assert stream["copy"] == 4 * 16 and parallel["copy"] == 0
+
+
 def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
     # the copies are priced like state registers in the HLS estimate and merged away by synthesis (copies.py):
     # rows whose FF are state + copy registers give one coefficient for both, and 0 for copy post-synthesis.
@@ -187,3 +199,13 @@ def test_latency_products_taking_turns_are_each_registered():
     assert one["pipe"] == 0
     assert four["dsp"] == 32  # multiplier_limit = 128 / 4: the 73 DSP products take 3 turns
     assert four["pipe"] == 16 * 8 * 16  # 128 products x 16 bits, one register each
+
+
+@pytest.mark.parametrize("io_type", [IoType.PARALLEL, IoType.STREAM])
+def test_recurrent_stack_copies_hand_checked(io_type):
+    # lstm_stack (nnet_recurrent.h, hls4ml 1.3): every step copies its 6 input values into data_in[6]; in
+    # io_stream the new state h_newstate (4 values) is copied into the output pack. 16 bits each.
+    b = GraphBuilder("rnn", (5, 6), Q16)
+    b.add("lstm", units=4, return_sequences=True, name="lstm")
+    terms = _layer_terms(b.build(), _hw(io_type=io_type, strategy=Strategy.RESOURCE, reuse_factor=2))["lstm"]
+    assert terms["copy"] == 6 * 16 + (4 * 16 if io_type is IoType.STREAM else 0)

@@ -52,9 +52,11 @@ ACTIVATION_CASES = (
     ActivationCase(
         "acts",
         (64,),
-        (L("dense", name="fc1", units=12, weight_bits=6), L("activation", name="sig", function="sigmoid"),
+        (L("dense", name="fc1", units=12, weight_bits=6), L("batchnorm", name="bn1"),
+         L("activation", name="sig", function="sigmoid"),
          L("dense", name="fc2", units=12, weight_bits=6), L("activation", name="th", function="tanh"),
-         L("dense", name="fc3", units=12, weight_bits=6), L("activation", name="lk", function="leaky_relu"),
+         L("dense", name="fc3", units=12, weight_bits=6), L("activation", name="lin", function="linear"),
+         L("activation", name="lk", function="leaky_relu"),
          L("dense", name="fc4", units=12, weight_bits=6), L("activation", name="ht", function="hard_tanh"),
          L("dense", name="fc5", units=12, weight_bits=6), L("activation", name="hs", function="hard_sigmoid"),
          L("dense", name="out", units=10, weight_bits=6)),

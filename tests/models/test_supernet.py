@@ -78,7 +78,7 @@ def test_a_search_with_weight_sharing_trains_one_supernet_and_refuses_to_reprodu
         "name": "shared", "dataset": "digits", "parts": ["xc7z020"],
         "space": {"kind": "mlp", "hidden": [1, 2], "units": [4, 8], "weight_bits": [4, 4], "act_bits": [4, 4]},
         "hardware": {"io_types": ["io_parallel"], "reuse_factor_max": 8},
-        "training": {"epochs": 2, "proxy_fraction": 0.3, "weight_sharing": {"enabled": True, "finetune_epochs": 0}},
+        "training": {"epochs": 1, "proxy_fraction": 0.2, "weight_sharing": {"enabled": True}},
         "search": {"evaluations": 3, "sampler": "random"},
     })  # fmt: skip
     summary = run_config(settings, tmp_path / "run", progress=False)
