@@ -46,6 +46,20 @@ class ActivationCase:
 
 _PROBS = {"result": "ap_ufixed<9,1,AP_RND_CONV,AP_SAT>"}
 _WIDE = {"result": "ap_fixed<24,12,AP_TRN,AP_SAT>"}
+
+
+def _softmax_spec(hidden: dict) -> dict:
+    """A 64-12-10 MLP design spec: dense, ``hidden`` (an activation layer), dense, final softmax."""
+    return {
+        "input_shape": [64],
+        "precision": {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
+                      "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"},
+        "layers": [{"type": "dense", "name": "fc1", "units": 12, "precision": _WIDE}, hidden,
+                   {"type": "dense", "name": "out", "units": 10, "precision": _WIDE},
+                   {"type": "softmax", "name": "probs", "precision": _PROBS}],
+    }  # fmt: skip
+
+
 ALL_SETTINGS = (("io_parallel", "latency"), ("io_parallel", "resource"), ("io_stream", "latency"),
                 ("io_stream", "resource"))  # fmt: skip
 ACTIVATION_CASES = (
@@ -67,26 +81,14 @@ ACTIVATION_CASES = (
     ActivationCase(
         "softmax",
         (64,),
-        {"input_shape": [64],
-         "precision": {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
-                       "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"},
-         "layers": [{"type": "dense", "name": "fc1", "units": 12, "precision": _WIDE},
-                    {"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>"}},
-                    {"type": "dense", "name": "out", "units": 10, "precision": _WIDE},
-                    {"type": "softmax", "name": "probs", "precision": _PROBS}]},
+        _softmax_spec({"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>"}}),
         (("io_parallel", "latency"), ("io_stream", "resource")), 1 / 32, 0.97,
     ),
     # behind tanh -> dense hls4ml would derive another inp_norm_t (ap_ufixed<18,6>): the toolkit's types apply
     ActivationCase(
         "tanh_softmax",
         (64,),
-        {"input_shape": [64],
-         "precision": {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
-                       "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"},
-         "layers": [{"type": "dense", "name": "fc1", "units": 12, "precision": _WIDE},
-                    {"type": "tanh", "name": "th", "precision": {"result": "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"}},
-                    {"type": "dense", "name": "out", "units": 10, "precision": _WIDE},
-                    {"type": "softmax", "name": "probs", "precision": _PROBS}]},
+        _softmax_spec({"type": "tanh", "name": "th", "precision": {"result": "ap_fixed<8,1,AP_RND_CONV,AP_SAT>"}}),
         (("io_stream", "latency"),), 0.08, 0.97,
     ),
 )  # fmt: skip
