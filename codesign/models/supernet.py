@@ -133,6 +133,7 @@ class WeightSharing:
         self.space, self.data, self.config = check_shareable(space), data, config
         self.supernets: dict[Key, dict[str, torch.Tensor]] = {}
         self.stats = {"supernets": 0, "supernet_seconds": 0.0, "scored": 0}
+        self._scoring: _Tensors | None = None  # the dataset as tensors, made once for every scoring
 
     def evaluate(self, arch: ArchSpec, report: Any = None) -> TrainResult:
         """Score ``arch`` from its supernet's weights (training that supernet first if needed)."""
@@ -160,7 +161,9 @@ class WeightSharing:
         start = time.perf_counter()
         model = build_model(graph)
         model.load_state_dict(_detached(sliced(shared, model)))
-        t = _Tensors.of(self.data, torch.device("cpu"))
+        if self._scoring is None:
+            self._scoring = _Tensors.of(self.data, torch.device("cpu"))
+        t = self._scoring
         val = _accuracy(model, t.x_val, t.y_val)
         accuracy = _accuracy(model, t.x_test, t.y_test)
         cfg = TrainConfig(epochs=1, seed=self.config.seed)

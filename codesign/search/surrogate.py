@@ -230,6 +230,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
             if cand is not None:
                 self._deferred += 1
                 return cand
+            start = time.perf_counter()  # the failed draw is counted above; what follows is pool growth
         # the pool rounds the cheap startup skipped are grown now, so the model sees the same pool size
         for _ in range(1 + (0 if startup else self._deferred)):
             self._grow_pool(time.perf_counter())
