@@ -174,7 +174,7 @@ def _result_as_accumulator(layer: Layer, graph: LayerGraph) -> FixedType | None:
     have inferred another type: the default ``ap_fixed<16,6>`` against an exact ``<19,9>``, or an input
     type set after inference): the cost model prices the result type as the accumulator
     (hls4ml's ``accum`` defaults to the result), and the builder accepted it only where it keeps every
-    fraction bit of the exact sum (:func:`codesign.models.builder._check_accumulator`). Not for a layer
+    fraction bit of the exact sum (:func:`codesign.models._build_checks.check_accumulator`). Not for a layer
     whose result hls4ml fused with a following linear quantizer (the read-back accepts that type)."""
     if not layer.kind.has_weights or fused_linear(graph, layer.name) is not None:
         return None

@@ -1,0 +1,87 @@
+"""What :func:`codesign.models.builder.build_model` refuses, and why: the checks that keep the trained
+Brevitas model computing what the hls4ml project will.
+
+* a layer kind without a builder, or a layer name torch cannot hold (:func:`refuse_unbuildable`);
+* a result type that wraps on overflow where the value may exceed it (:func:`refuse_wrap`): Brevitas
+  quantizers saturate;
+* an accumulator that drops fraction bits of the exact sum (:func:`check_accumulator`): hls4ml would round
+  every product, Brevitas rounds after the sum.
+
+Every refusal is an :class:`UnsupportedLayerError` naming the layer (:func:`unsupported`) and, where there
+is one, the precision to write instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+
+from torch import nn
+
+from codesign.models.precision_rules import holds
+from cost_models.ir import Layer, LayerGraph, LayerKind
+from hw_templates.errors import UnsupportedLayerError
+from hw_templates.precision import FixedType
+
+__all__ = ["Exact", "check_accumulator", "refuse_unbuildable", "refuse_wrap", "unsupported", "where"]
+
+logger = logging.getLogger("codesign.models.builder")  # the builder's records keep the name they had
+
+Exact = FixedType | None  # exact type of a tensor; None: not tracked (float BatchNorm output)
+
+
+def unsupported(layer: Layer, why: str) -> UnsupportedLayerError:
+    return UnsupportedLayerError(f"layer {layer.name!r} ({layer.kind.value}): {why}")
+
+
+def where(layer: Layer) -> str:
+    return f"layer {layer.name!r} ({layer.kind.value})"
+
+
+def refuse_unbuildable(graph: LayerGraph, supported: Collection[LayerKind], reasons: Mapping[LayerKind, str]) -> None:
+    """Refuse the first layer of a kind without a builder (every kind first: a kind that is never built is
+    the first thing to say), then the first name that cannot be a torch submodule name."""
+    for layer in graph.layers:
+        if layer.kind not in supported:
+            allowed = ", ".join(k.value for k in supported if k is not LayerKind.INPUT)
+            why = reasons.get(layer.kind, "")
+            raise unsupported(layer, f"this layer kind cannot be built ({why}; supported: {allowed})")
+    for layer in graph.layers:
+        if "." in layer.name or not layer.name or hasattr(nn.Module, layer.name) or layer.name in ("graph", "_plan"):
+            raise unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
+
+
+def refuse_wrap(layer: Layer, result: FixedType, exact: Exact) -> None:
+    """A result whose integer range may be exceeded must not wrap: Brevitas quantizers saturate, so the
+    trained model and the HLS type (``AP_WRAP`` is the HLS default) would differ on every overflow."""
+    if exact is None or result.saturation != "WRAP":
+        return
+    need_integer = exact.integer + (1 if result.signed and not exact.signed else 0)
+    if (exact.signed and not result.signed) or result.integer < need_integer:
+        fixed = FixedType(result.width, result.integer, result.signed, result.rounding, "SAT")
+        raise unsupported(
+            layer,
+            f"result {result.to_hls()} wraps on overflow (the HLS default), which a Brevitas quantizer cannot do "
+            f'(it saturates); write precision: {{result: "{fixed.to_hls()}"}} on this layer',
+        )
+
+
+def check_accumulator(layer: Layer, exact: Exact) -> None:
+    """Refuse an accumulator (stated, or the result when unset, as hls4ml reads it) that drops fraction bits
+    of the exact sum: hls4ml would round every product, which Brevitas cannot model (it rounds after the sum).
+
+    The message names the type to write: the exact sum as ``accum`` (the result may stay narrower; the
+    export then gives hls4ml both types, so it builds what the cost model prices).
+    """
+    accum = layer.precision.accum_or_result
+    if exact is None or holds(accum, exact):
+        return
+    if accum.fractional < exact.fractional:
+        stated = "accum" if layer.precision.accum is not None else "accum (unset, so the result type)"
+        raise unsupported(
+            layer,
+            f"{stated} {accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} (hls4ml would round "
+            f'every product, Brevitas cannot round inside a sum); write precision: {{accum: "{exact.to_hls()}"}} '
+            f"on this layer (its result may stay {layer.precision.result.to_hls()})",
+        )
+    logger.debug("%s: accum %s assumed never to overflow", where(layer), accum.to_hls())
