@@ -31,7 +31,6 @@ from hw_templates.errors import ExportError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
 __all__ = [
-    "ADD_1D_REASON",
     "KIND_COVERAGE",
     "REFUSED_FUNCTIONS",
     "LayerMap",
@@ -102,6 +101,7 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         restore_average,
         sandwiched_to_channels_last,
     )
+    from codesign.export._channels_last_1d import convert_1d_to_channels_last, needs_1d_conversion
     from codesign.export._hls4ml_fixes import clip_bounds_to_attributes
 
     raw = onnx.load(str(raw_path))
@@ -111,7 +111,10 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         warnings.simplefilter("ignore")
         model = cleanup_model(ModelWrapper(raw))
         averages = average_pools_as_max(model)  # qonnx 1.0 converts MaxPool to channels-last, not AveragePool
-        model = model.transform(ConvertToChannelsLastAndClean())
+        if needs_1d_conversion(model):  # a 1D residual add: qonnx's conversion never settles on it
+            model = convert_1d_to_channels_last(model)
+        else:
+            model = model.transform(ConvertToChannelsLastAndClean())
         model = model.transform(GemmToMatMul())
         model = cleanup_model(model)
     restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
@@ -230,13 +233,6 @@ KIND_COVERAGE = KindCoverage(
 #: Activation functions the export refuses, and why (none today: the builder refuses what it cannot build,
 #: before training; kept for functions hls4ml cannot build correctly).
 REFUSED_FUNCTIONS: dict[Activation, str] = {}
-#: Why a residual add of 1D feature maps is refused.
-ADD_1D_REASON = (
-    "qonnx 1.0's channels-last conversion never terminates on it (for 3D tensors its channels-first and "
-    "channels-last transposes are the same permutation [0, 2, 1], and its MoveChanFirstDownstream pass keeps "
-    "moving them around the fork: no fixed point in 50 rounds, Transposes left between Conv, Relu and Add); "
-    "2D networks and 1D concat export"
-)
 
 
 def check_translatable(graph: LayerGraph) -> None:
@@ -250,10 +246,6 @@ def check_translatable(graph: LayerGraph) -> None:
         if layer.kind is LayerKind.ACTIVATION and layer.function in REFUSED_FUNCTIONS:
             raise UnsupportedLayerError(
                 f"layer {layer.name!r} ({layer.function.value}): {REFUSED_FUNCTIONS[layer.function]}"
-            )
-        if layer.kind is LayerKind.ADD and len(layer.output_shape) == 2:
-            raise UnsupportedLayerError(
-                f"layer {layer.name!r} (add of 1D feature maps) cannot be exported to hls4ml 1.3: {ADD_1D_REASON}"
             )
         why = _NOT_TRANSLATED.get(layer.kind)
         if why is not None:

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from codesign.export._qonnx import ADD_1D_REASON, KIND_COVERAGE, REFUSED_FUNCTIONS  # noqa: E402
+from codesign.export._qonnx import KIND_COVERAGE, REFUSED_FUNCTIONS  # noqa: E402
 from codesign.export._tables import table_layers  # noqa: E402
 from codesign.models import builder  # noqa: E402
 from cost_models.ir import Activation, LayerGraph, LayerKind  # noqa: E402
@@ -52,7 +52,7 @@ class Verified:
 def _verified() -> list[Verified]:
     from export_cases import CNN, EXPORT_CASES, MLP
     from test_export_activations import ACTIVATION_CASES
-    from test_export_layer_kinds import CASES, SPEC_CASES, STREAM_CASES
+    from test_export_layer_kinds import CASES, RES1D, RES1D_SETTINGS, SPEC_CASES, STREAM_CASES
 
     from codesign.spec import design_spec_from_dict
 
@@ -63,6 +63,8 @@ def _verified() -> list[Verified]:
         graph = _arch(name, shape, layers)
         io = "io_stream" if name in STREAM_CASES else "io_parallel"
         out.append(Verified("test_export_layer_kinds.py", graph, io, "latency"))
+    res1d = _arch("res1d", *RES1D)
+    out += [Verified("test_export_layer_kinds.py", res1d, io, strategy) for io, strategy, _ in RES1D_SETTINGS]
     for spec, io in SPEC_CASES.values():
         out.append(Verified("test_export_layer_kinds.py", design_spec_from_dict(spec).graph, io, "latency"))
     for case in ACTIVATION_CASES:
@@ -100,8 +102,6 @@ def _refusal(row: str, strategy: str) -> str | None:
         if function not in builder.SUPPORTED_FUNCTIONS:
             return "the Brevitas model builder does not build it"
         return None
-    if row == "add (1D feature maps)":
-        return ADD_1D_REASON.split(";")[0]
     kind = LayerKind(row.split(" ")[0])
     if kind in KIND_COVERAGE.unsupported:
         return KIND_COVERAGE.unsupported[kind]

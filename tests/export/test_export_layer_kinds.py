@@ -1,8 +1,8 @@
 """Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, global max pooling, depthwise convolutions
 with several channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over
-several channels, a conv2d-batchnorm-global average pooling-dense CNN, average pooling 1D/2D, and a linear activation
-after a dense layer export and verify bit-exact; what the hls4ml path cannot build is refused before
-anything is exported, naming the layer."""
+several channels, a conv2d-batchnorm-global average pooling-dense CNN, average pooling 1D/2D, a linear
+activation after a dense layer, and a 1D residual block export and verify bit-exact; what the hls4ml path
+cannot build is refused before anything is exported, naming the layer."""
 
 from __future__ import annotations
 
@@ -82,6 +82,19 @@ CASES = {
     ),
 }  # fmt: skip
 CASES["res2d_stream"] = CASES["res2d"]
+#: A 1D residual block (add of 1D feature maps), then average pooling and both global poolings
+#: concatenated; exported with each of these (io type, strategy, reuse factor).
+RES1D = (
+    SEQ,
+    [L("conv1d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6),
+     L("activation", name="r1", act_bits=6),
+     L("conv1d", name="c2", filters=4, kernel=(3,), padding="same", weight_bits=6),
+     L("activation", name="r2", act_bits=6), L("add", name="skip", inputs=("r1", "r2")),
+     L("avgpool1d", name="pool", pool=(2,)), L("global_maxpool1d", name="gmp", inputs=("pool",)),
+     L("global_avgpool1d", name="gap", inputs=("pool",)), L("concat", name="cat", inputs=("gmp", "gap")),
+     L("dense", name="out", units=10)],
+)  # fmt: skip
+RES1D_SETTINGS = (("io_parallel", "latency", 1), ("io_stream", "resource", 2))
 #: Cases exported with io_stream (the rest with io_parallel); all with the Latency strategy.
 STREAM_CASES = ("pool1d", "gmp1d", "avg1d", "res2d_stream")
 
@@ -183,16 +196,25 @@ def test_resource_strategy_on_a_depthwise_layer_is_refused_before_export(tmp_pat
     assert not (tmp_path / "out" / "dw" / "qonnx").exists()
 
 
-def test_a_residual_add_of_1d_feature_maps_is_refused_instead_of_hanging_in_qonnx(tmp_path: Path) -> None:
+def test_a_residual_add_of_1d_feature_maps_exports_bit_exact(tmp_path: Path, csim_cache: Path) -> None:
+    """qonnx 1.0's channels-last conversion loops on it; the toolkit's own 1D pass converts it
+    (codesign/export/_channels_last_1d.py). One training, two compiles."""
+    from dataclasses import replace
+
     from codesign.export import export_designs, request_from_design
 
-    layers = [L("conv1d", name="c1", filters=4, kernel=(3,), padding="same"), L("activation", name="r1"),
-              L("conv1d", name="c2", filters=4, kernel=(3,), padding="same"), L("activation", name="r2"),
-              L("add", name="skip", inputs=("r1", "r2")), L("flatten", name="flat"),
-              L("dense", name="out", units=10)]  # fmt: skip
-    folder = _design("res1d", SEQ, layers, tmp_path / "res1d", "io_parallel")
-    with pytest.raises(UnsupportedLayerError, match=r"layer 'skip' \(add of 1D feature maps\) cannot be exported"):
-        export_designs([request_from_design(folder)], tmp_path / "out", progress=False)
+    shape, layers = RES1D
+    request = request_from_design(_design("res1d", shape, layers, tmp_path / "res1d", "io_parallel"))
+    requests = [
+        replace(request, design_id=f"res1d_{io}_{s}", hardware=hardware(io, s, rf)) for io, s, rf in RES1D_SETTINGS
+    ]
+    results = export_designs(requests, tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False)
+    for result in results:
+        assert result.status == "verified", (result.design_id, result.error)
+        assert result.verification.bit_exact_mismatches == 0 and result.verification.n_samples > 300
+    (stream,) = [r for r in results if r.design_id.startswith("res1d_io_stream")]
+    applied = {a["ir_name"]: a for a in stream.manifest["hls4ml"]["applied"] if a["ir_name"]}
+    assert applied["c1"]["strategy"] == "resource" and applied["c1"]["reuse_factor"] == 2
 
 
 def test_a_spec_cnn_with_default_result_types_and_global_average_pooling_verifies(
