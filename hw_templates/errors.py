@@ -30,6 +30,7 @@ __all__ = [
     "bad_value",
     "clip",
     "did_you_mean",
+    "first_line",
     "shown",
 ]
 
@@ -106,6 +107,14 @@ def clip(text: object, limit: int = MAX_SHOWN_CHARS) -> str:
     """``str(text)`` on one line, cut to ``limit`` characters (``...`` marks a cut), for error messages."""
     line = " ".join(str(text)[: limit * 4].split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def first_line(err: BaseException, default: str = "") -> str:
+    """The first line of ``err``'s message, stripped, or ``default`` when the message is blank: a third-party
+    error (hls4ml, torch, a database driver, a user's own code) may carry pages of context after the line
+    that says what failed, and the toolkit's messages are one line."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else default
 
 
 def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:

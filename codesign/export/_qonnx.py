@@ -27,7 +27,7 @@ import numpy as np
 
 from cost_models.ir import Activation, LayerGraph, LayerKind
 from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
-from hw_templates.errors import ExportError, UnsupportedLayerError
+from hw_templates.errors import ExportError, UnsupportedLayerError, first_line
 from hw_templates.precision import FixedType
 
 __all__ = [
@@ -82,8 +82,7 @@ def export_qonnx(model: Any, input_shape: tuple[int, ...], path: Path) -> Path:
             warnings.simplefilter("ignore")
             brevitas_export(model, sample, str(path), dynamo=False)
     except (RuntimeError, TypeError, ValueError, AttributeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ExportError(f"Brevitas QONNX export failed: {first}") from err
+        raise ExportError(f"Brevitas QONNX export failed: {first_line(err, type(err).__name__)}") from err
     return path
 
 

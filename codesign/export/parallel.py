@@ -44,7 +44,7 @@ from typing import Any
 
 from hw_templates import errors
 from hw_templates.atomic import atomic_write_text
-from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value
+from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value, first_line
 
 __all__ = ["DEFAULT_TASK_TIMEOUT_S", "resolve_jobs", "run_tasks", "task_timeout"]
 
@@ -256,7 +256,7 @@ def _worker_main(target: str, task_file: str, result_file: str, parent: str | No
         reply = {"error": {"type": type(err).__name__, "message": str(err)}}
     except Exception as err:  # a bug or a third-party failure: keep the traceback in the log, name the log
         traceback.print_exc()
-        first = (str(err).strip().splitlines() or [""])[0]
+        first = first_line(err)
         log = Path(result_file).with_suffix("").with_suffix(".log")
         reply = {"error": {"type": "ExportError", "message": f"{type(err).__name__}: {first} (traceback in {log})"}}
     sys.stdout.flush()

@@ -45,7 +45,7 @@ from codesign.export._softmax_table import softmax_tables
 from codesign.export._tables import table_layers, table_settings
 from cost_models.ir import Activation, Layer, LayerGraph
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
-from hw_templates.errors import ExportError, UnsupportedLayerError
+from hw_templates.errors import ExportError, UnsupportedLayerError, first_line
 from hw_templates.precision import FixedType
 
 __all__ = [
@@ -308,8 +308,7 @@ def convert(config: Mapping[str, Any]) -> Any:
     try:
         return hls4ml.converters.convert_from_config(dict(config))
     except Exception as err:  # hls4ml raises bare Exception (and others) for every conversion problem
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ExportError(f"hls4ml could not convert the model: {first}") from err
+        raise ExportError(f"hls4ml could not convert the model: {first_line(err, type(err).__name__)}") from err
 
 
 def translate(

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CodesignError, SpecError
+from hw_templates.errors import CodesignError, SpecError, first_line
 
 __all__ = ["USER_MODEL_FILE", "ModuleRun", "UserModule", "read_module", "save_module", "torch_shape", "train_module"]
 
@@ -83,7 +83,7 @@ def _graph(module: nn.Module, example: torch.Tensor, factory: str) -> LayerGraph
     except CodesignError as err:
         reason = str(err)
     except Exception as err:  # tracing runs the user's forward: it may raise anything
-        reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+        reason = f"{type(err).__name__}: {first_line(err)}"
     raise SpecError(
         f"fixed.factory: {factory!r} returned module {type(module).__name__}, which the frontend cannot read "
         f"({reason}); "
@@ -99,7 +99,7 @@ def _run_once(module: nn.Module, example: torch.Tensor, factory: str) -> tuple[i
             out = module(example)
         return tuple(out.shape[1:])
     except Exception as err:  # the user's forward may raise anything
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        first = first_line(err)
         raise SpecError(
             f"fixed.factory: {factory!r} returned module {type(module).__name__}, which fails on a batch of the "
             f"dataset's inputs, shape {list(example.shape[1:])} ({type(err).__name__}: {first}); expected {ALLOWED}"

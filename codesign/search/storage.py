@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.search.run_folder import check_sqlite_file
-from hw_templates.errors import SearchError, SpecError, bad_value, clip
+from hw_templates.errors import SearchError, SpecError, bad_value, clip, first_line
 
 __all__ = [
     "HeartbeatSettings",
@@ -112,7 +112,7 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None, must_exis
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(hb.max_retry),
             )
     except (ImportError, ValueError, RuntimeError, OSError, SQLAlchemyError) as err:  # URL, driver, server
-        reason = clip(str(err).splitlines()[0] if str(err) else type(err).__name__, 200)
+        reason = clip(first_line(err, type(err).__name__), 200)
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got {clip(shown_url(url))!r} ({reason})"
         ) from None
