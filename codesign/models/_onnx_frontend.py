@@ -22,7 +22,15 @@ from typing import Any
 import numpy as np
 
 from codesign.config_io import check_input_file
-from codesign.models.frontends import DEFAULT_TYPE, INPUT_KEY, _Assembler, _channels_last, _padding, fixed_type
+from codesign.models.frontends import (
+    DEFAULT_TYPE,
+    INPUT_KEY,
+    READ_KINDS,
+    _Assembler,
+    _channels_last,
+    _padding,
+    fixed_type,
+)
 from cost_models.ir import LayerGraph, LayerKind
 from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import SpecError, UnsupportedLayerError, clip
@@ -250,12 +258,10 @@ class _Reader:
             raise UnsupportedLayerError(f"node {node.name!r} ({op}): no IR layer for this ONNX operation")
 
 
-#: Kinds the ONNX reader produces (``_Reader.node`` dispatches on the op type), and the others.
-_READ_KINDS = """dense conv1d conv2d depthwise_conv1d depthwise_conv2d maxpool1d maxpool2d avgpool1d avgpool2d
-global_maxpool1d global_maxpool2d global_avgpool1d global_avgpool2d batchnorm activation flatten add concat"""
+#: Kinds the ONNX reader produces (``_Reader.node`` dispatches on the op type: the torch frontend's), and the others.
 KIND_COVERAGE = KindCoverage(
     "QONNX/ONNX frontend",
-    frozenset(map(LayerKind, _READ_KINDS.split())),
+    READ_KINDS,
     {
         LayerKind.INPUT: "the graph input",
         LayerKind.SEPARABLE_CONV1D: "ONNX has no separable op: read as depthwise then pointwise Conv",
