@@ -1,17 +1,12 @@
 """Corpus cases on folders and flags: run and design folders, ONNX files, export/verify targets, output
-paths, CLI flags, calibration inputs, and the accepted edge inputs. Importing this module appends its
-refusal cases to ``hostile_corpus.CASES`` (helpers and rules: hostile_cases.py)."""
+paths, CLI flags and calibration inputs. Importing this module appends its refusal cases to
+``hostile_corpus.CASES`` (helpers and rules: hostile_cases.py; the accepted edge inputs:
+hostile_corpus_accepted.py)."""
 
 from __future__ import annotations
 
-import json
-
 from hostile_cases import (
-    CSV_SPEC,
     DIR,
-    DROP,
-    Case,
-    csv_digits,
     design_json,
     evil_pickle,
     evil_torch_zip,
@@ -107,33 +102,34 @@ design("design-json-huge", {"des/design.json": sparse((64 << 20) + 1, b"{")}, r"
 design(
     "design-weights-missing", with_json(None), r"weights: expected a readable weights.pt file, got .* \(no such file\)"
 )
-design(
-    "design-weights-garbage",
-    {**with_json(None), "des/weights.pt": b"\x00garbage" * 20},
-    r"expected a tensor state dict saved by codesign",
-)
-design("design-weights-empty", {**with_json(None), "des/weights.pt": b""}, r"expected a tensor state dict")
-design(
+
+
+def weights(id: str, content, expect: str) -> None:
+    """A sound design.json beside a bad weights.pt."""
+    design(id, {**with_json(None), "des/weights.pt": content}, expect)
+
+
+weights("design-weights-garbage", b"\x00garbage" * 20, r"expected a tensor state dict saved by codesign")
+weights("design-weights-empty", b"", r"expected a tensor state dict")
+weights(
     "design-weights-evil-pickle",
-    {**with_json(None), "des/weights.pt": evil_pickle},
+    evil_pickle,
     r"expected a tensor state dict saved by codesign \(it holds objects other than tensors\)",
 )
-design(
-    "design-weights-evil-zip",
-    {**with_json(None), "des/weights.pt": evil_torch_zip},
-    r"it holds objects other than tensors\); weights are never unpickled",
+weights(
+    "design-weights-evil-zip", evil_torch_zip, r"it holds objects other than tensors\); weights are never unpickled"
 )
-design(
+weights(
     "design-weights-other-arch",
-    {**with_json(None), "des/weights.pt": torch_file(wrong_weights)},
+    torch_file(wrong_weights),
     r"expected the weights of the architecture in design.json, but tensor",
 )
-design(
+weights(
     "design-weights-tensor",
-    {**with_json(None), "des/weights.pt": torch_file(lambda: __import__("torch").zeros(3))},
+    torch_file(lambda: __import__("torch").zeros(3)),
     r"expected a mapping of tensor names to tensors",
 )
-design("design-weights-huge", {**with_json(None), "des/weights.pt": sparse((1 << 30) + 1)}, r"expected at most 1 GiB")
+weights("design-weights-huge", sparse((1 << 30) + 1), r"expected at most 1 GiB")
 design("design-not-a-design", {"des/readme.txt": "hi"}, r"run.json|design")
 
 
@@ -150,7 +146,7 @@ onnx("onnx-no-nodes", onnx_file("no_nodes"), r"expected a valid ONNX model|empty
 onnx("onnx-unsupported-op", onnx_file("unsupported"), r"Sin")
 onnx("onnx-many-nodes", onnx_file("many_nodes"), r"expected at most 32,768 nodes \(the limit\), got 33,001")
 onnx("onnx-huge", sparse((512 << 20) + 1), r"expected at most 512 MiB")
-add("onnx-directory", "onnx", {"m.onnx": DIR}, ["estimate", "{d}/m.onnx"], r"not a regular file")
+onnx("onnx-directory", DIR, r"not a regular file")
 add("onnx-missing", "onnx", {}, ["estimate", "{d}/m.onnx"], r"no such file")
 
 
@@ -193,38 +189,25 @@ verify(
 )
 verify("verify-cache-file", {**project(), "c": "x"}, r"--cache-dir .*c: expected a folder", ["--cache-dir", "{d}/c"])
 verify("verify-manifest-dup", project('{"design_id": "p", "design_id": "q"}'), r"key 'design_id' is given twice")
-add(
+
+
+def export(id: str, files: dict, argv: list[str], expect: str, env: dict | None = None) -> None:
+    add(id, "export", files, ["export", *argv], expect, env=env or {})
+
+
+X = {"x": DIR}  # an empty folder, neither a run nor a design
+export(
     "export-jobs-negative",
-    "export",
     {"des": DIR},
-    ["export", "{d}/des", "--jobs", "-1"],
+    ["{d}/des", "--jobs", "-1"],
     r"jobs: expected a non-negative integer \(0: one per CPU\), got -1",
 )
-add("export-missing-source", "export", {}, ["export", "{d}/nope"], r"RUN_OR_DESIGN .*: no such folder")
-add("export-not-run-or-design", "export", {"x": DIR}, ["export", "{d}/x"], r"expected a run folder with run.json")
-add("export-top-zero", "export", {"x": DIR}, ["export", "{d}/x", "--top", "0"], r"--top: expected a positive number")
-add(
-    "export-backend",
-    "export",
-    {"x": DIR},
-    ["export", "{d}/x", "--backend", "verilog"],
-    r"argument --backend: invalid choice",
-)
-add(
-    "export-timeout-env",
-    "export",
-    {"x": DIR},
-    ["export", "{d}/x"],
-    r"CODESIGN_TASK_TIMEOUT",
-    env={"CODESIGN_TASK_TIMEOUT": "-1"},
-)
-add(
-    "export-design-flags",
-    "export",
-    {"des/design.json": "{}"},
-    ["export", "{d}/des", "--top", "2"],
-    r"is a single design folder",
-)
+export("export-missing-source", {}, ["{d}/nope"], r"RUN_OR_DESIGN .*: no such folder")
+export("export-not-run-or-design", X, ["{d}/x"], r"expected a run folder with run.json")
+export("export-top-zero", X, ["{d}/x", "--top", "0"], r"--top: expected a positive number")
+export("export-backend", X, ["{d}/x", "--backend", "verilog"], r"argument --backend: invalid choice")
+export("export-timeout-env", X, ["{d}/x"], r"CODESIGN_TASK_TIMEOUT", env={"CODESIGN_TASK_TIMEOUT": "-1"})
+export("export-design-flags", {"des/design.json": "{}"}, ["{d}/des", "--top", "2"], r"is a single design folder")
 
 
 # --- output paths ---------------------------------------------------------------------------------------------
@@ -237,74 +220,42 @@ train_out("train-out-users-design", {"o/design.json": "{}"}, "{d}/o", r"would ov
 train_out("train-out-users-weights", {"o/weights.pt": "x"}, "{d}/o", r"would overwrite weights.pt there")
 train_out("train-out-under-file", {"f": "x"}, "{d}/f/o", r"expected a folder, but .*f is a file")
 train_out("train-out-proc", {}, "/proc/codesign-test/o", r"expected a writable location")
-add(
-    "search-out-file",
-    "paths",
-    {"c.yaml": search(), "o": "x"},
-    ["search", "{d}/c.yaml", "--out", "{d}/o"],
-    r"run folder .*: expected a folder, got an existing file",
-)
-add(
-    "search-out-users-csv",
-    "paths",
-    {"c.yaml": search(), "o/designs.csv": "a,b\n"},
-    ["search", "{d}/c.yaml", "--out", "{d}/o"],
-    r"would overwrite designs.csv there",
-)
-add(
-    "search-out-users-report",
-    "paths",
-    {"c.yaml": search(), "o/report.html": "<p>"},
-    ["search", "{d}/c.yaml", "--out", "{d}/o"],
-    r"would overwrite report.html",
-)
-add(
-    "search-out-users-db",
-    "paths",
-    {"c.yaml": search(), "o/study.db": b"x"},
-    ["search", "{d}/c.yaml", "--out", "{d}/o"],
-    r"would overwrite study.db",
-)
-add(
+
+
+def search_out(id: str, files: dict, out: str, expect: str) -> None:
+    add(id, "paths", {"c.yaml": search(), **files}, ["search", "{d}/c.yaml", "--out", out], expect)
+
+
+search_out("search-out-file", {"o": "x"}, "{d}/o", r"run folder .*: expected a folder, got an existing file")
+search_out("search-out-users-csv", {"o/designs.csv": "a,b\n"}, "{d}/o", r"would overwrite designs.csv there")
+search_out("search-out-users-report", {"o/report.html": "<p>"}, "{d}/o", r"would overwrite report.html")
+search_out("search-out-users-db", {"o/study.db": b"x"}, "{d}/o", r"would overwrite study.db")
+search_out(
     "search-out-other-run",
-    "paths",
-    {"c.yaml": search(), "o/run.json": '{"study_name": "other"}'},
-    ["search", "{d}/c.yaml", "--out", "{d}/o"],
+    {"o/run.json": '{"study_name": "other"}'},
+    "{d}/o",
     r"expected the run of study 's', but it holds study 'other'",
 )
-add(
-    "search-out-proc",
-    "paths",
-    {"c.yaml": search()},
-    ["search", "{d}/c.yaml", "--out", "/proc/codesign-test"],
-    r"expected a writable location",
-)
+search_out("search-out-proc", {}, "/proc/codesign-test", r"expected a writable location")
 add("demo-out-file", "paths", {"o": "x"}, ["demo", "--out", "{d}/o"], r"expected a folder, got an existing file")
-add(
-    "export-out-file",
-    "paths",
-    {"des": DIR, "o": "x"},
-    ["export", "{d}/des", "--out", "{d}/o"],
-    r"--out .*: expected a folder, got an existing file",
-)
-add(
-    "export-out-proc",
-    "paths",
-    {"des": DIR},
-    ["export", "{d}/des", "--out", "/proc/codesign-test"],
-    r"--out .*: expected a writable location",
-)
+
+
+def export_out(id: str, files: dict, flags: list[str], expect: str) -> None:
+    add(id, "paths", {"des": DIR, **files}, ["export", "{d}/des", *flags], expect)
+
+
+export_out("export-out-file", {"o": "x"}, ["--out", "{d}/o"], r"--out .*: expected a folder, got an existing file")
+export_out("export-out-proc", {}, ["--out", "/proc/codesign-test"], r"--out .*: expected a writable location")
 for id, index in (
     ("export-out-users-index", '{"mine": 1}'),
     ("export-out-users-index-text", "my notes about the exports\n"),
     ("export-out-index-no-projects", '{"designs": [{"design_id": "a", "folder": "a"}]}'),
     ("export-out-index-outside", '{"designs": [{"design_id": "a", "folder": "../a"}]}'),
 ):
-    add(
+    export_out(
         id,
-        "paths",
-        {"des": DIR, "o/exports.json": index, "a/manifest.json": "{}"},
-        ["export", "{d}/des", "--out", "{d}/o"],
+        {"o/exports.json": index, "a/manifest.json": "{}"},
+        ["--out", "{d}/o"],
         r"--out .*o: would overwrite exports.json there; choose a new folder",
     )
 add(
@@ -314,13 +265,7 @@ add(
     ["export", "{d}/des"],
     r"--out .*: would overwrite exports.json there; choose a new folder",
 )
-add(
-    "export-cache-file",
-    "paths",
-    {"des": DIR, "c": "x"},
-    ["export", "{d}/des", "--cache-dir", "{d}/c"],
-    r"--cache-dir .*: expected a folder",
-)
+export_out("export-cache-file", {"c": "x"}, ["--cache-dir", "{d}/c"], r"--cache-dir .*: expected a folder")
 add(
     "calibrate-out-dir-missing",
     "paths",
@@ -416,82 +361,3 @@ calib(
     r"prj",
 )
 add("calib-not-found", "calibrate", {}, ["calibrate", "{d}/nope.csv", "--out", "{d}/o.json"], r"nope.csv")
-
-
-# --- accepted: legitimate edge inputs that must keep working -------------------------------------------------
-def _has(*names: str):
-    def check(folder) -> None:
-        for name in names:
-            assert (folder / name).exists(), f"{name} was not written"
-        assert not (folder / "pwned").exists(), "a file from the input folder ran"
-
-    return check
-
-
-def _nothing_ran(folder) -> None:
-    assert not (folder / "pwned").exists() and not (folder.parent / "pwned").exists(), "build_lib.sh ran"
-
-
-ONE_LAYER = spec(name="one", input_shape=[8], layers=[{"type": "dense", "units": 2}])
-UNICODE = spec(
-    name="Netz_Ω_ü",
-    layers=[
-        {"type": "dense", "units": 16, "name": "schicht_ü"},
-        {"type": "relu"},
-        {"type": "dense", "units": 10, "name": "ausgabe_出力"},
-    ],
-)
-ALIASES = spec(precision=DROP, layers=DROP) + (
-    "precision: &p ap_fixed<8,3>\nlayers:\n  - {type: dense, units: 16, precision: {weight: *p}}\n"
-    "  - {type: relu}\n  - {type: dense, units: 10, precision: {weight: *p}}\n"
-)
-ACCEPTED = [
-    Case("ok-one-layer", "accepted", {"s.yaml": ONE_LAYER}, ("estimate", "{d}/s.yaml"), r"one: .*LUT"),
-    Case(
-        "ok-unicode-names",
-        "accepted",
-        {"s.yaml": UNICODE},
-        ("estimate", "{d}/s.yaml", "--per-layer"),
-        r"Netz_Ω_ü.*schicht_ü",
-    ),
-    Case("ok-small-aliases", "accepted", {"s.yaml": ALIASES}, ("estimate", "{d}/s.yaml"), r"tiny: "),
-    Case(
-        "ok-search-unicode-name",
-        "accepted",
-        {"c.yaml": search(name="suche_ü")},
-        ("search", "{d}/c.yaml", "--no-progress"),
-        r"1 trials",
-        check=lambda d: _has("designs.csv", "run.json")(d.parent / "cwd" / "runs" / "suche_ü"),
-    ),
-    Case(
-        "ok-json-spec",
-        "accepted",
-        {"s.json": json.dumps({k: v for k, v in __import__("hostile_cases").BASE_SPEC.items()})},
-        ("estimate", "{d}/s.json", "--json"),
-        r'"design": "tiny"',
-    ),
-    Case(
-        "ok-csv-string-labels",
-        "accepted",
-        {"s.yaml": CSV_SPEC, "d.csv": csv_digits()},
-        ("train", "{d}/s.yaml", "--dataset", "{d}/d.csv", "--epochs", "1", "--out", "{d}/entwurf_ü"),
-        r"csv_net: test accuracy .* on d.csv",
-        check=_has("entwurf_ü/design.json", "entwurf_ü/weights.pt"),
-    ),
-    Case(
-        "ok-verify-own-compiler",
-        "accepted",
-        project(),
-        ("verify", "{d}/p", "--no-progress", "--jobs", "1"),
-        r"p\s+verified\s+0/2",
-        check=_nothing_ran,
-    ),
-    Case(
-        "ok-json-head-pipe",
-        "accepted",
-        {"s.yaml": spec()},
-        ("estimate", "{d}/s.yaml", "--json", "--per-layer"),
-        r"^\{",
-        subprocess=True,
-    ),
-]

@@ -1,5 +1,6 @@
 """Every bad or hostile input of the corpus gets one clear line and exit code 2, changes nothing, runs nothing;
-legitimate edge inputs keep working. The cases are in hostile_corpus.py (rules in hostile_cases.py).
+legitimate edge inputs keep working. The cases are in hostile_corpus.py, hostile_corpus_folders.py and
+hostile_corpus_accepted.py (rules in hostile_cases.py).
 
 CLI cases run in this process (``codesign.cli.main(argv)``), so the whole corpus takes well under a minute;
 only the closed-pipe case needs a subprocess. Each case gets a time and a memory bound: a resource bomb
@@ -20,10 +21,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import hostile_corpus_folders  # noqa: F401 (importing it appends its cases to CASES)
 import pytest
 from hostile_cases import CATEGORIES, DIR, Case
 from hostile_corpus import CASES
-from hostile_corpus_folders import ACCEPTED
+from hostile_corpus_accepted import ACCEPTED
 
 from codesign.cli import main
 
