@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 
 from codesign.config_io import check_input_file
-from codesign.models.frontends import (
+from codesign.models._assembler import (
     DEFAULT_TYPE,
     INPUT_KEY,
     READ_KINDS,
-    _Assembler,
-    _channels_last,
-    _padding,
+    Assembler,
+    channels_last,
     fixed_type,
+    padding_mode,
 )
 from cost_models.ir import LayerGraph, LayerKind
 from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
@@ -100,7 +100,7 @@ class _Reader:
         graph = wrapper.graph
         self.inp = graph.input[0].name
         shape = tuple(int(d) for d in wrapper.get_tensor_shape(self.inp)[1:])
-        self.asm = _Assembler(name, _channels_last(shape))
+        self.asm = Assembler(name, channels_last(shape))
         self.asm.alias(self.inp, INPUT_KEY)
         self.const: dict[str, FixedType] = {}  # tensor -> type of a quantized constant
         self.transposed: set[str] = set()
@@ -162,7 +162,7 @@ class _Reader:
         attrs = {
             "kernel": kernel,
             "stride": stride,
-            "padding": _padding(pads[:dims], kernel, stride, f"node {node.name!r}"),
+            "padding": padding_mode(pads[:dims], kernel, stride, f"node {node.name!r}"),
         }
         group = int(self.attr(node, "group", 1))
         bias = self.type_of(node.input[2]) if len(node.input) > 2 and node.input[2] else None

@@ -9,192 +9,36 @@ quantizer at all (a float torch model) get hls4ml's default ``ap_fixed<16,6>``.
 
 A scale that is not a power of two (float-scale Brevitas quantizers) is rounded up to one, with a
 warning: the graph is then a cost estimate only, since hls4ml cannot export such a model bit-exactly.
+
+This module reads torch modules; the ONNX reader is :mod:`codesign.models._onnx_frontend`, and what both
+share (the graph assembler, the quantizer-to-type rule, the kinds they read) is :mod:`codesign.models._assembler`.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import fx, nn
 
+from codesign.models._assembler import (
+    DEFAULT_TYPE,
+    INPUT_KEY,
+    READ_KINDS,
+    Assembler,
+    channels_last,
+    fixed_type,
+    padding_mode,
+)
 from codesign.models.builder import QuantNet
-from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision
-from cost_models.ir import GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
+from cost_models.ir import LayerGraph, LayerKind
 from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import ShapeError, UnsupportedLayerError
 from hw_templates.precision import FixedType
 
 __all__ = ["DEFAULT_TYPE", "KIND_COVERAGE", "READ_KINDS", "fixed_type", "graph_from_module", "graph_from_onnx"]
-
-logger = logging.getLogger(__name__)
-
-#: hls4ml 1.3's default precision, for tensors no quantizer describes.
-DEFAULT_TYPE = FixedType(16, 6)
-_ROUNDING = {"ROUND": "RND_CONV", "FLOOR": "TRN"}
-
-
-def fixed_type(bits: float, scale: float, signed: bool, narrow: bool = False, rounding: str = "ROUND") -> FixedType:
-    """The fixed-point type of a quantizer with ``bits`` and ``scale`` (integer bits = bits + log2(scale))."""
-    exponent = math.log2(scale)
-    if exponent != round(exponent):
-        logger.warning("quantizer scale %g is not a power of two: rounded up for the estimate", scale)
-    width = round(bits)
-    return FixedType(
-        width,
-        width + math.ceil(exponent - 1e-9),
-        bool(signed),
-        rounding=_ROUNDING.get(str(rounding).upper(), "RND_CONV"),
-        saturation="SAT_SYM" if narrow else "SAT",
-    )
-
-
-@dataclass
-class _Op:
-    """A layer to be: precisions left None are inferred when the graph is built."""
-
-    key: str
-    kind: LayerKind
-    inputs: list[str]
-    attrs: dict[str, Any]
-    result: FixedType | None = None
-    weight: FixedType | None = None
-    bias: FixedType | None = None
-    name: str | None = None  # IR layer name (default: from key)
-    bias_bits_from_input: int | None = None  # bias scaled by input x weight scale (Brevitas Int16Bias)
-
-
-#: Internal key of the graph input (not a valid tensor or module name, so it never collides).
-INPUT_KEY = "<input>"
-
-
-class _Assembler:
-    """Collects layers from a frontend, then builds the graph (shapes and exact types in one pass)."""
-
-    def __init__(self, name: str, shape: tuple[int, ...]) -> None:
-        self.name = name
-        self.shape = shape
-        self.input_type: FixedType | None = None
-        self.ops: list[_Op] = []
-        self.alias_of: dict[str, str] = {}  # source tensor -> tensor that holds the same values
-        self.names: dict[str, str] = {}  # key -> preferred IR name (module path)
-
-    def resolve(self, key: str) -> str:
-        while key in self.alias_of:
-            key = self.alias_of[key]
-        return key
-
-    def add(
-        self, key: str, kind: LayerKind | str, inputs: list[str], result: FixedType | None = None, **attrs: Any
-    ) -> _Op:
-        op = _Op(key, LayerKind(kind), [self.resolve(i) for i in inputs], attrs, result, name=self.names.get(key))
-        self.ops.append(op)
-        return op
-
-    def alias(self, key: str, source: str) -> None:
-        target = self.resolve(source)
-        if target != key:
-            self.alias_of[key] = target
-
-    def weighted(self, key: str, kind: str, src: str, weight: FixedType, bias: FixedType | None, attrs: dict) -> None:
-        op = self.add(key, kind, [src], use_bias=bias is not None, **attrs)
-        op.weight, op.bias = weight, bias
-
-    def requantize(self, key: str, src: str, ftype: FixedType, sole_consumer: bool) -> None:
-        """A quantizer reading ``src``: it sets the graph input's type, or the result type of the layer
-        producing ``src`` (an unquantized activation, or any non-activation layer it alone reads, as
-        hls4ml's ``MergeLinearActivation`` does), or else becomes a linear activation."""
-        source = self.resolve(src)
-        producer = next((op for op in self.ops if op.key == source), None)
-        if source == INPUT_KEY and self.input_type is None and sole_consumer:
-            self.input_type = ftype
-            self.alias(key, src)
-        elif (
-            producer is not None
-            and producer.result is None
-            and (producer.kind is LayerKind.ACTIVATION or sole_consumer)
-        ):
-            producer.result = ftype
-            self.alias(key, src)
-        else:
-            self.add(key, LayerKind.ACTIVATION, [src], ftype, function="linear")
-
-    def build(self) -> LayerGraph:
-        builder = GraphBuilder(self.name, self.shape, self.input_type or DEFAULT_TYPE)
-        names = {INPUT_KEY: "input"}
-        taken = {"input"}
-        for op in self.ops:
-            srcs = [builder.get(names[i]) for i in op.inputs]
-            name = _unique(_clean(op.name or op.key), taken)
-            layer = builder.add(
-                op.kind, name=name, inputs=[s.name for s in srcs], precision=_precision(op, srcs), **op.attrs
-            )
-            taken.add(layer.name)
-            names[op.key] = layer.name
-        return builder.build()
-
-
-def _precision(op: _Op, srcs: list[Layer]) -> LayerPrecision | None:
-    in_type = srcs[0].precision.result
-    if op.weight is not None:
-        bias = op.bias
-        if op.bias_bits_from_input is not None:  # scale = input LSB x weight LSB, as the exported Quant says
-            bits = op.bias_bits_from_input
-            exponent = in_type.integer - in_type.width + op.weight.integer - op.weight.width
-            bias = FixedType(bits, bits + exponent, True, rounding="RND_CONV", saturation="SAT")
-        n_ops = _n_ops(op.kind.value, srcs[0].output_shape, op.attrs)
-        return LayerPrecision(op.result or accumulator_precision(in_type, op.weight, bias, n_ops), op.weight, bias)
-    if op.kind in (LayerKind.ADD, LayerKind.CONCAT) and op.result is None:
-        combine = add_precision if op.kind is LayerKind.ADD else concat_precision
-        result = in_type
-        for other in srcs[1:]:
-            result = combine(result, other.precision.result)
-        return LayerPrecision(result)
-    if op.kind is LayerKind.BATCHNORM:
-        return LayerPrecision(op.result or in_type, DEFAULT_TYPE, DEFAULT_TYPE)
-    return LayerPrecision(op.result) if op.result is not None else None
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    return candidate
-
-
-def _clean(key: str) -> str:
-    return key.replace(".", "_").replace("/", "_").strip("_") or "layer"
-
-
-def _n_ops(kind: str, in_shape: tuple[int, ...], attrs: dict) -> int:
-    if kind == "dense":
-        return math.prod(in_shape)
-    kernel = attrs["kernel"]
-    taps = math.prod(kernel) ** (len(in_shape) - 1) if len(kernel) == 1 else math.prod(kernel)
-    return taps if kind.startswith("depthwise") else taps * in_shape[-1]
-
-
-def _channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(shape[1:]) + (shape[0],) if len(shape) > 1 else tuple(shape)
-
-
-def _padding(pads: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...], where: str) -> str:
-    if not any(pads):
-        return "valid"
-    if (
-        all(s == 1 for s in stride)
-        and tuple(pads) == tuple((k - 1) // 2 for k in kernel)
-        and all(k % 2 for k in kernel)
-    ):
-        return "same"
-    raise UnsupportedLayerError(f"{where}: padding {list(pads)} is neither 'valid' nor 'same' (odd kernel, stride 1)")
-
 
 # --------------------------------------------------------------------------- torch / Brevitas modules
 
@@ -233,7 +77,7 @@ def _param_types(m: nn.Module) -> tuple[FixedType, FixedType | int | None]:
     return weight, fixed_type(float(b.bit_width), float(b.scale), True)
 
 
-def _module_layer(asm: _Assembler, node: fx.Node, m: nn.Module) -> None:
+def _module_layer(asm: Assembler, node: fx.Node, m: nn.Module) -> None:
     from brevitas import nn as qnn
 
     src = node.args[0].name
@@ -259,7 +103,7 @@ def _module_layer(asm: _Assembler, node: fx.Node, m: nn.Module) -> None:
         _plain_module(asm, node, m, key, src)
 
 
-def _torch_weighted(asm: _Assembler, key: str, src: str, m: nn.Module) -> None:
+def _torch_weighted(asm: Assembler, key: str, src: str, m: nn.Module) -> None:
     weight, bias_or_bits = _param_types(m)
     bias = bias_or_bits if not isinstance(bias_or_bits, int) else DEFAULT_TYPE
     _torch_layer(asm, key, src, m, weight, bias)
@@ -267,7 +111,7 @@ def _torch_weighted(asm: _Assembler, key: str, src: str, m: nn.Module) -> None:
         asm.ops[-1].bias_bits_from_input = bias_or_bits
 
 
-def _torch_layer(asm: _Assembler, key: str, src: str, m: nn.Module, weight: FixedType, bias: FixedType | None) -> None:
+def _torch_layer(asm: Assembler, key: str, src: str, m: nn.Module, weight: FixedType, bias: FixedType | None) -> None:
     if isinstance(m, nn.Linear):
         asm.weighted(key, "dense", src, weight, bias, {"units": m.out_features})
         return
@@ -275,7 +119,7 @@ def _torch_layer(asm: _Assembler, key: str, src: str, m: nn.Module, weight: Fixe
     kernel, stride = tuple(m.kernel_size), tuple(m.stride)
     if isinstance(m.padding, str):
         raise UnsupportedLayerError(f"module {asm.names.get(key, key)!r}: padding {m.padding!r} (give explicit pads)")
-    padding = _padding(tuple(m.padding), kernel, stride, f"module {asm.names.get(key, key)!r}")
+    padding = padding_mode(tuple(m.padding), kernel, stride, f"module {asm.names.get(key, key)!r}")
     attrs = {"kernel": kernel, "stride": stride, "padding": padding}
     if m.groups == 1:
         asm.weighted(key, f"conv{dims}d", src, weight, bias, {**attrs, "filters": m.out_channels})
@@ -294,7 +138,7 @@ def _torch_layer(asm: _Assembler, key: str, src: str, m: nn.Module, weight: Fixe
         )
 
 
-def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: str) -> None:
+def _plain_module(asm: Assembler, node: fx.Node, m: nn.Module, key: str, src: str) -> None:
     from codesign.models import builder as b
 
     name = type(m).__name__
@@ -329,19 +173,6 @@ def _plain_module(asm: _Assembler, node: fx.Node, m: nn.Module, key: str, src: s
 _RECURRENT_MODULES = frozenset({"QuantRNN", "QuantLSTM"})
 
 
-_K = LayerKind
-#: Kinds both frontends read: the torch frontend from modules and functions (handlers: ``_module_layer``,
-#: ``_plain_module``, ``_function_layer``), the ONNX frontend from ops (``_Reader.node`` in
-#: :mod:`codesign.models._onnx_frontend`). Listed, not derived from the kind table, so that a new kind is
-#: reported by ``tests/cost_models/test_kinds.py`` until both frontends read it or say why not.
-READ_KINDS = frozenset(
-    {
-        *(_K.DENSE, _K.CONV1D, _K.CONV2D, _K.DEPTHWISE_CONV1D, _K.DEPTHWISE_CONV2D),
-        *(_K.MAXPOOL1D, _K.MAXPOOL2D, _K.AVGPOOL1D, _K.AVGPOOL2D),
-        *(_K.GLOBAL_MAXPOOL1D, _K.GLOBAL_MAXPOOL2D, _K.GLOBAL_AVGPOOL1D, _K.GLOBAL_AVGPOOL2D),
-        *(_K.BATCHNORM, _K.ACTIVATION, _K.FLATTEN, _K.ADD, _K.CONCAT),
-    }
-)
 KIND_COVERAGE = KindCoverage(
     "torch/Brevitas frontend",
     READ_KINDS,
@@ -370,7 +201,7 @@ def _tuple(value: Any, dims: int) -> tuple[int, ...]:
 _FUNCTIONS: dict[Callable, str] = {operator.add: "add", torch.add: "add", torch.relu: "relu"}
 
 
-def _function_layer(asm: _Assembler, node: fx.Node) -> None:
+def _function_layer(asm: Assembler, node: fx.Node) -> None:
     kind = _FUNCTIONS.get(node.target) or getattr(node.target, "__name__", str(node.target))
     args = [a for a in node.args if isinstance(a, fx.Node)]
     if kind == "relu":
@@ -396,13 +227,13 @@ def graph_from_module(module: nn.Module, sample_input: torch.Tensor, name: str |
     """
     traced = _LeafTracer().trace(module)
     modules = dict(module.named_modules())
-    asm: _Assembler | None = None
+    asm: Assembler | None = None
     for node in traced.nodes:
         if node.op == "placeholder":
             if asm is not None:
                 raise UnsupportedLayerError(f"module {type(module).__name__}: expected one input, got more")
-            shape = _channels_last(tuple(sample_input.shape[1:]))
-            asm = _Assembler(name or type(module).__name__, shape)
+            shape = channels_last(tuple(sample_input.shape[1:]))
+            asm = Assembler(name or type(module).__name__, shape)
             asm.alias(node.name, INPUT_KEY)
         elif node.op == "call_module":
             _module_layer(asm, node, modules[node.target])
