@@ -39,7 +39,10 @@ def fold_predictions(records: Sequence[SynthRecord], folds: dict[str, int], cap:
     for fold in sorted(set(folds.values())):
         train = capped([r for r in records if folds[r.source] != fold], cap)
         consts = DEFAULT_CONSTANTS.with_values(const_dsp_fraction=fit.fit_dsp_fraction(train))
-        lut, synth_lut = fit.fit_resource_coefs(fit.representable(train, consts), "lut", DEFAULT_CONSTANTS)
+        rows = fit.representable(train, consts)
+        share = fit.fit_rom_bram_share(rows, consts)
+        consts = consts.with_values(synth_ratio={**consts.synth_ratio, "bram18_rom": share})
+        lut, synth_lut = fit.fit_resource_coefs(rows, "lut", consts)
         consts = consts.with_values(lut_coef=lut, synth_lut_coef=synth_lut)
         models = {t: AnalyticalModel(t, consts) for t in Target}
         for r in (r for r in records if folds[r.source] == fold and "lut" in r.measured):

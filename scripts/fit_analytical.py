@@ -7,7 +7,9 @@ Usage::
 The printed block is what ``cost_models/analytical/constants.py`` holds, so its values are
 reproducible. What is fitted, in order (each step uses the previous ones):
 
-1. ``const_dsp_fraction``: grid search, median |error| of DSP on the csynth Latency-strategy rows.
+1. ``const_dsp_fraction``: grid search, median |error| of DSP on the csynth Latency-strategy rows;
+   ``synth_ratio["bram18_rom"]``: grid search, mean over sources of the median |BRAM18 error| on the
+   post-synthesis rows with a Resource-strategy weight ROM.
 2. LUT and FF coefficients (HLS estimate): least squares of the *relative* error over the csynth rows,
    every coefficient held inside its plausible range (``COEF_BOUNDS``), iteratively reweighted towards
    the median (L1), every source weighted equally. Solved by cyclic coordinate descent on the box-
@@ -294,13 +296,42 @@ def fit_resource_coefs(
         hls = {f: fitted[tied.get(f, f)] for f in features}
     else:
         hls = dict(getattr(start, f"{metric}_coef"))
-    synth_rows = _chosen(rows, metric, Target.SYNTH)
+    synth_rows = [_synth_row(r, metric, start) for r in _chosen(rows, metric, Target.SYNTH)]
     if synth_rows:
         pinned = synth_pinned(metric, hls) | dict.fromkeys(tied, 0.0)
         synth = fit_linear(synth_rows, metric, features, fixed, pinned, symmetric=symmetric)
     else:
         synth = {f: 0.0 if f in tied else round(c * PAIRED_SYNTH_RATIO[metric], 4) for f, c in hls.items()}
     return hls, synth
+
+
+def _synth_row(row: Row, metric: str, consts: AnalyticalConstants) -> Row:
+    """``row`` with the post-synthesis fixed LUTs: the weight ROMs synthesis moves out of block RAM become
+    distributed ROM (``AnalyticalModel._resources``)."""
+    if metric != "lut" or not row.terms.get("rom_lut"):
+        return row
+    moved = row.terms["rom_lut"] * (1.0 - consts.synth_ratio["bram18_rom"])
+    return Row(row.record, {**row.terms, "lut_fixed": row.terms["lut_fixed"] + moved})
+
+
+def fit_rom_bram_share(rows: Sequence[Row], start: AnalyticalConstants) -> float:
+    """Share of the Resource strategy's weight-ROM block RAMs that stay block RAM after synthesis
+    (``synth_ratio["bram18_rom"]``): grid search of the mean over sources of the median |BRAM18 error| on the
+    post-synthesis rows that have such a ROM (``start``'s value without any)."""
+    chosen = [r for r in rows if r.record.target is Target.SYNTH and r.terms["bram18_rom"] > 0]
+    chosen = [r for r in chosen if r.record.measured.get("bram18", 0) > 0]
+    if not chosen:
+        return start.synth_ratio["bram18_rom"]
+    other = np.array([r.terms["bram18"] * start.synth_ratio["bram18"] + r.terms["bram18_index"] for r in chosen])
+    rom = np.array([r.terms["bram18_rom"] for r in chosen])
+    meas = np.array([r.record.measured["bram18"] for r in chosen])
+    sources = np.array([r.record.source for r in chosen])
+    best = (float("inf"), start.synth_ratio["bram18_rom"])
+    for share in np.round(np.arange(0.0, 1.001, 0.05), 2):
+        ape = np.abs(other + share * rom - meas) / meas
+        best = min(best, (float(np.mean([np.median(ape[sources == s]) for s in set(sources)])), float(share)))
+    logger.info("synth_ratio bram18_rom %.2f (mean over sources of median |error| %.1f %%)", best[1], 100 * best[0])
+    return best[1]
 
 
 def fit_constants(
@@ -317,7 +348,9 @@ def fit_constants(
     records = fitted_on(records)
     consts = start.with_values(const_dsp_fraction=fit_dsp_fraction(records))
     rows = representable(records, consts)
-    lut, synth_lut = fit_resource_coefs(rows, "lut", start)
+    rom_share = fit_rom_bram_share(rows, start)
+    consts = consts.with_values(synth_ratio={**consts.synth_ratio, "bram18_rom": rom_share})
+    lut, synth_lut = fit_resource_coefs(rows, "lut", start.with_values(synth_ratio=consts.synth_ratio))
     consts = fit_latency(records, consts.with_values(lut_coef=lut, synth_lut_coef=synth_lut), rounds=latency_rounds)
     ff, synth_ff = fit_resource_coefs(representable(records, consts), "ff", start)
     return consts.with_values(ff_coef=ff, synth_ff_coef=synth_ff)
@@ -352,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(f"{metric} synth in-sample", scores(synth_rows, metric, synth, fixed), _pct)
     print("\n# --- paste into cost_models/analytical/constants.py ---")
     print(f"const_dsp_fraction = {consts.const_dsp_fraction}")
+    _report("synth_ratio", dict(consts.synth_ratio))
     for name in ("lut", "ff", "synth_lut", "synth_ff"):
         _report(f"{name}_coef", dict(getattr(consts, f"{name}_coef")))
     _report("latency", {k: getattr(consts, k) for k in _LATENCY_GRID})

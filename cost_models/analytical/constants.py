@@ -185,7 +185,10 @@ class AnalyticalConstants:
         ultrascale_logic_speedup: how much shorter the operator delays HLS schedules latency with are on
             UltraScale / UltraScale+ parts (DSP48E2 devices) than the DSP-FMAX scaling alone gives
             (:func:`~.timing.latency_budget_ns`), fitted on csynth latencies.
-        synth_ratio: post-synthesis / HLS-estimate ratio of DSP and BRAM18 (:data:`PAIRED_SYNTH_RATIO`).
+        synth_ratio: post-synthesis / HLS-estimate ratio of DSP and BRAM18 (:data:`PAIRED_SYNTH_RATIO`);
+            ``bram18_rom``: the share of the Resource strategy's weight-ROM block RAMs still block RAM after
+            synthesis (the rest becomes distributed ROM, matvec.py), fitted on the post-synthesis rows by
+            ``scripts/fit_analytical.fit_rom_bram_share`` (0.0; 0.0 with any one source held out).
         power_*: first-order power figures, see :mod:`cost_models.analytical.power` (not fitted).
     """
 
@@ -212,10 +215,11 @@ class AnalyticalConstants:
         )
     )  # fmt: skip
     # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and every FF feature but control,
-    # fitted on the post-synthesis rows (wa-hls4ml dominates; see the module docstring).
+    # fitted on the post-synthesis rows (wa-hls4ml dominates; see the module docstring); acc_dyn refitted on
+    # 2026-12-03 once the weight ROMs count as distributed ROM after synthesis (matvec.py).
     synth_lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"lut_mult": 0.5875, "const_mult": 0.235, "adder": 0.235, "mux": 0.1618, "acc_dyn": 6.2833,
+            {"lut_mult": 0.5875, "const_mult": 0.235, "adder": 0.235, "mux": 0.1618, "acc_dyn": 6.6128,
              "quant": 1.41, "compare": 0.141, "control": 0.0}
         )
     )  # fmt: skip
@@ -238,8 +242,11 @@ class AnalyticalConstants:
     softmax_cycles: float = 2.0
     ultrascale_logic_speedup: float = 2.5
     # DSP and BRAM18 post-synthesis / HLS: the paired medians (README: DSP 1.0); BRAM is left at 1.0
-    # (no paired median given; Keb-L pairs drop BRAM a lot, but 4 designs are too few to learn from).
-    synth_ratio: Mapping[str, float] = field(default_factory=lambda: _proxy({"dsp": 1.0, "bram18": 1.0}))
+    # (no paired median given; Keb-L pairs drop BRAM a lot, but 4 designs are too few to learn from), except
+    # the Resource weight ROMs (bram18_rom, fitted: see the docstring)
+    synth_ratio: Mapping[str, float] = field(
+        default_factory=lambda: _proxy({"dsp": 1.0, "bram18": 1.0, "bram18_rom": 0.0})
+    )
     power_static_w_per_klut: float = 2.1e-3
     power_uw_per_mhz: Mapping[str, float] = field(
         default_factory=lambda: _proxy({"lut": 0.03, "ff": 0.008, "dsp": 3.0, "bram18": 8.0})

@@ -56,6 +56,22 @@ Resource strategy (``nnet_dense_resource.h``):
   leave-one-source-out figures in docs/cost_models.md (``scripts/bench_lut_loso.py``).
 * Weights are reshaped by ``block_factor`` into a ROM ``block_factor * weight_bits`` wide and ``rf``
   deep (``ARRAY_RESHAPE ... block factor=block_factor``; ``RESOURCE core=ROM_nP_BRAM`` when rf > 1).
+  That is what the HLS estimate counts (``bram18_rom``). After Vivado synthesis the same ROMs are
+  distributed ROM in LUTs (64 bits per LUT6, UG474 / UG574; ``rom_lut``) in the post-synthesis rows of the
+  calibration data: wa-hls4ml (Vitis HLS / Vivado 2023.2, 2-3 layer MLPs at rf 640-5,376: 16-bit weights of
+  300 Kbit take 3-5 BRAM18, the ``outidx`` tables below), nicologhielmetti (Vivado HLS / Vivado 2019.2) and
+  uw-acme (Vivado 2020.1). The share that stays block RAM, ``synth_ratio["bram18_rom"]``, is fitted on those
+  rows (``scripts/fit_analytical.fit_rom_bram_share``: 0.0, and 0.0 with any one source held out); Vivado
+  chooses block or distributed RAM for an inferred ROM by heuristics it does not document (UG901
+  "RAM HDL Coding Techniques", UG912 ``RAM_STYLE``/``ROM_STYLE``), so a measured share is what there is.
+* ``rf > n_in`` and ``rf % n_in == 0`` (``dense_resource_rf_gt_nin_rem0``, hls4ml v0.5 to v1.3, also the
+  Catapult and Libero templates): ``int outidx[rufactor]`` filled by ``IndexLoop`` with ``outstep``
+  (``0 .. rf / n_in - 1``) and read at the run-time index ``ir`` of ``ReuseLoop``: a table ``rf`` deep of
+  ``ceil(log2(rf / n_in))`` bits, which both HLS and Vivado put in block RAM above
+  :attr:`~.constants.AnalyticalConstants.rom_min_bits` (one column of the 4K x 4 / 2K x 9 / 1K x 18 aspect,
+  :func:`~.memory.narrow_table_bram18`; term ``bram18_index``, not scaled after synthesis). It is all the
+  block RAM of 366 of the 537 wa-hls4ml rows exactly (e.g. rf 1,792 and 2,112 over 112 and 96 inputs:
+  16 and 22 values, 1 + 2 = 3 BRAM18).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.
 * ``acc[i] += static_cast<accum_t>(product)``: with a rounding (not ``AP_TRN``) or saturating (not
   ``AP_WRAP``) accumulator type every product cast (rounding over the ``a + w``-bit product, overflow
@@ -99,7 +115,7 @@ from dataclasses import dataclass
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.limits import PARTITION_LIMIT, adder_depth
-from cost_models.analytical.memory import memory_bram18
+from cost_models.analytical.memory import memory_bram18, narrow_table_bram18
 from cost_models.analytical.multipliers import dsp_per_product, is_lut_product
 from cost_models.analytical.timing import cycles, tree_registers
 
@@ -138,7 +154,7 @@ class UnitSpec:
 
 def zero_terms() -> Terms:
     return {
-        "dsp": 0, "bram18": 0, "lut_fixed": 0, "ff_fixed": 0,
+        "dsp": 0, "bram18": 0, "bram18_rom": 0, "rom_lut": 0, "bram18_index": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
         "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0, "copy": 0,
         "latency": 0, "ii": 1,
@@ -293,8 +309,15 @@ def _resource_unit(
     t["acc_dyn"] = where(gt_nin, u.n_out * u.acc_bits, 0)
     bram, rom_lut = memory_bram18(block * u.w_bits, rf, c)
     stored = rf > 1  # rf == 1 keeps the weights as constants (no ROM pragma in nnet_dense_resource.h)
-    t["bram18"] = where(stored, bram, 0)
+    t["bram18_rom"] = where(stored, bram, 0)
+    # the same ROM as distributed ROM (64 bits per LUT6, UG474 / UG574), where synthesis moves it out of block RAM
+    t["rom_lut"] = where(stored & (bram > 0), block * u.w_bits * rf * c.lut_per_lutram_bit, 0)
     t["lut_fixed"] = where(stored, rom_lut, 0)
+    # rf > n_in, rf % n_in == 0 (dense_resource_rf_gt_nin_rem0): the outidx table (module docstring)
+    index_bram, index_lut = narrow_table_bram18(log2_ceil(maximum(rf / u.n_in, 2)), rf, c)
+    rem0 = gt_nin & (rf % u.n_in == 0)
+    t["bram18_index"] = where(rem0, index_bram, 0)
+    t["lut_fixed"] = t["lut_fixed"] + where(rem0, index_lut, 0)
     t_mult = where(wide, c.t_dsp_mult_ns, c.t_lut_mult_ns)
     # one product and one accumulation per ReuseLoop iteration (II 1): registers where that chain crosses
     # a cycle (timing.py), plus the accumulators themselves (``state``)

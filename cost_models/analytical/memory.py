@@ -22,7 +22,7 @@ import numpy as np
 from cost_models.analytical._num import Num, ceil, floor, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
 
-__all__ = ["BRAM18_ASPECTS", "fifo_cost", "memory_bram18"]
+__all__ = ["BRAM18_ASPECTS", "fifo_cost", "memory_bram18", "narrow_table_bram18"]
 
 #: (width bits, depth) of the RAMB18 port configurations, UG473 table 1-3 / UG573 table 1-6.
 BRAM18_ASPECTS = ((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
@@ -72,6 +72,28 @@ def _memory_scalar(width: float, depth: float, consts: AnalyticalConstants) -> t
         if bram < best_bram:
             best_bram, best_lut_bits = bram, 0 if own_column else leftover * depth
     return best_bram, best_lut_bits * consts.lut_per_lutram_bit
+
+
+def narrow_table_bram18(width: Num, depth: Num, consts: AnalyticalConstants) -> tuple[Num, Num]:
+    """Block RAMs and LUTs of a narrow (at most 18 bits), deep table read at a run-time address.
+
+    One column of the deepest RAMB18 aspect ratio that holds a word (UG473 table 1-3 / UG573 table 1-6:
+    4K x 4, 2K x 9, 1K x 18), ``ceil(depth / aspect depth)`` blocks, and LUTRAM below
+    :attr:`~AnalyticalConstants.rom_min_bits`. Unlike :func:`memory_bram18` there is no wide word
+    to slice, so no leftover column goes to LUTRAM. Seen after Vivado synthesis (wa-hls4ml rows, Vivado 2023.2):
+    the 5- to 7-bit ``outidx`` tables of ``dense_resource_rf_gt_nin_rem0`` (matvec.py) take
+    ``ceil(rf / 2048)`` RAMB18 each (e.g. rf 1,792 and 2,112 -> 1 + 2 = 3 BRAM18, as measured).
+
+    Example:
+        >>> from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
+        >>> [float(x) for x in narrow_table_bram18(5, 3584, C)]  # 2K x 9 aspect: 2 blocks
+        [2.0, 0.0]
+    """
+    aspect_depth = where(width <= 4, 4096, where(width <= 9, 2048, 1024))
+    small = width * depth < consts.rom_min_bits
+    bram18 = where(small, 0, ceil(depth / aspect_depth))
+    lut = where(small, width * depth * consts.lut_per_lutram_bit, 0)
+    return bram18, lut
 
 
 def fifo_cost(width: Num, depth: Num, consts: AnalyticalConstants) -> tuple[Num, Num, Num]:

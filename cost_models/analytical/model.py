@@ -60,6 +60,7 @@ class AnalyticalModel(CostModel):
         self._ff_coef = tuple((k, ff_coef[k]) for k in FF_FEATURES)
         self._dsp_ratio = c.synth_ratio["dsp"] if synth else 1.0
         self._bram_ratio = c.synth_ratio["bram18"] if synth else 1.0
+        self._rom_ratio = c.synth_ratio["bram18_rom"] if synth else 1.0
         self._index = GraphIndex()
         self._contexts = ContextBuilder(self.constants, self._index)
         self._counter_cache: dict[tuple[int, int], tuple[Layer, Counters]] = {}
@@ -261,13 +262,15 @@ class AnalyticalModel(CostModel):
         terms["ii"] = maximum(terms["ii"], reads)
 
     def _resources(self, terms: Terms) -> tuple[object, object, object, object]:
-        lut = terms["lut_fixed"]
+        # the Resource strategy's weight ROMs have their own post-synthesis share (constants.py, synth_ratio)
+        bram18 = terms["bram18"] * self._bram_ratio + terms["bram18_rom"] * self._rom_ratio + terms["bram18_index"]
+        lut = terms["lut_fixed"] + terms["rom_lut"] * (1.0 - self._rom_ratio)
         for key, coef in self._lut_coef:
             lut = lut + coef * terms[key]
         ff = terms["ff_fixed"]
         for key, coef in self._ff_coef:
             ff = ff + coef * terms[key]
-        return lut, ff, terms["dsp"] * self._dsp_ratio, terms["bram18"] * self._bram_ratio
+        return lut, ff, terms["dsp"] * self._dsp_ratio, bram18
 
     def _counters(self, layer: Layer, a_bits: int) -> Counters:
         """FLOPs, parameters and BOPs of ``layer`` (they depend on the layer and its input width only)."""
