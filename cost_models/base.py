@@ -101,7 +101,7 @@ class CostModel(ABC):
     def mix_intervals(self, mix: str, totals: Mapping[str, float]) -> dict[str, tuple[float, float]]:
         """:meth:`intervals` of a design whose layer mix (:func:`~cost_models.intervals.layer_mix`) is known."""
         factors = interval_factors(self.interval_name, self.target, mix) if self.interval_name else ()
-        return {t: (max((totals[t] + 1) * lo - 1, 0.0), max((totals[t] + 1) * hi - 1, 0.0)) for t, lo, hi in factors}
+        return {t: (max((totals[t] + c) * lo - c, 0.0), max((totals[t] + c) * hi - c, 0.0)) for t, c, lo, hi in factors}
 
 
 CostModelFactory = Callable[[Target, "str | None"], CostModel]

@@ -4,18 +4,36 @@ A model fitted on some sources is wrong on a new source by more than its residua
 say. So the intervals come from leave-source-out residuals: every calibration row predicted by models
 fitted without its source (:mod:`cost_models.validation`, run by ``scripts/bench_cost_model.py
 --write-intervals``). For each model, kind of row (``hls``: HLS estimate, ``synth``: after synthesis),
-layer mix (``dense`` / ``conv`` / ``recurrent``) and target, the shipped file ``data/intervals.json`` holds the 5 % and
-95 % quantiles of ``log((measured + 1) / (predicted + 1))``, every source weighing the same (each row
-weighs 1 / its source's rows, so one source with hundreds of rows does not set the width for everyone).
+layer mix (``dense`` / ``conv`` / ``recurrent``) and target, the shipped file ``data/intervals.json`` holds
+quantiles of ``r = log((measured + c) / (predicted + c))``, with:
+
+* **Sources weighted equally**: each row weighs 1 / its source's rows, so one source with hundreds of rows
+  does not set the width for everyone, and a few wild rows of a source move the tails by their share only.
+* **Wild sources winsorised**: a source whose median residual lies more than :data:`WINSOR_MADS` robust
+  deviations (1.4826 x the median absolute deviation of the sources' medians) from the median source is
+  shifted to that bound before the quantiles are taken. On the shared calibration data two or three
+  sources 10-90x off (AXI-wrapped tops, hls4ml Resource designs at reuse factors of 10^4-10^5) otherwise
+  set the whole latency tail: a held-out source then had its latency interval 21x its estimate wide
+  (median) and still fell outside it as often (it is a new source; its miss is its own).
+* **An offset per group** ``c`` from :data:`OFFSETS`: residuals of counts that are often 0 or a few
+  (DSP, BRAM18, latency of small designs) are additive where the estimate is small and multiplicative where
+  it is large; ``c`` is the one of :data:`OFFSETS` that gives the narrowest intervals (median width over
+  the group's rows, sources weighted equally) at the same quantiles. It is chosen on the residuals only,
+  so it is refitted, like the quantiles, whenever they are (held out too in ``interval_coverage``).
+* **Quantiles at** :data:`TAIL` **/ 1 - TAIL**, not 5 / 95 %: quantiles over the sources at hand cover a
+  new source less often than they cover those sources (with a whole fold of sources held out, the
+  5 / 95 % ones held 71-79 % of held-out sources' rows, weighted equally, on the shared data;
+  3 / 97 % hold 75-90 %).
+
 A group with fewer than :data:`MIN_SOURCES` sources backs off to the nearest mix that shares its mechanism
 (:data:`BACKOFF`: recurrent layers are priced as the Dense products of their gates,
 ``cost_models.analytical.recurrent`` after hls4ml's ``nnet_recurrent.h``), and only then to the quantiles
-of its kind of row pooled over layer mixes. The pool is a last resort: its tails are set by whichever mix
-misses most (on the shared calibration data, convolutions seen in one row of a source, off by 5-17x on
-HLS LUT), which made every recurrent interval ~12x the estimate wide while the Dense mix, which covers the
-recurrent rows held out, is ~1.7x. The file names the data and the command it was built from.
+of its kind of row pooled over layer mixes. Finer groups (io type, strategy, reuse-factor regime) were
+measured and not kept: with 3-8 sources per group, a group that lost its held-out source backed off or
+set its tails on two or three sources, and coverage of held-out sources fell (HLS BRAM18 75 -> 63 %).
+The file names the data and the command it was built from.
 
-An estimate ``v`` gets the interval ``((v + 1) e^lo - 1, (v + 1) e^hi - 1)``.
+An estimate ``v`` gets the interval ``((v + c) e^lo - c, (v + c) e^hi - c)``, clipped at 0.
 """
 
 from __future__ import annotations
@@ -27,7 +45,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,7 +59,9 @@ __all__ = [
     "DEFAULT_INTERVALS",
     "INTERVAL_TARGETS",
     "LEVEL",
+    "OFFSETS",
     "IntervalTable",
+    "Quantiles",
     "fit_intervals",
     "interval_factors",
     "layer_mix",
@@ -59,6 +79,14 @@ LEVEL = 0.9
 INTERVAL_TARGETS = ("lut", "ff", "dsp", "bram18", "latency_cycles")
 #: A (kind, mix) group needs residuals from this many sources; else the kind's pooled quantiles are used.
 MIN_SOURCES = 4
+#: Lower quantile of the residuals (the upper one is ``1 - TAIL``); see the module docstring for why not 5 %.
+TAIL = 0.03
+#: A source's median residual is kept within this many robust deviations of the median source's.
+WINSOR_MADS = 3.0
+#: Floor of the robust deviation (log units): sources that agree to within 5 % are not squeezed further.
+MIN_SPREAD = 0.05
+#: Candidate offsets ``c`` of ``log((measured + c) / (predicted + c))`` (units of the target).
+OFFSETS = (1.0, 4.0, 16.0, 64.0)
 POOLED = "all"
 #: Where a layer mix with too few sources borrows its quantiles before the pool: the mix whose
 #: mechanism prices it (LSTM/GRU gates are Dense matrix-vector products, ``analytical/recurrent.py``).
@@ -80,42 +108,55 @@ def layer_mix(graph: LayerGraph) -> str:
     return "conv" if kinds - {LayerKind.DENSE} else "dense"
 
 
-def log_residual(measured: float, predicted: float) -> float:
-    """``log((measured + 1) / (predicted + 1))``: how far off a prediction was, as a log ratio."""
-    return math.log((measured + 1.0) / (max(predicted, 0.0) + 1.0))
+def log_residual(measured: float, predicted: float, offset: float = 1.0) -> float:
+    """``log((measured + offset) / (predicted + offset))``: how far off a prediction was, as a log ratio."""
+    return math.log((measured + offset) / (max(predicted, 0.0) + offset))
+
+
+class Quantiles(NamedTuple):
+    """The residual quantiles of one group: an estimate ``v`` gets ``((v + offset) e^lo - offset, ...)``."""
+
+    lo: float
+    hi: float
+    rows: int
+    offset: float = 1.0
+
+    def interval(self, value: float) -> tuple[float, float]:
+        """The interval around ``value``, clipped at 0."""
+        base = max(value, 0.0) + self.offset
+        return max(base * math.exp(self.lo) - self.offset, 0.0), max(base * math.exp(self.hi) - self.offset, 0.0)
 
 
 @dataclass(frozen=True)
 class IntervalTable:
-    """Out-of-source residual quantiles: ``quantiles[model][kind][mix][target] = (lo, hi, rows)``."""
+    """Out-of-source residual quantiles: ``quantiles[model][kind][mix][target]`` is a :class:`Quantiles`."""
 
-    quantiles: Mapping[str, Mapping[str, Mapping[str, Mapping[str, tuple[float, float, int]]]]]
+    quantiles: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Quantiles]]]]
     level: float = LEVEL
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
     def has(self, model: str) -> bool:
         return model in self.quantiles
 
-    def bounds(self, model: str, kind: str, mix: str, target: str) -> tuple[float, float] | None:
-        """The log-ratio quantiles for one prediction (its mix, else :data:`BACKOFF`, else the kind's pool);
-        None when the table has nothing for it."""
+    def bounds(self, model: str, kind: str, mix: str, target: str) -> Quantiles | None:
+        """The quantiles for one prediction (its mix, else :data:`BACKOFF`, else the kind's pool); None when
+        the table has nothing for it."""
         per_kind = self.quantiles.get(model, {}).get(kind, {})
         for group in (mix, BACKOFF.get(mix), POOLED):
             q = per_kind.get(group, {}).get(target)
             if q is not None:
-                return q[0], q[1]
+                return q
         return None
 
     def interval(self, model: str, kind: str, mix: str, target: str, value: float) -> tuple[float, float] | None:
         """The 90 % interval around ``value``; None without quantiles."""
         q = self.bounds(model, kind, mix, target)
-        if q is None:
-            return None
-        base = max(value, 0.0) + 1.0
-        return max(base * math.exp(q[0]) - 1.0, 0.0), max(base * math.exp(q[1]) - 1.0, 0.0)
+        return None if q is None else q.interval(value)
 
     def to_dict(self) -> dict[str, Any]:
-        rows = [[m, k, g, t, round(q[0], 4), round(q[1], 4), q[2]] for m, k, g, t, q in _flat(self.quantiles)]
+        rows = [
+            [m, k, g, t, round(q.lo, 4), round(q.hi, 4), q.rows, q.offset] for m, k, g, t, q in _flat(self.quantiles)
+        ]
         return {"format": FORMAT, "level": self.level, "provenance": dict(self.provenance), "quantiles": rows}
 
     @classmethod
@@ -124,15 +165,19 @@ class IntervalTable:
             raise CalibrationError(f'{origin}: expected an interval table ("format": "{FORMAT}")')
         try:
             quantiles: dict = {}
-            for model, kind, mix, target, lo, hi, rows in data["quantiles"]:
+            for model, kind, mix, target, lo, hi, rows, *offset in data["quantiles"]:
                 per_mix = quantiles.setdefault(str(model), {}).setdefault(str(kind), {}).setdefault(str(mix), {})
-                per_mix[str(target)] = (float(lo), float(hi), int(rows))
+                # tables written before offsets were chosen used 1 throughout
+                c = float(offset[0]) if len(offset) == 1 else 1.0
+                if len(offset) > 1 or not c > 0:
+                    raise ValueError(f"expected one positive offset after the row count, got {offset}")
+                per_mix[str(target)] = Quantiles(float(lo), float(hi), int(rows), c)
             return cls(quantiles, float(data["level"]), dict(data.get("provenance", {})))
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"{origin}: malformed interval table ({type(exc).__name__}: {exc})") from None
 
 
-def _flat(quantiles: Mapping) -> list[tuple[str, str, str, str, tuple[float, float, int]]]:
+def _flat(quantiles: Mapping) -> list[tuple[str, str, str, str, Quantiles]]:
     return [
         (m, k, g, t, q)
         for m, kinds in quantiles.items()
@@ -164,9 +209,9 @@ def load_intervals(path: str | Path | None = None) -> IntervalTable | None:
 
 
 @functools.lru_cache(maxsize=64)
-def interval_factors(model: str, target: Target, mix: str) -> tuple[tuple[str, float, float], ...]:
-    """``(metric, e^lo, e^hi)`` of the shipped table for one model, target and layer mix (cached: cost
-    models call this on every estimate); empty without a shipped table or quantiles for the model."""
+def interval_factors(model: str, target: Target, mix: str) -> tuple[tuple[str, float, float, float], ...]:
+    """``(metric, offset, e^lo, e^hi)`` of the shipped table for one model, target and layer mix (cached:
+    cost models call this on every estimate); empty without a shipped table or quantiles for the model."""
     table = load_intervals()
     if table is None or not table.has(model):
         return ()
@@ -174,45 +219,95 @@ def interval_factors(model: str, target: Target, mix: str) -> tuple[tuple[str, f
     for metric in INTERVAL_TARGETS:
         q = table.bounds(model, row_kind(target), mix, metric)
         if q is not None:
-            out.append((metric, math.exp(q[0]), math.exp(q[1])))
+            out.append((metric, q.offset, math.exp(q.lo), math.exp(q.hi)))
     return tuple(out)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    order = np.argsort(values)
+    order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
     return float(np.interp(q * weights.sum(), cumulative, values[order]))
 
 
-def _quantiles(rows: Sequence[tuple[str, float]], level: float) -> tuple[float, float, int]:
-    values = np.array([v for _, v in rows])
-    counts: dict[str, int] = defaultdict(int)
-    for source, _ in rows:
-        counts[source] += 1
-    weights = np.array([1.0 / counts[s] for s, _ in rows])
-    tail = (1.0 - level) / 2
-    return _weighted_quantile(values, weights, tail), _weighted_quantile(values, weights, 1 - tail), len(rows)
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
+
+
+def _winsorised(values: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """``values`` with each source's rows shifted so that its median lies within :data:`WINSOR_MADS` robust
+    deviations of the median source's (see the module docstring)."""
+    names, index = np.unique(sources, return_inverse=True)
+    if len(names) < 3:  # no robust spread from two sources
+        return values
+    medians = np.array([np.median(values[index == i]) for i in range(len(names))])
+    centre = float(np.median(medians))
+    spread = max(1.4826 * float(np.median(np.abs(medians - centre))), MIN_SPREAD)
+    bound = WINSOR_MADS * spread
+    shift = np.clip(medians, centre - bound, centre + bound) - medians
+    return values + shift[index]
+
+
+def _quantiles(sources: np.ndarray, measured: np.ndarray, predicted: np.ndarray, tail: float) -> Quantiles:
+    """Winsorised, source-weighted quantiles of one group's residuals at the offset of :data:`OFFSETS` that
+    gives the narrowest intervals at :data:`TAIL` (median of ``(high - low) / predicted`` over its rows
+    predicted above 0, sources weighted equally; ties go to the smaller offset). The offset does not depend
+    on ``tail``, so a smaller tail always gives a wider interval. The quantiles are widened to reach 0 where
+    the residuals lie on one side of it: the estimate is always inside its interval."""
+    _, index, counts = np.unique(sources, return_inverse=True, return_counts=True)
+    weights = 1.0 / counts[index]
+    positive = predicted > 1e-6  # widths relative to estimates of (nearly) 0 are not defined
+
+    def residuals(c: float) -> np.ndarray:
+        return _winsorised(np.log((measured + c) / (predicted + c)), sources)
+
+    def width(c: float) -> float:
+        values = residuals(c)
+        spread = math.exp(_weighted_quantile(values, weights, 1 - TAIL)) - math.exp(
+            _weighted_quantile(values, weights, TAIL)
+        )
+        if not positive.any():
+            return spread
+        return _weighted_median((predicted[positive] + c) * spread / predicted[positive], weights[positive])
+
+    widths = [width(c) for c in OFFSETS]
+    c = next(c for c, w in zip(OFFSETS, widths) if w <= min(widths) * (1 + 1e-9))
+    values = residuals(c)
+    lo, hi = _weighted_quantile(values, weights, tail), _weighted_quantile(values, weights, 1 - tail)
+    return Quantiles(min(lo, 0.0), max(hi, 0.0), len(sources), c)
 
 
 def fit_intervals(
-    residuals: Sequence[tuple[str, str, str, str, str, float]],
+    residuals: Sequence[tuple[str, str, str, str, str, float, float]],
     level: float = LEVEL,
     provenance: Mapping[str, Any] | None = None,
+    tail: float = TAIL,
 ) -> IntervalTable:
-    """Quantiles of out-of-source residuals.
+    """Quantiles of out-of-source residuals (the method: module docstring).
 
     Args:
-        residuals: ``(model, kind, mix, target, source, log_residual)`` per held-out row and target.
-        level: central probability of the intervals.
+        residuals: ``(model, kind, mix, target, source, measured, predicted)`` per held-out row and target.
+        level: the central probability the intervals stand for (recorded in the table).
         provenance: what the residuals come from (data files, sources, command, date).
+        tail: lower quantile taken (the upper one is ``1 - tail``).
+
+    Example:
+        >>> rows = [("m", "hls", "dense", "lut", f"s{i}", 100.0 + i, 100.0) for i in range(8)]
+        >>> fit_intervals(rows).interval("m", "hls", "dense", "lut", 100.0)  # doctest: +SKIP
     """
-    groups: dict[tuple[str, str, str, str], list[tuple[str, float]]] = defaultdict(list)
-    for model, kind, mix, target, source, value in residuals:
-        groups[(model, kind, mix, target)].append((source, value))
-        groups[(model, kind, POOLED, target)].append((source, value))
-    out: dict[str, dict[str, dict[str, dict[str, tuple[float, float, int]]]]] = {}
+    groups: dict[tuple[str, str, str, str], list[tuple[str, float, float]]] = defaultdict(list)
+    for model, kind, mix, target, source, measured, predicted in residuals:
+        row = (source, float(measured), max(float(predicted), 0.0))
+        groups[(model, kind, mix, target)].append(row)
+        groups[(model, kind, POOLED, target)].append(row)
+    out: dict[str, dict[str, dict[str, dict[str, Quantiles]]]] = {}
     for (model, kind, mix, target), rows in sorted(groups.items()):
-        if mix != POOLED and len({s for s, _ in rows}) < MIN_SOURCES:
+        sources = np.array([s for s, _, _ in rows])
+        if mix != POOLED and len(set(sources.tolist())) < MIN_SOURCES:
             continue
-        out.setdefault(model, {}).setdefault(kind, {}).setdefault(mix, {})[target] = _quantiles(rows, level)
+        measured, predicted = (np.array([r[i] for r in rows]) for i in (1, 2))
+        out.setdefault(model, {}).setdefault(kind, {}).setdefault(mix, {})[target] = _quantiles(
+            sources, measured, predicted, tail
+        )
     return IntervalTable(out, level, dict(provenance or {}))

@@ -30,7 +30,7 @@ import numpy as np
 
 from cost_models.analytical import AnalyticalConstants, AnalyticalModel
 from cost_models.cost import Cost, Target
-from cost_models.intervals import INTERVAL_TARGETS, fit_intervals, layer_mix, log_residual, row_kind
+from cost_models.intervals import INTERVAL_TARGETS, fit_intervals, layer_mix, row_kind
 from cost_models.lut import (
     SHIPPED_TABLE_SETTINGS,
     LutModel,
@@ -288,10 +288,10 @@ def summarize(
 
 
 def residuals(predictions: Sequence[Prediction], models: Sequence[str] = MODELS) -> list[tuple]:
-    """``(model, kind, mix, target, source, log residual)`` of every prediction with a measured target
-    (the input of :func:`cost_models.intervals.fit_intervals`)."""
+    """``(model, kind, mix, target, source, measured, predicted)`` of every prediction with a measured
+    target (the input of :func:`cost_models.intervals.fit_intervals`)."""
     return [
-        (model, p.kind, p.mix, t, p.source, log_residual(p.measured[t], p.predicted[model][t]))
+        (model, p.kind, p.mix, t, p.source, p.measured[t], p.predicted[model][t])
         for p in predictions
         for model in models
         for t in INTERVAL_TARGETS

@@ -1,5 +1,6 @@
 """Out-of-source intervals: fitted on some sources they cover about 90 % of a held-out source's rows,
-their arithmetic by hand, the file round trip, and both registered models carry them."""
+their arithmetic by hand (winsorised sources, offsets), their laws (the estimate inside, wider at higher
+confidence), the file round trip, and both registered models carry them."""
 
 from __future__ import annotations
 
@@ -9,19 +10,38 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cost_models import GraphBuilder, get_cost_model
-from cost_models.intervals import IntervalTable, fit_intervals, load_intervals, log_residual
+from cost_models.intervals import (
+    MIN_SPREAD,
+    TAIL,
+    WINSOR_MADS,
+    IntervalTable,
+    Quantiles,
+    fit_intervals,
+    load_intervals,
+    log_residual,
+)
 from cost_models.validation import Prediction, interval_coverage
 from hw_templates.config import HardwareConfig
 from hw_templates.errors import CalibrationError
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
 
+#: Estimates this large make every offset of ``OFFSETS`` act like 1: residuals are plain log ratios.
+BIG = 1e6
+
+
+def _row(model: str, kind: str, mix: str, target: str, source: str, log_ratio: float) -> tuple:
+    """A residual row whose measured value is ``e^log_ratio`` times a large estimate."""
+    return (model, kind, mix, target, source, (BIG + 1) * math.exp(log_ratio) - 1, BIG)
+
 
 def _residuals(source: str, offset: float, rng: np.random.Generator, rows: int) -> list[tuple]:
     # Each source is off by its own bias (offset) plus row noise: what a new source looks like.
-    return [("m", "hls", "dense", "lut", source, offset + 0.2 * rng.standard_normal()) for _ in range(rows)]
+    return [_row("m", "hls", "dense", "lut", source, offset + 0.2 * rng.standard_normal()) for _ in range(rows)]
 
 
 def test_intervals_fitted_without_a_source_cover_about_90_percent_of_it() -> None:
@@ -31,22 +51,37 @@ def test_intervals_fitted_without_a_source_cover_about_90_percent_of_it() -> Non
     inside = []
     for held in range(len(sources)):
         table = fit_intervals([r for i, rows in enumerate(sources) if i != held for r in rows])
-        lo, hi = table.bounds("m", "hls", "dense", "lut")
-        inside.append(np.mean([lo <= r[-1] <= hi for r in sources[held]]))
+        lo, hi = table.interval("m", "hls", "dense", "lut", BIG)
+        inside.append(np.mean([lo <= r[-2] <= hi for r in sources[held]]))
     # every source weighs the same in the fit, so the share of held-out sources inside is ~90 %
     assert 0.8 <= float(np.mean(inside)) <= 0.97
 
 
 def test_an_interval_by_hand() -> None:
-    table = IntervalTable({"m": {"hls": {"all": {"lut": (math.log(0.5), math.log(2.0), 10)}}}})
+    table = IntervalTable({"m": {"hls": {"all": {"lut": Quantiles(math.log(0.5), math.log(2.0), 10)}}}})
     assert table.interval("m", "hls", "conv", "lut", 99.0) == pytest.approx((49.0, 199.0))
     assert table.interval("m", "synth", "conv", "lut", 99.0) is None
     assert log_residual(199.0, 99.0) == pytest.approx(math.log(2.0))
+    # offset 16: (4 + 16) * 0.5 - 16 < 0 is clipped to 0; (4 + 16) * 2 - 16 = 24
+    assert Quantiles(math.log(0.5), math.log(2.0), 10, 16.0).interval(4.0) == pytest.approx((0.0, 24.0))
+    assert log_residual(24.0, 4.0, offset=16.0) == pytest.approx(math.log(2.0))
+
+
+def test_a_wild_source_is_winsorised_to_three_robust_deviations_by_hand() -> None:
+    # five one-row sources at -0.2, -0.1, 0, 0.1 and 3.0 (20x off): median source 0, median absolute
+    # deviation 0.1, so the wild one is moved to 3 x 1.4826 x 0.1 = 0.44478; with five equal weights the
+    # 3 % / 97 % quantiles are the extremes (the interpolation clamps below 0.5 / above 4.5 of 5)
+    rows = [_row("m", "hls", "dense", "latency_cycles", f"s{i}", r) for i, r in enumerate((-0.2, -0.1, 0.0, 0.1, 3.0))]
+    q = fit_intervals(rows).bounds("m", "hls", "dense", "latency_cycles")
+    assert WINSOR_MADS == 3.0 and TAIL == 0.03 and MIN_SPREAD < 0.14826
+    assert (q.lo, q.hi, q.rows) == pytest.approx((-0.2, 3 * 1.4826 * 0.1, 5), abs=1e-4)  # offsets at 1e6: 1e-4
+    # without the wild source's shift the upper bound would be 3.0 (a 20x interval for everyone)
+    assert q.interval(BIG)[1] < 1.6 * BIG
 
 
 def test_a_mix_with_few_sources_uses_the_pooled_quantiles() -> None:
-    rows = [("m", "hls", "dense", "ff", f"s{i}", 0.1 * i) for i in range(10)]
-    rows += [("m", "hls", "conv", "ff", "only", 5.0)] * 20
+    rows = [_row("m", "hls", "dense", "ff", f"s{i}", 0.1 * i) for i in range(10)]
+    rows += [_row("m", "hls", "conv", "ff", "only", 5.0)] * 20
     table = fit_intervals(rows)
     assert "conv" not in table.quantiles["m"]["hls"] and "dense" in table.quantiles["m"]["hls"]
     assert table.bounds("m", "hls", "conv", "ff") == table.bounds("m", "hls", "all", "ff")
@@ -56,35 +91,86 @@ def test_a_recurrent_mix_with_few_sources_backs_off_to_the_dense_mix_not_the_poo
     # Dense sources are off by little, convolution sources by 5-20x (the heavy tail of the pool); the
     # one recurrent source is off like the Dense ones, as its gates are Dense products.
     rng = np.random.default_rng(3)
-    rows = [("m", "hls", "dense", "lut", f"d{i}", 0.3 * rng.standard_normal()) for i in range(12) for _ in range(3)]
-    rows += [("m", "hls", "conv", "lut", f"c{i}", float(rng.uniform(1.6, 3.0))) for i in range(14)]
+    rows = [_row("m", "hls", "dense", "lut", f"d{i}", 0.3 * rng.standard_normal()) for i in range(12) for _ in range(3)]
+    rows += [_row("m", "hls", "conv", "lut", f"c{i}", float(rng.uniform(1.6, 3.0))) for i in range(14)]
     held_out = [0.2 * rng.standard_normal() for _ in range(50)]
     table = fit_intervals(rows)  # the recurrent source held out: no recurrent row in the fit
-    lo, hi = table.bounds("m", "hls", "recurrent", "lut")
-    assert (lo, hi) == table.bounds("m", "hls", "dense", "lut")
-    assert hi < table.bounds("m", "hls", "all", "lut")[1] - 1.0  # the pool's upper tail is the convs'
+    lo, hi, _, _ = table.bounds("m", "hls", "recurrent", "lut")
+    assert (lo, hi) == table.bounds("m", "hls", "dense", "lut")[:2]
+    assert hi < table.bounds("m", "hls", "all", "lut").hi - 1.0  # the pool's upper tail is the convs'
     assert np.mean([lo <= r <= hi for r in held_out]) >= 0.9
-    with_it = fit_intervals(rows + [("m", "hls", "recurrent", "lut", "r0", r) for r in held_out])
+    with_it = fit_intervals(rows + [_row("m", "hls", "recurrent", "lut", "r0", r) for r in held_out])
     assert "recurrent" not in with_it.quantiles["m"]["hls"]  # one source: still the Dense mix's
     assert with_it.bounds("m", "hls", "recurrent", "lut") == with_it.bounds("m", "hls", "dense", "lut")
     # no Dense quantiles either (a synth table with only conv rows): the pool is the last resort
-    only_conv = fit_intervals([("m", "synth", "conv", "lut", f"c{i}", 0.1 * i) for i in range(6)])
+    only_conv = fit_intervals([_row("m", "synth", "conv", "lut", f"c{i}", 0.1 * i) for i in range(6)])
     assert only_conv.bounds("m", "synth", "recurrent", "lut") == only_conv.bounds("m", "synth", "all", "lut")
 
 
 def test_the_table_round_trips_through_its_file(tmp_path: Path) -> None:
-    rows = [("m", k, "dense", "dsp", f"s{i}", 0.05 * i) for i in range(8) for k in ("hls", "synth")]
+    # DSP counts off by a few blocks whatever the estimate: the fit picks an offset above 1
+    rows = [("m", k, "dense", "dsp", f"s{i}", float(p + i % 4), float(p)) for i in range(8) for p in (0, 2, 40, 400)
+            for k in ("hls", "synth")]  # fmt: skip
     table = fit_intervals(rows, provenance={"script": "tests"})
     path = tmp_path / "intervals.json"
     path.write_text(json.dumps(table.to_dict()))
     again = load_intervals(path)
     assert again.provenance == {"script": "tests"}
-    assert again.bounds("m", "synth", "dense", "dsp") == pytest.approx(
-        table.bounds("m", "synth", "dense", "dsp"), abs=1e-4
-    )
+    q = table.bounds("m", "synth", "dense", "dsp")
+    assert q.offset > 1.0
+    assert again.bounds("m", "synth", "dense", "dsp") == pytest.approx(q, abs=1e-4)
+    assert again.interval("m", "synth", "dense", "dsp", 40.0) == pytest.approx(q.interval(40.0), abs=1e-2)
+    # a table written before offsets existed (seven columns) reads with offset 1
+    old = {**table.to_dict(), "quantiles": [row[:7] for row in table.to_dict()["quantiles"]]}
+    path.write_text(json.dumps(old))
+    assert load_intervals(path).bounds("m", "synth", "dense", "dsp").offset == 1.0
     path.write_text('{"format": "other"}')
     with pytest.raises(CalibrationError, match="expected an interval table"):
         load_intervals(path)
+    bad = {**table.to_dict(), "quantiles": [[*row[:7], -1.0] for row in table.to_dict()["quantiles"]]}
+    path.write_text(json.dumps(bad))
+    with pytest.raises(CalibrationError, match="positive offset"):
+        load_intervals(path)
+
+
+_RESIDUAL_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["s0", "s1", "s2", "s3", "s4", "s5"]),
+        st.floats(0, 5000, allow_nan=False),
+        st.floats(0, 5000, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_RESIDUAL_ROWS, st.floats(0, 1e5, allow_nan=False))
+def test_every_estimate_lies_inside_its_interval(rows: list, value: float) -> None:
+    table = fit_intervals([("m", "hls", "conv", "bram18", s, m, p) for s, m, p in rows])
+    lo, hi = table.interval("m", "hls", "conv", "bram18", value)
+    assert 0.0 <= lo <= value * (1 + 1e-12) + 1e-9 and hi >= value * (1 - 1e-12) - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(_RESIDUAL_ROWS, st.floats(0, 1e5, allow_nan=False), st.floats(0.005, 0.2), st.floats(0.005, 0.2))
+def test_intervals_widen_with_confidence(rows: list, value: float, tail_a: float, tail_b: float) -> None:
+    # a smaller tail (higher confidence) never gives a narrower interval, on either side
+    residuals = [("m", "synth", "dense", "latency_cycles", s, m, p) for s, m, p in rows]
+    wide_tail, narrow_tail = sorted((tail_a, tail_b))
+    wide = fit_intervals(residuals, tail=wide_tail).interval("m", "synth", "dense", "latency_cycles", value)
+    narrow = fit_intervals(residuals, tail=narrow_tail).interval("m", "synth", "dense", "latency_cycles", value)
+    assert wide[0] <= narrow[0] + 1e-9 * (1 + value) and wide[1] >= narrow[1] - 1e-9 * (1 + value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_RESIDUAL_ROWS)
+def test_any_fitted_table_round_trips_through_its_file(rows: list) -> None:
+    table = fit_intervals([("m", "hls", "dense", "ff", s, m, p) for s, m, p in rows], provenance={"n": len(rows)})
+    again = IntervalTable.from_dict(json.loads(json.dumps(table.to_dict())))
+    for value in (0.0, 3.0, 250.0, 1e5):
+        want, got = table.interval("m", "hls", "dense", "ff", value), again.interval("m", "hls", "dense", "ff", value)
+        assert got == pytest.approx(want, rel=1e-3, abs=1e-3 * (1 + value))
 
 
 @pytest.mark.parametrize("name", ["analytical", "lut"])
