@@ -208,3 +208,37 @@ def test_held_out_coverage_per_mix_and_the_width_with_sources_weighted_equally()
     # the row median is the recurrent source's width; with sources weighted equally the convs' count
     assert pooled.median_width == pytest.approx(recurrent.median_width)
     assert pooled.median_width_by_source > 3 * pooled.median_width
+
+
+def _bench() -> object:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_cost_model.py"
+    spec = importlib.util.spec_from_file_location("bench_cost_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_the_bench_flags_held_out_coverage_outside_80_to_95_percent() -> None:
+    # 12 one-fold sources, each estimated exactly on LUT and 30x too low on latency by one source
+    # (the others exact): every LUT row is inside (100 %, flagged); latency is inside for 11 of 12 sources
+    bench = _bench()
+    preds = []
+    for i in range(12):
+        latency = 30.0 * 100 if i == 0 else 100.0
+        for _ in range(3):
+            measured = {"lut": 100.0, "latency_cycles": latency}
+            predicted = {m: {"lut": 100.0, "latency_cycles": 100.0} for m in ("analytical", "lut")}
+            preds.append(Prediction(f"s{i}", "hls", "dense", i, measured, predicted))
+    markdown, data = bench.coverage_table(preds)
+    lut = data["analytical"]["hls"]["lut"]
+    assert lut["inside"] == 100.0 and lut["inside_by_source"] == 100.0
+    latency = data["analytical"]["hls"]["latency_cycles"]
+    assert latency["inside"] == pytest.approx(100 * 11 / 12) and latency["inside_by_source"] == pytest.approx(
+        100 * 11 / 12
+    )
+    flags = bench.coverage_flags(data)
+    assert "analytical, HLS estimate (csynth), LUT: pooled 100 %, sources weighted 100 %" in flags
+    assert not any("latency" in line for line in flags)
+    assert "(width 0 / 0 %) !" in markdown
