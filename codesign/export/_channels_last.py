@@ -56,6 +56,7 @@ def global_pool_to_channels_last(model: Any) -> int:
             strides=spatial,
             pads=[0] * (2 * len(spatial)),
         )
+        pool.doc_string = node.doc_string  # which module it came from (codesign.export._export_order)
         graph.node.insert(list(graph.node).index(node), pool)
         model.set_tensor_shape(out, [int(shape[0]), *([1] * len(spatial)), int(shape[-1])])
         for consumer in model.find_consumers(node.output[0]) or []:

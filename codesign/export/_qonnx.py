@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.export._export_order import in_layer_order
 from cost_models.ir import Activation, LayerGraph, LayerKind
 from cost_models.kinds import RECURRENT_NOT_BUILT, KindCoverage
 from hw_templates.errors import ExportError, UnsupportedLayerError, first_line
@@ -101,9 +102,11 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
         sandwiched_to_channels_last,
     )
     from codesign.export._channels_last_1d import convert_1d_to_channels_last, needs_1d_conversion
+    from codesign.export._export_order import carry_through_gemm_to_matmul, mark_modules
     from codesign.export._hls4ml_fixes import clip_bounds_to_attributes
 
     raw = onnx.load(str(raw_path))
+    mark_modules(raw.graph)  # before the cleanup renames nodes and re-sorts branches (see _export_order)
     _fill_conv_defaults(raw)
     with warnings.catch_warnings():
         # GemmToMatMul warns that it was written for Gemm opset 9; the converted graph is checked anyway.
@@ -114,7 +117,7 @@ def clean_qonnx(raw_path: Path, clean_path: Path) -> Any:
             model = convert_1d_to_channels_last(model)
         else:
             model = model.transform(ConvertToChannelsLastAndClean())
-        model = model.transform(GemmToMatMul())
+        model = carry_through_gemm_to_matmul(model, lambda m: m.transform(GemmToMatMul()))
         model = cleanup_model(model)
     restore_average(model, averages)  # after qonnx's passes: qonnx has no channels-last AveragePool op
     clip_bounds_to_attributes(model)  # hard_tanh: the form codesign.export._hls4ml_fixes translates
@@ -371,7 +374,8 @@ def _node_unit(node: Any, shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _map_weighted(model: Any, graph: LayerGraph) -> dict[str, str]:
-    nodes = _weighted_nodes(model)
+    names = [x.name for x in graph.weight_layers()]
+    nodes = in_layer_order(_weighted_nodes(model), names, key=lambda item: item[0])
     slots = [(layer, unit) for layer in graph.weight_layers() for unit in _unit_shapes(layer)]
     if len(nodes) != len(slots):
         found = ", ".join(f"{n.name}{list(s)}" for n, s in nodes) or "none"
@@ -392,8 +396,8 @@ def _map_weighted(model: Any, graph: LayerGraph) -> dict[str, str]:
 
 
 def _map_in_order(model: Any, graph: LayerGraph, ops: set[str], is_ir: Any, what: str) -> dict[str, str]:
-    nodes = [n for n in model.graph.node if n.op_type in ops]
     layers = [x for x in graph.layers if is_ir(x)]
+    nodes = in_layer_order([n for n in model.graph.node if n.op_type in ops], [x.name for x in layers])
     if len(nodes) != len(layers):
         logger.debug("%s: %d ONNX nodes vs %d IR layers; left unmapped", what, len(nodes), len(layers))
         return {}

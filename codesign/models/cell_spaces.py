@@ -19,7 +19,6 @@ Sums are chains of two-input ``add`` layers, because hls4ml merges exactly two t
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
     import optuna
 
 __all__ = ["OPS", "CellSpace", "HierarchicalSpace"]
-
-logger = logging.getLogger(__name__)
-_WARNED_1D: set[str] = set()  # warn once per process and space kind
 
 #: Operations a cell node can apply.
 OPS = ("conv3", "conv1", "dwconv3", "identity")
@@ -117,13 +113,6 @@ def _check_common(space: CellSpace | HierarchicalSpace) -> None:
         raise SpecError(bad_value(f"{kind}.ops", list(space.ops), "distinct ops from " + ", ".join(OPS), OPS))
     for name in ("weight_bits", "act_bits", "input_bits"):
         check_bits(f"{kind}.{name}", getattr(space, name))
-    if len(space.image) == 2 and kind not in _WARNED_1D:
-        _WARNED_1D.add(kind)
-        logger.warning(
-            "%s space on 1D inputs: its designs train and are costed, but their residual adds cannot be exported "
-            "to hls4ml 1.3 (qonnx 1.0's channels-last conversion does not terminate on 1D adds; docs/export.md)",
-            kind,
-        )
 
 
 def _head(layers: list[ArchLayer], n_classes: int, bits: int) -> list[ArchLayer]:

@@ -120,3 +120,30 @@ def test_a_truncating_input_quantizer_gives_a_truncating_input_type(tmp_path: Pa
     model = clean_qonnx(tmp_path / "raw.onnx", tmp_path / "clean.onnx")
     got = input_precision(model)
     assert (got.width, got.integer, got.rounding, got.saturation) == (16, 6, "TRN", "SAT")
+
+
+@pytest.mark.parametrize(("dims", "shape", "torch_shape"), [(2, (8, 8, 1), (1, 8, 8)), (1, (16, 4), (4, 16))])
+def test_parallel_branches_of_different_depth_map_back_to_their_own_layers(
+    dims: int, shape: tuple, torch_shape: tuple, tmp_path: Path
+) -> None:
+    """A cell whose third node reads the cell input while the second sits deeper: qonnx's SortGraph moves
+    the shallow branch's convolution ahead; the pairing follows the nodes' Brevitas modules instead."""
+    from codesign.models.arch import ArchSpec
+    from codesign.models.cell_spaces import _Bits, _head, _stem, cell_layers
+
+    bits = _Bits(6, 6)
+    cell, _ = cell_layers((("conv3", 0), ("dwconv3", 1), ("conv1", 0)), "stem_relu", "c0_", dims, 4, bits)
+    spec = ArchSpec("cell", tuple(_head([*_stem("stem", "input", dims, 4, bits), *cell], 10, 6)))
+    graph, model, _ = _cleaned(spec, shape, torch_shape, tmp_path)
+    layer_map = map_layers(model, graph)  # raised "does not implement this layer graph" before
+    convs = {layer_map.ir_name(n.name): n for n in model.graph.node if n.op_type == "Conv"}
+    groups = {name: next((a.i for a in n.attribute if a.name == "group"), 1) for name, n in convs.items()}
+    assert groups == {"stem": 1, "c0_n1": 1, "c0_n2": 4, "c0_n3": 1}  # the depthwise one is c0_n2
+    kernels = {name: list(next(a.ints for a in n.attribute if a.name == "kernel_shape")) for name, n in convs.items()}
+    assert kernels["c0_n3"] == [1] * dims and kernels["c0_n1"] == [3] * dims
+    # each activation is paired with the one that follows its own convolution (through its producer)
+    conv_out = {n.output[0]: name for name, n in convs.items()}
+    relus = [n for n in model.graph.node if n.op_type == "Relu" and n.input[0] in conv_out]
+    assert {layer_map.ir_name(n.name): conv_out[n.input[0]] for n in relus} == {
+        f"{conv}_relu": conv for conv in ("stem", "c0_n1", "c0_n2", "c0_n3")
+    }
