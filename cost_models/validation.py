@@ -308,6 +308,8 @@ class Coverage:
     inside_by_source: float
     median_width: float
     median_width_by_source: float = math.nan
+    #: % of each source's rows inside (which sources the intervals miss, and so what sets the coverage).
+    inside_per_source: Mapping[str, float] = field(default_factory=dict)
 
 
 def interval_coverage(
@@ -347,4 +349,5 @@ def _coverage(rows: Sequence[tuple[str, bool, float]]) -> Coverage:
         100 * float((weights * inside).sum() / weights.sum()),
         100 * float(np.median(widths)) if widths.size else math.nan,
         100 * _weighted_median(widths, weights[finite]) if widths.size else math.nan,
+        {s: 100 * float(inside[[x == s for x, _, _ in rows]].mean()) for s in sorted(counts)},
     )

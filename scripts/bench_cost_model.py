@@ -186,6 +186,19 @@ def coverage_flags(coverage: dict) -> list[str]:
     return out
 
 
+def missed_sources(coverage: dict) -> list[str]:
+    """Per kind of row and target of one model's :func:`coverage_table` data, the held-out sources with
+    under half of their rows inside their intervals (the sources that set the coverage)."""
+    out = []
+    for kind, targets in coverage.items():
+        for t, c in targets.items():
+            missed = [f"{s.split(' ')[0]} {share:.0f} %" for s, share in (c or {}).get("inside_per_source", {}).items()
+                      if share < 50]  # fmt: skip
+            if missed:
+                out.append(f"{KINDS[kind]}, {LABELS[t]}: " + ", ".join(missed))
+    return out
+
+
 def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
     """Markdown and data: 90 % interval coverage on held-out folds (intervals fitted without the fold);
     a cell outside :data:`COVERAGE_BAND` (pooled or sources weighted) ends with ``!``."""
@@ -318,6 +331,9 @@ def print_accuracy(result: dict) -> None:
     print(f"\nOutside {low:.0f}-{high:.0f} % held-out coverage ({len(flagged)}):" if flagged else
           f"\nEvery target within {low:.0f}-{high:.0f} % held-out coverage, pooled and sources weighted.")  # fmt: skip
     for line in flagged:
+        print(f"- {line}")
+    print("\nHeld-out sources with under half of their rows inside, analytical model:\n")
+    for line in missed_sources(result["interval_coverage"]["analytical"]):
         print(f"- {line}")
     print("\nPer layer mix, analytical model (rows inside / sources weighted equally, median width over rows / "
           "sources weighted equally):\n")  # fmt: skip

@@ -238,6 +238,8 @@ def test_the_bench_flags_held_out_coverage_outside_80_to_95_percent() -> None:
     assert latency["inside"] == pytest.approx(100 * 11 / 12) and latency["inside_by_source"] == pytest.approx(
         100 * 11 / 12
     )
+    assert latency["inside_per_source"]["s0"] == 0.0 and latency["inside_per_source"]["s1"] == 100.0
+    assert bench.missed_sources(data["analytical"]) == ["HLS estimate (csynth), latency: s0 0 %"]
     flags = bench.coverage_flags(data)
     assert "analytical, HLS estimate (csynth), LUT: pooled 100 %, sources weighted 100 %" in flags
     assert not any("latency" in line for line in flags)
