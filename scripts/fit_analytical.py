@@ -113,7 +113,11 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
 #: so can Vivado HLS's multiplier-core registers (``mult_reg``). ``channel`` exists only in io_parallel
 #: DATAFLOW designs (the wa-hls4ml Resource MLPs have no csynth rows) and ``process`` is what synthesis
 #: trims most (unused counter bits, constant FSM states), so both are fitted on the post-synthesis rows.
-SYNTH_FITTED = {"lut": ("acc_dyn",), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process")}
+#: LUT ``mux``: the csynth estimate prices a multiplexer input bit at its own rate, Vivado synthesis packs
+#: 4:1 per LUT6 and 8:1 / 16:1 with the F7/F8 multiplexers (UG474 / UG574 CLB); the paired LUT median (0.47)
+#: is over all LUTs, mostly arithmetic. Fitted on the post-synthesis rows (their Resource units' data and
+#: accumulator multiplexers): out of source, post-synthesis LUT 13 -> 7 % (docs/cost_models.md).
+SYNTH_FITTED = {"lut": ("acc_dyn", "mux"), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process")}
 
 
 #: Features priced like another one in the HLS estimate and at 0 after synthesis: the Vivado HLS copies of a

@@ -30,7 +30,7 @@ Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis est
 csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
 set is the HLS set times the paired csynth->synth medians of the data README (LUT 0.47, FF 0.76, over 64
 pairs: HLS over-estimates LUTs, mostly constant multipliers and LUTRAM/ROM), except the features that
-dominate the only post-synthesis-only data (wa-hls4ml Resource MLPs at RF 1024-4093: ``acc_dyn``,
+dominate the only post-synthesis-only data (wa-hls4ml Resource MLPs at RF 1024-4093: ``acc_dyn``, ``mux``,
 ``state``, ``pipe``, and ``operand``, which only Resource designs have), which are fitted on those rows
 directly.
 
@@ -214,12 +214,13 @@ class AnalyticalConstants:
              "channel": 0.0, "port": 3.0, "process": 558.9485, "copy": 0.7968}
         )
     )  # fmt: skip
-    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn (LUT) and every FF feature but control,
-    # fitted on the post-synthesis rows (wa-hls4ml dominates; see the module docstring); acc_dyn refitted on
-    # 2026-12-03 once the weight ROMs count as distributed ROM after synthesis (matvec.py).
+    # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn and mux (LUT) and every FF feature
+    # but control, fitted on the post-synthesis rows (wa-hls4ml dominates; see the module docstring); acc_dyn
+    # refitted on 2026-12-03 once the weight ROMs count as distributed ROM after synthesis (matvec.py), mux
+    # fitted on those rows since then (scripts/fit_analytical.py SYNTH_FITTED).
     synth_lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"lut_mult": 0.5875, "const_mult": 0.235, "adder": 0.235, "mux": 0.1618, "acc_dyn": 6.6128,
+            {"lut_mult": 0.5875, "const_mult": 0.235, "adder": 0.235, "mux": 0.124, "acc_dyn": 7.0918,
              "quant": 1.41, "compare": 0.141, "control": 0.0}
         )
     )  # fmt: skip
