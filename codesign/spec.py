@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -33,7 +33,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codesign.config_io import read_mapping, validate
-from cost_models.ir import Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
+from cost_models.ir import SOFTMAX_TABLE_TYPE, Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
 from cost_models.kinds import KindCoverage
 from hw_templates.config import (
     Backend,
@@ -301,6 +301,8 @@ def _add_layer(builder: GraphBuilder, spec: LayerSpec, where: str, default: dict
             attrs[key] = _sizes(getattr(spec, key))
     input_result = builder.get(spec.inputs[0]).precision.result if spec.inputs else builder.last.precision.result
     precision = _layer_precision(kind, default, _precisions(spec.precision, f"{where}.precision"), input_result)
+    if function == Activation.SOFTMAX.value and precision.table is None:  # the tables the export builds
+        precision = replace(precision, table=SOFTMAX_TABLE_TYPE)
     try:
         layer = builder.add(kind, name=spec.name, inputs=spec.inputs, precision=precision, **attrs)
     except SpecError as err:

@@ -17,7 +17,15 @@ from cost_models.kinds import RECURRENT_GATES, RECURRENT_KINDS, LayerKind
 from hw_templates.errors import ShapeError, SpecError, bad_value
 from hw_templates.precision import FixedType
 
-__all__ = ["DEFAULT_TABLE_SIZE", "TUPLE_FIELDS", "Activation", "Layer", "LayerGraph", "LayerPrecision"]
+__all__ = [
+    "DEFAULT_TABLE_SIZE",
+    "SOFTMAX_TABLE_TYPE",
+    "TUPLE_FIELDS",
+    "Activation",
+    "Layer",
+    "LayerGraph",
+    "LayerPrecision",
+]
 
 
 class Activation(str, Enum):
@@ -55,6 +63,11 @@ _TABLE_ACTIVATIONS = {
 #: hls4ml 1.3 defaults (hls4ml/model/types.py / config_from_* helpers): lookup tables of 1024
 #: entries of ``ap_fixed<18,8>``.
 DEFAULT_TABLE_SIZE = 1024
+#: The exp and inverse table type the toolkit's export writes for every softmax (``exp_table_t`` and
+#: ``inv_table_t``: values in [0, 1] with 12 fraction bits; codesign/export/_softmax_table.py, which reads
+#: it from here). The toolkit's graph builders give a softmax layer this ``table`` type, so the cost model
+#: prices the 13-bit tables that are built rather than hls4ml's default ``ap_fixed<18,8>``.
+SOFTMAX_TABLE_TYPE = FixedType(13, 1, False, "RND", "SAT")
 
 
 @dataclass(frozen=True)

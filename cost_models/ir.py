@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from cost_models._graph_builder import GraphBuilder
 from cost_models._ir_json import IR_VERSION
-from cost_models._ir_types import DEFAULT_TABLE_SIZE, Activation, Layer, LayerGraph, LayerPrecision
+from cost_models._ir_types import DEFAULT_TABLE_SIZE, SOFTMAX_TABLE_TYPE, Activation, Layer, LayerGraph, LayerPrecision
 from cost_models.kinds import LayerKind
 
 __all__ = [
     "DEFAULT_TABLE_SIZE",
     "IR_VERSION",
+    "SOFTMAX_TABLE_TYPE",
     "Activation",
     "GraphBuilder",
     "Layer",

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cost_models.ir import DEFAULT_TABLE_SIZE
+from cost_models.ir import DEFAULT_TABLE_SIZE, SOFTMAX_TABLE_TYPE
 from hw_templates.errors import ExportError
 from hw_templates.precision import FixedType
 
@@ -74,12 +74,12 @@ def softmax_tables(n: int, size: int = DEFAULT_TABLE_SIZE) -> SoftmaxTables:
         raise ExportError(f"softmax: table_size must be a power of two >= 32, got {size}")
     # exp(-d) and 1/sum, both in (0, 1], with 12 fraction bits: their products are exact in single
     # precision, in which the trained model computes (so its result quantizer rounds what hls4ml rounds)
-    unit = FixedType(13, 1, False, "RND", "SAT")
+    unit = SOFTMAX_TABLE_TYPE  # ap_ufixed<13,1,AP_RND,AP_SAT>; the cost model prices the same type
     return SoftmaxTables(
         size=size,
         inp_norm=FixedType(bits, _NORM_INTEGER, False, "TRN", "SAT"),
         exp_table=unit,
-        accum=FixedType(13 + carry, 1 + carry, False, "RND", "SAT"),  # n entries <= 1: exact sum
+        accum=FixedType(unit.width + carry, 1 + carry, False, "RND", "SAT"),  # n entries <= 1: exact sum
         inv_inp=FixedType(bits, 1 + carry, False, "TRN", "SAT"),
         inv_table=unit,
     )

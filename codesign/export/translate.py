@@ -43,7 +43,7 @@ from codesign.export._qonnx import input_precision as read_input_precision
 from codesign.export._read_back import AppliedLayer, check_applied, fused_linear, read_back
 from codesign.export._softmax_table import softmax_tables
 from codesign.export._tables import table_layers, table_settings
-from cost_models.ir import Activation, Layer, LayerGraph
+from cost_models.ir import SOFTMAX_TABLE_TYPE, Activation, Layer, LayerGraph
 from hw_templates.config import Backend, HardwareConfig, IoType, Strategy, strategy_problem
 from hw_templates.errors import ExportError, UnsupportedLayerError, first_line
 from hw_templates.precision import FixedType
@@ -214,6 +214,14 @@ def check_exportable(graph: LayerGraph, hw: HardwareConfig | None = None, backen
         problem = multiplier_problem(graph, hw, backend)
         if problem:
             raise ExportError(problem)
+    for layer in graph.layers:  # build what was priced: a softmax's tables are the toolkit's own
+        table = layer.precision.table if layer.function is Activation.SOFTMAX else None
+        if table is not None and table != SOFTMAX_TABLE_TYPE:
+            raise ExportError(
+                f"layer {layer.name!r} (softmax): table type {table} is not what the export builds "
+                f"({SOFTMAX_TABLE_TYPE.to_hls()} exp and inverse tables, codesign/export/_softmax_table.py); "
+                "remove its 'table' precision"
+            )
     check_translatable(graph)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codesign.models.precision_rules import accumulator_precision, add_precision, concat_precision
-from cost_models.ir import GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
+from cost_models.ir import SOFTMAX_TABLE_TYPE, GraphBuilder, Layer, LayerGraph, LayerKind, LayerPrecision
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
@@ -150,6 +150,8 @@ def _precision(op: _Op, srcs: list[Layer]) -> LayerPrecision | None:
         return LayerPrecision(result)
     if op.kind is LayerKind.BATCHNORM:
         return LayerPrecision(op.result or in_type, DEFAULT_TYPE, DEFAULT_TYPE)
+    if op.attrs.get("function") == "softmax":  # the tables the toolkit's export builds
+        return LayerPrecision(op.result or in_type, table=SOFTMAX_TABLE_TYPE)
     return LayerPrecision(op.result) if op.result is not None else None
 
 

@@ -11,6 +11,10 @@ Mechanisms of the layers without weights (hls4ml 1.3 ``nnet_activation.h``, ``nn
   copy of the table. Softmax (``softmax_latency`` / ``softmax_stable``): an exp table read per value,
   an adder tree, one inverse-table read and one multiply per value. ArgyKokk's designs show exactly
   ``n`` BRAM18 for an ``n``-way softmax: the exp copies; the single inverse read is counted as LUT ROM.
+  Both tables, the adder tree and the multiply are ``table_t`` wide: the toolkit's own designs say
+  ``ap_ufixed<13,1,AP_RND,AP_SAT>`` (``SOFTMAX_TABLE_TYPE`` of :mod:`cost_models.ir`, the
+  ``exp_table_t`` / ``inv_table_t`` that ``codesign/export/_softmax_table.py`` writes); a softmax
+  with no table type (hls4ml's synthesised designs) is priced at hls4ml's ``ap_fixed<18,8>``.
 * BatchNorm: ``data * scale + bias`` per value with constant scale (multiplier limit
   ``ceil(n / rf)``, ``core_templates.py``), modelled as a Latency-strategy ``1 x n`` unit.
 * Pooling: ``pool - 1`` comparators (max) or adders (average) per output; global pooling reduces
