@@ -48,6 +48,7 @@ from cost_models.validation import (
     in_sample,
     interval_coverage,
     residuals,
+    scored,
     source_folds,
     summarize,
 )
@@ -199,6 +200,44 @@ def missed_sources(coverage: dict) -> list[str]:
     return out
 
 
+#: How much worse (points of median |error| %) the lookup-table model may be than the analytical one out of
+#: source, on any target, pooled or sources weighted (issue 11, item 4): beyond it a cell is flagged.
+LUT_MARGIN = 2.0
+
+
+def lut_vs_analytical(loso: Sequence[Prediction]) -> tuple[str, dict, list[str]]:
+    """Markdown, data and flags: per kind of row and target, the held-out median |error| % of the lookup-table
+    model minus the analytical model's, pooled and with sources weighted equally, and how many held-out rows
+    the table changed at all; a difference above :data:`LUT_MARGIN` points is flagged."""
+    lines = ["| rows | figures | " + " | ".join(LABELS[t] for t in TARGETS) + " |", "|" + "---|" * (2 + len(TARGETS))]
+    data: dict = {}
+    flags: list[str] = []
+    for kind, label in KINDS.items():
+        rows = [p for p in loso if p.kind == kind]
+        if not rows:
+            continue
+        for figures, balanced in (("pooled", False), ("sources weighted", True)):
+            cells = []
+            for t in TARGETS:
+                a, b = (summarize(rows, m, None, t, balanced) for m in MODELS)
+                if not a.rows:
+                    cells.append("-")
+                    continue
+                diff = b.median_ape - a.median_ape
+                changed = sum(1 for p in scored(rows, None, t) if p.predicted["lut"][t] != p.predicted["analytical"][t])
+                data.setdefault(kind, {}).setdefault(t, {})[figures] = {
+                    "analytical": a.median_ape, "lut": b.median_ape, "difference": diff, "rows": a.rows,
+                    "rows_changed": changed,
+                }  # fmt: skip
+                flag = " !" if diff > LUT_MARGIN else ""
+                if flag:
+                    flags.append(f"{label}, {LABELS[t]}, {figures}: lut {b.median_ape:.1f} vs analytical "
+                                 f"{a.median_ape:.1f} ({diff:+.1f} points)")  # fmt: skip
+                cells.append(f"{diff:+.1f} ({b.median_ape:.1f} vs {a.median_ape:.1f}; {changed} changed){flag}")
+            lines.append(f"| {label}, {len(rows)} | {figures} | " + " | ".join(cells) + " |")
+    return "\n".join(lines), data, flags
+
+
 def coverage_table(loso: Sequence[Prediction]) -> tuple[str, dict]:
     """Markdown and data: 90 % interval coverage on held-out folds (intervals fitted without the fold);
     a cell outside :data:`COVERAGE_BAND` (pooled or sources weighted) ends with ``!``."""
@@ -279,6 +318,7 @@ def accuracy(args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
     coverage_md, coverage = coverage_table(loso.predictions)
     mix_md, mix_coverage = mix_coverage_table(loso.predictions)
+    _, item4, flags4 = lut_vs_analytical(loso.predictions)
     reasons = Counter(f"reader: {s.reason}" for s in skipped) + Counter(f"model: {r}" for r in loso.refused.elements())
     return {
         "records": len(records),
@@ -297,6 +337,8 @@ def accuracy(args: argparse.Namespace) -> dict:
         "figures": figures_json(loso.predictions, ins.predictions),
         "interval_coverage": coverage,
         "interval_coverage_flags": coverage_flags(coverage),
+        "lut_vs_analytical": item4,
+        "lut_vs_analytical_flags": flags4,
         "interval_coverage_by_mix": {"analytical": mix_coverage},
         "files": sorted({r.file.rsplit(":", 1)[0] for r in records}),
         "_coverage_md": coverage_md,
@@ -320,6 +362,15 @@ def print_accuracy(result: dict) -> None:
     if recurrent_rows(loso):
         print("\n## Rows with a recurrent layer (LSTM/GRU) on their own: median |error| % (within 10 / 25 %)\n")
         print(recurrent_table(loso, ins))
+    item4, _, flagged4 = lut_vs_analytical(loso)
+    print(f"\n## Lookup table minus analytical, out of source (issue 11 item 4: at most +{LUT_MARGIN:.0f} points)\n")
+    print("Cells: lut minus analytical median |error| % in points (lut vs analytical; held-out rows the table "
+          "changed at all); `!` above the margin.\n")  # fmt: skip
+    print(item4)
+    print(f"\nAbove +{LUT_MARGIN:.0f} points ({len(flagged4)}):" if flagged4 else
+          f"\nNo target above +{LUT_MARGIN:.0f} points, pooled or sources weighted.")  # fmt: skip
+    for line in flagged4:
+        print(f"- {line}")
     print("\n## Per source, out of source: median |error| %, analytical / lookup table\n")
     print(source_table(loso))
     print("\n## 90 % intervals on held-out folds: % of rows inside / sources weighted equally (median width)\n")

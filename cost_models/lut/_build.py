@@ -7,7 +7,8 @@ Steps (``build_table``):
 2. Records are grouped by discrete key at each back-off level (:data:`._table.LEVELS`). In each bucket
    the corrections are smoothed onto grid nodes with a Gaussian kernel (Nadaraya-Watson regression,
    with the bucket median mixed in at weight ``prior_weight``); nodes with too little kernel weight
-   are left out, so the table has no support there.
+   are left out, so the table has no support there (:mod:`._smoothing`; a table built for new sources
+   also needs several sources near a node and shrinks its correction by their number).
 3. Residuals for the intervals are *cross-fitted*: the bucket's architectures are split into
    ``folds`` folds, each fold is predicted by nodes fitted without it, and the quantiles of those
    out-of-fold residuals are kept (shrunk towards the pooled quantiles of the target when the bucket
@@ -30,7 +31,8 @@ from cost_models.analytical import AnalyticalConstants, AnalyticalModel
 from cost_models.cost import Cost, Target
 from cost_models.ir import GraphBuilder
 from cost_models.lut._features import METRICS, DesignPoint, architecture_group, design_point, log_ratio
-from cost_models.lut._table import LEVELS, Bucket, LutTable, Node, Quantiles, TableSettings, _interpolate
+from cost_models.lut._smoothing import fit_metric
+from cost_models.lut._table import LEVELS, Bucket, LutTable, Quantiles, TableSettings
 from cost_models.synth_data import SynthRecord
 from hw_templates.config import HardwareConfig, IoType, Strategy
 from hw_templates.errors import CalibrationError, CodesignError
@@ -119,7 +121,9 @@ def build_table(
             same = first_with.setdefault(frozenset(indices), (level, key))
             if same != (level, key):  # a pooled key holding exactly the rows of a finer one: share its fit
                 b = buckets[same]
-                buckets[(level, key)] = Bucket(level, key, b.rows, b.groups, b.nodes, {}, b.smoothing, alias_of=same)
+                buckets[(level, key)] = Bucket(
+                    level, key, b.rows, b.groups, b.nodes, {}, b.smoothing, alias_of=same, sources=b.sources
+                )
                 residuals[(level, key)] = residuals[same]
                 continue
             buckets[(level, key)], residuals[(level, key)] = _fit_bucket(
@@ -129,7 +133,7 @@ def build_table(
     prior = _envelope(_pooled(residuals, buckets, settings), _analytical_residuals(usable, settings))
     for index, b in buckets.items():
         shrunk = {m: _shrink(residuals[index][m], prior[b.key[0]][m], settings) for m in b.nodes}
-        buckets[index] = Bucket(b.level, b.key, b.rows, b.groups, b.nodes, shrunk, b.smoothing, b.alias_of)
+        buckets[index] = Bucket(b.level, b.key, b.rows, b.groups, b.nodes, shrunk, b.smoothing, b.alias_of, b.sources)
     info = {**_provenance(usable), **dict(provenance or {})}
     return LutTable(settings, buckets, fallback, info)
 
@@ -138,116 +142,13 @@ def _fit_bucket(
     level: int, key: tuple[str, ...], rows: Sequence[Sample], settings: TableSettings
 ) -> tuple[Bucket, dict[str, list[float]]]:
     """Fit every metric of one bucket; residual quantiles are filled in later (they need the pool)."""
-    fits = {m: _fit_metric(rows, m, settings) for m in METRICS}
+    fits = {m: fit_metric(rows, m, settings) for m in METRICS}
     fits = {m: fit for m, fit in fits.items() if fit[1]}
     nodes = {m: fit[1] for m, fit in fits.items()}
     smoothing = {m: fit[0] for m, fit in fits.items()}
-    bucket = Bucket(level, key, len(rows), len({r.group for r in rows}), nodes, {}, smoothing)
+    sources = len({r.source for r in rows})
+    bucket = Bucket(level, key, len(rows), len({r.group for r in rows}), nodes, {}, smoothing, sources=sources)
     return bucket, {m: fit[2] for m, fit in fits.items()}
-
-
-def _columns(
-    rows: Sequence[Sample], metric: str, by_source: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    chosen = [r for r in rows if metric in r.measured]
-    x = np.array([r.point.log2_mults for r in chosen])
-    y = np.array([r.point.log2_bits for r in chosen])
-    v = np.array([log_ratio(r.measured[metric], r.analytical[metric]) for r in chosen])
-    return x, y, v, [r.source if by_source else r.group for r in chosen]
-
-
-def _fit_metric(
-    rows: Sequence[Sample], metric: str, settings: TableSettings
-) -> tuple[str, dict[Node, tuple[float, float]], list[float]]:
-    """Choose the smoothing of one metric by grouped cross-fitting; return it, its nodes and residuals.
-
-    Candidates: no correction at all (``"identity"``, i.e. the analytical model), the kernel bandwidths
-    of ``settings.bandwidths`` and the bucket median everywhere (``"median"``). A candidate replaces
-    ``identity`` only when its median absolute out-of-fold residual is ``identity_margin`` smaller, so a
-    bucket whose corrections do not transfer between sources (architectures, in ``architecture`` mode)
-    keeps the analytical figure. A bucket of one source corrects nothing (``source`` mode); a bucket of
-    one architecture applies its median correction (``architecture`` mode).
-    """
-    by_source = settings.cross_fit == "source"
-    x, y, v, groups = _columns(rows, metric, by_source)
-    if v.size == 0:
-        return "identity", {}, []
-    identity = _cross_fitted(x, y, v, groups, "identity", settings)
-    if not identity:  # one group: nothing to cross-fit
-        if by_source:  # no evidence that the correction transfers to another source
-            return "identity", {}, []
-        return "median", _smooth(x, y, v, "median", settings), []
-    best = (float(np.median(np.abs(identity))) * (1.0 - settings.identity_margin), "identity", identity)
-    for smoothing in (*(f"h={h:g}" for h in settings.bandwidths), "median"):
-        residuals = _cross_fitted(x, y, v, groups, smoothing, settings)
-        score = float(np.median(np.abs(residuals)))
-        if score < best[0] - 1e-9:
-            best = (score, smoothing, residuals)
-    return best[1], _smooth(x, y, v, best[1], settings), best[2]
-
-
-def _smooth(
-    x: np.ndarray, y: np.ndarray, v: np.ndarray, smoothing: str, settings: TableSettings
-) -> dict[Node, tuple[float, float]]:
-    """Corrections on the grid nodes near the data (empty without data).
-
-    Support (which nodes exist) always uses unit-bandwidth kernels; the values use ``smoothing``.
-    """
-    if v.size == 0:
-        return {}
-    step = settings.step
-    reach = int(np.ceil(3 / step))  # beyond 3 log2 units a unit kernel cannot reach min_support
-    i_range = np.arange(int(np.floor(x.min() / step)) - reach, int(np.ceil(x.max() / step)) + reach + 1)
-    j_range = np.arange(int(np.floor(y.min() / step)) - reach, int(np.ceil(y.max() / step)) + reach + 1)
-    ii, jj = (a.ravel() for a in np.meshgrid(i_range, j_range, indexing="ij"))
-    sq = (ii[:, None] * step - x[None, :]) ** 2 + (jj[:, None] * step - y[None, :]) ** 2
-    support = np.exp(-0.5 * sq).sum(axis=1)
-    keep = support >= settings.min_support
-    ii, jj, sq, support = ii[keep], jj[keep], sq[keep], support[keep]
-    prior = float(np.median(v))
-    if smoothing == "identity":
-        values = np.zeros(len(ii))
-    elif smoothing == "median":
-        values = np.full(len(ii), prior)
-    else:
-        h = float(smoothing.removeprefix("h="))
-        weights = np.exp(-0.5 * sq / (h * h))
-        values = (weights @ v + settings.prior_weight * prior) / (weights.sum(axis=1) + settings.prior_weight)
-    # Rounded to what the table file stores, so a loaded table predicts exactly as the built one.
-    return {
-        (int(i), int(j)): (round(float(val), 4), round(float(s), 3)) for i, j, val, s in zip(ii, jj, values, support)
-    }
-
-
-def _fold_of(group: str, folds: int) -> int:
-    """Deterministic fold of an architecture group (stable across runs and platforms)."""
-    return int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) % folds
-
-
-def _cross_fitted(
-    x: np.ndarray, y: np.ndarray, v: np.ndarray, groups: list[str], smoothing: str, settings: TableSettings
-) -> list[float]:
-    """Out-of-fold residuals (log units) of the rows whose fold-out table still has support for them."""
-    distinct = sorted(set(groups))
-    if len(distinct) < 2:
-        return []
-    if settings.cross_fit == "source":  # every source held out in turn
-        folds = len(distinct)
-        fold = np.array([distinct.index(g) for g in groups])
-    else:
-        folds = min(settings.folds, len(distinct))
-        fold = np.array([_fold_of(g, folds) for g in groups])
-    out: list[float] = []
-    for f in range(folds):
-        train, test = fold != f, fold == f
-        if not train.any() or not test.any():
-            continue
-        nodes = _smooth(x[train], y[train], v[train], smoothing, settings)
-        for xi, yi, vi in zip(x[test], y[test], v[test]):
-            found = _interpolate(nodes, DesignPoint({}, float(xi), float(yi)), settings)
-            if found is not None:
-                out.append(float(vi - found[0]))
-    return out
 
 
 def _quantiles(values: Sequence[float], settings: TableSettings) -> Quantiles:

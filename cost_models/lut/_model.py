@@ -3,8 +3,10 @@
 For each metric (LUT, FF, DSP, BRAM18, latency) the model looks up the design's correction in the
 table and predicts ``(analytical + 1) * exp(correction) - 1``; the 90 % interval comes from the
 bucket's cross-fitted residual quantiles, widened where the table has little support. Where the table
-has no support the analytical figure stands, with the analytical model's residual interval, and
-``Cost.notes`` says so. Per-layer figures are the analytical ones scaled by the design's correction, so
+has no support (or its correction is below 0.5 %) the analytical figure stands exactly, with the
+analytical model's residual interval, and ``Cost.notes`` says so: every note names the table, the
+factor applied per metric and the sources behind it, or says that the analytical figure was used and
+why. Per-layer figures are the analytical ones scaled by the design's correction, so
 they still add up to the totals. II and URAM are the analytical figures.
 """
 
@@ -114,14 +116,15 @@ class LutModel(CostModel):
         point = design_point(graph, hw, base, self.target)
         totals: dict[str, float] = {}
         intervals: dict[str, tuple[float, float]] = {}
-        applied = _Applied()
+        applied = _Applied(self.table.settings.cross_fit == "source")
         hits = self.table.lookup_all(point)
         for metric in METRICS:
             value, hit = metric_value(base, metric), hits[metric]
             if hit is None:
                 low, high = self.table.fallback_quantiles(self.target.value, metric)
             else:
-                value = max((value + OFFSET) * math.exp(hit.log_ratio) - OFFSET, 0.0)
+                if abs(hit.log_ratio) >= _NO_CORRECTION:  # below it the analytical figure stands exactly
+                    value = max((value + OFFSET) * math.exp(hit.log_ratio) - OFFSET, 0.0)
                 low, high = hit.low, hit.high
             applied.add(metric, hit)
             totals[metric] = value
@@ -130,7 +133,10 @@ class LutModel(CostModel):
         # the user's own builds keeps its own cross-fitted ones (its next designs come from the same source).
         out_of_source = self.intervals(graph, totals) if self.table.settings.cross_fit == "source" else {}
         held_out = "sources" if self.table.settings.cross_fit == "source" else "architectures"
-        notes = (*applied.notes(point, held_out), self._interval_note(bool(out_of_source), applied))
+        notes = (
+            *applied.notes(point, held_out, self._why_none(point)),
+            self._interval_note(bool(out_of_source), applied),
+        )
         layer_note = _LAYER_NOTE if applied.corrected else "lut: analytical (no correction applied)"
         if len(applied.unsupported) == len(METRICS):
             layer_note = "lut: analytical (no table support)"
@@ -147,6 +153,17 @@ class LutModel(CostModel):
             power_w=power,
             **totals,
         )
+
+    def _why_none(self, point: DesignPoint) -> str:
+        """Why the table says nothing about a metric of this design."""
+        if not any(key[1] == point.key["kind"] for _, key in self.table.buckets):
+            return f"the table has no calibration rows of {point.key['kind']} layers"
+        if self.table.settings.cross_fit == "source":
+            return (
+                f"no correction of this kind of design that transfers between sources, seen in at least "
+                f"{self.table.settings.min_sources} sources with designs near this one"
+            )
+        return "no calibration rows of this kind of design near this one"
 
     def _interval_note(self, out_of_source: bool, applied: _Applied) -> str:
         level = round(100 * self.table.settings.interval_level)
@@ -166,8 +183,9 @@ _NO_CORRECTION = 0.005
 class _Applied:
     """What the table did to each metric, for notes that say exactly that."""
 
-    def __init__(self) -> None:
-        self.corrected: dict[tuple[int, str, int], list[str]] = {}
+    def __init__(self, by_source: bool) -> None:
+        self.by_source = by_source
+        self.corrected: dict[tuple[int, tuple[str, ...], int, int, int], list[str]] = {}
         self.unchanged: list[str] = []
         self.unsupported: list[str] = []
 
@@ -177,21 +195,28 @@ class _Applied:
         elif abs(hit.log_ratio) < _NO_CORRECTION:
             self.unchanged.append(metric)
         else:
-            key = (hit.bucket.level, "/".join(hit.bucket.key[1:]), hit.bucket.rows)
+            b = hit.bucket
+            key = (b.level, b.key, b.rows, b.sources, hit.sources)
             self.corrected.setdefault(key, []).append(f"{metric} x{math.exp(hit.log_ratio):.2f}")
 
-    def notes(self, point: DesignPoint, held_out: str) -> list[str]:
+    def notes(self, point: DesignPoint, held_out: str, why_none: str) -> list[str]:
         out = []
-        for (level, _, rows), changes in self.corrected.items():
+        for (level, _, rows, sources, near), changes in self.corrected.items():
             pooled = {0: "", 1: ", pooled over HLS tools", 2: ", pooled over HLS tools and part families"}[level]
-            out.append(f"lut: corrected by the {point.label()} table ({rows} rows{pooled}): {', '.join(changes)}")
+            # a table for new sources says how many sources stand behind the correction (a user's own table has one)
+            behind = f" from {sources} sources" if sources and self.by_source else ""
+            close = f", {near} with designs near this one" if near and self.by_source else ""
+            table = f"the {point.label()} table ({rows} rows{behind}{pooled}{close})"
+            out.append(f"lut: corrected by {table}: {', '.join(changes)}")
         if self.unchanged:
             out.append(
-                f"lut: {', '.join(self.unchanged)} not corrected: the {point.label()} table's corrections do not "
-                f"transfer between its {held_out}"
+                f"lut: {', '.join(self.unchanged)} not corrected (analytical used): the {point.label()} table's "
+                f"corrections do not transfer between its {held_out}"
             )
         if self.unsupported:
-            out.append(f"lut: no support for {point.label()} ({', '.join(self.unsupported)}), analytical used")
+            out.append(
+                f"lut: no support for {point.label()} ({', '.join(self.unsupported)}), analytical used: {why_none}"
+            )
         return out
 
 

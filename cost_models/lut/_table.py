@@ -4,10 +4,11 @@ A table holds *buckets*, one per discrete key (see :mod:`._features`) at each ba
 bucket holds, per metric, a grid of *nodes* over the continuous coordinates ``(log2_mults,
 log2_bits)`` at integer steps of :attr:`TableSettings.step`; each node stores the smoothed correction
 ``log((measured + 1) / (analytical + 1))`` and its support (the summed kernel weight of the calibration
-rows near it). Between nodes the correction is interpolated bilinearly, i.e. linearly in log space,
-so a correction halfway between two nodes is their geometric mean. A query is *supported* when every
-node that carries weight in the interpolation exists (support >= ``min_support``); elsewhere the table
-says nothing and the model falls back to the analytical estimate.
+rows near it) and how many distinct sources have a row near it. Between nodes the correction is
+interpolated bilinearly, i.e. linearly in log space, so a correction halfway between two nodes is their
+geometric mean. A query is *supported* when every node that carries weight in the interpolation exists
+(support >= ``min_support``; in a table built for new sources also >= ``min_sources`` sources);
+elsewhere the table says nothing and the model falls back to the analytical estimate exactly.
 
 Each bucket also holds the quantiles of its cross-fitted residuals (rows predicted by a table built
 without their architecture) per metric, which give the prediction intervals; ``fallback`` holds the
@@ -29,7 +30,17 @@ from typing import Any
 from cost_models.lut._features import KEY_FIELDS, METRICS, DesignPoint
 from hw_templates.errors import CalibrationError, bad_value
 
-__all__ = ["FORMAT", "LEVELS", "SHIPPED_TABLE_SETTINGS", "Bucket", "Hit", "LutTable", "Quantiles", "TableSettings"]
+__all__ = [
+    "FORMAT",
+    "LEVELS",
+    "SHIPPED_TABLE_SETTINGS",
+    "Bucket",
+    "Hit",
+    "LutTable",
+    "NodeValue",
+    "Quantiles",
+    "TableSettings",
+]
 
 FORMAT = "codesign-lut-table"
 FORMAT_VERSION = 1
@@ -39,6 +50,8 @@ FORMAT_VERSION = 1
 LEVELS: tuple[tuple[str, ...], ...] = (KEY_FIELDS, KEY_FIELDS[:-1], KEY_FIELDS[:-2])
 
 Node = tuple[int, int]
+#: What a node stores: ``(log_ratio, support, sources)`` (sources: distinct sources with a row near it).
+NodeValue = tuple[float, float, int]
 
 
 @dataclass(frozen=True)
@@ -68,11 +81,21 @@ class TableSettings:
             a metric the analytical model always got right there (e.g. DSPs) may be off.
         interval_level: central probability of the intervals (0.9: 5 % and 95 % quantiles).
         folds: folds of the grouped cross-fitting that produces the residuals (``architecture`` mode).
+        min_sources: ``source`` mode only: a node exists only where at least this many distinct sources
+            each have a row near it (their own kernel weight there reaches ``min_support``), so a
+            correction is never applied on the word of a few sources. 5 was chosen on the
+            leave-one-source-out run of scripts/bench_cost_model.py (issue 11, item 4): with 3 or 4 a
+            correction 4 of 6 held-out sources liked still made the sources-weighted HLS FF median 2.5
+            points worse than the analytical model's (docs/cost_models.md).
+        source_prior: ``source`` mode only: a node's correction is shrunk towards none by
+            ``sources / (sources + source_prior)``, as if ``source_prior`` sources had shown no
+            correction there.
         cross_fit: what the cross-fitting holds out. ``architecture`` (default): ``folds`` folds of
             architectures; right for a table calibrated on the user's own builds (``codesign calibrate``),
             whose next designs come from the same source. ``source``: each source of the bucket in turn,
-            so a correction is applied only where it transfers from some sources to another and a bucket
-            whose rows all come from one source corrects nothing; the shipped table is built so
+            so a correction is applied only where it transfers from some sources to another (judged with
+            every source weighing the same, and it must help more held-out sources than it hurts) and a
+            bucket whose rows all come from one source corrects nothing; the shipped table is built so
             (``scripts/build_lut_table.py``), because a user's design comes from a source it has never
             seen (on leave-source-out validation, single-source corrections made estimates worse).
     """
@@ -88,6 +111,8 @@ class TableSettings:
     fallback_floor: float = 0.4055  # log(1.5)
     interval_level: float = 0.9
     folds: int = 5
+    min_sources: int = 5
+    source_prior: float = 2.0
     cross_fit: str = "architecture"
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,21 +156,23 @@ class Bucket:
         level: index into :data:`LEVELS`.
         key: values of that level's key fields, in field order.
         rows / groups: calibration rows and architectures behind it.
-        nodes: ``{metric: {(i, j): (log_ratio, support)}}``.
+        nodes: ``{metric: {(i, j): (log_ratio, support, sources)}}``.
         residuals: ``{metric: Quantiles}`` of the cross-fitted residuals (shrunk, see settings).
         smoothing: ``{metric: choice}``: ``"h=<bandwidth>"``, ``"median"`` or ``"identity"``.
         alias_of: ``(level, key)`` of a finer bucket holding exactly the same rows, whose fit this one
             shares (written to the file as a reference instead of a copy).
+        sources: distinct sources behind it (0: not recorded).
     """
 
     level: int
     key: tuple[str, ...]
     rows: int
     groups: int
-    nodes: Mapping[str, Mapping[Node, tuple[float, float]]]
+    nodes: Mapping[str, Mapping[Node, NodeValue]]
     residuals: Mapping[str, Quantiles]
     smoothing: Mapping[str, str] = field(default_factory=dict)
     alias_of: tuple[int, tuple[str, ...]] | None = None
+    sources: int = 0
 
     def label(self) -> str:
         return "/".join(self.key[1:])
@@ -153,13 +180,18 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Hit:
-    """A supported lookup: the interpolated correction, its support and its interval quantiles."""
+    """A supported lookup: the interpolated correction, its support and its interval quantiles.
+
+    ``sources`` is the fewest distinct sources behind any node the interpolation used (0: not recorded,
+    a table written before sources were counted).
+    """
 
     log_ratio: float
     support: float
     low: float
     high: float
     bucket: Bucket
+    sources: int = 0
 
 
 @dataclass(frozen=True)
@@ -200,10 +232,10 @@ class LutTable:
             found = _interpolate(nodes, point, self.settings) if nodes else None
             if found is None:
                 continue
-            value, support = found
+            value, support, sources = found
             res = bucket.residuals[metric]
             widen = (1.0 + self.settings.thin_widen / math.sqrt(support)) * self.settings.backoff_widen**bucket.level
-            return Hit(value, support, min(res.low, 0.0) * widen, max(res.high, 0.0) * widen, bucket)
+            return Hit(value, support, min(res.low, 0.0) * widen, max(res.high, 0.0) * widen, bucket, sources)
         return None
 
     def fallback_quantiles(self, target: str, metric: str) -> tuple[float, float]:
@@ -230,10 +262,11 @@ class LutTable:
                     "key": dict(zip(LEVELS[bucket.level], bucket.key)),
                     "rows": bucket.rows,
                     "groups": bucket.groups,
+                    "sources": bucket.sources,
                     "smoothing": dict(bucket.smoothing),
                     "residuals": {m: q.to_list() for m, q in bucket.residuals.items()},
                     "nodes": {
-                        m: [[i, j, round(v, 4), round(s, 3)] for (i, j), (v, s) in sorted(nodes.items())]
+                        m: [[i, j, round(v, 4), round(s, 3), n] for (i, j), (v, s, n) in sorted(nodes.items())]
                         for m, nodes in bucket.nodes.items()
                     },
                 }
@@ -301,30 +334,46 @@ def _bucket_from_dict(entry: Mapping[str, Any], known: Mapping[tuple[int, tuple[
         same_level = int(entry["alias_of"]["level"])
         same = known[(same_level, tuple(str(entry["alias_of"]["key"][f]) for f in LEVELS[same_level]))]
         return Bucket(
-            level, key, same.rows, same.groups, same.nodes, same.residuals, same.smoothing, (same.level, same.key)
+            level,
+            key,
+            same.rows,
+            same.groups,
+            same.nodes,
+            same.residuals,
+            same.smoothing,
+            (same.level, same.key),
+            same.sources,
         )
-    nodes = {
-        m: {(int(i), int(j)): (float(v), float(s)) for i, j, v, s in rows}
-        for m, rows in entry["nodes"].items()
-        if m in METRICS
-    }
+    nodes = {m: dict(_node(row) for row in rows) for m, rows in entry["nodes"].items() if m in METRICS}
     residuals = {m: Quantiles(float(q[0]), float(q[1]), int(q[2])) for m, q in entry["residuals"].items()}
     missing = sorted(set(nodes) - set(residuals))
     if missing:
         raise ValueError(f"bucket {'/'.join(key)} has nodes but no residuals for {missing[0]}")
     smoothing = {str(m): str(c) for m, c in entry.get("smoothing", {}).items()}
-    return Bucket(level, key, int(entry["rows"]), int(entry["groups"]), nodes, residuals, smoothing)
+    rows, groups, sources = int(entry["rows"]), int(entry["groups"]), int(entry.get("sources", 0))
+    return Bucket(level, key, rows, groups, nodes, residuals, smoothing, sources=sources)
+
+
+def _node(row: Any) -> tuple[Node, NodeValue]:
+    """A stored node ``[i, j, log_ratio, support, sources]`` (tables written before sources were counted
+    have no fifth entry: 0)."""
+    i, j, v, s, *n = row
+    if len(n) > 1:
+        raise ValueError(f"a node has {len(row)} entries, expected 4 or 5")
+    return (int(i), int(j)), (float(v), float(s), int(n[0]) if n else 0)
 
 
 def _interpolate(
-    nodes: Mapping[Node, tuple[float, float]], point: DesignPoint, settings: TableSettings
-) -> tuple[float, float] | None:
-    """Bilinear interpolation of (value, support) at ``point``; None when a weighted corner is missing."""
+    nodes: Mapping[Node, NodeValue], point: DesignPoint, settings: TableSettings
+) -> tuple[float, float, int] | None:
+    """Bilinear interpolation of (value, support) at ``point``, and the fewest sources behind a weighted
+    corner; None when a weighted corner is missing."""
     x = point.log2_mults / settings.step
     y = point.log2_bits / settings.step
     i0, j0 = math.floor(x), math.floor(y)
     fx, fy = x - i0, y - j0
     value = support = 0.0
+    sources = -1
     for di, wx in ((0, 1.0 - fx), (1, fx)):
         for dj, wy in ((0, 1.0 - fy), (1, fy)):
             weight = wx * wy
@@ -335,4 +384,5 @@ def _interpolate(
                 return None
             value += weight * node[0]
             support += weight * node[1]
-    return value, support
+            sources = node[2] if sources < 0 else min(sources, node[2])
+    return value, support, max(sources, 0)

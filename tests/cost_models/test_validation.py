@@ -57,15 +57,16 @@ def test_each_fold_is_fitted_without_its_sources() -> None:
 
 
 def test_a_table_fitted_on_other_sources_corrects_a_held_out_source() -> None:
-    # Every source follows the same law: c's rows are predicted by a table built from a and b, where the
-    # correction is seen to transfer from one source to the other.
-    records = _records("a/one", (16, 24, 32, 48)) + _records("b/two", (20, 28, 40)) + _records("c/three", (22, 36))
+    # Seven sources follow the same law: the last one's rows are predicted by a table built from the other
+    # six, where the correction is seen to transfer between sources. It is shrunk by the sources behind it
+    # (6 / (6 + 2)): 1.5 ** 0.75 of the analytical figure, about 10 % short of the measured one.
+    records = [r for i in range(7) for r in _records(f"s{i}/repo", (16 + 2 * i, 24 + 2 * i, 36 + i, 48))]
     result = hold_out_sources(records, source_folds(records), fit=None)
-    held = [p for p in result.predictions if p.source == "c/three"]
+    held = [p for p in result.predictions if p.source == "s6/repo"]
     assert held and all(p.supported["lut"] for p in held)
     analytical, lut = (summarize(held, m, "hls", "lut") for m in ("analytical", "lut"))
     assert analytical.median_ape == pytest.approx(100 * (1 - 1 / FACTOR), abs=0.5)
-    assert lut.median_ape < 5 and lut.within10 == pytest.approx(100)
+    assert lut.median_ape == pytest.approx(100 * (1 - FACTOR**-0.25), abs=1.5)
 
 
 def test_a_correction_seen_in_one_source_only_is_not_applied_to_another() -> None:

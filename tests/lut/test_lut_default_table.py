@@ -35,7 +35,7 @@ def test_the_default_table_holds_no_calibration_rows() -> None:
     text = DEFAULT_TABLE.read_text()
     for column in ('"model_id"', '"LUT"', '"layer_summary"', '"arch_json"', '"design_path"'):
         assert column not in text
-    allowed = {"level", "key", "rows", "groups", "smoothing", "residuals", "nodes", "alias_of"}
+    allowed = {"level", "key", "rows", "groups", "sources", "smoothing", "residuals", "nodes", "alias_of"}
     assert all(set(b) <= allowed for b in data["buckets"])
 
 

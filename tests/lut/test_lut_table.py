@@ -46,7 +46,7 @@ def _point(x: float, y: float, **key: str) -> DesignPoint:
     return DesignPoint({**KEY, **key}, x, y)
 
 
-CELL = _table(_bucket({n: (v, 4.0) for n, v in CORNERS.items()}))
+CELL = _table(_bucket({n: (v, 4.0, 3) for n, v in CORNERS.items()}))
 
 
 def test_lookup_at_a_node_returns_the_node_value_exactly() -> None:
@@ -77,7 +77,7 @@ def test_interpolation_is_linear_along_an_edge(x1: float, x2: float, y: float) -
 
 
 def test_a_missing_corner_means_no_support() -> None:
-    partial = _table(_bucket({n: (v, 4.0) for n, v in CORNERS.items() if n != (3, 4)}))
+    partial = _table(_bucket({n: (v, 4.0, 3) for n, v in CORNERS.items() if n != (3, 4)}))
     assert partial.lookup(_point(2.5, 3.5), "lut") is None
     assert partial.lookup(_point(2.5, 3.0), "lut") is not None  # the missing corner carries no weight here
 
@@ -88,7 +88,7 @@ def test_an_unknown_key_or_metric_has_no_support() -> None:
 
 
 def test_lookup_backs_off_to_pooled_tools_and_widens_the_interval() -> None:
-    nodes = {n: (v, 4.0) for n, v in CORNERS.items()}
+    nodes = {n: (v, 4.0, 3) for n, v in CORNERS.items()}
     table = _table(_bucket(nodes, level=1))
     exact = CELL.lookup(_point(2.5, 3.5), "lut")
     pooled = table.lookup(_point(2.5, 3.5, backend="vivado"), "lut")
@@ -98,14 +98,14 @@ def test_lookup_backs_off_to_pooled_tools_and_widens_the_interval() -> None:
 
 
 def test_intervals_widen_where_support_is_thin() -> None:
-    thin = _table(_bucket({n: (v, 0.6) for n, v in CORNERS.items()}))
+    thin = _table(_bucket({n: (v, 0.6, 3) for n, v in CORNERS.items()}))
     wide, narrow = thin.lookup(_point(2.5, 3.5), "lut"), CELL.lookup(_point(2.5, 3.5), "lut")
     assert wide.high > narrow.high and wide.low < narrow.low
 
 
 @given(st.floats(0, 6), st.floats(0, 6))
 def test_hit_intervals_are_ordered_and_contain_the_estimate(x: float, y: float) -> None:
-    nodes = {(i, j): ((i - j) / 7, 1.0) for i in range(8) for j in range(8)}
+    nodes = {(i, j): ((i - j) / 7, 1.0, 3) for i in range(8) for j in range(8)}
     hit = _table(_bucket(nodes)).lookup(_point(x, y), "lut")
     assert hit is not None and hit.low <= 0.0 <= hit.high
 
@@ -181,7 +181,7 @@ def test_table_round_trips_through_its_file(tmp_path: Path) -> None:
 def test_the_file_holds_no_calibration_rows(tmp_path: Path) -> None:
     table = build_table(_samples(lambda x, y: 0.1), provenance={"script": "test"})
     data = json.loads(table.to_json())
-    allowed = {"level", "key", "rows", "groups", "smoothing", "residuals", "nodes", "alias_of"}
+    allowed = {"level", "key", "rows", "groups", "sources", "smoothing", "residuals", "nodes", "alias_of"}
     assert all(set(b) <= allowed for b in data["buckets"])
     assert "arch0" not in table.to_json()  # architecture labels (design names) are not written
 
