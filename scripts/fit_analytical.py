@@ -134,8 +134,11 @@ def _tied_row(row: Row, tied: dict[str, str]) -> Row:
     return Row(row.record, terms)
 
 
-def _bounds(metric: str, feature: str) -> tuple[float, float]:
-    return COEF_BOUNDS.get(f"{metric}_{feature}", COEF_BOUNDS[feature])
+def _bounds(metric: str, feature: str, target: Target = Target.HLS) -> tuple[float, float]:
+    """The plausible range of a coefficient: ``COEF_BOUNDS`` under ``<target>_<metric>_<feature>``, else
+    ``<metric>_<feature>``, else ``<feature>`` (a mechanism can hold in the HLS estimate and not after synthesis)."""
+    specific = COEF_BOUNDS.get(f"{target.value}_{metric}_{feature}")
+    return specific or COEF_BOUNDS.get(f"{metric}_{feature}", COEF_BOUNDS[feature])
 
 
 def bounded_lsq(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, sweeps: int = 300) -> np.ndarray:
@@ -158,6 +161,7 @@ def fit_linear(
     fixed: str,
     pinned: dict[str, float] | None = None,
     symmetric: bool = False,
+    target: Target = Target.HLS,
 ) -> dict[str, float]:
     """Bounded least squares of the relative error, sources weighted equally, reweighted towards L1.
 
@@ -180,7 +184,7 @@ def fit_linear(
     y = np.array([r.record.measured[metric] - r.terms[fixed] - sum(c * r.terms[f] for f, c in pinned.items())
                   for r in rows])  # fmt: skip
     meas = np.array([r.record.measured[metric] for r in rows])
-    lo, hi = (np.array([_bounds(metric, f)[k] for f in free]) for k in (0, 1))
+    lo, hi = (np.array([_bounds(metric, f, target)[k] for f in free]) for k in (0, 1))
     balance = np.array([1.0 / np.sqrt(counts[source_of(r)]) for r in rows])
     irls = np.ones(len(rows))
     coef = lo.copy()
@@ -303,7 +307,7 @@ def fit_resource_coefs(
     synth_rows = [_synth_row(r, metric, start) for r in _chosen(rows, metric, Target.SYNTH)]
     if synth_rows:
         pinned = synth_pinned(metric, hls) | dict.fromkeys(tied, 0.0)
-        synth = fit_linear(synth_rows, metric, features, fixed, pinned, symmetric=symmetric)
+        synth = fit_linear(synth_rows, metric, features, fixed, pinned, symmetric=symmetric, target=Target.SYNTH)
     else:
         synth = {f: 0.0 if f in tied else round(c * PAIRED_SYNTH_RATIO[metric], 4) for f, c in hls.items()}
     return hls, synth

@@ -249,8 +249,10 @@ def _latency_unit(
     # input/output registers only where a cycle ends at the layer boundary (a chain of a fraction of
     # a cycle shares its cycle with the neighbouring layers: inlined into one pipelined function)
     # multipliers taking turns (rf > 1): every product is held in a register until the tree takes it
-    # (module docstring, "Products held across turns")
-    per_product = tree_registers(t_mult, c.t_add_ns, levels, clock_eff_ns)
+    # (module docstring, "Products held across turns"). The cuts are where the scheduler ends a cycle, so
+    # they follow the same family-scaled delays as the unit's latency (timing.latency_budget_ns, "Where the
+    # cuts fall")
+    per_product = tree_registers(t_mult, c.t_add_ns, levels, latency_ns)
     t["pipe"] = units * u.acc_bits * where(turns > 1, maximum(per_product, 1.0), per_product)
     t["state"] = (u.n_in * u.a_bits + u.n_out * u.acc_bits) * minimum(chain / clock_eff_ns, 1.0)
     t["mult_reg"] = _mult_registers(u, dsp_units)

@@ -59,7 +59,18 @@ def latency_budget_ns(budget_ns: float, part: FpgaPart, speedup: float) -> float
     (xc7z020-1) against Alezander9 / Lrozzy (xcvu13p / xcu50) likewise. ``speedup``
     (:attr:`~.constants.AnalyticalConstants.ultrascale_logic_speedup`) is fitted on the csynth latencies,
     the family is the part's DSP slice (DSP48E1: 7 series; DSP48E2: UltraScale, UltraScale+).
-    Used for latency only; the pipeline-register features keep :func:`clock_budget_ns`.
+
+    Where the cuts fall: the pipeline registers of a Latency-strategy matrix-vector unit (its products and
+    adder tree, :func:`tree_registers` in ``matvec._latency_unit``) sit where the scheduler ends a cycle,
+    and those cycles are the ones its latency counts, so they are cut at this budget too (one schedule,
+    one set of delays). With :func:`clock_budget_ns` instead, an UltraScale+ design got the registers of a
+    schedule ~2.5x deeper than the one its latency was fitted to, the fitted FF coefficient per pipeline
+    bit fell to its lower bound (0.2-0.3 FF per register bit in every leave-one-source-out fold) and the
+    7-series designs came out ~3x low (ArgyKokk, Vitis HLS 2021.1, xc7z007s: estimate / measured 0.34);
+    with this budget the coefficient is ~1 FF per register bit in every fold (0.75-1.34), as a register
+    count should be (``scripts/bench_cost_model.py``, docs/cost_models.md). The other register features
+    (layer input/output registers, comparator layers) keep :func:`clock_budget_ns`: moving them too was
+    measured worse out of source.
 
     Example:
         >>> from hw_templates import resolve_part

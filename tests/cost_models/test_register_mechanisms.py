@@ -209,3 +209,38 @@ def test_recurrent_stack_copies_hand_checked(io_type):
     b.add("lstm", units=4, return_sequences=True, name="lstm")
     terms = _layer_terms(b.build(), _hw(io_type=io_type, strategy=Strategy.RESOURCE, reuse_factor=2))["lstm"]
     assert terms["copy"] == 6 * 16 + (4 * 16 if io_type is IoType.STREAM else 0)
+
+
+def test_latency_unit_pipeline_registers_are_cut_at_the_latency_budget():
+    # timing.latency_budget_ns, "Where the cuts fall": fc1 (16 -> 8, 16-bit, DSP products: t_dsp 2.0 ns, adders
+    # 2.6 ns, a 17-input tree of 5 levels) at 5 ns. xcu250 (DSP48E2): clock budget (5 - 1.35) x 775 / 550 =
+    # 5.14 ns, latency budget x 2.5 = 12.86 ns: the first cycle holds the product and 4 levels, so the one cut
+    # is at level 4, 1/16 register per product: 128 products x 16 bits / 16 = 128 bits (the clock budget alone
+    # would cut after every level from 1: 0.9375 per product, 1,920 bits). xc7z020 (DSP48E1, 464 MHz): the
+    # latency budget is the clock budget, 3.08 ns: a cut after the product and each level, 1.9375 per product.
+    graph = _mlp()
+
+    def pipe(part: str) -> float:
+        hw = HardwareConfig(resolve_part(part), clock_ns=5.0, strategy=Strategy.LATENCY, backend=Backend.VITIS)
+        return _layer_terms(graph, hw)["fc1"]["pipe"]
+
+    assert pipe("xcu250") == pytest.approx(128 * 16 / 16)
+    assert pipe("xc7z020") == pytest.approx(128 * 16 * 1.9375)
+
+
+def test_hls_multiplier_register_coefficient_is_at_least_one_and_free_after_synthesis():
+    # COEF_BOUNDS["hls_ff_mult_reg"]: Vivado HLS's multiplier cores register both operands once in the
+    # RTL csynth counts, so the HLS coefficient cannot fall below 1 even where rows say 0.3; after synthesis
+    # (registers absorbed into the DSP48) the bound stays (0, 3) and the fit finds 0.3.
+    fit = _fit_module()
+    rows = []
+    for i, (pipe, mult) in enumerate([(1000, 500), (2000, 4000), (500, 1500), (3000, 300), (800, 2000), (1200, 100)]):
+        terms = dict.fromkeys(("operand", "state", "control", "channel", "port", "process", "copy"), 0.0)
+        terms |= {"pipe": float(pipe), "mult_reg": float(mult), "ff_fixed": 0.0}
+        for target in (Target.HLS, Target.SYNTH):
+            record = SimpleNamespace(measured={"ff": pipe + 0.3 * mult}, source=f"s{i}", target=target, notes=())
+            rows.append(SimpleNamespace(terms=terms, record=record))
+    hls, synth = fit.fit_resource_coefs(rows, "ff", DEFAULT_CONSTANTS)
+    assert hls["mult_reg"] == 1.0
+    assert synth["mult_reg"] == pytest.approx(0.3, abs=0.02) and synth["pipe"] == pytest.approx(1.0, abs=0.05)
+    assert DEFAULT_CONSTANTS.ff_coef["mult_reg"] >= 1.0
