@@ -124,7 +124,10 @@ SYNTH_FITTED = {"lut": ("acc_dyn", "mux"), "ff": ("pipe", "operand", "state", "m
 #: streamed Dense layer's arrays (``cost_models/analytical/copies.py``) are registers of a partitioned array
 #: like ``state``'s, and synthesis merges them with the registers they copy. Tying them keeps the fit from
 #: trading one feature for the other (a free ``copy`` coefficient pushed ``state`` to its lower bound).
-TIED = {"ff": {"copy": "state"}}
+#: The same for LUT: the accumulator-read multiplexer inputs of ``dense_resource_rf_gt_nin_rem0`` that the csynth
+#: estimate counts beyond the reachable ones are multiplexer inputs like ``mux``'s, and synthesis removes them
+#: (``cost_models/analytical/matvec.py``, outidx).
+TIED = {"ff": {"copy": "state"}, "lut": {"acc_mux": "mux"}}
 
 
 def _tied_row(row: Row, tied: dict[str, str]) -> Row:

@@ -72,6 +72,15 @@ Resource strategy (``nnet_dense_resource.h``):
   :func:`~.memory.narrow_table_bram18`; term ``bram18_index``, not scaled after synthesis). It is all the
   block RAM of 366 of the 537 wa-hls4ml rows exactly (e.g. rf 1,792 and 2,112 over 112 and 96 inputs:
   16 and 22 values, 1 + 2 = 3 BRAM18).
+  The accumulator each multiplier updates, ``acc[outidx[ir] + im * outscale]``, is read at an index that
+  comes out of that table, and the csynth estimate prices the read of the partitioned ``acc`` as an
+  ``n_out``:1 multiplexer per multiplier (feature ``acc_mux``: the ``n_out - rf / n_in`` inputs beyond the
+  reachable ones, priced like ``mux``), while after synthesis only the ``rf / n_in`` reachable inputs remain:
+  the table's words are ``ceil(log2(rf / n_in))`` bits wide (the block RAM count above), so the select's
+  upper bits are the constant ``im * outscale`` and logic optimisation removes the rest (UG901, constant
+  propagation). Seen out of source: the N-TORC Dense / LSTM rows at ``rf > n_in`` (Vivado HLS 2019.1) were
+  22-27 % under without it, nicologhielmetti's RF 64 MLPs (Vivado HLS 2019.2) 39 % under; the post-synthesis
+  rows (wa-hls4ml, nicologhielmetti) fit best with it at 0. HLS LUT 22 -> 17 % (56 -> 61 % within +-25 %).
 * ``ReuseLoop`` runs ``rf`` iterations at II 1: latency ``rf`` + pipeline depth; interval ``rf``.
 * ``acc[i] += static_cast<accum_t>(product)``: with a rounding (not ``AP_TRN``) or saturating (not
   ``AP_WRAP``) accumulator type every product cast (rounding over the ``a + w``-bit product, overflow
@@ -155,7 +164,8 @@ class UnitSpec:
 def zero_terms() -> Terms:
     return {
         "dsp": 0, "bram18": 0, "bram18_rom": 0, "rom_lut": 0, "bram18_index": 0, "lut_fixed": 0, "ff_fixed": 0,
-        "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0, "control": 0,
+        "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0,
+        "control": 0,
         "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0, "copy": 0,
         "latency": 0, "ii": 1,
     }  # fmt: skip
@@ -309,6 +319,10 @@ def _resource_unit(
         gt_nin, u.a_bits * (u.n_in - 1) + block * u.acc_bits * (out_sources - 1), data_muxes * u.a_bits * (rf - 1)
     )
     t["acc_dyn"] = where(gt_nin, u.n_out * u.acc_bits, 0)
+    # rf % n_in == 0: the csynth estimate prices each multiplier's accumulator read over all n_out accumulators,
+    # synthesis only the rf / n_in it reaches (module docstring, outidx; acc_mux is tied to mux in the HLS fit
+    # and 0 after synthesis, scripts/fit_analytical.py TIED)
+    t["acc_mux"] = where(gt_nin & (rf % u.n_in == 0), block * u.acc_bits * (u.n_out - out_sources), 0)
     bram, rom_lut = memory_bram18(block * u.w_bits, rf, c)
     stored = rf > 1  # rf == 1 keeps the weights as constants (no ROM pragma in nnet_dense_resource.h)
     t["bram18_rom"] = where(stored, bram, 0)

@@ -55,3 +55,21 @@ def test_weight_rom_is_block_ram_in_the_estimate_and_distributed_rom_after_synth
     assert hls.bram18 == 114 and C.synth_ratio["bram18_rom"] == 0.0
     assert synth.bram18 == 0 and kept_cost.bram18 == 114
     assert synth.lut - kept_cost.lut == pytest.approx(64 * 32 * 8 / 64)
+
+
+def test_accumulator_read_over_every_output_is_priced_in_the_estimate_only():
+    """rf 64 over 16 inputs, 32 outputs (rem0): 8 multipliers, each reaching rf / n_in = 4 accumulators. The csynth
+    estimate prices each one's read of the partitioned acc as a 32:1 multiplexer, so 8 * 16 bits * (32 - 4)
+    inputs beyond the reachable ones (``acc_mux``, priced like ``mux``); after synthesis they are gone."""
+    unit = UnitSpec(16, 32, 16, 16, 16, 0.0, False)  # 16-bit accumulator: the result type, as in the graph below
+    t = matvec_terms(unit, 64, 27, 18, 5.0, C)
+    assert t["acc_mux"] == 8 * 16 * (32 - 4)
+    assert t["mux"] == 16 * 15 + 8 * 16 * (4 - 1)  # the shared 16:1 data and the reachable 4:1 accumulator reads
+    assert matvec_terms(unit, 16, 27, 18, 5.0, C)["acc_mux"] == 0  # rf <= n_in: fixed accumulators
+    assert C.lut_coef["acc_mux"] == C.lut_coef["mux"] and C.synth_lut_coef["acc_mux"] == 0.0
+    b = GraphBuilder("d", (16,), FixedType(16, 6))
+    b.add("dense", units=32, precision=LayerPrecision(result=FixedType(16, 6), weight=FixedType(8, 1)))
+    graph, hw = b.build(), HardwareConfig(resolve_part("xcu250"), strategy=Strategy.RESOURCE, reuse_factor=64)
+    hls = AnalyticalModel(Target.HLS).estimate(graph, hw).lut
+    without = AnalyticalModel(Target.HLS, C.with_values(lut_coef={**C.lut_coef, "acc_mux": 0.0})).estimate(graph, hw)
+    assert hls - without.lut == pytest.approx(C.lut_coef["mux"] * t["acc_mux"])
