@@ -22,9 +22,12 @@ L = ArchLayer
 SEQ = (16, 4)
 
 CASES = {
+    # with a residual block (an add of 1D feature maps under io_stream Latency, below)
     "pool1d": (
         SEQ,
         [L("conv1d", name="c1", filters=6, kernel=(3,), weight_bits=6), L("activation", name="r1", act_bits=6),
+         L("conv1d", name="c2", filters=6, kernel=(3,), padding="same", weight_bits=6),
+         L("activation", name="r2", act_bits=6), L("add", name="skip", inputs=("r1", "r2")),
          L("maxpool1d", name="pool", pool=(2,)), L("flatten", name="flat"), L("dense", name="out", units=10)],
     ),
     "dw1d_same": (
