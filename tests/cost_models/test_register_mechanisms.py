@@ -133,9 +133,9 @@ def test_symmetric_fit_is_unbiased_under_multiplicative_noise():
     x = rng.uniform(100, 10_000, 400)
     y = 2.0 * x * np.exp(rng.normal(0.0, 0.8, x.size))
     record = [SimpleNamespace(measured={"ff": b}, source=str(i % 8)) for i, b in enumerate(y)]
-    rows = [SimpleNamespace(terms={"pipe": a, "ff_fixed": 0.0}, record=r) for a, r in zip(x, record)]
-    symmetric = fit.fit_linear(rows, "ff", ("pipe",), "ff_fixed", symmetric=True)["pipe"]
-    one_sided = fit.fit_linear(rows, "ff", ("pipe",), "ff_fixed")["pipe"]
+    rows = [SimpleNamespace(terms={"process": a, "ff_fixed": 0.0}, record=r) for a, r in zip(x, record)]
+    symmetric = fit.fit_linear(rows, "ff", ("process",), "ff_fixed", symmetric=True)["process"]
+    one_sided = fit.fit_linear(rows, "ff", ("process",), "ff_fixed")["process"]
     assert 1.25 < symmetric < 1.65
     assert one_sided < 0.85 * symmetric
 
@@ -169,18 +169,19 @@ def test_stream_convolution_res_out_copy_hand_checked(backend):
 
 
 def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
-    # the copies are priced like state registers in the HLS estimate and merged away by synthesis (copies.py):
-    # rows whose FF are state + copy registers give one coefficient for both, and 0 for copy post-synthesis.
+    # the copies are priced like state registers in the HLS estimate (one FF per bit, COEF_BOUNDS
+    # "hls_ff_state") and merged away by synthesis (copies.py): rows whose FF are state + copy registers give one
+    # coefficient for both, and 0 for copy post-synthesis.
     fit = _fit_module()
     rows = []
     for i, (state, copy) in enumerate([(1000, 0), (2000, 500), (500, 1500), (3000, 3000), (800, 200), (1200, 0)]):
         terms = dict.fromkeys(("pipe", "operand", "control", "mult_reg", "channel", "port", "process"), 0.0)
         terms |= {"state": float(state), "copy": float(copy), "ff_fixed": 0.0}
-        for target, ff in ((Target.HLS, 1.5 * (state + copy)), (Target.SYNTH, 1.2 * state)):
+        for target, ff in ((Target.HLS, 1.0 * (state + copy)), (Target.SYNTH, 1.2 * state)):
             record = SimpleNamespace(measured={"ff": ff}, source=f"s{i}", target=target, notes=())
             rows.append(SimpleNamespace(terms=terms, record=record))
     hls, synth = fit.fit_resource_coefs(rows, "ff", DEFAULT_CONSTANTS)
-    assert hls["copy"] == hls["state"] == pytest.approx(1.5, rel=0.02)
+    assert hls["copy"] == hls["state"] == 1.0
     assert synth["copy"] == 0.0 and synth["state"] == pytest.approx(1.2, rel=0.02)
     assert DEFAULT_CONSTANTS.ff_coef["copy"] == DEFAULT_CONSTANTS.ff_coef["state"]
 
@@ -228,10 +229,10 @@ def test_latency_unit_pipeline_registers_are_cut_at_the_latency_budget():
     assert pipe("xc7z020") == pytest.approx(128 * 16 * 1.9375)
 
 
-def test_hls_multiplier_register_coefficient_is_at_least_one_and_free_after_synthesis():
-    # COEF_BOUNDS["hls_ff_mult_reg"]: Vivado HLS's multiplier cores register both operands once in the
-    # RTL csynth counts, so the HLS coefficient cannot fall below 1 even where rows say 0.3; after synthesis
-    # (registers absorbed into the DSP48) the bound stays (0, 3) and the fit finds 0.3.
+def test_hls_register_bits_cost_one_ff_each_and_are_fitted_after_synthesis():
+    # COEF_BOUNDS["hls_ff_<feature>"]: csynth counts one FF per register bit, so the HLS coefficients of the
+    # register-bit features are 1 whatever the rows say (here 0.3 per multiplier-register bit); after
+    # synthesis (registers absorbed into the DSP48) they are fitted inside (0, 3) and the fit finds 0.3.
     fit = _fit_module()
     rows = []
     for i, (pipe, mult) in enumerate([(1000, 500), (2000, 4000), (500, 1500), (3000, 300), (800, 2000), (1200, 100)]):
@@ -243,4 +244,4 @@ def test_hls_multiplier_register_coefficient_is_at_least_one_and_free_after_synt
     hls, synth = fit.fit_resource_coefs(rows, "ff", DEFAULT_CONSTANTS)
     assert hls["mult_reg"] == 1.0
     assert synth["mult_reg"] == pytest.approx(0.3, abs=0.02) and synth["pipe"] == pytest.approx(1.0, abs=0.05)
-    assert DEFAULT_CONSTANTS.ff_coef["mult_reg"] >= 1.0
+    assert all(DEFAULT_CONSTANTS.ff_coef[f] == 1.0 for f in ("pipe", "operand", "state", "copy", "mult_reg"))
