@@ -6,7 +6,8 @@ Usage::
 
 Same folds and row caps as ``scripts/bench_cost_model.py`` (sources with fewer than ``--min-rows`` rows
 held out together, at most ``--cap`` rows per source in each refit), but per fold only what LUT depends
-on is refitted (the constant-product DSP share and the LUT coefficients, ``fit_analytical``), not the
+on is refitted (the constant-product DSP share, the post-synthesis weight-ROM block-RAM share and the LUT
+coefficients, ``fit_analytical``), not the
 operator delays or FF, and no lookup table is built: a few minutes of CPU instead of ten, for iterating
 on a LUT mechanism. The figures are the analytical model's, out of source; ``bench_cost_model.py``
 gives the full table.
