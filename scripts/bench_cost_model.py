@@ -35,7 +35,7 @@ from types import ModuleType
 import numpy as np
 
 from cost_models.analytical import AnalyticalConstants, AnalyticalModel
-from cost_models.intervals import INTERVAL_TARGETS, fit_intervals
+from cost_models.intervals import INTERVAL_TARGETS, MIN_SOURCES, OFFSETS, TAIL, WINSOR_MADS, fit_intervals
 from cost_models.ir import GraphBuilder, LayerGraph
 from cost_models.lut import analytical_fingerprint
 from cost_models.synth_data import SynthRecord, load_synth_dir
@@ -291,6 +291,7 @@ def write_intervals(path: str, loso: Sequence[Prediction], result: dict, files: 
         "created": datetime.date.today().isoformat(),
         "analytical_fingerprint": analytical_fingerprint(),
         "note": "derived figures only (residual quantiles); the calibration rows are not redistributable",
+        "method": {"tail": TAIL, "winsor_mads": WINSOR_MADS, "offsets": list(OFFSETS), "min_sources": MIN_SOURCES},
     }
     table = fit_intervals(residuals(loso), provenance=provenance)
     Path(path).write_text(json.dumps(table.to_dict(), indent=1) + "\n", encoding="utf-8")
