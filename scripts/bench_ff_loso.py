@@ -49,7 +49,8 @@ def fold_constants(
             train = capped(fit.fitted_on([r for r in records if folds[r.source] != fold]), cap)
             stored[key] = fit.fit_constants(train, latency_rounds=1).to_dict()
         # FF coefficients are refitted anyway: a feature added since the cache was written starts from 0
-        values = stored[key] | {n: dict.fromkeys(FF_FEATURES, 0.0) | stored[key][n] for n in ("ff_coef", "synth_ff_coef")}
+        coefs = {n: dict.fromkeys(FF_FEATURES, 0.0) | stored[key][n] for n in ("ff_coef", "synth_ff_coef")}
+        values = stored[key] | coefs
         out[fold] = AnalyticalConstants(**values)
     if cache:
         cache.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")

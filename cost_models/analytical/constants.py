@@ -30,9 +30,10 @@ the Latency unit's pipeline registers were cut at the latency budget (:func:`.ti
 the HLS ``mult_reg`` coefficient was bounded below by 1 (``hls_ff_mult_reg`` in :data:`COEF_BOUNDS`): ``pipe``
 0.98 -> 0.79, ``mult_reg`` at its new bound 1, ``port`` at its bound 3. Later that day the HLS coefficients
 of the register-bit features (``pipe``, ``operand``, ``state``, ``copy``, ``mult_reg``) were pinned at one FF per
-bit (:data:`COEF_BOUNDS` ``hls_ff_*``) and the rest refitted: ``control`` 0, ``channel`` 0.13, ``process`` 333. Then the register slices of the io_stream top's AXI-Stream
-ports (``axis``, dataflow.py; one FF per bit in HLS) were added and FF refitted: ``process`` 333 -> 163 (it had
-been absorbing them), ``channel`` 0.55; post-synthesis ``axis`` at its bound 2.
+bit (:data:`COEF_BOUNDS` ``hls_ff_*``) and the rest refitted: ``control`` 0, ``channel`` 0.13, ``process`` 333.
+Then the register slices of the io_stream top's AXI-Stream ports (``axis``, dataflow.py; one FF per bit in
+HLS) were added and FF refitted: ``process`` 333 -> 163 (it had been absorbing them), ``channel`` 0.55;
+post-synthesis ``axis`` at its bound 2.
 
 Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis estimate (fitted on the
 csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
@@ -119,18 +120,18 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # Vivado synthesis moves them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the
         # post-synthesis coefficient may fall to 0. Vitis HLS (UG1399 BIND_OP) keeps them inside the DSP.
         "mult_reg": (0.0, 3.0),
-        # HLS estimate: one flip-flop per register bit the features count (pipe, operand, state and, tied to
-        # state, copy; mult_reg; axis), not fitted. csynth's FF estimate adds up the widths of the registers of the RTL it
+        # HLS estimate: one flip-flop per register bit the features count (pipe, operand, state and, tied to state,
+        # copy; mult_reg; axis), not fitted. csynth's FF estimate adds up the widths of the registers of the RTL it
         # writes (its report lists every register with its bit width; UG1399 "Synthesis Summary"), and each of these
-        # features counts a register once: pipeline registers where a cycle ends (timing.py), operand registers
-        # of a Resource multiplier, partitioned input / accumulator arrays, and the operands of Vivado HLS's
-        # multiplier cores (UG902 v2019.1 "Specifying the Core": every MulnS core registers both operands).
-        # Fitted, these coefficients moved with the held-out source and traded for one another: without
-        # N-TORC, mult_reg fell to 0-0.4 and operand to 0.76 (N-TORC then 0.56x its measured FF); the pipe
-        # coefficient sat at its lower bound 0.2 in every fold. Pinned at 1 (issue 11, 2026-12-03), HLS FF out of
-        # source went 38.5 -> 31.3 % pooled and 42.6 -> 38.1 % with sources weighted equally on the FF-only
-        # leave-one-source-out check (post-synthesis unchanged: these stay fitted there, where synthesis absorbs
-        # registers into DSP48 / block-RAM pipeline stages and merges equivalent ones, UG901).
+        # features counts a register once: pipeline registers where a cycle ends (timing.py), operand registers of a
+        # Resource multiplier, partitioned input / accumulator arrays, and the operands of Vivado HLS's multiplier
+        # cores (UG902 v2019.1 "Specifying the Core": every MulnS core registers both operands). Fitted, these
+        # coefficients moved with the held-out source and traded for one another: without N-TORC, mult_reg fell to
+        # 0-0.4 and operand to 0.76 (N-TORC then 0.56x its measured FF); the pipe coefficient sat at its lower bound
+        # 0.2 in every fold. Pinned at 1 (issue 11, 2026-12-03), HLS FF out of source went 38.5 -> 31.3 % pooled and
+        # 42.6 -> 38.1 % with sources weighted equally on the FF-only leave-one-source-out check (post-synthesis
+        # unchanged: these stay fitted there, where synthesis absorbs registers into DSP48 / block-RAM pipeline stages
+        # and merges equivalent ones, UG901).
         # ``scripts/fit_analytical.py`` reads ``<target>_<metric>_<feature>`` keys before the others.
         "hls_ff_pipe": (1.0, 1.0),
         "hls_ff_operand": (1.0, 1.0),

@@ -24,18 +24,18 @@ Under ``DATAFLOW`` (UG902 / UG1399 "Dataflow", "Specifying Arrays as Ping-Pong B
   hls4ml's top), registered at the port and buffered where the dataflow region reads it; bits of one
   copy, counted apart from ``channel`` because csynth and Vivado synthesis keep different shares of the
   two (an input-only feature keeps the estimate from falling when a layer is appended).
-* ``axis`` (io_stream): hls4ml's io_stream top declares its input and output streams as AXI4-Stream ports
-  (``#pragma HLS INTERFACE axis port=...`` in the top-function writer, v0.2-v1.3), and HLS builds each axis
-  port with a register slice in both directions (``register_mode both``, the default for axis ports: UG902
-  "Using AXI4-Stream Interfaces", UG1399 "How AXI4-Stream is Implemented"): the forward data register and
-  the skid buffer that holds a word while ``TREADY`` is registered, two words, counted by csynth. One
-  transfer (word) is ``data_T::size`` values: the whole vector for a flat input (a Dense layer reads it in
-  one), one pixel's channels for an image. Feature: the register bits of the slices of the input stream (on
-  the input layer) and of the output stream (on the last layer), one FF per bit in the HLS estimate
-  (:data:`~.constants.COEF_BOUNDS` ``hls_ff_axis``; fitted freely it came to 2.2 FF per transfer bit
-  in-sample, and pinned it gave the same out-of-source FF within a point). Seen in the N-TORC csynth rows (Vivado HLS 2019.1, one layer per design): without it their
-  Resource Dense layers came out ~34 FF per 16-bit input short (the "~67 FF per input" of
-  docs/cost_models.md), and the fit put the missing registers into ``process`` (333 FF per module).
+* ``axis`` (io_stream): hls4ml's io_stream top declares its input and output streams as AXI4-Stream ports (``#pragma
+  HLS INTERFACE axis port=...`` in the top-function writer, v0.2-v1.3), and HLS builds each axis port with a register
+  slice in both directions (``register_mode both``, the default for axis ports: UG902 "Using AXI4-Stream Interfaces",
+  UG1399 "How AXI4-Stream is Implemented"): the forward data register and the skid buffer that holds a word while
+  ``TREADY`` is registered, two words, counted by csynth. One transfer (word) is ``data_T::size`` values: the whole
+  vector for a flat input (a Dense layer reads it in one), one pixel's channels for an image. Feature: the register
+  bits of the slices of the input stream (on the input layer) and of the output stream (on the last layer), one FF per
+  bit in the HLS estimate (:data:`~.constants.COEF_BOUNDS` ``hls_ff_axis``; fitted freely it came to 2.2 FF per
+  transfer bit in-sample, and pinned it gave the same out-of-source FF within a point). Seen in the N-TORC csynth rows
+  (Vivado HLS 2019.1, one layer per design): without it their Resource Dense layers came out ~34 FF per 16-bit input
+  short (the "~67 FF per input" of docs/cost_models.md), and the fit put the missing registers into ``process`` (333
+  FF per module).
 """
 
 from __future__ import annotations
