@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from cost_models.analytical import DEFAULT_CONSTANTS, AnalyticalConstants, AnalyticalModel
+from cost_models.analytical.constants import FF_FEATURES
 from cost_models.cost import Target
 from cost_models.synth_data import SynthRecord, load_synth_dir
 from cost_models.validation import Prediction, source_folds, summarize
@@ -47,7 +48,10 @@ def fold_constants(
         if key not in stored:
             train = capped(fit.fitted_on([r for r in records if folds[r.source] != fold]), cap)
             stored[key] = fit.fit_constants(train, latency_rounds=1).to_dict()
-        out[fold] = AnalyticalConstants(**stored[key])
+        # FF coefficients are refitted anyway: a feature added since the cache was written starts from 0
+        coefs = {n: dict.fromkeys(FF_FEATURES, 0.0) | stored[key][n] for n in ("ff_coef", "synth_ff_coef")}
+        values = stored[key] | coefs
+        out[fold] = AnalyticalConstants(**values)
     if cache:
         cache.write_text(json.dumps(stored, indent=1) + "\n", encoding="utf-8")
     return out

@@ -117,7 +117,10 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
 #: 4:1 per LUT6 and 8:1 / 16:1 with the F7/F8 multiplexers (UG474 / UG574 CLB); the paired LUT median (0.47)
 #: is over all LUTs, mostly arithmetic. Fitted on the post-synthesis rows (their Resource units' data and
 #: accumulator multiplexers): out of source, post-synthesis LUT 13 -> 7 % (docs/cost_models.md).
-SYNTH_FITTED = {"lut": ("acc_dyn", "mux"), "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process")}
+SYNTH_FITTED = {
+    "lut": ("acc_dyn", "mux"),
+    "ff": ("pipe", "operand", "state", "mult_reg", "channel", "port", "process", "axis"),
+}
 
 
 #: Features priced like another one in the HLS estimate and at 0 after synthesis: the Vivado HLS copies of a

@@ -31,6 +31,9 @@ the HLS ``mult_reg`` coefficient was bounded below by 1 (``hls_ff_mult_reg`` in 
 0.98 -> 0.79, ``mult_reg`` at its new bound 1, ``port`` at its bound 3. Later that day the HLS coefficients
 of the register-bit features (``pipe``, ``operand``, ``state``, ``copy``, ``mult_reg``) were pinned at one FF per
 bit (:data:`COEF_BOUNDS` ``hls_ff_*``) and the rest refitted: ``control`` 0, ``channel`` 0.13, ``process`` 333.
+Then the register slices of the io_stream top's AXI-Stream ports (``axis``, dataflow.py; one FF per bit in
+HLS) were added and FF refitted: ``process`` 333 -> 163 (it had been absorbing them), ``channel`` 0.55;
+post-synthesis ``axis`` at its bound 2.
 
 Two coefficient sets: ``lut_coef`` / ``ff_coef`` predict the HLS C-synthesis estimate (fitted on the
 csynth rows); ``synth_lut_coef`` / ``synth_ff_coef`` predict post-synthesis utilisation. The post-synthesis
@@ -72,7 +75,7 @@ __all__ = [
 #: LUT features, in the order of :attr:`AnalyticalConstants.lut_coef`.
 LUT_FEATURES = ("lut_mult", "const_mult", "adder", "mux", "acc_mux", "acc_dyn", "quant", "compare", "control")
 #: FF features, in the order of :attr:`AnalyticalConstants.ff_coef`.
-FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "port", "process", "copy")
+FF_FEATURES = ("pipe", "operand", "state", "control", "mult_reg", "channel", "port", "process", "copy", "axis")
 
 #: Plausible range of each coefficient (per feature unit); the fit stays inside it.
 COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
@@ -117,23 +120,24 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # Vivado synthesis moves them into the DSP48's AREG/BREG/MREG/PREG (UG479 / UG579), so the
         # post-synthesis coefficient may fall to 0. Vitis HLS (UG1399 BIND_OP) keeps them inside the DSP.
         "mult_reg": (0.0, 3.0),
-        # HLS estimate: one flip-flop per register bit the features count (pipe, operand, state and, tied to
-        # state, copy; mult_reg), not fitted. csynth's FF estimate adds up the widths of the registers of the RTL it
+        # HLS estimate: one flip-flop per register bit the features count (pipe, operand, state and, tied to state,
+        # copy; mult_reg; axis), not fitted. csynth's FF estimate adds up the widths of the registers of the RTL it
         # writes (its report lists every register with its bit width; UG1399 "Synthesis Summary"), and each of these
-        # features counts a register once: pipeline registers where a cycle ends (timing.py), operand registers
-        # of a Resource multiplier, partitioned input / accumulator arrays, and the operands of Vivado HLS's
-        # multiplier cores (UG902 v2019.1 "Specifying the Core": every MulnS core registers both operands).
-        # Fitted, these coefficients moved with the held-out source and traded for one another: without
-        # N-TORC, mult_reg fell to 0-0.4 and operand to 0.76 (N-TORC then 0.56x its measured FF); the pipe
-        # coefficient sat at its lower bound 0.2 in every fold. Pinned at 1 (issue 11, 2026-12-03), HLS FF out of
-        # source went 38.5 -> 31.3 % pooled and 42.6 -> 38.1 % with sources weighted equally on the FF-only
-        # leave-one-source-out check (post-synthesis unchanged: these stay fitted there, where synthesis absorbs
-        # registers into DSP48 / block-RAM pipeline stages and merges equivalent ones, UG901).
+        # features counts a register once: pipeline registers where a cycle ends (timing.py), operand registers of a
+        # Resource multiplier, partitioned input / accumulator arrays, and the operands of Vivado HLS's multiplier
+        # cores (UG902 v2019.1 "Specifying the Core": every MulnS core registers both operands). Fitted, these
+        # coefficients moved with the held-out source and traded for one another: without N-TORC, mult_reg fell to
+        # 0-0.4 and operand to 0.76 (N-TORC then 0.56x its measured FF); the pipe coefficient sat at its lower bound
+        # 0.2 in every fold. Pinned at 1 (issue 11, 2026-12-03), HLS FF out of source went 38.5 -> 31.3 % pooled and
+        # 42.6 -> 38.1 % with sources weighted equally on the FF-only leave-one-source-out check (post-synthesis
+        # unchanged: these stay fitted there, where synthesis absorbs registers into DSP48 / block-RAM pipeline stages
+        # and merges equivalent ones, UG901).
         # ``scripts/fit_analytical.py`` reads ``<target>_<metric>_<feature>`` keys before the others.
         "hls_ff_pipe": (1.0, 1.0),
         "hls_ff_operand": (1.0, 1.0),
         "hls_ff_state": (1.0, 1.0),
         "hls_ff_mult_reg": (1.0, 1.0),
+        "hls_ff_axis": (1.0, 1.0),
         # FF per bit of an io_parallel DATAFLOW channel (dataflow.py): a ping-pong channel holds two copies
         # of the array (2), plus a register at a process's output (3); 0 where the tool keeps it elsewhere
         # (memory, or merged with the producer's output registers).
@@ -144,6 +148,10 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # FF per DATAFLOW process (dataflow.py): handshake and FSM registers, loop counters, pipeline valid
         # bits and registered stream ports of one layer module; tens to a few thousand.
         "process": (0.0, 2000.0),
+        # FF per register-slice bit of an io_stream design's top-level AXI-Stream ports (dataflow.py: a data
+        # word and its skid copy per port); one per bit in the HLS estimate (below), fitted after synthesis
+        # (up to 2: the port's own register on top; 0 where synthesis trims them).
+        "axis": (0.0, 2.0),
         # FF per bit of the data/res array copies of a Vivado HLS io_stream Dense module (copies.py): tied to
         # ``state`` in the HLS fit (the same kind of partitioned-array register) and 0 post-synthesis (merged
         # with the registers they copy, UG901 equivalent-register removal); the bound is not reached.
@@ -238,7 +246,8 @@ class AnalyticalConstants:
     ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
             {"pipe": 1.0, "operand": 1.0, "state": 1.0, "control": 0.0, "mult_reg": 1.0,
-             "channel": 0.1269, "port": 3.0, "process": 332.9762, "copy": 1.0}
+             "channel": 0.5481, "port": 2.9496, "process": 163.0191, "copy": 1.0,
+             "axis": 1.0}
         )
     )  # fmt: skip
     # post-synthesis: HLS coefficient x PAIRED_SYNTH_RATIO, except acc_dyn and mux (LUT) and every FF feature
@@ -253,8 +262,9 @@ class AnalyticalConstants:
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"pipe": 0.3923, "operand": 0.6999, "state": 1.1012, "control": 0.0, "mult_reg": 0.1107,
-             "channel": 2.9515, "port": 0.9155, "process": 32.2021, "copy": 0.0}
+            {"pipe": 0.3829, "operand": 0.6927, "state": 1.0807, "control": 0.0, "mult_reg": 0.124,
+             "channel": 2.9982, "port": 0.9308, "process": 22.7209, "copy": 0.0,
+             "axis": 2.0}
         )
     )  # fmt: skip
     # fitted (coordinate descent on median |latency error|, mean over sources), refitted after the io_parallel

@@ -24,6 +24,18 @@ Under ``DATAFLOW`` (UG902 / UG1399 "Dataflow", "Specifying Arrays as Ping-Pong B
   hls4ml's top), registered at the port and buffered where the dataflow region reads it; bits of one
   copy, counted apart from ``channel`` because csynth and Vivado synthesis keep different shares of the
   two (an input-only feature keeps the estimate from falling when a layer is appended).
+* ``axis`` (io_stream): hls4ml's io_stream top declares its input and output streams as AXI4-Stream ports (``#pragma
+  HLS INTERFACE axis port=...`` in the top-function writer, v0.2-v1.3), and HLS builds each axis port with a register
+  slice in both directions (``register_mode both``, the default for axis ports: UG902 "Using AXI4-Stream Interfaces",
+  UG1399 "How AXI4-Stream is Implemented"): the forward data register and the skid buffer that holds a word while
+  ``TREADY`` is registered, two words, counted by csynth. One transfer (word) is ``data_T::size`` values: the whole
+  vector for a flat input (a Dense layer reads it in one), one pixel's channels for an image. Feature: the register
+  bits of the slices of the input stream (on the input layer) and of the output stream (on the last layer), one FF per
+  bit in the HLS estimate (:data:`~.constants.COEF_BOUNDS` ``hls_ff_axis``; fitted freely it came to 2.2 FF per
+  transfer bit in-sample, and pinned it gave the same out-of-source FF within a point). Seen in the N-TORC csynth rows
+  (Vivado HLS 2019.1, one layer per design): without it their Resource Dense layers came out ~34 FF per 16-bit input
+  short (the "~67 FF per input" of docs/cost_models.md), and the fit put the missing registers into ``process`` (333
+  FF per module).
 """
 
 from __future__ import annotations
@@ -63,9 +75,9 @@ def dataflow_parallel(graph: LayerGraph, hw: HardwareConfig) -> bool:
 
 def dataflow_registers(
     layer: Layer, res_bits: int, stream: bool, dataflow: bool, last: bool
-) -> tuple[int, int, int] | None:
-    """``(channel bits, port bits, process)`` of ``layer`` (module docstring), or ``None`` outside a
-    DATAFLOW top. ``dataflow``: the top is DATAFLOW (io_stream or :func:`dataflow_parallel`); ``last``:
+) -> tuple[int, int, int, int] | None:
+    """``(channel bits, port bits, process, axis bits)`` of ``layer`` (module docstring), or ``None`` outside
+    a DATAFLOW top. ``dataflow``: the top is DATAFLOW (io_stream or :func:`dataflow_parallel`); ``last``:
     the layer is the design's output.
 
     Example:
@@ -76,16 +88,21 @@ def dataflow_registers(
         >>> _ = b.add("dense", units=4)
         >>> g = b.build()
         >>> [dataflow_registers(x, 16, False, True, x is g.layers[-1]) for x in g.layers]
-        [(0, 256, 0), (128, 0, 1), (64, 0, 1)]
+        [(0, 256, 0, 0), (128, 0, 1, 0), (64, 0, 1, 0)]
         >>> dataflow_registers(g.layers[1], 16, True, True, False)  # io_stream: a module, FIFOs priced apart
-        (0, 0, 1)
+        (0, 0, 1, 0)
+        >>> [dataflow_registers(x, 16, True, True, x is g.layers[-1])[3] for x in g.layers]  # axis: 2 x (16, 4 values)
+        [512, 0, 128]
     """
     if not dataflow:
         return None
     process = 0 if layer.kind in _IN_PLACE or (layer.kind.info.data_only and not stream) else 1
-    if stream or (layer.inputs and layer.kind.info.data_only):
-        return 0, 0, process
+    if stream:  # register slices (2 words) of the input stream (input layer) and the output stream (last layer)
+        slice_bits = 2 * layer.output_shape[-1] * res_bits
+        return 0, 0, process, (0 if layer.inputs else slice_bits) + (slice_bits if last else 0)
+    if layer.inputs and layer.kind.info.data_only:
+        return 0, 0, process, 0
     bits = layer.n_outputs * res_bits
     if not layer.inputs:
-        return 0, bits, process
-    return bits, 0, process
+        return 0, bits, process, 0
+    return bits, 0, process, 0

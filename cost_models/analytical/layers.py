@@ -81,7 +81,7 @@ class LayerContext:
         out_cast_bits: rounding / saturation logic bits of one output value's cast into the result
             type (:func:`~.quant.cast_bits`).
         vivado_hls: the design is built by Vivado HLS (``backend: vivado``; see ``UnitSpec``).
-        dataflow: ``(channel, port, process)`` register terms of the layer in a DATAFLOW top
+        dataflow: ``(channel, port, process, axis)`` register terms of the layer in a DATAFLOW top
             (:func:`~.dataflow.dataflow_registers`), ``None`` where there are none.
         types: ``(accumulator, result, table or None)`` types of a recurrent layer, whose casts between
             the stages of a step :mod:`.recurrent` prices; ``None`` for the other kinds.
@@ -136,7 +136,7 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
             )
         terms = handler(layer, rf, ctx)
     if ctx.dataflow is not None:  # registers of a DATAFLOW top (dataflow.py)
-        for key, value in zip(("channel", "port", "process"), ctx.dataflow):
+        for key, value in zip(("channel", "port", "process", "axis"), ctx.dataflow):
             terms[key] = terms[key] + value
     if not ctx.stream:  # each layer is a pipelined module of the top: whole cycles past one (modules.py)
         terms["latency"] = module_cycles(terms["latency"])

@@ -166,7 +166,7 @@ def zero_terms() -> Terms:
         "dsp": 0, "bram18": 0, "bram18_rom": 0, "rom_lut": 0, "bram18_index": 0, "lut_fixed": 0, "ff_fixed": 0,
         "lut_mult": 0, "const_mult": 0, "adder": 0, "mux": 0, "acc_mux": 0, "acc_dyn": 0, "quant": 0, "compare": 0,
         "control": 0,
-        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0, "copy": 0,
+        "pipe": 0, "operand": 0, "state": 0, "mult_reg": 0, "channel": 0, "port": 0, "process": 0, "copy": 0, "axis": 0,
         "latency": 0, "ii": 1,
     }  # fmt: skip
 

@@ -175,7 +175,7 @@ def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
     fit = _fit_module()
     rows = []
     for i, (state, copy) in enumerate([(1000, 0), (2000, 500), (500, 1500), (3000, 3000), (800, 200), (1200, 0)]):
-        terms = dict.fromkeys(("pipe", "operand", "control", "mult_reg", "channel", "port", "process"), 0.0)
+        terms = dict.fromkeys(("pipe", "operand", "control", "mult_reg", "channel", "port", "process", "axis"), 0.0)
         terms |= {"state": float(state), "copy": float(copy), "ff_fixed": 0.0}
         for target, ff in ((Target.HLS, 1.0 * (state + copy)), (Target.SYNTH, 1.2 * state)):
             record = SimpleNamespace(measured={"ff": ff}, source=f"s{i}", target=target, notes=())
@@ -236,7 +236,7 @@ def test_hls_register_bits_cost_one_ff_each_and_are_fitted_after_synthesis():
     fit = _fit_module()
     rows = []
     for i, (pipe, mult) in enumerate([(1000, 500), (2000, 4000), (500, 1500), (3000, 300), (800, 2000), (1200, 100)]):
-        terms = dict.fromkeys(("operand", "state", "control", "channel", "port", "process", "copy"), 0.0)
+        terms = dict.fromkeys(("operand", "state", "control", "channel", "port", "process", "copy", "axis"), 0.0)
         terms |= {"pipe": float(pipe), "mult_reg": float(mult), "ff_fixed": 0.0}
         for target in (Target.HLS, Target.SYNTH):
             record = SimpleNamespace(measured={"ff": pipe + 0.3 * mult}, source=f"s{i}", target=target, notes=())
@@ -244,4 +244,26 @@ def test_hls_register_bits_cost_one_ff_each_and_are_fitted_after_synthesis():
     hls, synth = fit.fit_resource_coefs(rows, "ff", DEFAULT_CONSTANTS)
     assert hls["mult_reg"] == 1.0
     assert synth["mult_reg"] == pytest.approx(0.3, abs=0.02) and synth["pipe"] == pytest.approx(1.0, abs=0.05)
-    assert all(DEFAULT_CONSTANTS.ff_coef[f] == 1.0 for f in ("pipe", "operand", "state", "copy", "mult_reg"))
+    assert all(DEFAULT_CONSTANTS.ff_coef[f] == 1.0 for f in ("pipe", "operand", "state", "copy", "mult_reg", "axis"))
+
+
+@pytest.mark.parametrize("backend", [Backend.VIVADO, Backend.VITIS])
+def test_io_stream_top_axis_register_slices_hand_checked(backend):
+    # hls4ml's io_stream top: INTERFACE axis on the input and output streams; each axis port has a register
+    # slice of two words (dataflow.py). The flat 16-value input is one 16 x 16-bit transfer, the output one of
+    # 4 values: 2 x 256 bits on the input layer, 2 x 64 on the last; io_parallel tops have none.
+    graph = _mlp()
+    stream = _layer_terms(graph, _hw(backend=backend, io_type=IoType.STREAM))
+    parallel = _layer_terms(graph, _hw(backend=backend, strategy=Strategy.RESOURCE, reuse_factor=4))
+    names = [x.name for x in graph.layers]
+    assert stream[names[0]]["axis"] == 2 * 16 * 16
+    assert stream["fc2"]["axis"] == 2 * 4 * 16
+    assert stream["fc1"]["axis"] == stream["relu1"]["axis"] == 0
+    assert all(t["axis"] == 0 for t in parallel.values())
+    # an image stream carries one pixel's channels per transfer: 3 channels of 16 bits
+    b = GraphBuilder("cnn", (8, 8, 3), Q16)
+    b.add("conv2d", filters=2, kernel=[3, 3], name="conv")
+    cnn = b.build()
+    terms = _layer_terms(cnn, _hw(backend=backend, io_type=IoType.STREAM))
+    assert terms[cnn.layers[0].name]["axis"] == 2 * 3 * 16
+    assert terms["conv"]["axis"] == 2 * 2 * 16  # the last layer: one pixel of 2 filters
