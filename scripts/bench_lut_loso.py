@@ -40,6 +40,7 @@ def fold_predictions(records: Sequence[SynthRecord], folds: dict[str, int], cap:
     for fold in sorted(set(folds.values())):
         train = capped([r for r in records if folds[r.source] != fold], cap)
         consts = DEFAULT_CONSTANTS.with_values(const_dsp_fraction=fit.fit_dsp_fraction(train))
+        consts = consts.with_values(weight_scale=fit.fit_weight_scale(train, consts))
         rows = fit.representable(train, consts)
         share = fit.fit_rom_bram_share(rows, consts)
         consts = consts.with_values(synth_ratio={**consts.synth_ratio, "bram18_rom": share})

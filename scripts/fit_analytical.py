@@ -106,6 +106,22 @@ def fit_dsp_fraction(records: Sequence[SynthRecord]) -> float:
     return best[1]
 
 
+def fit_weight_scale(records: Sequence[SynthRecord], start: AnalyticalConstants = DEFAULT_CONSTANTS) -> float:
+    """Grid search of the weight-magnitude scale (``weight_scale``, matvec.constant_widths) on the csynth
+    Latency-strategy rows: median |DSP error|, like :func:`fit_dsp_fraction`."""
+    chosen = [
+        r for r in records if r.target is Target.HLS and r.hw.strategy is Strategy.LATENCY and "dsp" in r.measured
+    ]
+    best = (float("inf"), start.weight_scale)
+    for scale in np.round(np.arange(0.05, 1.001, 0.01), 2):
+        rows = representable(chosen, start.with_values(weight_scale=float(scale)))
+        pred = np.array([r.terms["dsp"] for r in rows])
+        meas = np.array([r.record.measured["dsp"] for r in rows])
+        best = min(best, (_median_ape(pred, meas), float(scale)))
+    logger.info("weight_scale %.2f (median |error| %.1f %%)", best[1], 100 * best[0])
+    return best[1]
+
+
 #: Post-synthesis features refitted on the post-synthesis rows (the wa-hls4ml Resource MLPs exercise
 #: them); the others keep HLS coefficient x PAIRED_SYNTH_RATIO. ``operand`` (Resource-strategy operand
 #: registers) only exists in Resource designs, which all post-synthesis rows are; after synthesis those
@@ -361,6 +377,7 @@ def fit_constants(
     """
     records = fitted_on(records)
     consts = start.with_values(const_dsp_fraction=fit_dsp_fraction(records))
+    consts = consts.with_values(weight_scale=fit_weight_scale(records, consts))
     rows = representable(records, consts)
     rom_share = fit_rom_bram_share(rows, start)
     consts = consts.with_values(synth_ratio={**consts.synth_ratio, "bram18_rom": rom_share})
@@ -399,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(f"{metric} synth in-sample", scores(synth_rows, metric, synth, fixed), _pct)
     print("\n# --- paste into cost_models/analytical/constants.py ---")
     print(f"const_dsp_fraction = {consts.const_dsp_fraction}")
+    print(f"weight_scale = {consts.weight_scale}")
     _report("synth_ratio", dict(consts.synth_ratio))
     for name in ("lut", "ff", "synth_lut", "synth_ff"):
         _report(f"{name}_coef", dict(getattr(consts, f"{name}_coef")))

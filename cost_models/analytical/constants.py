@@ -194,6 +194,9 @@ class AnalyticalConstants:
             (``#pragma HLS function_instantiate variable=weights`` in nnet_dense_latency.h), and HLS
             builds a share of constant-coefficient products as shift-add LUT logic instead of DSPs.
             Fitted share of wide constant products that land in a DSP.
+        weight_scale: scale of the half-normal weight magnitudes from which the constant products' widths are
+            drawn (``matvec.constant_widths``: which constants HLS builds as shift-add logic), fitted like
+            ``const_dsp_fraction`` on the csynth Latency rows (``scripts/fit_analytical.fit_weight_scale``).
         rom_min_bits: memories (weight ROMs, tables, FIFOs) with fewer bits than this are built in
             LUTRAM/registers, not BRAM. Bracketed by N-TORC rows (Vivado HLS 2019.1): 1,024-bit weight
             ROMs took no BRAM, 1,536-bit ones did.
@@ -227,8 +230,10 @@ class AnalyticalConstants:
     """
 
     lut_mult_max_bits: int = 6
-    # fitted: const_dsp_fraction (grid search on the csynth Latency rows, scripts/fit_analytical.py)
+    # fitted: const_dsp_fraction (grid search on the csynth Latency rows, scripts/fit_analytical.py); used only
+    # where the weight type is unknown since weight_scale (same grid search, 2026-12-03)
     const_dsp_fraction: float = 0.57
+    weight_scale: float = 0.25
     rom_min_bits: int = 1280
     rom_lutram_remainder_bits: int = 8
     fifo_srl_max_depth: int = 64

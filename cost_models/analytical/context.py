@@ -26,6 +26,8 @@ __all__ = ["DEFAULT_TABLE_BITS", "DEFAULT_WEIGHT_BITS", "ContextBuilder"]
 #: hls4ml 1.3 defaults where a layer leaves a type unset: ``ap_fixed<16,6>`` weights
 #: (``config_from_*`` default precision) and ``ap_fixed<18,8>`` tables (``table_t``, nnet_activation.h).
 DEFAULT_WEIGHT_BITS = 16
+#: Fractional bits of that default weight type.
+DEFAULT_WEIGHT_FRAC_BITS = 10
 DEFAULT_TABLE_BITS = 18
 _CACHE_LIMIT = 4096
 #: Contexts kept (per layer, settings, configuration and graph object): see ``model._TERMS_CACHE_LIMIT``.
@@ -96,7 +98,8 @@ class ContextBuilder:
             dsp_b,
             clock_eff,
         )
-        rest = (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow, types, latency_ns)
+        w_frac = weight.width - weight.integer if weight else DEFAULT_WEIGHT_FRAC_BITS
+        rest = (settings.multiplier_impl.value, acc_modes, cast_bits, vivado_hls, dataflow, types, latency_ns, w_frac)
         return values, rest
 
     def _source_type(self, layer: Layer, hw: HardwareConfig, graph: LayerGraph | None, result: FixedType) -> FixedType:

@@ -86,6 +86,7 @@ class LayerContext:
         types: ``(accumulator, result, table or None)`` types of a recurrent layer, whose casts between
             the stages of a step :mod:`.recurrent` prices; ``None`` for the other kinds.
         latency_budget_ns: :func:`~.timing.latency_budget_ns` (0: ``clock_eff_ns``).
+        w_frac: fractional bits of the weight type (-1: unknown; see ``UnitSpec``).
     """
 
     a_bits: int
@@ -109,6 +110,7 @@ class LayerContext:
     dataflow: tuple[int, int, int] | None = None
     types: tuple[FixedType, FixedType, FixedType | None] | None = None
     latency_budget_ns: float = 0.0
+    w_frac: int = -1
 
     @property
     def latency_ns(self) -> float:
@@ -147,7 +149,17 @@ def layer_terms(layer: Layer, rf: Num, ctx: LayerContext) -> Terms:
 def _unit(n_in: int, n_out: int, layer: Layer, ctx: LayerContext, latency: bool) -> UnitSpec:
     c = ctx
     return UnitSpec(
-        n_in, n_out, c.a_bits, c.w_bits, c.acc_bits, layer.sparsity, latency, c.mult_impl, c.acc_modes, c.vivado_hls
+        n_in,
+        n_out,
+        c.a_bits,
+        c.w_bits,
+        c.acc_bits,
+        layer.sparsity,
+        latency,
+        c.mult_impl,
+        c.acc_modes,
+        c.vivado_hls,
+        c.w_frac,
     )
 
 

@@ -8,8 +8,16 @@ features that fitted coefficients turn into LUTs and FFs (:data:`~.constants.LUT
 Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/core_templates.py``):
 
 * The loop is pipelined with ``II = reuse_factor``; weights are constants, so zero weights cost
-  nothing and a share of the constant products become shift-add LUT logic
-  (:attr:`~.constants.AnalyticalConstants.const_dsp_fraction`).
+  nothing and a share of the constant products become shift-add LUT logic. Which ones follows the
+  constant's own width (:func:`constant_widths`): a product by a constant that needs at most
+  ``lut_mult_max_bits`` bits is built as shift-add logic, a wider one stays a multiplication (DSP), as
+  for products with a narrow variable operand (:mod:`.multipliers`). The constants' widths come from the
+  weight type's fractional bits and half-normal weight magnitudes of one fitted scale
+  (:attr:`~.constants.AnalyticalConstants.weight_scale`). Seen in the csynth Latency rows (measured DSPs
+  per product with a wide data operand): 0 for ``ap_fixed<8,3>`` / ``<8,5>`` weights (karlis-susters,
+  CestMerNeil LeNet), 0.43-0.62 for N-TORC's ``<16,8>``, 0.78-0.89 for ``<16,6>`` (camillaMiao, Thifjj,
+  karlis-susters 16-bit, tanvirana pruned); one fitted share (the former ``const_dsp_fraction``, still used
+  where the weight type is unknown) could not follow that.
 * ``#pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit`` with
   ``multiplier_limit = ceil(n_in * n_out / rf) - floor(n_zeros / rf)`` (``product::limit`` in
   hls4ml v0.5, the pragma itself from v0.6 to v1.3) caps the ``mul`` *operations* only. The products
@@ -33,7 +41,8 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   Gabriele-bot (Vivado HLS 2020.1, Latency at RF 16-64: 69,634 FF for 4,256 16-bit products, about one
   register per product).
 * A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
-  canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide
+  canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide, ``w`` the
+  mean width of the constants built that way (:func:`constant_widths`)
   (Hartley, "Subexpression sharing in filters using canonic signed digit multipliers", IEEE TCAS-II
   1996; the average CSD density 1/3 is Reitwiesner's 1960 result). Feature ``const_mult``.
 * A generic (shared, non-constant) product built in LUTs costs ~``a * b / 2`` LUT6 for small widths:
@@ -119,7 +128,11 @@ every product in DSP slices (also narrow and constant ones), ``fabric`` every pr
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
@@ -159,6 +172,41 @@ class UnitSpec:
     mult_impl: str = "auto"
     acc_modes: int = 0
     vivado_hls: bool = False
+    w_frac: int = -1
+
+
+#: Quantiles of the standard half-normal distribution (|z|, z ~ N(0, 1)) at 200 evenly spaced levels.
+_HALF_NORMAL_GRID = np.linspace(0.0, 6.0, 6001)
+_HALF_NORMAL_Q = np.interp(
+    (np.arange(200) + 0.5) / 200, [math.erf(g / math.sqrt(2.0)) for g in _HALF_NORMAL_GRID], _HALF_NORMAL_GRID
+)
+
+
+@functools.lru_cache(maxsize=256)
+def constant_widths(w_frac: int, w_bits: int, lut_max_bits: int, scale: float) -> tuple[float, float]:
+    """(share of constant weights HLS keeps as DSP multiplications, mean width of the others) for weights of
+    ``w_frac`` fractional bits whose magnitudes are half-normal with ``scale`` (module docstring).
+
+    A constant needs ``floor(log2(|w| * 2**w_frac)) + 2`` bits (sign included, at most ``w_bits``); above
+    ``lut_max_bits`` the product stays a multiplication, at or below it HLS builds shift-add logic.
+
+    Example:
+        >>> share, bits = constant_widths(5, 8, 6, 0.19)  # ap_fixed<8,3>: every constant fits in 6 bits
+        >>> share, round(bits, 1)
+        (0.0, 3.3)
+    """
+    width = np.clip(np.floor(np.log2(np.maximum(scale * _HALF_NORMAL_Q, 1e-12) * 2.0**w_frac)) + 2, 1, w_bits)
+    wide = width > lut_max_bits
+    narrow = width[~wide]
+    return float(wide.mean()), float(narrow.mean()) if narrow.size else float(lut_max_bits)
+
+
+def _const_dsp_share(u: UnitSpec, c: AnalyticalConstants) -> tuple[float, float]:
+    """(DSP share, shift-add width) of the unit's constant products; the fitted share where the weight type
+    is unknown."""
+    if u.w_frac < 0:
+        return c.const_dsp_fraction, u.w_bits
+    return constant_widths(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale)
 
 
 def zero_terms() -> Terms:
@@ -239,14 +287,15 @@ def _latency_unit(
     # products become shift-add logic. config_op mul -impl dsp maps narrow products to DSPs too, but HLS
     # still turns part of the constant products into shift-add logic (ArgyKokk's 8-bit Latency designs:
     # same DSP counts under auto and dsp).
-    mul_ops = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), nnz), 0)
+    share, const_bits = _const_dsp_share(u, c)
+    mul_ops = where(wide, minimum(ceil(share * nnz), nnz), 0)
     # reuse factor > 1 (module docstring): ALLOCATION caps the mul operations at multiplier_limit and
     # they take turns; the shift-add products, the adders and the tree stay fully unrolled
     dsp_units = minimum(mul_ops, limit)
     turns = maximum(ceil(mul_ops / maximum(dsp_units, 1)), 1)
     t = zero_terms()
     t["dsp"] = dsp_units * dpp
-    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + u.w_bits) * u.w_bits / 3
+    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + const_bits) * const_bits / 3
     t["adder"] = nnz * u.acc_bits
     t["quant"] = nnz * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
     t["mux"] = dsp_units * (u.a_bits + u.w_bits) * (turns - 1)
@@ -292,7 +341,7 @@ def _allocation_turns(u: UnitSpec, wide: Num, nnz: Num, limit: Num, c: Analytica
     """
     if u.mult_impl == "fabric":  # the products the default mapping keeps as multiplications
         wide = not is_lut_product(u.a_bits, u.w_bits, c)
-    ops = where(wide, minimum(ceil(c.const_dsp_fraction * nnz), nnz), 0)
+    ops = where(wide, minimum(ceil(_const_dsp_share(u, c)[0] * nnz), nnz), 0)
     return maximum(ceil(ops / maximum(minimum(ops, limit), 1)), 1)
 
 

@@ -106,7 +106,7 @@ def _unit(n_in: int, n_out: int, a_bits: int, layer: Layer, ctx: LayerContext) -
     c = ctx
     return UnitSpec(
         n_in, n_out, a_bits, c.w_bits, c.acc_bits, layer.sparsity, c.latency_strategy, c.mult_impl, c.acc_modes,
-        c.vivado_hls,
+        c.vivado_hls, c.w_frac,
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import pytest
 from cost_models import get_cost_model
 from cost_models.analytical import GRID_KEYS, AnalyticalModel
 from cost_models.analytical.constants import COEF_BOUNDS, DEFAULT_CONSTANTS
+from cost_models.analytical.matvec import constant_widths
 from cost_models.analytical.memory import memory_bram18
 from cost_models.analytical.multipliers import dsp_per_product
 from cost_models.analytical.stream import dataflow_latency
@@ -69,7 +70,8 @@ def test_latency_dense_dsp_is_capped_by_multiplier_limit_and_drops_zero_weights(
     graph = _dense(16, 64, sparsity=0.5)
     nnz = 512
     rf1 = model.estimate(graph, _hw(reuse_factor=1)).dsp
-    assert rf1 == math.ceil(C.const_dsp_fraction * nnz)  # constant products: a share lands in DSPs
+    share, _ = constant_widths(15, 16, C.lut_mult_max_bits, C.weight_scale)  # ap_fixed<16,1> weights
+    assert rf1 == math.ceil(share * nnz)  # constant products: the wide ones land in DSPs
     for rf in (32, 64, 100):
         limit = math.ceil(1024 / rf) - math.floor(512 / rf)  # hls4ml multiplier_limit
         assert model.estimate(graph, _hw(reuse_factor=rf)).dsp == min(limit, rf1)

@@ -9,7 +9,7 @@ from cost_models._synth_rows import build_design
 from cost_models.analytical import AnalyticalModel
 from cost_models.analytical.layers import GLOBAL_POOL_CYCLES
 from cost_models.analytical.modules import BOUNDARY_CYCLES
-from cost_models.ir import GraphBuilder
+from cost_models.ir import GraphBuilder, LayerPrecision
 from hw_templates import resolve_part
 from hw_templates.config import HardwareConfig, IoType, Strategy
 from hw_templates.precision import FixedType
@@ -116,10 +116,11 @@ def _parallel_layers(graph, hw: HardwareConfig):
     return {c.name: c for c in AnalyticalModel().estimate(graph, hw).layers}
 
 
-def _mlp(n_in: int, widths: tuple[int, ...], softmax: bool = False, bits: int = 16):
+def _mlp(n_in: int, widths: tuple[int, ...], softmax: bool = False, bits: int = 16, weight: FixedType | None = None):
     b = GraphBuilder("m", (n_in,), FixedType(bits, 6))
+    precision = LayerPrecision(result=FixedType(bits, 6), weight=weight) if weight else None
     for i, units in enumerate(widths):
-        b.add("dense", name=f"fc{i}", units=units)
+        b.add("dense", name=f"fc{i}", units=units, precision=precision)
         if i < len(widths) - 1:
             b.add("activation", name=f"relu{i}", function="relu")
     if softmax:
@@ -151,8 +152,9 @@ def test_a_slower_clock_never_lengthens_an_io_parallel_design_in_cycles():
 
 
 def test_latency_layer_whose_interval_exceeds_its_pipeline_restarts_one_cycle_after_it_ends():
-    # ArgyKokk RF 100 instances (Vitis HLS 2021.1): Dense 21->3 latency 37, interval 38 (not 100)
-    graph = _mlp(21, (3,))
+    # ArgyKokk RF 100 instances (Vitis HLS 2021.1, ap_fixed<8,2> weights): Dense 21->3 latency 37, interval 38
+    # (not 100)
+    graph = _mlp(21, (3,), weight=FixedType(8, 2))
     slow = _parallel_layers(graph, _zynq(3.33, strategy=Strategy.LATENCY, reuse_factor=63))["fc0"]
     assert slow.ii_cycles == slow.latency_cycles + 1 < 63
     fast = _parallel_layers(graph, _zynq(3.33, strategy=Strategy.LATENCY, reuse_factor=3))["fc0"]

@@ -11,6 +11,7 @@ import pytest
 
 from cost_models.analytical import AnalyticalModel
 from cost_models.analytical.constants import DEFAULT_CONSTANTS
+from cost_models.analytical.matvec import constant_widths
 from cost_models.analytical.timing import tree_registers
 from cost_models.ir import GraphBuilder, LayerPrecision
 from hw_templates import resolve_part
@@ -127,10 +128,12 @@ def _dense_graph(n_in: int, n_out: int):
 
 
 def test_latency_rf_caps_only_the_dsp_multiplications_hand_checked():
-    # 16 x 64 = 1024 constant products; HLS keeps ceil(f * 1024) as mul operations (DSPs), the rest are
-    # shift-add logic. RF 8: multiplier_limit 128 DSPs, the mul operations take ceil(mul_ops / 128) turns.
+    # 16 x 64 = 1024 constant products; HLS keeps the ceil(f * 1024) wide ones as mul operations (DSPs),
+    # the rest are shift-add logic (f for hls4ml's default ap_fixed<16,6> weights, matvec.constant_widths).
+    # RF 8: multiplier_limit 128 DSPs, the mul operations take ceil(mul_ops / 128) turns.
     model, graph = AnalyticalModel(), _dense_graph(16, 64)
-    mul_ops = math.ceil(DEFAULT_CONSTANTS.const_dsp_fraction * 1024)
+    c = DEFAULT_CONSTANTS
+    mul_ops = math.ceil(constant_widths(10, 16, c.lut_mult_max_bits, c.weight_scale)[0] * 1024)
     one = model.estimate(graph, _hw(reuse_factor=1)).layers[-1]
     eight = model.estimate(graph, _hw(reuse_factor=8)).layers[-1]
     assert one.dsp == mul_ops and eight.dsp == 128

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cost_models.analytical import AnalyticalModel
+from cost_models.analytical.matvec import constant_widths
 from cost_models.ir import GraphBuilder, LayerPrecision
 from hw_templates import resolve_part
 from hw_templates.config import HardwareConfig, Strategy
@@ -56,14 +59,19 @@ def test_latency_and_interval_never_fall_with_reuse_factor(n_in, n_out, data_bit
 @settings(max_examples=60, deadline=None)
 @given(sizes, sizes, bits, st.integers(min_value=2, max_value=31), strategies, st.integers(1, 4))
 def test_lut_never_falls_with_bit_width_among_lut_products(n_in, n_out, data_bits, weight_bits, strategy, rf_index):
-    """Wider weights never cost fewer LUTs while the products keep their mapping (LUT or DSP), unless
-    a memory moved from LUTRAM into block RAM (a real HLS trade: a wider leftover ROM column takes a
-    BRAM18 instead of LUTs)."""
+    """Wider weights never cost fewer LUTs while the products keep their mapping (as many in DSPs: a wider
+    constant can move from shift-add logic into a DSP, matvec.constant_widths), unless a memory moved from
+    LUTRAM into block RAM (a real HLS trade: a wider leftover ROM column takes a BRAM18 instead of LUTs)."""
     rfs = valid_reuse_factors(n_in, n_out)
     rf = np.array([rfs[min(rf_index, len(rfs) - 1)]], dtype=float)
     low = MODEL.layer_grid(_dense(n_in, n_out, data_bits, weight_bits)[1], HW, rf, strategy)
     high = MODEL.layer_grid(_dense(n_in, n_out, data_bits, weight_bits + 1)[1], HW, rf, strategy)
     same_mapping = (low["dsp"][0] == 0) == (high["dsp"][0] == 0)
+    if strategy is Strategy.LATENCY:  # and as many constants kept as multiplications (matvec.constant_widths)
+        c = MODEL.constants
+        ops = [math.ceil(constant_widths(w - 1, w, c.lut_mult_max_bits, c.weight_scale)[0] * n_in * n_out)
+               for w in (weight_bits, weight_bits + 1)]  # fmt: skip
+        same_mapping = same_mapping and ops[0] == ops[1]
     if same_mapping:
         assert high["lut"][0] >= low["lut"][0] or high["bram18"][0] > low["bram18"][0]
 

@@ -1,13 +1,16 @@
-"""Memories whose place (block RAM, LUTs) the estimate and synthesis decide: hand-checked cases."""
+"""Hand-checked cases of the memory and multiplier mechanisms: where memories go (block RAM, LUTs) in the estimate
+and after synthesis, the accumulator read of the rf > n_in unit, and which constant products stay multiplications."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
 
 from cost_models.analytical import AnalyticalModel
 from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
-from cost_models.analytical.matvec import UnitSpec, matvec_terms
+from cost_models.analytical.matvec import UnitSpec, constant_widths, matvec_terms
 from cost_models.analytical.memory import narrow_table_bram18
 from cost_models.cost import Target
 from cost_models.ir import GraphBuilder, LayerPrecision
@@ -73,3 +76,15 @@ def test_accumulator_read_over_every_output_is_priced_in_the_estimate_only():
     hls = AnalyticalModel(Target.HLS).estimate(graph, hw).lut
     without = AnalyticalModel(Target.HLS, C.with_values(lut_coef={**C.lut_coef, "acc_mux": 0.0})).estimate(graph, hw)
     assert hls - without.lut == pytest.approx(C.lut_coef["mux"] * t["acc_mux"])
+
+
+def test_constants_narrow_enough_for_shift_add_logic_follow_the_weight_type():
+    """matvec.constant_widths: a constant that needs more than lut_mult_max_bits bits stays a multiplication.
+    ap_fixed<8,3> weights (5 fractional bits) never do at the fitted scale (karlis-susters, CestMerNeil LeNet: 0
+    DSPs); the share grows with the fractional bits (N-TORC <16,8>: 0.43-0.62 measured, <16,6>: 0.78-0.89)."""
+    scale, lut_max = C.weight_scale, C.lut_mult_max_bits
+    assert constant_widths(5, 8, lut_max, scale)[0] == 0.0
+    shares = [constant_widths(frac, 16, lut_max, scale)[0] for frac in range(0, 16)]
+    assert all(b >= a for a, b in itertools.pairwise(shares))
+    assert 0.35 <= constant_widths(8, 16, lut_max, scale)[0] <= 0.7 <= constant_widths(10, 16, lut_max, scale)[0]
+    assert all(1 <= constant_widths(frac, 16, lut_max, scale)[1] <= lut_max for frac in range(0, 16))

@@ -58,7 +58,7 @@ def _binding_part(model, graph):
     fastest = min(
         search_hardware(graph, _space(big), model, METRICS).points[big.name], key=lambda p: p.totals["latency_cycles"]
     )
-    for k in (1.2, 1.5, 2, 3, 5, 8, 13, 21, 34, 55):
+    for k in (1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2, 2.5, 3, 5, 8, 13, 21, 34, 55):
         part = declare_part(f"tight{k}", lut=int(k * fastest.totals["lut"]), ff=big.ff, dsp=big.dsp, bram18=big.bram18)
         plain = search_hardware(graph, _space(part), model, METRICS)
         probabilities = [fit_probability(model.estimate(graph, p.hardware)) for p in plain.points[part.name]]
