@@ -20,6 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +105,7 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None, must_exis
     # SQLite: several local processes share the file; wait for a lock instead of failing at once
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _schema_lock(url, engine):
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(
                 url,
@@ -116,6 +119,38 @@ def open_storage(url: Any, heartbeat: HeartbeatSettings | None = None, must_exis
         raise SearchError(
             f"--storage: expected an Optuna storage URL that opens, got {clip(shown_url(url))!r} ({reason})"
         ) from None
+
+
+# One PostgreSQL advisory-lock key for "Optuna's tables are being created" (any fixed 64-bit number works;
+# every process of the toolkit must use the same one).
+_SCHEMA_LOCK_KEY = zlib.crc32(b"codesign: optuna schema creation")
+
+
+@contextmanager
+def _schema_lock(url: str, engine_kwargs: dict[str, Any]) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock while Optuna creates (or checks) its tables.
+
+    Workers started together on a fresh database otherwise race in Optuna's ``create_all`` and its version
+    row: PostgreSQL's catalogue refuses the second ``CREATE TABLE`` of the same name with a unique violation
+    on ``pg_type`` (seen with two workers on CI), which failed that worker at start-up. The lock is a
+    session lock (``pg_advisory_lock``): released when its connection closes, even if this process dies.
+    Other databases need no lock (SQLite serialises writers with its file lock).
+    """
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool, **engine_kwargs)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+    finally:
+        engine.dispose()
 
 
 def fail_stale(study: Any) -> None:

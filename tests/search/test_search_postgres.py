@@ -52,3 +52,41 @@ def test_two_workers_share_one_study(tmp_path) -> None:
     assert len(workers) == 2, "both processes should have run trials"
     assert study.user_attrs["config_fingerprint"]
     optuna.delete_study(study_name=name, storage=URL)
+
+
+OPENER = """
+import sys, time
+from codesign.search.storage import open_storage
+import optuna
+start_at = float(sys.argv[2])
+time.sleep(max(0.0, start_at - time.time()))
+storage = open_storage(sys.argv[1])
+optuna.create_study(storage=storage, study_name=sys.argv[3], load_if_exists=True)
+"""
+
+
+def test_workers_started_together_on_a_fresh_database_all_open_it() -> None:
+    """Four workers opening a database without Optuna's tables at the same instant all start (CI saw one fail)."""
+    import time
+
+    import sqlalchemy
+
+    base, _, _ = URL.rpartition("/")
+    db = f"codesign_race_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(URL, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE DATABASE {db}"))
+    try:
+        start_at = time.time() + 4.0  # after every interpreter has imported optuna and sqlalchemy
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, f"{base}/{db}", str(start_at), "race"], stderr=subprocess.PIPE
+            )
+            for _ in range(4)
+        ]
+        errors = [proc.communicate(timeout=120)[1].decode()[-1500:] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0] * 4, "\n".join(errors)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        admin.dispose()
