@@ -23,15 +23,24 @@ HardwareConfig), checking every key, precision and reuse factor first.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from codesign._spec_schema import (
+    DEFAULT_PRECISION,
+    MAX_INPUT_VALUES,
+    MAX_LAYERS,
+    MAX_NAME_CHARS,
+    MAX_SIZE,
+    TYPE_TO_KIND,
+    LayerSpec,
+    PartDecl,
+    SpecFile,
+    TrainingSpec,
+)
 from codesign.config_io import read_mapping, validate
 from cost_models.ir import SOFTMAX_TABLE_TYPE, Activation, GraphBuilder, LayerGraph, LayerKind, LayerPrecision
 from cost_models.kinds import KindCoverage
@@ -46,152 +55,28 @@ from hw_templates.config import (
     Strategy,
     strategy_problem,
 )
-from hw_templates.errors import SpecError, bad_value, did_you_mean
-from hw_templates.parts import NO_PART_WITHOUT, FpgaPart, declare_part, resolve_part
+from hw_templates.errors import SpecError, bad_value
+from hw_templates.parts import FpgaPart, declare_part, resolve_part
 from hw_templates.precision import FixedType, parse_precision
 from hw_templates.reuse import check_reuse_factor
 
-__all__ = ["DEFAULT_PRECISION", "DesignSpec", "design_spec_from_dict", "load_design_spec"]
+__all__ = [
+    "DEFAULT_PRECISION",
+    "MAX_INPUT_VALUES",
+    "MAX_LAYERS",
+    "MAX_NAME_CHARS",
+    "MAX_SIZE",
+    "DesignSpec",
+    "LayerSpec",
+    "PartDecl",
+    "SpecFile",
+    "TrainingSpec",
+    "check_reuse_factors",
+    "design_spec_from_dict",
+    "load_design_spec",
+]
 
-#: hls4ml 1.3's default precision (``config_from_*_model(default_precision=...)``).
-DEFAULT_PRECISION = "ap_fixed<16,6>"
-
-#: Limits that refuse absurd specs with one line naming the limit (a spec of 10^5 layers or 10^9 units is
-#: a typo or an attack, and would take minutes or all memory): layers per spec, units/filters/kernel and
-#: other sizes, values in one input sample, characters of a name.
-MAX_LAYERS = 4096
-MAX_SIZE = 65_536
-MAX_INPUT_VALUES = 1 << 24
-MAX_NAME_CHARS = 128
-
-PosInt = Annotated[int, Field(strict=True, ge=1)]
-Size = Annotated[int, Field(strict=True, ge=1, le=MAX_SIZE)]
-Sizes = Size | list[Size]
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 _PRECISION_KEYS = ("input", "weight", "bias", "result", "accum", "table")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PartDecl(_Model):
-    """A user-declared FPGA part (``parts: {name: {...}}``).
-
-    ``dsp`` and ``bram18`` are at least 1, as :class:`~hw_templates.parts.FpgaPart` checks: every part
-    with DSP48E1/DSP48E2 slices (the two the cost models know) has both, and a part without DSPs would
-    need every multiplier in fabric, which neither the cost models nor the export enforce; ``uram`` may be 0.
-    """
-
-    lut: PosInt
-    ff: PosInt
-    dsp: PosInt
-    bram18: PosInt
-    uram: Annotated[int, Field(strict=True, ge=0)] = 0
-    dsp_slice: str = "DSP48E2"
-    full_name: str | None = None
-
-    @field_validator("dsp", "bram18", mode="before")
-    @classmethod
-    def _not_none_of(cls, value: Any, info: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
-            raise ValueError(f"expected at least 1 ({NO_PART_WITHOUT[info.field_name]})")
-        return value
-
-
-class LayerSpec(_Model):
-    """One entry of ``layers:``; which size keys apply depends on ``type``."""
-
-    type: str
-    name: Name | None = None
-    inputs: list[Name] | None = None
-    units: Size | None = None
-    filters: Size | None = None
-    kernel: Sizes | None = None
-    stride: Sizes | None = None
-    padding: str | None = None
-    pool: Sizes | None = None
-    scale: Sizes | None = None
-    pad: (
-        Annotated[int, Field(strict=True, ge=0, le=MAX_SIZE)]
-        | list[Annotated[int, Field(strict=True, ge=0, le=MAX_SIZE)]]
-        | None
-    ) = None
-    target_shape: list[Size] | None = None
-    depth_multiplier: Size | None = None
-    alpha: float | None = None
-    axis: Annotated[int, Field(strict=True)] | None = None
-    use_bias: bool | None = None
-    activation: str | None = None
-    sparsity: Annotated[float, Field(ge=0.0, lt=1.0)] | None = None
-    table_size: PosInt | None = None
-    return_sequences: bool | None = None
-    precision: Any = None  # validated by _precisions (clearer messages than a union type gives)
-    reuse_factor: PosInt | None = None
-    strategy: str | None = None
-    parallelization_factor: PosInt | None = None
-    fifo_depth: PosInt | None = None
-    conv_implementation: str | None = None
-    multiplier_impl: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _known_type(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in _TYPE_TO_KIND:
-            raise ValueError(f"expected a known layer type{did_you_mean(value, _TYPE_TO_KIND)}")
-        return value
-
-
-class TrainingSpec(_Model):
-    """Optional ``training:`` block used by ``codesign train``."""
-
-    dataset: str = "digits"
-    epochs: PosInt = 30
-    batch_size: PosInt = 64
-    learning_rate: Annotated[float, Field(gt=0)] = 1e-2
-    seed: Annotated[int, Field(strict=True, ge=0)] = 0
-    patience: PosInt | None = None
-    proxy_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0
-    label_column: str | None = None
-
-
-class SpecFile(_Model):
-    """The top level of a design spec."""
-
-    name: Name = "design"
-    part: str = "xcu250-figd2104-2L-e"
-    parts: dict[str, PartDecl] = Field(default_factory=dict)
-    clock_ns: Annotated[float, Field(gt=0)] = 5.0
-    clock_uncertainty_ns: Annotated[float, Field(ge=0)] | None = None
-    backend: str = "vitis"
-    tool_version: str | None = None
-    io_type: str = "io_parallel"
-    strategy: str = "latency"
-    reuse_factor: PosInt = 1
-    multiplier_impl: str = "auto"
-    fifo_depths: str = "full"
-    input_shape: Annotated[list[Size], Field(min_length=1, max_length=3)]
-    precision: Any = DEFAULT_PRECISION
-    layers: list[LayerSpec] = Field(min_length=1, max_length=MAX_LAYERS)
-
-    @field_validator("input_shape")
-    @classmethod
-    def _input_size(cls, value: list[int]) -> list[int]:
-        if math.prod(value) > MAX_INPUT_VALUES:
-            raise ValueError(f"expected at most {MAX_INPUT_VALUES:,} values per sample (the limit)")
-        return value
-
-    training: TrainingSpec | None = None
-
-
-# Spec ``type`` -> (IR kind, activation function).
-_TYPE_TO_KIND: dict[str, tuple[LayerKind, Activation | None]] = {
-    k.value: (k, None) for k in LayerKind if k not in (LayerKind.INPUT, LayerKind.ACTIVATION)
-}
-_TYPE_TO_KIND.update({a.value: (LayerKind.ACTIVATION, a) for a in Activation})
-_TYPE_TO_KIND["batchnormalization"] = (LayerKind.BATCHNORM, None)
-
 _HW_KEYS = (
     "reuse_factor",
     "strategy",
@@ -203,7 +88,7 @@ _HW_KEYS = (
 _COMMON_KEYS = {"type", "name", "inputs", "precision"}
 KIND_COVERAGE = KindCoverage(
     "design spec",
-    frozenset(kind for kind, _ in _TYPE_TO_KIND.values()),
+    frozenset(kind for kind, _ in TYPE_TO_KIND.values()),
     {LayerKind.INPUT: "the input is implied by input_shape and precision.input"},
 )
 
@@ -279,7 +164,7 @@ def _sizes(value: int | list[int] | None) -> tuple[int, ...] | None:
 
 
 def _add_layer(builder: GraphBuilder, spec: LayerSpec, where: str, default: dict[str, FixedType]) -> str:
-    kind, function = _TYPE_TO_KIND[spec.type]
+    kind, function = TYPE_TO_KIND[spec.type]
     _check_keys(spec, kind, where)
     attrs: dict[str, Any] = {"function": function} if function else {}
     for key in (
@@ -352,7 +237,11 @@ def check_reuse_factors(graph: LayerGraph, hw: HardwareConfig) -> None:
 
 
 def design_spec_from_dict(data: dict[str, Any], source: str = "<dict>") -> DesignSpec:
-    """Validate a spec given as a mapping (what :func:`load_design_spec` reads from a file)."""
+    """Validate a spec given as a mapping (what :func:`load_design_spec` reads from a file).
+
+    Raises:
+        SpecError: the first problem, on one line, naming the key (e.g. ``layers[2].units``).
+    """
     spec = validate(SpecFile, data, f"spec {source}")
     try:
         return _design_spec(spec, data, source)

@@ -254,13 +254,19 @@ def _conv(design: ArchDesign, entry: Mapping[str, Any]) -> None:
     _strategy(design, entry)
 
 
-def _pooling(design: ArchDesign, entry: Mapping[str, Any]) -> None:
-    dims = 2 if entry["kind"] == "pooling2d" else 1
+def _pool_op(entry: Mapping[str, Any]) -> str:
+    """The IR's name (``max``/``avg``) of a pooling entry's ``pool_op``; CalibrationError when unknown."""
     op = _POOL_OPS.get(str(entry.get("pool_op", "")).lower())
     if op is None:
         raise CalibrationError(
             bad_value(f"arch_json layer {entry.get('name')!r} pool_op", entry.get("pool_op"), "Max or Average")
         )
+    return op
+
+
+def _pooling(design: ArchDesign, entry: Mapping[str, Any]) -> None:
+    dims = 2 if entry["kind"] == "pooling2d" else 1
+    op = _pool_op(entry)
     src = _source(design, entry, math.prod(_declared_shape(entry) or (1,)))
     pool = tuple(_int(entry, k) for k in ("pool_height", "pool_width")[2 - dims :])
     stride = tuple(_int(entry, k) for k in ("stride_height", "stride_width")[2 - dims :])
@@ -270,11 +276,7 @@ def _pooling(design: ArchDesign, entry: Mapping[str, Any]) -> None:
 
 
 def _global_pooling(design: ArchDesign, entry: Mapping[str, Any]) -> None:
-    op = _POOL_OPS.get(str(entry.get("pool_op", "")).lower())
-    if op is None:
-        raise CalibrationError(
-            bad_value(f"arch_json layer {entry.get('name')!r} pool_op", entry.get("pool_op"), "Max or Average")
-        )
+    op = _pool_op(entry)
     src = _source(design, entry, _int(entry, "n_in") * _int(entry, "n_filt"))
     dims = len(src.output_shape) - 1
     if dims not in (1, 2) or src.output_shape[-1] != entry["n_filt"]:

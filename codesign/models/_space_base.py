@@ -13,7 +13,21 @@ from hw_templates.errors import SpecError, bad_value
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["Space", "check_bits", "check_choices", "check_range", "suggest_bits", "suggest_choice", "suggest_int"]
+__all__ = [
+    "BIT_FIELDS",
+    "Space",
+    "check_bit_fields",
+    "check_bits",
+    "check_choices",
+    "check_image",
+    "check_range",
+    "suggest_bits",
+    "suggest_choice",
+    "suggest_int",
+]
+
+#: The [min, max] bit-width fields every toolkit space has.
+BIT_FIELDS = ("weight_bits", "act_bits", "input_bits")
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,32 @@ def check_choices(field: str, choices: Any, low: int, high: int) -> None:
 
 
 def check_bits(field: str, pair: Any) -> None:
+    """``pair`` must be a ``[min, max]`` bit-width range within the builder's limits.
+
+    Raises:
+        SpecError: naming ``field``, the value and the allowed range.
+    """
     check_range(field, pair, MIN_BITS, MAX_BITS)
+
+
+def check_bit_fields(space: Space) -> None:
+    """Every :data:`BIT_FIELDS` range of ``space`` (named ``<kind>.<field>``), as :func:`check_bits`.
+
+    Raises:
+        SpecError: the first range that is not a valid bit-width range.
+    """
+    for name in BIT_FIELDS:
+        check_bits(f"{space.kind}.{name}", getattr(space, name))
+
+
+def check_image(field: str, image: Any) -> None:
+    """``image`` must be a channels-last input shape, ``[width, channels]`` or ``[height, width, channels]``.
+
+    Raises:
+        SpecError: naming ``field`` and the shape given.
+    """
+    if len(image) not in (2, 3) or any(not isinstance(s, int) or s < 1 for s in image):
+        raise SpecError(bad_value(field, list(image), "[width, channels] or [height, width, channels]"))
 
 
 def suggest_int(trial: optuna.Trial, name: str, pair: tuple[int, int]) -> int:

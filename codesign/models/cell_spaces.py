@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from codesign.models._space_base import (
     Space,
-    check_bits,
+    check_bit_fields,
     check_choices,
+    check_image,
     check_range,
     suggest_bits,
     suggest_choice,
@@ -105,14 +106,12 @@ def _stem(name: str, src: str, dims: int, channels: int, bits: _Bits) -> list[Ar
 
 def _check_common(space: CellSpace | HierarchicalSpace) -> None:
     kind = space.kind
-    if len(space.image) not in (2, 3) or any(not isinstance(s, int) or s < 1 for s in space.image):
-        raise SpecError(bad_value(f"{kind}.image", list(space.image), "[width, channels] or [height, width, channels]"))
+    check_image(f"{kind}.image", space.image)
     check_choices(f"{kind}.filters", space.filters, 1, 1 << 12)
     check_range(f"{kind}.nodes", (space.nodes, space.nodes), 1, 8)
     if not space.ops or any(op not in OPS for op in space.ops) or len(set(space.ops)) != len(space.ops):
         raise SpecError(bad_value(f"{kind}.ops", list(space.ops), "distinct ops from " + ", ".join(OPS), OPS))
-    for name in ("weight_bits", "act_bits", "input_bits"):
-        check_bits(f"{kind}.{name}", getattr(space, name))
+    check_bit_fields(space)
 
 
 def _head(layers: list[ArchLayer], n_classes: int, bits: int) -> list[ArchLayer]:

@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from codesign.models._space_base import (
     Space,
-    check_bits,
+    check_bit_fields,
     check_choices,
+    check_image,
     check_range,
     suggest_bits,
     suggest_choice,
@@ -93,8 +94,7 @@ class MLPSpace(Space):
         check_range("mlp.n_classes", (self.n_classes, self.n_classes), 2, 1 << 16)
         check_range("mlp.hidden", self.hidden, 0, 16)
         check_choices("mlp.units", self.units, 1, 1 << 16)
-        for name in ("weight_bits", "act_bits", "input_bits"):
-            check_bits(f"mlp.{name}", getattr(self, name))
+        check_bit_fields(self)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -146,8 +146,7 @@ class CNNSpace(Space):
     input_bits: tuple[int, int] = (8, 8)
 
     def __post_init__(self) -> None:
-        if len(self.image) not in (2, 3) or any(not isinstance(s, int) or s < 1 for s in self.image):
-            raise SpecError(bad_value("cnn.image", list(self.image), "[width, channels] or [height, width, channels]"))
+        check_image("cnn.image", self.image)
         check_range("cnn.blocks", self.blocks, 1, 16)
         check_choices("cnn.filters", self.filters, 1, 1 << 12)
         check_choices("cnn.kernels", self.kernels, 1, 15)
@@ -158,8 +157,7 @@ class CNNSpace(Space):
                 raise SpecError(bad_value(f"cnn.{name}", list(getattr(self, name)), "a list of true/false choices"))
         check_range("cnn.dense", self.dense, 0, 8)
         check_choices("cnn.units", self.units, 1, 1 << 16)
-        for name in ("weight_bits", "act_bits", "input_bits"):
-            check_bits(f"cnn.{name}", getattr(self, name))
+        check_bit_fields(self)
 
     @staticmethod
     def _bools(values: Any) -> bool:

@@ -12,7 +12,6 @@ and should call ``report(epoch, val_accuracy)`` after each epoch and stop when i
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -23,15 +22,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codesign.search._callables import arity, dict_sampler, evaluation_value, safe_call
 from cost_models.ir import LayerGraph
-from hw_templates.errors import CallbackError, CodesignError, SearchError, SpecError, bad_value
+from hw_templates.errors import SpecError, bad_value
 
 if TYPE_CHECKING:
     import optuna
 
     from codesign.search.config import SearchSettings
 
-__all__ = ["Evaluation", "FunctionProblem", "Problem", "ToolkitProblem", "check_space_name", "space_from_config"]
+__all__ = [
+    "Evaluation",
+    "FunctionProblem",
+    "Problem",
+    "ToolkitProblem",
+    "check_space_name",
+    "safe_call",
+    "space_from_config",
+]
 
 logger = logging.getLogger(__name__)
 Report = Callable[[int, float], bool]
@@ -92,7 +100,11 @@ class Problem(ABC):
 
 
 def space_from_config(space: str | Mapping[str, Any]) -> Any:
-    """The toolkit architecture space named (``"mlp"``) or described (``{kind: mlp, ...}``) in a config."""
+    """The toolkit architecture space named (``"mlp"``) or described (``{kind: mlp, ...}``) in a config.
+
+    Raises:
+        SpecError: an unknown space name or description, or ``space`` is neither a name nor a mapping.
+    """
     from codesign.models import spaces
 
     if isinstance(space, str):
@@ -305,10 +317,10 @@ class FunctionProblem(Problem):
         cost: Callable[[Any], CostResult],
         evaluate: Callable[..., float],
     ) -> None:
-        self._sample = space if callable(space) else _dict_sampler(space)
+        self._sample = space if callable(space) else dict_sampler(space)
         self._cost = cost
         self._evaluate = evaluate
-        self._takes_report = _arity(evaluate) >= 2
+        self._takes_report = arity(evaluate) >= 2
 
     def sample(self, trial: optuna.Trial) -> Any:
         return self._sample(trial)
@@ -336,74 +348,5 @@ class FunctionProblem(Problem):
         start = time.perf_counter()
         value = self._evaluate(arch, tracked) if self._takes_report else self._evaluate(arch)
         seconds = time.perf_counter() - start
-        accuracy, figures = _evaluation_value(value)
+        accuracy, figures = evaluation_value(value)
         return Evaluation(accuracy, "stopped" if stopped else "ok", seconds, tuple(history), figures=figures)
-
-
-def _evaluation_value(value: Any) -> tuple[float, dict[str, float]]:
-    """What ``evaluate`` returned: an accuracy, or a mapping of the accuracy and measured figures."""
-    expected = 'a number (the accuracy) or a mapping {"accuracy": number, <figure>: number, ...}'
-    figures: dict[str, float] = {}
-    if isinstance(value, Mapping):
-        if "accuracy" not in value:
-            raise SearchError(bad_value("evaluate(arch)", dict(value), expected))
-        for key, figure in value.items():
-            if key != "accuracy":
-                if isinstance(figure, bool) or not isinstance(figure, (int, float)) or not math.isfinite(figure):
-                    raise SearchError(bad_value(f"evaluate(arch)[{key!r}]", figure, "a finite number"))
-                figures[str(key)] = float(figure)
-        value = value["accuracy"]
-    if isinstance(value, bool):
-        raise SearchError(bad_value("evaluate(arch)", value, expected))
-    try:
-        return float(value), figures
-    except (TypeError, ValueError):
-        raise SearchError(bad_value("evaluate(arch)", value, expected)) from None
-
-
-def _arity(fn: Callable[..., Any]) -> int:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return 1
-    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-
-
-def _dict_sampler(space: Mapping[str, Any]) -> Callable[[optuna.Trial], dict[str, Any]]:
-    if not space:
-        raise SpecError("space: expected at least one parameter, got an empty mapping")
-    checked: dict[str, Any] = {}
-    for name, choices in space.items():
-        if isinstance(choices, range):
-            choices = list(choices)
-        if isinstance(choices, tuple) and len(choices) == 2 and all(isinstance(v, int) for v in choices):
-            if choices[0] > choices[1]:
-                raise SpecError(bad_value(f"space.{name}", choices, "(low, high) with low <= high"))
-        elif not isinstance(choices, list) or not choices:
-            raise SpecError(bad_value(f"space.{name}", choices, "a non-empty list of choices or a (low, high) tuple"))
-        checked[name] = choices
-
-    def sample(trial: optuna.Trial) -> dict[str, Any]:
-        out = {}
-        for name, choices in checked.items():
-            if isinstance(choices, tuple):
-                out[name] = trial.suggest_int(name, choices[0], choices[1])
-            else:
-                out[name] = trial.suggest_categorical(name, choices)
-        return out
-
-    return sample
-
-
-def safe_call(what: str, fn: Callable[[], Any]) -> Any:
-    """Run a user callable; turn its exception into a one-line :class:`CallbackError` naming ``what``.
-
-    The original error stays on ``.original``: the driver fails the trial when its type is in the
-    search's ``catch`` and re-raises it otherwise (Optuna's ``catch=`` semantics).
-    """
-    try:
-        return fn()
-    except CodesignError:
-        raise
-    except Exception as err:  # a user function may raise anything; the driver decides (catch=)
-        raise CallbackError(f"{what} failed: {type(err).__name__}: {err}", err) from err

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from codesign.search._acquisition import Encoder, expected_hv_improvement, fit_predict
+from codesign.search._probe import Probe, contains, mutated
 from codesign.search.pareto import nondominated
 
 if TYPE_CHECKING:
@@ -61,64 +60,6 @@ class Candidate:
     costs: np.ndarray  # (k, n_cost_metrics), minimized; k == 0: no feasible design
     extra: np.ndarray  # features beyond the parameters (user features)
     front: Any = None  # the toolkit's hardware front (nested mode), handed to the trial that evaluates it
-
-
-class _Probe:
-    """A stand-in for an Optuna trial: answers suggest calls from ``target`` (else at random)."""
-
-    def __init__(self, target: dict[str, Any], rng: np.random.Generator) -> None:
-        self.params: dict[str, Any] = {}
-        self.distributions: dict[str, Any] = {}
-        self._target, self._rng = target, rng
-
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
-        return self._suggest(name, IntDistribution(low, high, log=log, step=step))
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False):
-        return self._suggest(name, FloatDistribution(low, high, log=log, step=step))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return self._suggest(name, CategoricalDistribution(list(choices)))
-
-    def _suggest(self, name: str, dist: Any) -> Any:
-        value = self._target.get(name)
-        if value is None or not _contains(dist, value):
-            value = _random_value(dist, self._rng)
-        self.params[name], self.distributions[name] = value, dist
-        return value
-
-
-def _contains(dist: Any, value: Any) -> bool:
-    try:
-        return bool(dist._contains(dist.to_internal_repr(value)))
-    except (ValueError, TypeError):
-        return False
-
-
-def _random_value(dist: Any, rng: np.random.Generator) -> Any:
-    if isinstance(dist, CategoricalDistribution):
-        return dist.choices[int(rng.integers(len(dist.choices)))]
-    if isinstance(dist, IntDistribution):
-        return int(dist.low + dist.step * rng.integers((dist.high - dist.low) // dist.step + 1))
-    if dist.log:
-        return float(math.exp(rng.uniform(math.log(dist.low), math.log(dist.high))))
-    return float(rng.uniform(dist.low, dist.high))
-
-
-def _mutated(params: dict[str, Any], dists: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
-    """``params`` with one or two parameters moved (ordered choices to a neighbour half of the time)."""
-    out = dict(params)
-    names = [n for n in params if n in dists]
-    for name in rng.choice(names, size=min(len(names), int(rng.integers(1, 3))), replace=False) if names else ():
-        dist = dists[name]
-        choices = getattr(dist, "choices", None)
-        if choices is not None and len(choices) > 1 and params[name] in choices and rng.random() < 0.5:
-            order = sorted(choices) if all(isinstance(c, (int, float)) for c in choices) else list(choices)
-            i = order.index(params[name]) + (1 if rng.random() < 0.5 else -1)
-            out[name] = order[min(max(i, 0), len(order) - 1)]
-        else:
-            out[name] = _random_value(dist, rng)
-    return out
 
 
 class SurrogateSampler(optuna.samplers.BaseSampler):
@@ -219,7 +160,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
 
     def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
         params = self._chosen.get(trial.number, {})
-        if name in params and _contains(dist, params[name]):
+        if name in params and contains(dist, params[name]):
             return params[name]
         return self._random.sample_independent(study, trial, name, dist)
 
@@ -300,7 +241,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         for base in plan:
             if time.perf_counter() - start > self.pool_seconds and self._pool:
                 break
-            target = {} if base is None else _mutated(base, self._dists, self._rng)
+            target = {} if base is None else mutated(base, self._dists, self._rng)
             self._cost(target)
 
     def _cost(self, target: dict[str, Any]) -> Candidate | None:
@@ -309,7 +250,7 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
 
         ctx = self._ctx
         assert ctx is not None  # bound before any proposal
-        probe = _Probe(target, self._rng)
+        probe = Probe(target, self._rng)
         arch = ctx.problem.sample(probe)
         self._dists.update(probe.distributions)
         key = json.dumps(ctx.problem.describe(arch), sort_keys=True, default=str)
