@@ -6,12 +6,15 @@ training, so the accuracy its designs would need to matter is known too
 (:meth:`~codesign.search.formulation.Formulation.needed_accuracy`: not dominated by a finished design
 of equal or lower cost, or beating the best score).
 
-The rule, after each epoch ``k >= min_epoch`` once ``warmup_trials`` trainings have finished:
+Epochs are counted as ``report(epoch, val_accuracy)`` counts them, from 0 (0: after the first epoch;
+:func:`codesign.models.train.train` and the benchmark replay both report so). The rule, after each
+epoch ``k >= min_epoch`` once ``warmup_trials`` trainings have finished:
 
     stop  if  val_k + gain_k + slack  <  needed
 
-where ``val_k`` is the run's validation accuracy at epoch ``k`` and ``gain_k`` is the largest rise from a
-validation accuracy at epoch ``k`` to a final (test) accuracy seen among the finished trainings
+where ``val_k`` is the run's validation accuracy at epoch ``k`` (``val_history[k]``) and ``gain_k`` is the
+largest rise from a validation accuracy at epoch ``k`` (``val_history[k]`` of a finished training, the
+same epoch) to a final (test) accuracy seen among the finished trainings
 (an optimistic forecast that also absorbs the validation/test shift). A stopped training is recorded
 with the accuracy it reached (status ``stopped``): its designs are kept, and they are dominated unless
 the forecast was wrong. The rule never stops the first ``warmup_trials`` trainings, nor any training
@@ -28,13 +31,16 @@ __all__ = ["HopelessRule", "optimistic_gain"]
 
 
 def optimistic_gain(epoch: int, curves: Sequence[tuple[Sequence[float], float]]) -> float:
-    """Largest ``final - val[epoch-1]`` over finished runs (``curves``: (val history, final accuracy)).
+    """Largest ``final - val[epoch]`` over finished runs (``curves``: (val history, final accuracy)), with
+    ``epoch`` counted from 0 as ``report`` counts it; runs shorter than that count from their last epoch.
 
     Example:
-        >>> optimistic_gain(1, [([0.5, 0.8], 0.85), ([0.7, 0.75], 0.8)])
+        >>> optimistic_gain(0, [([0.5, 0.8], 0.85), ([0.7, 0.75], 0.8)])
         0.35
+        >>> optimistic_gain(1, [([0.5, 0.8], 0.85), ([0.7, 0.75], 0.8)])
+        0.05
     """
-    gains = [final - hist[epoch - 1] for hist, final in curves if len(hist) >= epoch and final is not None]
+    gains = [final - hist[epoch] for hist, final in curves if len(hist) > epoch and final is not None]
     if not gains:
         gains = [final - hist[-1] for hist, final in curves if hist and final is not None]
     return round(max(gains), 12) if gains else math.inf
@@ -45,7 +51,8 @@ class HopelessRule:
     """The stopping rule of the module docstring.
 
     Attributes:
-        min_epoch: first epoch after which a run may be stopped.
+        min_epoch: first epoch (counted from 0, as ``report`` counts) after which a run may be stopped:
+            1 lets a run train two epochs.
         warmup_trials: finished trainings needed before any stop.
         slack: extra accuracy margin granted to every run.
     """
