@@ -121,6 +121,7 @@ def samplers_main(argv: list[str]) -> int:
     parser.add_argument("--proxies", action="store_true", help="zero-cost proxies vs trained accuracy")
     parser.add_argument("--hot-start", type=int, default=0, help="measure hot start on N architectures")
     parser.add_argument("--hot-epochs", type=int, default=5)
+    parser.add_argument("--early-stop", nargs="+", help="EarlyStopSettings fields, e.g. enabled=false")
     parser.add_argument("--json", help="write every figure to this file")
     args = parser.parse_args(argv)
     table = bs.load_table(Path(args.table))

@@ -89,6 +89,7 @@ class EarlyStopBlock(_Model):
     min_epoch: PosInt = 1
     warmup_trials: Annotated[int, Field(strict=True, ge=0)] = 3
     slack: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.0
+    margin_sd: Annotated[float, Field(strict=True, ge=0)] = 1.0
 
 
 class ScalarizationBlock(_Model):
@@ -163,6 +164,7 @@ class EarlyStopSettings:
     min_epoch: int = 1
     warmup_trials: int = 3
     slack: float = 0.0
+    margin_sd: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def trial_context(
     rule = None
     if plan.early_stop.enabled:
         e = plan.early_stop
-        rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack)
+        rule = HopelessRule(e.min_epoch, e.warmup_trials, e.slack, e.margin_sd)
     mode = "flat" if plan.mode == "random" else plan.mode
     store = study_artifact_store(study, artifacts, run_dir) if run_dir is not None else None
     ctx = TrialContext(problem, plan.formulation, plan.space, model, mode, rule, run_dir, catch=catch, artifacts=store)

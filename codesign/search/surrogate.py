@@ -325,8 +325,8 @@ class SurrogateSampler(optuna.samplers.BaseSampler):
         for i, c in enumerate(done):
             history, cut = self._histories.get(c.key, ([], False))
             rises = [final - h[len(history) - 1] for h, final in curves if history and len(h) >= len(history)]
-            if cut and rises:
-                y[i] = min(history[-1] + float(np.median(rises)), 1.0)
+            if cut and rises:  # never below what it recorded (train() tests its best epoch so far)
+                y[i] = max(y[i], min(history[-1] + float(np.median(rises)), 1.0))
         return y
 
     def _objective_box(self, archive: Any, cands: list[Candidate], optimistic: np.ndarray, mean: np.ndarray):

@@ -47,6 +47,24 @@ def test_report_returning_true_stops_the_run(mlp_arch: ArchSpec, digits_flat: Da
     assert [e for e, _ in seen] == [0, 1] and result.accuracy is not None
 
 
+def test_a_stopped_run_records_the_test_accuracy_of_its_best_epoch_so_far(
+    mlp_arch: ArchSpec, digits_flat: Dataset
+) -> None:
+    # What the tabular benchmark's replay (scripts/bench_samplers.py) assumes of a run the search stops:
+    # training before the stop is the full run's (same schedule), and the weights tested are those of
+    # the first best validation epoch so far, so a stop at or after the full run's best epoch records
+    # exactly the full run's accuracy.
+    cfg = replace(FAST, epochs=6)
+    graph = mlp_arch.to_graph((64,))
+    full = train(graph, digits_flat, cfg)
+    best = int(np.argmax(full.val_history))  # the first maximum, as train() keeps it
+    for stop in sorted({best, max(best - 1, 0)}):
+        run = train(graph, digits_flat, cfg, report=lambda epoch, val, stop=stop: epoch == stop)
+        assert run.status == "stopped" and run.val_history == full.val_history[: stop + 1]
+        if stop >= best:
+            assert run.accuracy == full.accuracy
+
+
 def test_patience_ends_a_run_that_stops_improving(mlp_arch: ArchSpec, digits_flat: Dataset) -> None:
     # a learning rate too small to change any quantized weight: validation accuracy never improves
     cfg = replace(FAST, epochs=10, patience=2, learning_rate=1e-12)

@@ -122,6 +122,8 @@ def test_an_early_stopped_evaluation_can_teach_the_model_its_projected_accuracy(
     assert labels["as_is"].tolist() == [0.9, 0.8, 0.5]
     # c stopped after epoch 2 at 0.5; fully trained runs rose 0.10 and 0.05 from epoch 2: median 0.075
     assert labels["projected"][:2].tolist() == [0.9, 0.8] and labels["projected"][2] == pytest.approx(0.575)
+    sampler._done["c"] = 0.6  # a stop after its best epoch records that epoch's test accuracy: kept when higher
+    assert sampler._labels(done)[2] == pytest.approx(0.6)
     with pytest.raises(ValueError, match="stopped"):
         SurrogateSampler(stopped="drop")
 

@@ -90,10 +90,34 @@ def test_needed_accuracy_is_what_beats_the_archive() -> None:
 
 
 def test_hopeless_rule_waits_for_warmup_and_uses_the_largest_gain() -> None:
-    curves = [([0.5, 0.8], 0.85), ([0.7, 0.75], 0.8), ([0.6, 0.9], 0.9)]
-    assert optimistic_gain(1, curves) == pytest.approx(0.35)
-    rule = HopelessRule(min_epoch=1, warmup_trials=3)
+    curves = [([0.4, 0.5, 0.8], 0.85), ([0.5, 0.7, 0.75], 0.8), ([0.5, 0.6, 0.9], 0.9)]
+    assert optimistic_gain(1, curves) == pytest.approx(0.35)  # epochs from 0: val_history[1]
+    rule = HopelessRule(min_epoch=1, warmup_trials=3, margin_sd=0.0)
     assert rule.should_stop(1, 0.3, 0.9, curves)  # 0.3 + 0.35 < 0.9
     assert not rule.should_stop(1, 0.6, 0.9, curves)
+    assert not rule.should_stop(0, 0.0, 0.9, curves)  # before min_epoch
     assert not rule.should_stop(1, 0.0, 0.9, curves[:2])  # warm-up
     assert not rule.should_stop(1, 0.0, -math.inf, curves)  # nothing to beat
+
+
+def test_a_run_retracing_a_finished_curve_is_forecast_at_that_curve_final_accuracy() -> None:
+    # report(epoch, val) counts epochs from 0 (train(), the benchmark replay): the rise is read at the same
+    # epoch of the finished runs, so a run whose curve equals a finished one is forecast at exactly its final
+    # accuracy (the rule once read the epoch before, forecasting more than a run that rises can reach).
+    history, final = [0.2, 0.5, 0.7, 0.8, 0.85], 0.86
+    curves = [(history, final)] * 3
+    rule = HopelessRule(min_epoch=0, warmup_trials=3, margin_sd=0.0)
+    for epoch, val in enumerate(history):
+        assert optimistic_gain(epoch, curves) == pytest.approx(final - val)
+        assert rule.should_stop(epoch, val, final + 0.005, curves)
+        assert not rule.should_stop(epoch, val, final - 0.005, curves)
+
+
+def test_the_noise_margin_widens_the_forecast_by_the_spread_of_the_finished_rises() -> None:
+    # rises from epoch 1 to the final accuracy: 0.0, 0.02, 0.04 (largest 0.04, standard deviation 0.02)
+    curves = [([0.5, 0.9], 0.9), ([0.5, 0.9], 0.92), ([0.5, 0.9], 0.94)]
+    assert optimistic_gain(1, curves, margin_sd=1.0) == pytest.approx(0.06)
+    assert optimistic_gain(1, curves[:1], margin_sd=1.0) == pytest.approx(0.0)  # one run: no spread
+    assert HopelessRule(margin_sd=0.0).should_stop(1, 0.9, 0.95, curves)  # 0.9 + 0.04 < 0.95
+    assert not HopelessRule(margin_sd=1.0).should_stop(1, 0.9, 0.95, curves)  # 0.9 + 0.06 >= 0.95
+    assert HopelessRule(margin_sd=1.0).should_stop(1, 0.88, 0.95, curves)  # 0.88 + 0.06 < 0.95
