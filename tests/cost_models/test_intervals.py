@@ -229,11 +229,13 @@ def test_held_out_coverage_per_mix_and_the_width_with_sources_weighted_equally()
     ]
     preds += [_prediction(f"c{i}", 10 + i, "conv", float(rng.uniform(6.0, 12.0))) for i in range(14)]
     preds += [_prediction("r", 99, "recurrent", float(np.exp(rng.uniform(-0.2, 0.2)))) for _ in range(60)]
-    per_mix = interval_coverage(preds, "m", by_mix=True)
+    # at the fixed tail: the back-off and the widths are what this checks (the nested choice of the tail
+    # is checked by hand above and by the bench test below), and 25 folds of it cost ~10 s
+    per_mix = interval_coverage(preds, "m", by_mix=True, nested=False)
     recurrent = per_mix[("hls", "recurrent", "lut")]
     assert recurrent.rows == 60 and recurrent.inside == 100.0
     assert recurrent.median_width < 200.0  # the Dense mix's width, not the pool's (> 1000 %)
-    pooled = interval_coverage(preds, "m")[("hls", "lut")]
+    pooled = interval_coverage(preds, "m", nested=False)[("hls", "lut")]
     # the row median is the recurrent source's width; with sources weighted equally the convs' count
     assert pooled.median_width == pytest.approx(recurrent.median_width)
     assert pooled.median_width_by_source > 3 * pooled.median_width
