@@ -30,7 +30,7 @@ import numpy as np
 
 from cost_models.analytical import AnalyticalConstants, AnalyticalModel
 from cost_models.cost import Cost, Target
-from cost_models.intervals import INTERVAL_TARGETS, fit_intervals, layer_mix, row_kind
+from cost_models.intervals import INTERVAL_TARGETS, TAIL, choose_tails, fit_intervals, layer_mix, row_kind
 from cost_models.lut import (
     SHIPPED_TABLE_SETTINGS,
     LutModel,
@@ -313,10 +313,12 @@ class Coverage:
 
 
 def interval_coverage(
-    predictions: Sequence[Prediction], model: str, by_mix: bool = False
+    predictions: Sequence[Prediction], model: str, by_mix: bool = False, nested: bool = True
 ) -> dict[tuple[str, ...], Coverage]:
     """Per (kind, target), or per (kind, layer mix, target) with ``by_mix``: each fold's rows against
-    intervals fitted on the other folds' residuals only.
+    intervals fitted on the other folds' residuals only, their tails chosen (``nested``, as for the
+    shipped table) by :func:`cost_models.intervals.choose_tails` on those folds' residuals too; without
+    ``nested`` at :data:`cost_models.intervals.TAIL` throughout.
 
     ``inside`` pools rows, ``inside_by_source`` weighs every source the same; ``median_width`` is the
     median of ``(high - low) / predicted`` in % (rows predicted above zero), pooled over rows (so the
@@ -324,7 +326,9 @@ def interval_coverage(
     """
     hits: dict[tuple[str, ...], list[tuple[str, bool, float]]] = defaultdict(list)
     for fold in sorted({p.fold for p in predictions}):
-        table = fit_intervals(residuals([p for p in predictions if p.fold != fold], (model,)))
+        train = residuals([p for p in predictions if p.fold != fold], (model,))
+        units = {p.source: p.fold for p in predictions}
+        table = fit_intervals(train, tail=choose_tails(train, units) if nested else TAIL)
         for p in (p for p in predictions if p.fold == fold):
             for t in (t for t in INTERVAL_TARGETS if t in p.measured):
                 value = p.predicted[model][t]

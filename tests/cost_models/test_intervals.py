@@ -17,9 +17,12 @@ from cost_models import GraphBuilder, get_cost_model
 from cost_models.intervals import (
     MIN_SPREAD,
     TAIL,
+    TAILS,
     WINSOR_MADS,
     IntervalTable,
     Quantiles,
+    _coverage_loss,
+    choose_tails,
     fit_intervals,
     load_intervals,
     log_residual,
@@ -77,6 +80,30 @@ def test_a_wild_source_is_winsorised_to_three_robust_deviations_by_hand() -> Non
     assert (q.lo, q.hi, q.rows) == pytest.approx((-0.2, 3 * 1.4826 * 0.1, 5), abs=1e-4)  # offsets at 1e6: 1e-4
     # without the wild source's shift the upper bound would be 3.0 (a 20x interval for everyone)
     assert q.interval(BIG)[1] < 1.6 * BIG
+
+
+def test_the_tail_is_the_narrowest_that_holds_left_out_sources_in_the_band_by_hand() -> None:
+    # ten one-row sources at 0, 0.1, ..., 0.9; each left out, the other nine give the quantiles (all
+    # residuals >= 0, so the low bound is 0). Tails 0.03 and 0.08: the high bound lies at or above the
+    # second largest of the nine (positions 8.73 / 8.28 of 0.5..8.5), so only 0.9 falls out: 90 %. Tail
+    # 0.25: position 6.75, 0.25 of the way from the 7th to the 8th value, so 0.7 (bound 0.65), 0.8 (0.675)
+    # and 0.9 (0.725) fall out: 70 %, below the band. Of the two in it, the narrower (0.08) is kept.
+    rows = [_row("m", "hls", "dense", "lut", f"s{i}", 0.1 * i) for i in range(10)]
+    assert choose_tails(rows, candidates=(0.03, 0.08, 0.25)) == {("m", "hls"): 0.08}
+    assert choose_tails(rows, candidates=(0.03, 0.25)) == {("m", "hls"): 0.03}
+    # sources held out in units (two of five): the lower half lies inside the upper half's intervals (they
+    # reach 0), the upper half outside the lower half's, whatever the tail: 50 % both, the narrower is kept
+    units = {f"s{i}": i // 5 for i in range(10)}
+    assert choose_tails(rows, units, candidates=(0.03, 0.25)) == {("m", "hls"): 0.25}
+    assert choose_tails(rows[:1]) == {}  # one source: nothing to leave out, fit_intervals keeps TAIL
+    assert set(choose_tails(rows).values()) <= set(TAILS)
+
+
+def test_the_tail_choice_puts_sources_weighted_coverage_before_pooled() -> None:
+    # one big source decides pooled coverage on its own: 99 % pooled with 85 % of sources is better than
+    # 90 % pooled with 78 % of sources; inside the band on both, nothing to choose
+    assert _coverage_loss(0.99, 0.85) < _coverage_loss(0.90, 0.78)
+    assert _coverage_loss(0.94, 0.81) == _coverage_loss(0.85, 0.90) == (0.0, 0.0)
 
 
 def test_a_mix_with_few_sources_uses_the_pooled_quantiles() -> None:
@@ -202,11 +229,13 @@ def test_held_out_coverage_per_mix_and_the_width_with_sources_weighted_equally()
     ]
     preds += [_prediction(f"c{i}", 10 + i, "conv", float(rng.uniform(6.0, 12.0))) for i in range(14)]
     preds += [_prediction("r", 99, "recurrent", float(np.exp(rng.uniform(-0.2, 0.2)))) for _ in range(60)]
-    per_mix = interval_coverage(preds, "m", by_mix=True)
+    # at the fixed tail: the back-off and the widths are what this checks (the nested choice of the tail
+    # is checked by hand above and by the bench test below), and 25 folds of it cost ~10 s
+    per_mix = interval_coverage(preds, "m", by_mix=True, nested=False)
     recurrent = per_mix[("hls", "recurrent", "lut")]
     assert recurrent.rows == 60 and recurrent.inside == 100.0
     assert recurrent.median_width < 200.0  # the Dense mix's width, not the pool's (> 1000 %)
-    pooled = interval_coverage(preds, "m")[("hls", "lut")]
+    pooled = interval_coverage(preds, "m", nested=False)[("hls", "lut")]
     # the row median is the recurrent source's width; with sources weighted equally the convs' count
     assert pooled.median_width == pytest.approx(recurrent.median_width)
     assert pooled.median_width_by_source > 3 * pooled.median_width
