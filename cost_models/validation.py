@@ -287,6 +287,38 @@ def summarize(
     )
 
 
+@dataclass(frozen=True)
+class AbsoluteSummary:
+    """Absolute errors (in the target's units) over *every* row that measured the target, 0 included.
+
+    The % figures of :func:`summarize` skip rows that measured 0 (a relative error has no denominator
+    there), so a design predicted at 30 DSPs that uses none is not in them; these figures are.
+    """
+
+    rows: int
+    zero_rows: int
+    zero_missed: int
+    median_abs: float
+
+
+def summarize_absolute(
+    predictions: Sequence[Prediction], model: str, kind: str | None, target: str, by_source: bool = False
+) -> AbsoluteSummary:
+    """Median ``|predicted - measured|`` over every row that measured ``target`` (0 included), the rows
+    that measured 0 and those of them predicted above 0.5; ``by_source`` weighs every source the same."""
+    rows = [p for p in predictions if (kind is None or p.kind == kind) and target in p.measured]
+    if not rows:
+        return AbsoluteSummary(0, 0, 0, math.nan)
+    err = np.array([abs(p.predicted[model][target] - p.measured[target]) for p in rows], float)
+    weights = np.ones(err.size)
+    if by_source:
+        counts = Counter(p.source for p in rows)
+        weights = np.array([1.0 / counts[p.source] for p in rows])
+    zero = [p for p in rows if p.measured[target] == 0]
+    missed = sum(1 for p in zero if p.predicted[model][target] > 0.5)
+    return AbsoluteSummary(len(rows), len(zero), missed, _weighted_median(err, weights))
+
+
 def residuals(predictions: Sequence[Prediction], models: Sequence[str] = MODELS) -> list[tuple]:
     """``(model, kind, mix, target, source, measured, predicted)`` of every prediction with a measured
     target (the input of :func:`cost_models.intervals.fit_intervals`)."""

@@ -7,7 +7,8 @@ Usage::
 The printed block is what ``cost_models/analytical/constants.py`` holds, so its values are
 reproducible. What is fitted, in order (each step uses the previous ones):
 
-1. ``const_dsp_fraction``: grid search, median |error| of DSP on the csynth Latency-strategy rows;
+1. ``lut_mult_pair_max_bits``: grid search, mean over sources of the median |log DSP ratio| on every row
+   with a DSP count; ``const_dsp_fraction``: grid search, median |error| of DSP on the csynth Latency-strategy rows;
    ``synth_ratio["bram18_rom"]``: grid search, mean over sources of the median |BRAM18 error| on the
    post-synthesis rows with a Resource-strategy weight ROM.
 2. LUT and FF coefficients (HLS estimate): least squares of the *relative* error over the csynth rows,
@@ -119,6 +120,23 @@ def fit_weight_scale(records: Sequence[SynthRecord], start: AnalyticalConstants 
         meas = np.array([r.record.measured["dsp"] for r in rows])
         best = min(best, (_median_ape(pred, meas), float(scale)))
     logger.info("weight_scale %.2f (median |error| %.1f %%)", best[1], 100 * best[0])
+    return best[1]
+
+
+def fit_pair_bits(records: Sequence[SynthRecord], start: AnalyticalConstants = DEFAULT_CONSTANTS) -> int:
+    """Grid search of ``lut_mult_pair_max_bits`` (``cost_models/analytical/multipliers.py``: products of two
+    operands this narrow are built in LUTs) on every row with a DSP count: the mean over sources of the median
+    ``|log((predicted + 1) / (measured + 1))|``, so designs with 0 DSPs count (a median % error skips them);
+    6 switches the rule off (``lut_mult_max_bits`` already covers it). Ties keep the narrowest threshold."""
+    chosen = [r for r in records if "dsp" in r.measured]
+    best = (float("inf"), start.lut_mult_pair_max_bits)
+    for bits in range(start.lut_mult_max_bits, 13):
+        rows = representable(chosen, start.with_values(lut_mult_pair_max_bits=bits))
+        err = np.array([abs(np.log((r.terms["dsp"] + 1) / (r.record.measured["dsp"] + 1))) for r in rows])
+        sources = np.array([source_of(r) for r in rows])
+        score = float(np.mean([np.median(err[sources == s]) for s in set(sources)]))
+        best = min(best, (round(score, 6), bits))
+    logger.info("lut_mult_pair_max_bits %d (mean over sources of median |log DSP ratio| %.3f)", best[1], best[0])
     return best[1]
 
 
@@ -376,6 +394,7 @@ def fit_constants(
     pipeline registers sit (``pipe``, ``state``) depends on them (``cost_models/analytical/timing.py``).
     """
     records = fitted_on(records)
+    start = start.with_values(lut_mult_pair_max_bits=fit_pair_bits(records, start))
     consts = start.with_values(const_dsp_fraction=fit_dsp_fraction(records))
     consts = consts.with_values(weight_scale=fit_weight_scale(records, consts))
     rows = representable(records, consts)
@@ -417,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n# --- paste into cost_models/analytical/constants.py ---")
     print(f"const_dsp_fraction = {consts.const_dsp_fraction}")
     print(f"weight_scale = {consts.weight_scale}")
+    print(f"lut_mult_pair_max_bits = {consts.lut_mult_pair_max_bits}")
     _report("synth_ratio", dict(consts.synth_ratio))
     for name in ("lut", "ff", "synth_lut", "synth_ff"):
         _report(f"{name}_coef", dict(getattr(consts, f"{name}_coef")))

@@ -189,7 +189,11 @@ class AnalyticalConstants:
         lut_mult_max_bits: a product whose narrower operand has at most this many bits is built in
             LUTs, not in a DSP. Bracketed by the data: wa-hls4ml rows (Vitis HLS 2023.2) with 2-6-bit
             weights x 16-bit data use 0 DSPs, with 8..16-bit weights they use DSPs; ArgyKokk's 8 x 8-bit
-            products (Vitis HLS 2021.1) use DSPs.
+            products (Vitis HLS 2021.1) use DSPs (16-bit data x 8-bit weights).
+        lut_mult_pair_max_bits: a product whose operands both have at most this many bits is built in
+            LUTs (``multipliers.py``): 7 x 7 and 8 x 8 bits take no DSP in the csynth rows of
+            nicologhielmetti and karlis-susters, 12 x 12 bits do (ftsipis). Refitted per held-out source in
+            the benchmark (``scripts/fit_analytical.fit_pair_bits``).
         const_dsp_fraction: under the Latency strategy weights are compile-time constants
             (``#pragma HLS function_instantiate variable=weights`` in nnet_dense_latency.h), and HLS
             builds a share of constant-coefficient products as shift-add LUT logic instead of DSPs.
@@ -230,6 +234,8 @@ class AnalyticalConstants:
     """
 
     lut_mult_max_bits: int = 6
+    # fitted: scripts/fit_analytical.fit_pair_bits (grid 6..12 on every row with a DSP count, 2026-12-03)
+    lut_mult_pair_max_bits: int = 9
     # fitted: const_dsp_fraction (grid search on the csynth Latency rows, scripts/fit_analytical.py); used only
     # where the weight type is unknown since weight_scale (same grid search, 2026-12-03)
     const_dsp_fraction: float = 0.57

@@ -170,7 +170,8 @@ class AnalyticalModel(CostModel):
         """Resources and counters add up; latency is the critical path (io_parallel) or the dataflow
         pipeline's (io_stream, see :mod:`.stream`); II is the slowest layer's; with the 90 % intervals
         (:mod:`.combine`)."""
-        return combine_layers(self, hw, layers, self._index.refresh(graph))
+        synthesis = self.constants if self.target is Target.SYNTH else None
+        return combine_layers(self, hw, layers, self._index.refresh(graph), synthesis)
 
     def _layer_terms(
         self, layer: Layer, settings: ResolvedLayerHardware, hw: HardwareConfig, graph: LayerGraph

@@ -8,6 +8,18 @@ Mechanisms:
   (e.g. 16 x 16 bits: 1; 24 x 24 bits on DSP48E2: 2).
 * Narrow products are built in LUTs: below :attr:`AnalyticalConstants.lut_mult_max_bits` on the
   narrower operand, Vivado/Vitis HLS infers a LUT multiplier (cost ~ a * b LUT bit-products).
+* Products of two narrow operands are built in LUTs too: when *both* operands have at most
+  :attr:`AnalyticalConstants.lut_mult_pair_max_bits` bits (9, fitted), HLS builds a LUT multiplier although
+  either one alone is above ``lut_mult_max_bits``. The csynth DSP counts bracket it, and the
+  post-synthesis counts are the same (Vivado keeps the HLS core's mapping): nicologhielmetti's jet
+  tagger (Vivado HLS 2019.2, Resource, 7-bit weights): 21 DSPs = the 16 multipliers of its first layer
+  (16-bit inputs x 7 bits) + 5 of the softmax, where the layers fed by 7-bit ReLU outputs (7 x 7 bits,
+  53 multipliers) take none; karlis-susters' 8-bit designs (Vivado HLS 2019.2, every type
+  ``ap_fixed<8,3>``, 8 x 8 bits): 0 DSPs under both strategies; ArgyKokk (Vitis HLS 2021.1, 16 x 8 bits)
+  and wa-hls4ml (Vitis HLS 2023.2, 16 x 8 bits) use DSPs, ftsipis' QKeras 12-bit designs (Vitis HLS
+  2023.2, 12 x 12 bits) too. So the threshold lies between 8 and 11 bits; it is refitted per
+  held-out source by ``scripts/fit_analytical.fit_pair_bits`` (9 on all rows, 8 with Lrozzy's HGQ
+  designs held out).
 * DSP packing of two narrow products in one slice (the INT8 technique of AMD WP486) is **not** done
   by Vivado/Vitis HLS on its own: hls4ml's ``nnet::product::mult`` is a plain ``a * w`` and HLS maps
   each product to its own slice or to LUTs. The model therefore packs nothing (factor 1); the
@@ -27,8 +39,16 @@ __all__ = ["dsp_per_product", "is_lut_product"]
 
 
 def is_lut_product(a_bits: Num, b_bits: Num, consts: AnalyticalConstants) -> bool | np.ndarray:
-    """True where HLS builds an ``a_bits x b_bits`` product in LUTs rather than a DSP."""
-    return minimum(a_bits, b_bits) <= consts.lut_mult_max_bits
+    """True where HLS builds an ``a_bits x b_bits`` product in LUTs rather than a DSP: one narrow operand,
+    or two operands of at most ``lut_mult_pair_max_bits`` bits each (module docstring).
+
+    Example:
+        >>> from cost_models.analytical.constants import DEFAULT_CONSTANTS as C
+        >>> [bool(is_lut_product(a, b, C)) for a, b in ((16, 6), (16, 7), (7, 7), (8, 8), (12, 12))]
+        [True, False, True, True, False]
+    """
+    narrow = minimum(a_bits, b_bits) <= consts.lut_mult_max_bits
+    return narrow | (maximum(a_bits, b_bits) <= consts.lut_mult_pair_max_bits)
 
 
 def dsp_per_product(a_bits: Num, b_bits: Num, dsp_a: int, dsp_b: int, consts: AnalyticalConstants) -> Num:
