@@ -263,7 +263,9 @@ def _softmax(layer: Layer, t: Terms, lanes: int, pixels: int, ctx: LayerContext)
     t["lut_fixed"] = lanes * lut + inv_bits * c.lut_per_lutram_bit
     t["adder"] = (lanes - 1) * ctx.table_bits
     t["compare"] = lanes * ctx.a_bits * 2  # max search + subtraction (stable) / index clamp
-    dpp_unit = UnitSpec(1, lanes, ctx.table_bits, ctx.table_bits, ctx.res_bits, 0.0, False)
+    # exp_res[i] * inv_exp_sum: ``config_op mul -impl`` binds every mul of the design, these too (UG1399
+    # config_op; ArgyKokk's fabric designs, Vitis HLS 2021.1: 0 DSPs with their softmax)
+    dpp_unit = UnitSpec(1, lanes, ctx.table_bits, ctx.table_bits, ctx.res_bits, 0.0, False, ctx.mult_impl)
     mult = matvec_terms(dpp_unit, 1, ctx.dsp_a, ctx.dsp_b, ctx.clock_eff_ns, c)
     t["dsp"] = mult["dsp"]
     t["lut_mult"] = mult["lut_mult"]

@@ -54,3 +54,17 @@ def test_dsp_per_product_never_grows_when_an_operand_narrows(a, b, a2, b2):
 @given(bits, bits)
 def test_lut_product_rule_is_symmetric(a, b):
     assert bool(is_lut_product(a, b, C)) == bool(is_lut_product(b, a, C))
+
+
+def test_fabric_mapping_takes_the_softmax_products_too():
+    # config_op mul -impl fabric binds every mul of the design (ArgyKokk's fabric rows: 0 DSPs)
+    b = GraphBuilder("s", (16,), FixedType(16, 6))
+    b.add("dense", units=10)
+    b.add("activation", function="softmax")
+    graph = b.build()
+    auto = AnalyticalModel().estimate(graph, HardwareConfig(resolve_part("xc7z020")))
+    fabric = AnalyticalModel().estimate(graph, HardwareConfig(resolve_part("xc7z020"), multiplier_impl="fabric"))
+    softmax_auto, softmax_fabric = auto.layers[-1], fabric.layers[-1]
+    assert softmax_auto.dsp == 10  # one 18 x 18-bit product per value
+    assert fabric.dsp == softmax_fabric.dsp == 0
+    assert softmax_fabric.lut > softmax_auto.lut  # the products moved into LUTs
