@@ -27,7 +27,7 @@ quantiles of ``r = log((measured + c) / (predicted + c))``, with:
   those sources, so the nominal 5 / 95 % is too narrow (held out, 71-79 % of the rows with sources weighted
   equally); how much too narrow depends on how many sources there are and how wild they are, so it is
   measured instead of fixed. Validation chooses it again on each fold's training residuals, so the coverage
-  it reports is of intervals that never saw the fold (``validation.interval_coverage``).
+  it reports is of intervals fitted without the fold's residuals (``validation.interval_coverage``).
 
 A group with fewer than :data:`MIN_SOURCES` sources backs off to the nearest mix that shares its mechanism
 (:data:`BACKOFF`: recurrent layers are priced as the Dense products of their gates,
