@@ -64,6 +64,7 @@ class Footprint:
     watts_per_core: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The figures as a JSON-ready mapping (floats rounded to 3 decimals)."""
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
