@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hw_templates.errors import SpecError, bad_value
+from codesign._env import env_number
 
 __all__ = [
     "GRID_G_PER_KWH",
@@ -64,20 +64,8 @@ class Footprint:
     watts_per_core: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The figures as a JSON-ready mapping (floats rounded to 3 decimals)."""
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
-
-
-def _setting(name: str, default: float) -> float:
-    text = os.environ.get(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise SpecError(bad_value(name, text, "a non-negative number"))
-    return value
 
 
 def _powercap_uj() -> dict[str, int] | None:
@@ -111,8 +99,8 @@ def from_records(wall_s: float, cpu_s: float, peak_mb: float, trainings: int, ex
     worker processes and machines): energy is CPU seconds x the per-core power, always (a package
     energy counter cannot be split between the cells that shared the machine)."""
     watts, grid = (
-        _setting("CODESIGN_WATTS_PER_CORE", WATTS_PER_CORE),
-        _setting("CODESIGN_GRID_G_PER_KWH", GRID_G_PER_KWH),
+        env_number("CODESIGN_WATTS_PER_CORE", WATTS_PER_CORE),
+        env_number("CODESIGN_GRID_G_PER_KWH", GRID_G_PER_KWH),
     )
     energy = cpu_s * watts
     return Footprint(
@@ -125,8 +113,8 @@ class Meter:
     """Measure the footprint of the work between construction and :meth:`read`."""
 
     def __init__(self) -> None:
-        self.watts_per_core = _setting("CODESIGN_WATTS_PER_CORE", WATTS_PER_CORE)
-        self.grid = _setting("CODESIGN_GRID_G_PER_KWH", GRID_G_PER_KWH)
+        self.watts_per_core = env_number("CODESIGN_WATTS_PER_CORE", WATTS_PER_CORE)
+        self.grid = env_number("CODESIGN_GRID_G_PER_KWH", GRID_G_PER_KWH)
         self._wall = time.perf_counter()
         self._times = os.times()
         self._energy = _powercap_uj()

@@ -42,6 +42,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from codesign._env import env_number
 from hw_templates import errors
 from hw_templates.atomic import atomic_write_text
 from hw_templates.errors import CodesignError, ExportError, SpecError, bad_value, first_line
@@ -76,16 +77,9 @@ def task_timeout() -> float | None:
     Raises:
         SpecError: the variable is not a non-negative number.
     """
-    text = os.environ.get("CODESIGN_TASK_TIMEOUT", "").strip()
-    if not text:
+    if not os.environ.get("CODESIGN_TASK_TIMEOUT", "").strip():  # set but blank: the default too
         return DEFAULT_TASK_TIMEOUT_S
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise SpecError(bad_value("CODESIGN_TASK_TIMEOUT", text, "seconds >= 0 (0: no limit)"))
-    return value or None
+    return env_number("CODESIGN_TASK_TIMEOUT", DEFAULT_TASK_TIMEOUT_S, "seconds >= 0 (0: no limit)") or None
 
 
 def _child_env() -> dict[str, str]:

@@ -60,7 +60,11 @@ class Space(ABC):
 
     @classmethod
     def from_fields(cls, data: Mapping[str, Any], where: str) -> Space:
-        """Build from a mapping of field values, refusing unknown keys (one line, did-you-mean)."""
+        """Build from a mapping of field values, refusing unknown keys (one line, did-you-mean).
+
+        Raises:
+            SpecError: an unknown key, a value of the wrong type, or a value out of its range.
+        """
         known = [f.name for f in fields(cls)]
         for key in data:
             if key not in known:
@@ -92,14 +96,22 @@ def _is_int(value: Any) -> bool:
 
 
 def check_range(field: str, pair: Any, low: int, high: int) -> None:
-    """``pair`` must be ``(a, b)`` with ``low <= a <= b <= high``."""
+    """``pair`` must be ``(a, b)`` with ``low <= a <= b <= high``.
+
+    Raises:
+        SpecError: naming ``field``, the value and the allowed range.
+    """
     ok = isinstance(pair, tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)
     if not ok or not low <= pair[0] <= pair[1] <= high:
         raise SpecError(bad_value(field, _plain(pair), f"[min, max] with {low} <= min <= max <= {high}"))
 
 
 def check_choices(field: str, choices: Any, low: int, high: int) -> None:
-    """``choices`` must be a non-empty tuple of distinct integers in ``low..high``."""
+    """``choices`` must be a non-empty tuple of distinct integers in ``low..high``.
+
+    Raises:
+        SpecError: naming ``field``, the value and the allowed range.
+    """
     ok = isinstance(choices, tuple) and choices and all(_is_int(v) and low <= v <= high for v in choices)
     if not ok or len(set(choices)) != len(choices):
         raise SpecError(bad_value(field, _plain(choices), f"a list of distinct integers in {low}..{high}"))

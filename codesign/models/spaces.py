@@ -330,14 +330,22 @@ def list_spaces(pattern: str = "*") -> list[str]:
 
 
 def get_space(name: str) -> Space:
-    """A registered default space (``mlp``, ``cnn``, ``cell``, ``hierarchical``) sized for digits."""
+    """A registered default space (``mlp``, ``cnn``, ``cell``, ``hierarchical``) sized for digits.
+
+    Raises:
+        SpecError: an unknown name (with the registered names and a did-you-mean).
+    """
     if name not in _REGISTRY:
         raise SpecError(bad_value("space", name, "one of " + ", ".join(sorted(_REGISTRY)), _REGISTRY))
     return _REGISTRY[name]()
 
 
 def space_from_dict(data: Mapping[str, Any]) -> Space:
-    """The space described by ``data`` (``{"kind": ..., field: value}``), strictly validated."""
+    """The space described by ``data`` (``{"kind": ..., field: value}``), strictly validated.
+
+    Raises:
+        SpecError: no or an unknown ``kind``, an unknown field, or a value out of its range.
+    """
     if not isinstance(data, Mapping) or "kind" not in data:
         raise SpecError(bad_value("space", data, "a mapping with a 'kind' (" + ", ".join(_KINDS) + ")"))
     kind = data["kind"]
