@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 
 from torch import nn
 
-from codesign.models.precision_rules import holds
+from codesign.models.precision_rules import holds, wraps_only
 from cost_models.ir import Layer, LayerGraph, LayerKind
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
@@ -51,14 +51,21 @@ def refuse_unbuildable(graph: LayerGraph, supported: Collection[LayerKind], reas
             raise unsupported(layer, "the name cannot be a torch submodule name (no dots, not a Module attribute)")
 
 
+def _saturating(result: FixedType, exact: Exact) -> FixedType | None:
+    """``result`` saturating instead of wrapping, when a value of type ``exact`` may exceed its range."""
+    if exact is None or result.saturation != "WRAP":
+        return None
+    need_integer = exact.integer + (1 if result.signed and not exact.signed else 0)
+    if (exact.signed and not result.signed) or result.integer < need_integer:
+        return FixedType(result.width, result.integer, result.signed, result.rounding, "SAT")
+    return None
+
+
 def refuse_wrap(layer: Layer, result: FixedType, exact: Exact) -> None:
     """A result whose integer range may be exceeded must not wrap: Brevitas quantizers saturate, so the
     trained model and the HLS type (``AP_WRAP`` is the HLS default) would differ on every overflow."""
-    if exact is None or result.saturation != "WRAP":
-        return
-    need_integer = exact.integer + (1 if result.signed and not exact.signed else 0)
-    if (exact.signed and not result.signed) or result.integer < need_integer:
-        fixed = FixedType(result.width, result.integer, result.signed, result.rounding, "SAT")
+    fixed = _saturating(result, exact)
+    if fixed is not None:
         raise unsupported(
             layer,
             f"result {result.to_hls()} wraps on overflow (the HLS default), which a Brevitas quantizer cannot do "
@@ -71,17 +78,25 @@ def check_accumulator(layer: Layer, exact: Exact) -> None:
     of the exact sum: hls4ml would round every product, which Brevitas cannot model (it rounds after the sum).
 
     The message names the type to write: the exact sum as ``accum`` (the result may stay narrower; the
-    export then gives hls4ml both types, so it builds what the cost model prices).
+    export then gives hls4ml both types, so it builds what the cost model prices), and the result made
+    saturating when it would wrap (:func:`refuse_wrap`, the next refusal otherwise).
     """
     accum = layer.precision.accum_or_result
     if exact is None or holds(accum, exact):
         return
     if accum.fractional < exact.fractional:
         stated = "accum" if layer.precision.accum is not None else "accum (unset, so the result type)"
+        result = layer.precision.result
+        fixed = None if holds(result, exact) or wraps_only(result, exact) else _saturating(result, exact)
+        write = f'{{accum: "{exact.to_hls()}"}} on this layer (its result may stay {result.to_hls()})'
+        if fixed is not None:
+            write = (
+                f'{{accum: "{exact.to_hls()}", result: "{fixed.to_hls()}"}} on this layer (a result that may '
+                "overflow must saturate, as Brevitas quantizers do)"
+            )
         raise unsupported(
             layer,
             f"{stated} {accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} (hls4ml would round "
-            f'every product, Brevitas cannot round inside a sum); write precision: {{accum: "{exact.to_hls()}"}} '
-            f"on this layer (its result may stay {layer.precision.result.to_hls()})",
+            f"every product, Brevitas cannot round inside a sum); write precision: {write}",
         )
     logger.debug("%s: accum %s assumed never to overflow", where(layer), accum.to_hls())

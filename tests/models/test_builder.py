@@ -208,13 +208,22 @@ def _default_precision_spec(**fc1_precision: str):
 @pytest.mark.parametrize(
     ("fc1_precision", "message"),
     [
-        ({}, r"accum ap_fixed<16,6> drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\"\}"),
+        # both at once: the exact accumulator and the result made saturating (one round, not two)
+        (
+            {},
+            r"accum ap_fixed<16,6> drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\", "
+            r"result: \"ap_fixed<16,6,AP_TRN,AP_SAT>\"\}",
+        ),
+        (
+            {"result": "ap_fixed<16,6,AP_TRN,AP_SAT>"},
+            r"drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\"\} on this layer \(its result may",
+        ),
         ({"accum": "ap_fixed<36,16>"}, r"result ap_fixed<16,6> wraps .* \{result: \"ap_fixed<16,6,AP_TRN,AP_SAT>\"\}"),
     ],
 )
 def test_a_default_precision_spec_is_refused_naming_the_type_to_write(fc1_precision, message) -> None:
     """hls4ml's default ap_fixed<16,6> everywhere: the accumulator would round every product and the result
-    would wrap, neither of which a Brevitas model computes; each refusal names the type that builds."""
+    would wrap, neither of which a Brevitas model computes; each refusal names the types that build."""
     with pytest.raises(UnsupportedLayerError, match=message):
         build_model(_default_precision_spec(**fc1_precision))
     fixed = {"accum": "ap_fixed<36,16>", "result": "ap_fixed<16,6,AP_TRN,AP_SAT>"}
