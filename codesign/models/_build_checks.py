@@ -23,7 +23,15 @@ from cost_models.ir import Layer, LayerGraph, LayerKind
 from hw_templates.errors import UnsupportedLayerError
 from hw_templates.precision import FixedType
 
-__all__ = ["Exact", "check_accumulator", "refuse_unbuildable", "refuse_wrap", "unsupported", "where"]
+__all__ = [
+    "Exact",
+    "PrecisionRefusal",
+    "check_accumulator",
+    "refuse_unbuildable",
+    "refuse_wrap",
+    "unsupported",
+    "where",
+]
 
 logger = logging.getLogger("codesign.models.builder")  # the builder's records keep the name they had
 
@@ -32,6 +40,41 @@ Exact = FixedType | None  # exact type of a tensor; None: not tracked (float Bat
 
 def unsupported(layer: Layer, why: str) -> UnsupportedLayerError:
     return UnsupportedLayerError(f"layer {layer.name!r} ({layer.kind.value}): {why}")
+
+
+class PrecisionRefusal(UnsupportedLayerError):
+    """Layers whose types a Brevitas model cannot compute as hls4ml builds them, with the types that build.
+
+    Attributes:
+        fixes: (layer name, {precision key: type to write}) in layer order; the message is the refusal's
+            own for one layer, else every layer's types in one line, so one run names them all.
+    """
+
+    def __init__(self, first: str, fixes: list[tuple[str, dict[str, FixedType]]]) -> None:
+        merged: dict[str, dict[str, FixedType]] = {}
+        for name, fix in fixes:
+            merged.setdefault(name, {}).update(fix)
+        self.fixes = list(merged.items())
+        message = first
+        if len(self.fixes) > 1 or len(self.fixes[0][1]) > len(fixes[0][1]):
+            every = "; ".join(f"{name}: {_yaml(fix)}" for name, fix in self.fixes)
+            message = (
+                f"{len(self.fixes)} layers need other types for the trained model to compute what hls4ml builds "
+                f"(accumulators keeping every fraction bit, results that saturate); write precision: {every}"
+            )
+        super().__init__(message)
+        self.first = first
+
+    def merged_with(self, other: PrecisionRefusal) -> PrecisionRefusal:
+        return PrecisionRefusal(self.first, self.fixes + [f for f in other.fixes if f[0] not in dict(self.fixes)])
+
+
+def _yaml(fix: Mapping[str, FixedType]) -> str:
+    return "{" + ", ".join(f'{key}: "{ftype.to_hls()}"' for key, ftype in fix.items()) + "}"
+
+
+def _refusal(layer: Layer, why: str, fix: dict[str, FixedType]) -> PrecisionRefusal:
+    return PrecisionRefusal(str(unsupported(layer, why)), [(layer.name, fix)])
 
 
 def where(layer: Layer) -> str:
@@ -66,10 +109,11 @@ def refuse_wrap(layer: Layer, result: FixedType, exact: Exact) -> None:
     trained model and the HLS type (``AP_WRAP`` is the HLS default) would differ on every overflow."""
     fixed = _saturating(result, exact)
     if fixed is not None:
-        raise unsupported(
+        raise _refusal(
             layer,
             f"result {result.to_hls()} wraps on overflow (the HLS default), which a Brevitas quantizer cannot do "
             f'(it saturates); write precision: {{result: "{fixed.to_hls()}"}} on this layer',
+            {"result": fixed},
         )
 
 
@@ -88,15 +132,14 @@ def check_accumulator(layer: Layer, exact: Exact) -> None:
         stated = "accum" if layer.precision.accum is not None else "accum (unset, so the result type)"
         result = layer.precision.result
         fixed = None if holds(result, exact) or wraps_only(result, exact) else _saturating(result, exact)
-        write = f'{{accum: "{exact.to_hls()}"}} on this layer (its result may stay {result.to_hls()})'
+        fix = {"accum": exact} if fixed is None else {"accum": exact, "result": fixed}
+        why = f"on this layer (its result may stay {result.to_hls()})"
         if fixed is not None:
-            write = (
-                f'{{accum: "{exact.to_hls()}", result: "{fixed.to_hls()}"}} on this layer (a result that may '
-                "overflow must saturate, as Brevitas quantizers do)"
-            )
-        raise unsupported(
+            why = "on this layer (a result that may overflow must saturate, as Brevitas quantizers do)"
+        raise _refusal(
             layer,
             f"{stated} {accum.to_hls()} drops fraction bits of the exact sum {exact.to_hls()} (hls4ml would round "
-            f"every product, Brevitas cannot round inside a sum); write precision: {write}",
+            f"every product, Brevitas cannot round inside a sum); write precision: {_yaml(fix)} {why}",
+            fix,
         )
     logger.debug("%s: accum %s assumed never to overflow", where(layer), accum.to_hls())
