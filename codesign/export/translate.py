@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from codesign.export._directives import multiplier_problem
+from codesign.export._merge_types import merge_result_types
 from codesign.export._qonnx import (
     LayerMap,
     check_power_of_two_quantizers,
@@ -264,6 +265,8 @@ def hls4ml_config(
     hls_config["LayerName"].setdefault(onnx_model.graph.input[0].name, {})["Precision"] = {
         "result": _hls_type(in_precision)
     }
+    for node, ftype in merge_result_types(onnx_model, graph).items():  # before hls4ml infers what follows
+        hls_config["LayerName"].setdefault(node, {}).setdefault("Precision", {})["result"] = _hls_type(ftype)
     for node, ir_name in layer_map.onnx_to_ir.items():
         if graph.layer(ir_name).kind.has_weights:
             hls_config["LayerName"].setdefault(node, {}).update(_layer_settings(graph, hw, ir_name))

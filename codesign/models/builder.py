@@ -28,9 +28,11 @@ here.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import brevitas.nn as qnn
 import torch
@@ -39,6 +41,7 @@ from torch import nn
 from codesign.models._build_activation import SUPPORTED_FUNCTIONS, FinalSoftmax, HardSigmoid, build_activation
 from codesign.models._build_checks import (
     Exact,
+    PrecisionRefusal,
     check_accumulator,
     refuse_unbuildable,
     refuse_wrap,
@@ -271,9 +274,24 @@ def build_model(graph: LayerGraph) -> QuantNet:
     refuse_unbuildable(graph, SUPPORTED_KINDS, UNSUPPORTED)
     modules: dict[str, nn.Module] = {}
     exact: dict[str, Exact] = {}
+    refusals: list[PrecisionRefusal] = []
     for layer in graph.layers:
-        modules[layer.name], exact[layer.name] = _BUILDERS[layer.kind](layer, graph, exact)
+        modules[layer.name], exact[layer.name] = _build_layer(layer, graph, exact, refusals)
+    if refusals:
+        raise functools.reduce(PrecisionRefusal.merged_with, refusals)
     return QuantNet(graph, modules)
+
+
+def _build_layer(layer: Layer, graph: LayerGraph, exact: _Types, refusals: list[PrecisionRefusal]) -> tuple:
+    """Build one layer; a precision refusal is kept and the layer built with the types it names, so the
+    error raised at the end names every layer's types at once (one run, not one per layer)."""
+    for _ in range(3):  # accumulator (with result), then result: at most two refusals per layer
+        try:
+            return _BUILDERS[layer.kind](layer, graph, exact)
+        except PrecisionRefusal as err:
+            refusals.append(err)
+            layer = replace(layer, precision=replace(layer.precision, **err.fixes[0][1]))
+    return _BUILDERS[layer.kind](layer, graph, exact)
 
 
 def to_torch_layout(x: torch.Tensor) -> torch.Tensor:

@@ -15,10 +15,11 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from codesign.models._build_checks import PrecisionRefusal
 from codesign.models.builder import QuantNet, build_model
 from cost_models.ir import LayerGraph, LayerKind
 
-__all__ = ["fold_batchnorm", "without_batchnorm"]
+__all__ = ["build_foldable", "fold_batchnorm", "without_batchnorm"]
 
 
 def without_batchnorm(graph: LayerGraph) -> LayerGraph:
@@ -34,6 +35,33 @@ def without_batchnorm(graph: LayerGraph) -> LayerGraph:
         use_bias = layer.use_bias or (layer.name in source.values())
         layers.append(replace(layer, inputs=inputs, use_bias=use_bias))
     return LayerGraph(graph.name, tuple(layers))
+
+
+def build_foldable(graph: LayerGraph) -> QuantNet:
+    """:func:`build_model` of ``graph``, once its folded form (batchnorm layers removed) builds too.
+
+    Folding reveals ranges a float batchnorm hides (a wrapping activation behind it), so both are checked
+    before any training; the precision refusals of both come as one error naming every layer's types.
+    The folded build does not draw from torch's random generator (the model's initial weights stay seeded).
+
+    Raises:
+        UnsupportedLayerError: as :func:`build_model`, for either form.
+    """
+    refusal = None
+    try:
+        model = build_model(graph)
+    except PrecisionRefusal as err:
+        refusal = err
+    folded = without_batchnorm(graph)
+    if folded is not graph:
+        try:
+            with torch.random.fork_rng(devices=[]):
+                build_model(folded)
+        except PrecisionRefusal as err:
+            refusal = err if refusal is None else refusal.merged_with(err)
+    if refusal is not None:
+        raise refusal
+    return model
 
 
 @torch.no_grad()

@@ -40,8 +40,8 @@ from torch import nn
 
 from codesign.data import Dataset
 from codesign.models._weights import MAX_WEIGHTS_BYTES, WEIGHTS_FILE, check_weights, hot_start_from, load_weights
-from codesign.models.builder import QuantNet, build_model, to_torch_layout
-from codesign.models.fold import fold_batchnorm
+from codesign.models.builder import QuantNet, to_torch_layout
+from codesign.models.fold import build_foldable, fold_batchnorm
 from cost_models.ir import LayerGraph
 from hw_templates.atomic import atomic_open
 from hw_templates.errors import SpecError, TrainingError, bad_value
@@ -318,7 +318,7 @@ def train(
     device = _device(cfg.device)
     with _threads(cfg.threads):
         torch.manual_seed(cfg.seed)
-        net = build_model(model) if isinstance(model, LayerGraph) else model
+        net = build_foldable(model) if isinstance(model, LayerGraph) else model  # refusals before training
         input_graph, threads = net.graph, torch.get_num_threads()
         taken = hot_start_from(net, hot_start) if hot_start is not None else 0
         tensors = _Tensors.of(data.subset(cfg.proxy_fraction, cfg.seed), device)

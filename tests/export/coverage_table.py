@@ -52,7 +52,7 @@ class Verified:
 def _verified() -> list[Verified]:
     from export_cases import CNN, EXPORT_CASES, MLP
     from test_export_activations import ACTIVATION_CASES
-    from test_export_layer_kinds import CASES, RES1D, RES1D_SETTINGS, SPEC_CASES, STREAM_CASES
+    from test_export_layer_kinds import CASES, STREAM_CASES, ZOO_CASES, ZOO_LATENCY_LAYERS, ZOO_SETTINGS
 
     from codesign.spec import design_spec_from_dict
 
@@ -63,10 +63,9 @@ def _verified() -> list[Verified]:
         graph = _arch(name, shape, layers)
         io = "io_stream" if name in STREAM_CASES else "io_parallel"
         out.append(Verified("test_export_layer_kinds.py", graph, io, "latency"))
-    res1d = _arch("res1d", *RES1D)
-    out += [Verified("test_export_layer_kinds.py", res1d, io, strategy) for io, strategy, _ in RES1D_SETTINGS]
-    for spec, io in SPEC_CASES.values():
-        out.append(Verified("test_export_layer_kinds.py", design_spec_from_dict(spec).graph, io, "latency"))
+    for spec in ZOO_CASES.values():
+        graph = design_spec_from_dict(spec).graph
+        out += [Verified("test_export_layer_kinds.py", graph, io, s, ZOO_LATENCY_LAYERS) for io, s in ZOO_SETTINGS]
     for case in ACTIVATION_CASES:
         bounds = f"max diff <= {case.max_trained_diff:g}, argmax agreement >= {case.min_argmax_agreement:.0%}"
         out += [Verified("test_export_activations.py", case.graph(), io, s, bounds=bounds) for io, s in case.settings]

@@ -82,7 +82,7 @@ ACTIVATION_CASES = (
         "softmax",
         (64,),
         _softmax_spec({"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>"}}),
-        (("io_parallel", "latency"), ("io_stream", "resource")), 1 / 32, 0.97,
+        (("io_parallel", "latency"), ("io_parallel", "resource"), ("io_stream", "resource")), 1 / 32, 0.97,
     ),
     # behind tanh -> dense hls4ml would derive another inp_norm_t (ap_ufixed<18,6>): the toolkit's types apply
     ActivationCase(

@@ -1,18 +1,21 @@
 """Layer kinds beyond the shared MLP/CNN: 1D CNNs (max pooling, global max pooling, depthwise convolutions
 with several channels, as the cell spaces build them on 1D inputs), a 2D depthwise convolution over
 several channels, a conv2d-batchnorm-global average pooling-dense CNN, average pooling 1D/2D, a linear
-activation after a dense layer, and a 1D residual block export and verify bit-exact; what the hls4ml path
-cannot build is refused before anything is exported, naming the layer."""
+activation after a dense layer, and two design specs holding every pass-through kind (residual add,
+upsampling, pooling, zero padding, concat) under every io type x strategy export and verify bit-exact; what
+the hls4ml path cannot build is refused before anything is exported, naming the layer."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from export_cases import hardware
 
 from codesign.models.arch import ArchLayer, ArchSpec
+from hw_templates.config import HardwareConfig, LayerHardware, Strategy
 from hw_templates.errors import UnsupportedLayerError
 
 pytestmark = pytest.mark.slow
@@ -85,74 +88,93 @@ CASES = {
     ),
 }  # fmt: skip
 CASES["res2d_stream"] = CASES["res2d"]
-#: A 1D residual block (add of 1D feature maps), then average pooling and both global poolings
-#: concatenated; exported with each of these (io type, strategy, reuse factor).
-RES1D = (
-    SEQ,
-    [L("conv1d", name="c1", filters=4, kernel=(3,), padding="same", weight_bits=6),
-     L("activation", name="r1", act_bits=6),
-     L("conv1d", name="c2", filters=4, kernel=(3,), padding="same", weight_bits=6),
-     L("activation", name="r2", act_bits=6), L("add", name="skip", inputs=("r1", "r2")),
-     L("avgpool1d", name="pool", pool=(2,)), L("global_maxpool1d", name="gmp", inputs=("pool",)),
-     L("global_avgpool1d", name="gap", inputs=("pool",)), L("concat", name="cat", inputs=("gmp", "gap")),
-     L("dense", name="out", units=10)],
-)  # fmt: skip
-RES1D_SETTINGS = (("io_parallel", "latency", 1), ("io_stream", "resource", 2))
 #: Cases exported with io_stream (the rest with io_parallel); all with the Latency strategy.
 STREAM_CASES = ("pool1d", "gmp1d", "avg1d", "res2d_stream")
 
 
 _Q = {"input": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>", "weight": "ap_fixed<6,1,AP_RND_CONV,AP_SAT>",
       "bias": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"}  # fmt: skip
-_CONV = {
-    "name": "c1",
-    "filters": 4,
-    "kernel": 3,
-    "precision": {"accum": "ap_fixed<20,8>", "result": "ap_fixed<20,8,AP_TRN,AP_SAT>"},
-}
-_WIDE = {"result": "ap_fixed<24,12,AP_TRN,AP_SAT>"}
-_TAIL = [{"type": "flatten", "name": "flat"}, {"type": "dense", "name": "out", "units": 10, "precision": _WIDE}]
+_CONV = {"accum": "ap_fixed<20,8>", "result": "ap_fixed<20,8,AP_TRN,AP_SAT>"}
+_RELU = {"result": "ap_ufixed<6,2,AP_RND_CONV,AP_SAT>"}
 
 
-def _spec(shape: list[int], middle: list[dict]) -> dict:
-    conv = {"type": "conv2d" if len(shape) == 3 else "conv1d", **_CONV}
-    relu = {"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<6,2,AP_RND_CONV,AP_SAT>"}}
-    return {"input_shape": shape, "precision": _Q, "layers": [conv, relu, *middle, *_TAIL]}
+def _zoo(dims: int) -> dict:
+    """A design spec holding every pass-through kind of one rank: a residual block around a depthwise
+    convolution, upsampling, average pooling, zero padding, max pooling, both global poolings (the
+    average over a power-of-two count) concatenated, dense. The add, upsampling, poolings, padding and
+    concat keep the default result type ap_fixed<16,6> (what the cost model prices; hls4ml alone would
+    infer the add's exact ufixed<7,3>, and the average pooling after it would drop the mean's last bit)."""
+    d = f"{dims}d"
+    return {
+        "input_shape": [8, 8, 1] if dims == 2 else [16, 4],
+        "precision": _Q,
+        "layers": [
+            {"type": f"conv{d}", "name": "c1", "filters": 4, "kernel": 3, "padding": "same", "precision": _CONV},
+            {"type": "relu", "name": "r1", "precision": _RELU},
+            {"type": f"depthwise_conv{d}", "name": "dw", "kernel": 3, "padding": "same", "precision": _CONV},
+            {"type": "relu", "name": "r2", "precision": _RELU},
+            {"type": "add", "name": "skip", "inputs": ["r1", "r2"]},
+            {"type": f"upsampling{d}", "name": "up", "scale": 2},
+            {"type": f"avgpool{d}", "name": "apool", "pool": 2},
+            {"type": f"zeropadding{d}", "name": "pad", "pad": 1 if dims == 2 else [1, 2]},
+            {"type": f"maxpool{d}", "name": "mpool", "pool": 2},
+            {"type": f"global_maxpool{d}", "name": "gmp", "inputs": ["mpool"]},
+            {"type": f"global_avgpool{d}", "name": "gap", "inputs": ["apool"]},
+            {"type": "concat", "name": "cat", "inputs": ["gmp", "gap"]},
+            {"type": "dense", "name": "out", "units": 10, "precision": {"result": "ap_fixed<28,12,AP_TRN,AP_SAT>"}},
+        ],
+    }  # fmt: skip
 
 
-#: Kinds the search spaces do not sample, as design specs: (spec, io type). Upsampling and zero padding
-#: export through the toolkit's channels-last rewrite of qonnx's Transpose-Pad|Resize-Transpose.
-SPEC_CASES = {
-    "up2d": (_spec([8, 8, 1], [{"type": "upsampling2d", "name": "up", "scale": 2},
-                               {"type": "maxpool2d", "name": "pool", "pool": 2}]), "io_parallel"),
-    "pad2d": (_spec([8, 8, 1], [{"type": "zeropadding2d", "name": "pad", "pad": 1},
-                                {"type": "maxpool2d", "name": "pool", "pool": 2}]), "io_stream"),
-    "up1d": (_spec([16, 4], [{"type": "upsampling1d", "name": "up", "scale": 2},
-                             {"type": "maxpool1d", "name": "pool", "pool": 2}]), "io_parallel"),
-    "pad1d": (_spec([16, 4], [{"type": "zeropadding1d", "name": "pad", "pad": [1, 2]}]), "io_stream"),
-}  # fmt: skip
+#: Design specs with the kinds the search spaces do not sample (upsampling and zero padding export through
+#: the toolkit's channels-last rewrite of qonnx's Transpose-Pad|Resize-Transpose), each exported with every
+#: (io type, strategy) of :data:`ZOO_SETTINGS`.
+ZOO_CASES = {"zoo1d": _zoo(1), "zoo2d": _zoo(2)}
+ZOO_SETTINGS = (("io_parallel", "latency"), ("io_parallel", "resource"), ("io_stream", "latency"),
+                ("io_stream", "resource"))  # fmt: skip
+#: Layers kept at the Latency strategy when a zoo design is exported with Resource (hls4ml 1.3 cannot
+#: build a depthwise convolution with Resource: hw_templates.config.LATENCY_ONLY_KINDS).
+ZOO_LATENCY_LAYERS = frozenset({"dw"})
 
 
-def test_upsampling_and_zero_padding_export_and_verify_bit_exact(tmp_path: Path, csim_cache: Path) -> None:
+def _zoo_hardware(name: str, io_type: str, strategy: str) -> HardwareConfig:
+    if strategy == "latency":
+        return hardware(io_type, strategy, 1)
+    layers = {x: LayerHardware(strategy=Strategy.LATENCY, reuse_factor=1) for x in ZOO_LATENCY_LAYERS}
+    if name == "zoo2d":  # a 3x3 kernel on one channel: 9 inputs, so 2 is not a legal reuse factor
+        layers["c1"] = LayerHardware(reuse_factor=3)
+    return replace(hardware(io_type, strategy, 2), layers=layers)
+
+
+def test_pass_through_kinds_export_bit_exact_with_every_io_type_and_strategy(tmp_path: Path, csim_cache: Path) -> None:
+    """Two trainings, eight compiles: the 1D and 2D zoo x io_parallel/io_stream x Latency/Resource."""
     from codesign.data import load_dataset
     from codesign.design import TrainedDesign
     from codesign.export import export_designs, request_from_design
     from codesign.models.train import TrainConfig, train
     from codesign.spec import design_spec_from_dict
 
-    folders = []
-    for name, (spec_dict, io_type) in SPEC_CASES.items():
+    requests = []
+    for name, spec_dict in ZOO_CASES.items():
         spec = design_spec_from_dict(spec_dict)
         data = load_dataset("digits", tuple(spec_dict["input_shape"]), seed=0)
         result = train(spec.graph, data, TrainConfig(epochs=1, seed=0, batch_size=128))
-        design = TrainedDesign.from_training(result, hardware(io_type, "latency", 1), data.info)
-        folders.append(design.save(tmp_path / name, result.model))
-    results = export_designs(
-        [request_from_design(f) for f in folders], tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False
-    )
+        design = TrainedDesign.from_training(result, hardware(), data.info)
+        base = request_from_design(design.save(tmp_path / name, result.model))
+        requests += [
+            replace(base, design_id=f"{name}_{io}_{s}", hardware=_zoo_hardware(name, io, s)) for io, s in ZOO_SETTINGS
+        ]
+    results = export_designs(requests, tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False)
     for result in results:
         assert result.status == "verified", (result.design_id, result.error)
         assert result.verification.bit_exact_mismatches == 0 and result.verification.n_samples > 300
+        layers = result.manifest["hls4ml"]["applied"]
+        merges = [a for a in layers if a["class_name"] in ("Merge", "Concatenate")]  # the design's type, not hls4ml's
+        assert len(merges) == 2 and all(a["precision"]["result"].startswith("fixed<16,6,") for a in merges), merges
+        if result.design_id.endswith("resource"):
+            applied = {a["ir_name"]: a for a in layers if a["ir_name"]}
+            assert applied["c1"]["strategy"] == "resource" and applied["dw"]["strategy"] == "latency", applied
+            assert applied["out"]["reuse_factor"] == 2
 
 
 def _design(name: str, shape: tuple[int, ...], layers: list[ArchLayer], folder: Path, io_type: str) -> Path:
@@ -186,10 +208,7 @@ def test_more_layer_kinds_export_and_verify_bit_exact(tmp_path: Path, csim_cache
 
 
 def test_resource_strategy_on_a_depthwise_layer_is_refused_before_export(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from codesign.export import export_designs, request_from_design
-    from hw_templates.config import LayerHardware, Strategy
 
     shape, layers = CASES["dw2d"]
     request = request_from_design(_design("dw", shape, layers, tmp_path / "dw", "io_stream"))
@@ -197,27 +216,6 @@ def test_resource_strategy_on_a_depthwise_layer_is_refused_before_export(tmp_pat
     with pytest.raises(UnsupportedLayerError, match=r"layer 'dw' \(depthwise_conv2d\): strategy resource"):
         export_designs([replace(request, hardware=hw)], tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "dw" / "qonnx").exists()
-
-
-def test_a_residual_add_of_1d_feature_maps_exports_bit_exact(tmp_path: Path, csim_cache: Path) -> None:
-    """qonnx 1.0's channels-last conversion loops on it; the toolkit's own 1D pass converts it
-    (codesign/export/_channels_last_1d.py). One training, two compiles."""
-    from dataclasses import replace
-
-    from codesign.export import export_designs, request_from_design
-
-    shape, layers = RES1D
-    request = request_from_design(_design("res1d", shape, layers, tmp_path / "res1d", "io_parallel"))
-    requests = [
-        replace(request, design_id=f"res1d_{io}_{s}", hardware=hardware(io, s, rf)) for io, s, rf in RES1D_SETTINGS
-    ]
-    results = export_designs(requests, tmp_path / "out", jobs=2, cache_dir=csim_cache, progress=False)
-    for result in results:
-        assert result.status == "verified", (result.design_id, result.error)
-        assert result.verification.bit_exact_mismatches == 0 and result.verification.n_samples > 300
-    (stream,) = [r for r in results if r.design_id.startswith("res1d_io_stream")]
-    applied = {a["ir_name"]: a for a in stream.manifest["hls4ml"]["applied"] if a["ir_name"]}
-    assert applied["c1"]["strategy"] == "resource" and applied["c1"]["reuse_factor"] == 2
 
 
 def test_a_spec_cnn_with_default_result_types_and_global_average_pooling_verifies(

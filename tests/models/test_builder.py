@@ -208,18 +208,68 @@ def _default_precision_spec(**fc1_precision: str):
 @pytest.mark.parametrize(
     ("fc1_precision", "message"),
     [
-        ({}, r"accum ap_fixed<16,6> drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\"\}"),
+        # both at once: the exact accumulator and the result made saturating (one round, not two)
+        (
+            {},
+            r"accum ap_fixed<16,6> drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\", "
+            r"result: \"ap_fixed<16,6,AP_TRN,AP_SAT>\"\}",
+        ),
+        (
+            {"result": "ap_fixed<16,6,AP_TRN,AP_SAT>"},
+            r"drops fraction bits .* write precision: \{accum: \"ap_fixed<36,16>\"\} on this layer \(its result may",
+        ),
         ({"accum": "ap_fixed<36,16>"}, r"result ap_fixed<16,6> wraps .* \{result: \"ap_fixed<16,6,AP_TRN,AP_SAT>\"\}"),
     ],
 )
 def test_a_default_precision_spec_is_refused_naming_the_type_to_write(fc1_precision, message) -> None:
     """hls4ml's default ap_fixed<16,6> everywhere: the accumulator would round every product and the result
-    would wrap, neither of which a Brevitas model computes; each refusal names the type that builds."""
+    would wrap, neither of which a Brevitas model computes; each refusal names the types that build."""
     with pytest.raises(UnsupportedLayerError, match=message):
         build_model(_default_precision_spec(**fc1_precision))
     fixed = {"accum": "ap_fixed<36,16>", "result": "ap_fixed<16,6,AP_TRN,AP_SAT>"}
     model = build_model(_default_precision_spec(**fixed)).eval()
     assert model(torch.randn(2, 8)).shape == (2, 4)
+
+
+def test_every_layer_needing_other_types_is_named_in_one_refusal() -> None:
+    """A default-precision spec: one error names every layer's types (not one run per layer), and with
+    them the spec builds."""
+    from codesign.spec import design_spec_from_dict
+
+    def spec(**precision: dict) -> dict:
+        layers = [{"type": "dense", "name": "fc1", "units": 4}, {"type": "relu", "name": "r1"},
+                  {"type": "dense", "name": "fc2", "units": 3}]  # fmt: skip
+        for layer in layers:
+            layer.update({"precision": precision[layer["name"]]} if layer["name"] in precision else {})
+        return {"input_shape": [8], "layers": layers}
+
+    with pytest.raises(UnsupportedLayerError, match=r"^2 layers need other types") as info:
+        build_model(design_spec_from_dict(spec()).graph)
+    written = {name: {k: v.to_hls() for k, v in fix.items()} for name, fix in info.value.fixes}
+    assert list(written) == ["fc1", "fc2"] and all(set(fix) == {"accum", "result"} for fix in written.values())
+    assert f'fc2: {{accum: "{written["fc2"]["accum"]}"' in str(info.value)
+    build_model(design_spec_from_dict(spec(**written)).graph)
+
+
+def test_a_wrapping_result_behind_a_batchnorm_is_refused_before_training() -> None:
+    """A float batchnorm hides the relu's input range until it is folded: build_foldable (what train uses)
+    builds the folded form too, refuses it at once, and draws nothing from torch's generator doing so."""
+    from codesign.models.fold import build_foldable
+    from codesign.spec import design_spec_from_dict
+
+    fc1 = {"accum": "ap_fixed<36,16>", "result": "ap_fixed<16,6,AP_TRN,AP_SAT>"}
+    layers = [{"type": "dense", "name": "fc1", "units": 4, "precision": fc1}, {"type": "batchnorm", "name": "bn"},
+              {"type": "relu", "name": "r1", "precision": {"result": "ap_ufixed<8,3>"}}]  # fmt: skip
+    graph = design_spec_from_dict({"input_shape": [8], "layers": layers}).graph
+    build_model(graph)  # the unfolded form alone builds
+    with pytest.raises(UnsupportedLayerError, match=r"layer 'r1' \(activation\): result ap_ufixed<8,3> wraps"):
+        build_foldable(graph)
+    layers[2]["precision"] = {"result": "ap_ufixed<8,3,AP_TRN,AP_SAT>"}
+    graph = design_spec_from_dict({"input_shape": [8], "layers": layers}).graph
+    torch.manual_seed(0)
+    first = build_foldable(graph).fc1.weight.detach().clone()
+    torch.manual_seed(0)
+    assert torch.equal(build_model(graph).fc1.weight, first)
 
 
 def test_weights_are_rounded_to_nearest_whatever_the_type_says() -> None:
