@@ -147,8 +147,10 @@ class LayerHardware:
                 raise SpecError(bad_value(name, value, "a positive integer"))
         if self.precision is not None:
             object.__setattr__(self, "precision", MappingProxyType(dict(self.precision)))
-        if self.multiplier_impl is not None:
-            object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
+        for name, kind in (("multiplier_impl", MultiplierImpl), ("strategy", Strategy),
+                           ("conv_implementation", ConvImplementation)):  # fmt: skip
+            if getattr(self, name) is not None:  # "resource" from Python as from a spec
+                object.__setattr__(self, name, kind.parse(getattr(self, name), name))
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,10 @@ class HardwareConfig:
         if isinstance(self.reuse_factor, bool) or not isinstance(self.reuse_factor, int) or self.reuse_factor < 1:
             raise SpecError(bad_value("reuse_factor", self.reuse_factor, "a positive integer"))
         object.__setattr__(self, "layers", MappingProxyType(dict(self.layers)))
-        object.__setattr__(self, "multiplier_impl", MultiplierImpl.parse(self.multiplier_impl, "multiplier_impl"))
-        object.__setattr__(self, "fifo_depths", FifoDepths.parse(self.fifo_depths, "fifo_depths"))
+        for name, kind in (("backend", Backend), ("io_type", IoType), ("strategy", Strategy),
+                           ("multiplier_impl", MultiplierImpl), ("fifo_depths", FifoDepths)):  # fmt: skip
+            # strings ("io_stream", "resource") from Python as from a spec; the enum member is kept as is
+            object.__setattr__(self, name, kind.parse(getattr(self, name), name))
         if self.tool_version is not None and (not isinstance(self.tool_version, str) or not self.tool_version.strip()):
             raise SpecError(bad_value("tool_version", self.tool_version, "a tool version such as '2023.2', or none"))
         if self.tool_version is not None:

@@ -55,9 +55,8 @@ class _LeafTracer(fx.Tracer):
 def _act_type(proxy: Any) -> FixedType | None:
     if proxy is None or not getattr(proxy, "is_quant_enabled", False):
         return None
-    return fixed_type(
-        float(proxy.bit_width()), float(proxy.scale()), proxy.is_signed, proxy.is_narrow_range, proxy.rounding_mode
-    )
+    bits, scale = proxy.bit_width().detach(), proxy.scale().detach()  # a learned scale requires grad
+    return fixed_type(float(bits), float(scale), proxy.is_signed, proxy.is_narrow_range, proxy.rounding_mode)
 
 
 def _param_types(m: nn.Module) -> tuple[FixedType, FixedType | int | None]:
