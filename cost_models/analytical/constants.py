@@ -262,8 +262,8 @@ class AnalyticalConstants:
     # at one LUT per adder bit and shift-add products counted with d - 1 adders (matvec.constant_adders).
     lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"lut_mult": 1.25, "const_mult": 1.0, "adder": 1.0, "mux": 0.3571, "acc_mux": 0.3571, "acc_dyn": 8.0,
-             "quant": 2.8283, "compare": 0.3, "control": 224.6933}
+            {"lut_mult": 1.25, "const_mult": 1.0, "adder": 1.0, "mux": 0.3451, "acc_mux": 0.3451, "acc_dyn": 8.0,
+             "quant": 2.8218, "compare": 0.3, "control": 191.9914}
         )
     )  # fmt: skip
     ff_coef: Mapping[str, float] = field(
@@ -279,8 +279,8 @@ class AnalyticalConstants:
     # fitted on those rows since then (scripts/fit_analytical.py SYNTH_FITTED).
     synth_lut_coef: Mapping[str, float] = field(
         default_factory=lambda: _proxy(
-            {"lut_mult": 0.5875, "const_mult": 0.47, "adder": 0.47, "mux": 0.1, "acc_mux": 0.0, "acc_dyn": 6.7901,
-             "quant": 1.3293, "compare": 0.141, "control": 105.6059}
+            {"lut_mult": 0.5875, "const_mult": 0.47, "adder": 0.47, "mux": 0.1006, "acc_mux": 0.0, "acc_dyn": 6.5256,
+             "quant": 1.3262, "compare": 0.141, "control": 90.236}
         )
     )  # fmt: skip
     synth_ff_coef: Mapping[str, float] = field(
