@@ -145,8 +145,8 @@ COEF_BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType(
         # any adder: ftsipis' streamed Conv1D designs (over-estimated for another reason) pulled them down, and
         # every source whose LUTs are mostly adders was ~0.4-0.6x its measured LUTs (camillaMiao, tanvirana,
         # k-diep, Lrozzy, CestMerNeil, alex-yang, Alezander9, Thifjj). Pinned at 1 with the shift-add products
-        # counted as d - 1 adders (matvec.constant_adders; d / 3 before): HLS LUT out of source 36 -> 28 % with
-        # sources weighted equally on scripts/bench_lut_loso.py (pooled 17 -> 17 %).
+        # counted as d - 1 adders (shiftadd.constant_adders; w / 3 before): HLS LUT out of source 37 -> 29 % with
+        # sources weighted equally, pooled 18 -> 18 % (scripts/bench_cost_model.py; docs/cost_models.md).
         "hls_lut_adder": (1.0, 1.0),
         "hls_lut_const_mult": (1.0, 1.0),
         # FF per bit of an io_parallel DATAFLOW channel (dataflow.py): a ping-pong channel holds two copies
