@@ -40,11 +40,15 @@ Latency strategy (hls4ml 1.3 ``nnet_dense_latency.h``, ``backends/vivado/passes/
   2021.1, RF 2 and 100: measured FF 0.66-0.9x their RF-1 design's, far above a count from timing alone) and
   Gabriele-bot (Vivado HLS 2020.1, Latency at RF 16-64: 69,634 FF for 4,256 16-bit products, about one
   register per product).
-* A constant product built in LUTs is a shift-add network: a ``w``-bit constant has ~``w / 3`` non-zero
-  canonical-signed-digit (CSD) digits on average, so ~``w / 3`` adders ``a + w`` bits wide, ``w`` the
-  mean width of the constants built that way (:func:`constant_widths`)
-  (Hartley, "Subexpression sharing in filters using canonic signed digit multipliers", IEEE TCAS-II
-  1996; the average CSD density 1/3 is Reitwiesner's 1960 result). Feature ``const_mult``.
+* A constant product built in LUTs is a shift-add network: a constant with ``d`` non-zero
+  canonical-signed-digit (CSD) digits adds ``d`` shifted copies of the data, ``d - 1`` adders ``a + w`` bits
+  wide (none for a power of two), ``w`` the mean width of the constants built that way
+  (:func:`constant_widths`, :func:`constant_adders`; Hartley, "Subexpression sharing in filters using
+  canonic signed digit multipliers", IEEE TCAS-II 1996; the CSD form has the fewest non-zero digits,
+  Reitwiesner 1960). Feature ``const_mult``, one LUT per adder bit in the HLS estimate (``adder`` too;
+  ``hls_lut_*`` in :data:`~.constants.COEF_BOUNDS`). Counted as ``w / 3`` adders (the average CSD density
+  alone) the feature charged one adder too many per constant, ~1.6-2x for the 3-5-bit constants most
+  designs have, and the fit halved the LUT per adder bit to make up for it.
 * A generic (shared, non-constant) product built in LUTs costs ~``a * b / 2`` LUT6 for small widths:
   the Vivado array multiplier packs two partial-product bits per LUT6 with the carry chain
   (UG474 / UG574 CLB carry logic); FINN-R's estimate ``(2 * ceil((a + b) / 6) - 1) * (a + b)`` per
@@ -128,20 +132,26 @@ every product in DSP slices (also narrow and constant ones), ``fabric`` every pr
 
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from cost_models.analytical._num import Num, ceil, floor, log2_ceil, maximum, minimum, where
 from cost_models.analytical.constants import AnalyticalConstants
 from cost_models.analytical.limits import PARTITION_LIMIT, adder_depth
 from cost_models.analytical.memory import memory_bram18, narrow_table_bram18
 from cost_models.analytical.multipliers import dsp_per_product, is_lut_product
+from cost_models.analytical.shiftadd import constant_adders, constant_widths, csd_digits
 from cost_models.analytical.timing import cycles, tree_registers
 
-__all__ = ["UnitSpec", "add_terms", "matvec_terms", "scale_terms", "zero_terms"]
+__all__ = [
+    "UnitSpec",
+    "add_terms",
+    "constant_adders",
+    "constant_widths",
+    "csd_digits",
+    "matvec_terms",
+    "scale_terms",
+    "zero_terms",
+]
 
 Terms = dict
 
@@ -175,38 +185,13 @@ class UnitSpec:
     w_frac: int = -1
 
 
-#: Quantiles of the standard half-normal distribution (|z|, z ~ N(0, 1)) at 200 evenly spaced levels.
-_HALF_NORMAL_GRID = np.linspace(0.0, 6.0, 6001)
-_HALF_NORMAL_Q = np.interp(
-    (np.arange(200) + 0.5) / 200, [math.erf(g / math.sqrt(2.0)) for g in _HALF_NORMAL_GRID], _HALF_NORMAL_GRID
-)
-
-
-@functools.lru_cache(maxsize=256)
-def constant_widths(w_frac: int, w_bits: int, lut_max_bits: int, scale: float) -> tuple[float, float]:
-    """(share of constant weights HLS keeps as DSP multiplications, mean width of the others) for weights of
-    ``w_frac`` fractional bits whose magnitudes are half-normal with ``scale`` (module docstring).
-
-    A constant needs ``floor(log2(|w| * 2**w_frac)) + 2`` bits (sign included, at most ``w_bits``); above
-    ``lut_max_bits`` the product stays a multiplication, at or below it HLS builds shift-add logic.
-
-    Example:
-        >>> share, bits = constant_widths(5, 8, 6, 0.19)  # ap_fixed<8,3>: every constant fits in 6 bits
-        >>> share, round(bits, 1)
-        (0.0, 3.3)
-    """
-    width = np.clip(np.floor(np.log2(np.maximum(scale * _HALF_NORMAL_Q, 1e-12) * 2.0**w_frac)) + 2, 1, w_bits)
-    wide = width > lut_max_bits
-    narrow = width[~wide]
-    return float(wide.mean()), float(narrow.mean()) if narrow.size else float(lut_max_bits)
-
-
-def _const_dsp_share(u: UnitSpec, c: AnalyticalConstants) -> tuple[float, float]:
-    """(DSP share, shift-add width) of the unit's constant products; the fitted share where the weight type
-    is unknown."""
+def _const_dsp_share(u: UnitSpec, c: AnalyticalConstants) -> tuple[float, float, float]:
+    """(DSP share, shift-add width, adders per shift-add product) of the unit's constant products; the fitted
+    share where the weight type is unknown."""
+    adders = constant_adders(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale)
     if u.w_frac < 0:
-        return c.const_dsp_fraction, u.w_bits
-    return constant_widths(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale)
+        return c.const_dsp_fraction, u.w_bits, adders
+    return (*constant_widths(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale), adders)
 
 
 def zero_terms() -> Terms:
@@ -287,7 +272,7 @@ def _latency_unit(
     # products become shift-add logic. config_op mul -impl dsp maps narrow products to DSPs too, but HLS
     # still turns part of the constant products into shift-add logic (ArgyKokk's 8-bit Latency designs:
     # same DSP counts under auto and dsp).
-    share, const_bits = _const_dsp_share(u, c)
+    share, const_bits, const_adders = _const_dsp_share(u, c)
     mul_ops = where(wide, minimum(ceil(share * nnz), nnz), 0)
     # reuse factor > 1 (module docstring): ALLOCATION caps the mul operations at multiplier_limit and
     # they take turns; the shift-add products, the adders and the tree stay fully unrolled
@@ -295,7 +280,7 @@ def _latency_unit(
     turns = maximum(ceil(mul_ops / maximum(dsp_units, 1)), 1)
     t = zero_terms()
     t["dsp"] = dsp_units * dpp
-    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + const_bits) * const_bits / 3
+    t["const_mult"] = (nnz - mul_ops) * (u.a_bits + const_bits) * const_adders
     t["adder"] = nnz * u.acc_bits
     t["quant"] = nnz * (u.a_bits + u.w_bits + u.acc_bits) * u.acc_modes
     t["mux"] = dsp_units * (u.a_bits + u.w_bits) * (turns - 1)

@@ -8,10 +8,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cost_models.analytical import AnalyticalModel
 from cost_models.analytical.constants import DEFAULT_CONSTANTS
-from cost_models.analytical.matvec import constant_widths
+from cost_models.analytical.matvec import UnitSpec, constant_adders, constant_widths, csd_digits, matvec_terms
 from cost_models.analytical.timing import tree_registers
 from cost_models.ir import GraphBuilder, LayerPrecision
 from hw_templates import resolve_part
@@ -216,3 +218,41 @@ def test_no_partition_warning_under_resource_or_below_the_limit():
     big = model.estimate(_dense_graph(128, 64), _hw(strategy=Strategy.RESOURCE, reuse_factor=64))
     small = model.estimate(_dense_graph(64, 64), _hw(tool_version="2019.2"))  # exactly 4,096
     assert not [n for n in big.notes + small.notes if n.startswith("warning:")]
+
+
+# --- shift-add constant products: d - 1 adders per constant (matvec.constant_adders) --------------------------
+
+
+def test_csd_digits_hand_checked():
+    # 3 = 4 - 1, 5 = 4 + 1, 7 = 8 - 1, 11 = 16 - 4 - 1, 23 = 32 - 8 - 1, 85 = 1010101b (no adjacent ones to merge)
+    assert csd_digits(np.array([0, 1, 3, 5, 7, 11, 23, 85])).tolist() == [0, 1, 2, 2, 2, 3, 3, 4]
+
+
+@given(st.integers(min_value=0, max_value=2**20))
+def test_csd_never_has_more_digits_than_binary_nor_more_than_half_the_bits_plus_one(m):
+    digits = int(csd_digits(np.array([m]))[0])
+    assert digits <= bin(m).count("1")
+    assert digits <= (m.bit_length() + 2) // 2  # non-adjacent: at most every other digit of n + 1
+
+
+def test_a_power_of_two_constant_is_a_shift_without_adders():
+    assert set(csd_digits(2 ** np.arange(40)).tolist()) == {1}
+
+
+def test_constant_adders_of_uniform_magnitudes_hand_checked():
+    # weight type unknown, 4-bit weights: magnitudes 0..7 equally likely, CSD digits 0 1 1 2 1 2 2 2,
+    # adders (d - 1, none for 0) 0 0 0 1 0 1 1 1: half an adder per constant product
+    assert constant_adders(-1, 4, 6, 0.25) == 0.5
+
+
+def test_shift_add_feature_is_adder_bits_of_the_constants_csd_form():
+    c = DEFAULT_CONSTANTS
+    # ap_fixed<8,3> weights (5 fractional bits): every constant is at most 6 bits, so all 32 products are
+    # shift-add logic; each costs (d - 1) adders of a + w bits
+    unit = UnitSpec(8, 4, 8, 8, 16, 0.0, True, w_frac=5)
+    terms = matvec_terms(unit, 1, 27, 18, 4.0, c)
+    share, bits = constant_widths(5, 8, c.lut_mult_max_bits, c.weight_scale)
+    assert share == 0.0 and terms["dsp"] == 0
+    adders = constant_adders(5, 8, c.lut_mult_max_bits, c.weight_scale)
+    assert 0 < adders < bits / 3  # fewer than the average CSD density alone counted (one per constant too many)
+    assert terms["const_mult"] == pytest.approx(32 * (8 + bits) * adders)
