@@ -10,7 +10,8 @@ Hardware costs are exact and cheap, accuracy is neither, so the sampler (``sampl
 2. fits an accuracy model with uncertainty (:mod:`codesign.search._acquisition`: a Gaussian process by
    default) on an encoding of the evaluated architectures' parameters and their exact cost figures; an
    early-stopped evaluation counts with its projected final accuracy (its validation accuracy at the
-   stop plus the median rise from that epoch among fully trained runs), not the truncated one;
+   stop plus the median rise from that epoch among fully trained runs) or its recorded one (the test
+   accuracy of its best epoch so far) when that is higher, not the truncated one;
 3. drops every candidate whose *optimistic* accuracy (mean + ``beta`` x spread) could not make any of
    its designs non-dominated (:meth:`Formulation.needed_accuracy`, exact);
 4. proposes the candidate with the largest expected hypervolume improvement of the front (accuracy and
