@@ -185,13 +185,15 @@ class UnitSpec:
     w_frac: int = -1
 
 
-def _const_dsp_share(u: UnitSpec, c: AnalyticalConstants) -> tuple[float, float, float]:
+def _const_dsp_share(u: UnitSpec, c: AnalyticalConstants, logic_only: bool = False) -> tuple[float, float, float]:
     """(DSP share, shift-add width, adders per shift-add product) of the unit's constant products; the fitted
-    share where the weight type is unknown."""
-    adders = constant_adders(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale)
+    share where the weight type is unknown. ``logic_only``: the products are LUT logic whatever the constant
+    (a narrow data operand, :mod:`.multipliers`), so the width and adders are those of every constant."""
+    max_bits = u.w_bits if logic_only else c.lut_mult_max_bits
+    adders = constant_adders(u.w_frac, u.w_bits, max_bits, c.weight_scale)
     if u.w_frac < 0:
         return c.const_dsp_fraction, u.w_bits, adders
-    return (*constant_widths(u.w_frac, u.w_bits, c.lut_mult_max_bits, c.weight_scale), adders)
+    return (*constant_widths(u.w_frac, u.w_bits, max_bits, c.weight_scale), adders)
 
 
 def zero_terms() -> Terms:
@@ -272,7 +274,7 @@ def _latency_unit(
     # products become shift-add logic. config_op mul -impl dsp maps narrow products to DSPs too, but HLS
     # still turns part of the constant products into shift-add logic (ArgyKokk's 8-bit Latency designs:
     # same DSP counts under auto and dsp).
-    share, const_bits, const_adders = _const_dsp_share(u, c)
+    share, const_bits, const_adders = _const_dsp_share(u, c, logic_only=not bool(wide))
     mul_ops = where(wide, minimum(ceil(share * nnz), nnz), 0)
     # reuse factor > 1 (module docstring): ALLOCATION caps the mul operations at multiplier_limit and
     # they take turns; the shift-add products, the adders and the tree stay fully unrolled
