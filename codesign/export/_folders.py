@@ -66,10 +66,13 @@ def finished_export(out: Path, request: Any, force: bool) -> dict[str, Any] | No
     """The manifest of a finished export of the same design to keep (a rerun resumes without ``force``),
     else None.
 
-    Verified (and mismatching) designs are kept; incomplete or failed ones are redone.
+    Verified (and mismatching) designs are kept; incomplete or failed ones are redone. A failed export of
+    another design (e.g. the same id with other hardware, after the first try was refused) is replaced too:
+    it holds nothing to keep, and the rerun that fixes the refusal needs no ``force``.
 
     Raises:
-        ExportError: the folder holds something else (not an export, or another design) and ``force`` is off.
+        ExportError: the folder holds something else (not an export, or another design's finished or
+            running export) and ``force`` is off.
     """
     project = project_path(out, request.design_id)
     if not project.exists():
@@ -85,7 +88,7 @@ def finished_export(out: Path, request: Any, force: bool) -> dict[str, Any] | No
     same = _plain(design.get("graph")) == _plain(request.graph.to_dict()) and _plain(design.get("hardware")) == _plain(
         request.hardware.to_dict()
     )
-    if not same:
+    if not same and manifest.get("status") != "failed":
         raise ExportError(f"{project}: holds the export of another design; use --force (force=True) to replace it")
     if manifest.get("status") in FINISHED and manifest.get("verification"):
         return manifest

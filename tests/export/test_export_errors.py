@@ -151,6 +151,24 @@ def test_a_failed_design_keeps_its_folder_marked_failed(tmp_path: Path, csim_cac
     assert manifest["status"] == "failed" and "input quantizer" in manifest["error"]
 
 
+def test_a_failed_export_is_replaced_by_the_rerun_that_fixes_it_without_force(tmp_path: Path) -> None:
+    """Same design id, other hardware after a refusal: the failed folder holds nothing to keep, so the
+    rerun replaces it; another design's unfinished (possibly running) export is still refused."""
+
+    def export(reuse_factor: int) -> None:
+        hw = hardware("io_parallel", "resource", 1).with_layer("fc1", reuse_factor=reuse_factor)
+        export_designs([replace(_request(), hardware=hw)], tmp_path, progress=False)
+
+    with pytest.raises(ExportError, match=r"hls4ml applied reuse_factor 8 \(design: 7"):
+        export(7)
+    with pytest.raises(ExportError, match=r"hls4ml applied reuse_factor 4 \(design: 5"):  # not "another design"
+        export(5)
+    manifest = tmp_path / "d" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "status": "incomplete"}))
+    with pytest.raises(ExportError, match="holds the export of another design; use --force"):
+        export(7)
+
+
 @pytest.mark.slow
 def test_a_compile_error_points_to_the_kept_log(exported: tuple, tmp_path: Path, csim_cache: Path) -> None:
     _, results = exported
