@@ -310,7 +310,10 @@ def validate(model: type[M], data: dict[str, Any], what: str) -> M:
         where = format_location(loc)
         given = first.get("input")
         if first["type"] == "extra_forbidden":
-            hint = did_you_mean(str(loc[-1]), _allowed_keys(model, loc))
+            allowed = _allowed_keys(model, loc)
+            hint = did_you_mean(str(loc[-1]), allowed)
+            if not hint and allowed:  # nothing close ('kind' for 'type'): the keys it takes, in declaration order
+                hint = f" (expected one of: {clip(', '.join(allowed), 200)})"
             raise SpecError(f"{what}: unknown key {shown(where)}{hint}") from None
         if first["type"] == "missing":
             raise SpecError(f"{what}: {clip(where)}: required key is missing") from None

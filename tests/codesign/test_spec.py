@@ -102,6 +102,7 @@ def test_user_declared_part() -> None:
         ({"part": "xcu205"}, UnknownPartError, "did you mean 'xcu250'"),
         ({"clok_ns": 5}, SpecError, "unknown key 'clok_ns' (did you mean 'clock_ns'?)"),
         ({"layers": [{"type": "dense", "unitz": 8}]}, SpecError, "did you mean 'units'"),
+        ({"layers": [{"kind": "dense", "units": 8}]}, SpecError, "'layers[0].kind' (expected one of: type, "),
         ({"layers": [{"type": "dens", "units": 8}]}, SpecError, "did you mean 'dense'"),
         ({"layers": [{"type": "dense", "units": "8"}]}, SpecError, "layers[0].units"),
         ({"layers": [{"type": "dense", "units": 8, "filters": 3}]}, SpecError, "'filters' does not apply"),
