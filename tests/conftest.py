@@ -3,8 +3,12 @@ skip cleanly when it is absent."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -24,6 +28,23 @@ def calibration_path() -> Path:
     if path is None:
         pytest.skip("calibration data folder not present (../shared/data/synth/calibration)")
     return path
+
+
+def _load_script(name: str) -> ModuleType:
+    """The module ``scripts/<name>.py`` (``scripts/`` is not a package), loaded once per session."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_script() -> Callable[[str], ModuleType]:
+    """``load_script("bench_cost_model")``: a script's module, for tests of its functions."""
+    return _load_script
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -241,20 +241,10 @@ def test_held_out_coverage_per_mix_and_the_width_with_sources_weighted_equally()
     assert pooled.median_width_by_source > 3 * pooled.median_width
 
 
-def _bench() -> object:
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_cost_model.py"
-    spec = importlib.util.spec_from_file_location("bench_cost_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def test_the_bench_flags_held_out_coverage_outside_80_to_95_percent() -> None:
+def test_the_bench_flags_held_out_coverage_outside_80_to_95_percent(load_script) -> None:
     # 12 one-fold sources, each estimated exactly on LUT and 30x too low on latency by one source
     # (the others exact): every LUT row is inside (100 %, flagged); latency is inside for 11 of 12 sources
-    bench = _bench()
+    bench = load_script("bench_cost_model")
     preds = []
     for i in range(12):
         latency = 30.0 * 100 if i == 0 else 100.0

@@ -3,9 +3,6 @@ property of the FF coefficient fit. Fast: no training, no synthesis."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,7 +17,6 @@ from hw_templates.config import Backend, HardwareConfig, IoType, Strategy
 from hw_templates.precision import FixedType
 
 Q16 = FixedType(16, 6)
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _mlp(flatten: bool = False):
@@ -116,19 +112,11 @@ def test_dataflow_processes_one_per_layer_module():
     assert sum(t["process"] for t in resource.values()) == 3
 
 
-def _fit_module():
-    spec = importlib.util.spec_from_file_location("fit_analytical", REPO / "scripts" / "fit_analytical.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_symmetric_fit_is_unbiased_under_multiplicative_noise():
+def test_symmetric_fit_is_unbiased_under_multiplicative_noise(load_script):
     # measured = 2 x feature x lognormal noise (log-spread 0.8): the geometric-mean scaling settles near
     # 2 exp(-0.5 * 0.8**2) = 1.45; the error relative to the measured value alone leans much lower
     # (a factor too high costs more than one too low).
-    fit = _fit_module()
+    fit = load_script("fit_analytical")
     rng = np.random.default_rng(0)
     x = rng.uniform(100, 10_000, 400)
     y = 2.0 * x * np.exp(rng.normal(0.0, 0.8, x.size))
@@ -168,11 +156,11 @@ def test_stream_convolution_res_out_copy_hand_checked(backend):
     assert stream["copy"] == 4 * 16 and parallel["copy"] == 0
 
 
-def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis():
+def test_copy_coefficient_is_tied_to_state_in_hls_and_zero_after_synthesis(load_script):
     # the copies are priced like state registers in the HLS estimate (one FF per bit, COEF_BOUNDS
     # "hls_ff_state") and merged away by synthesis (copies.py): rows whose FF are state + copy registers give one
     # coefficient for both, and 0 for copy post-synthesis.
-    fit = _fit_module()
+    fit = load_script("fit_analytical")
     rows = []
     for i, (state, copy) in enumerate([(1000, 0), (2000, 500), (500, 1500), (3000, 3000), (800, 200), (1200, 0)]):
         terms = dict.fromkeys(("pipe", "operand", "control", "mult_reg", "channel", "port", "process", "axis"), 0.0)
@@ -229,11 +217,11 @@ def test_latency_unit_pipeline_registers_are_cut_at_the_latency_budget():
     assert pipe("xc7z020") == pytest.approx(128 * 16 * 1.9375)
 
 
-def test_hls_register_bits_cost_one_ff_each_and_are_fitted_after_synthesis():
+def test_hls_register_bits_cost_one_ff_each_and_are_fitted_after_synthesis(load_script):
     # COEF_BOUNDS["hls_ff_<feature>"]: csynth counts one FF per register bit, so the HLS coefficients of the
     # register-bit features are 1 whatever the rows say (here 0.3 per multiplier-register bit); after
     # synthesis (registers absorbed into the DSP48) they are fitted inside (0, 3) and the fit finds 0.3.
-    fit = _fit_module()
+    fit = load_script("fit_analytical")
     rows = []
     for i, (pipe, mult) in enumerate([(1000, 500), (2000, 4000), (500, 1500), (3000, 300), (800, 2000), (1200, 100)]):
         terms = dict.fromkeys(("operand", "state", "control", "channel", "port", "process", "copy", "axis"), 0.0)

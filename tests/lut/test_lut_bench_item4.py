@@ -3,24 +3,14 @@ than the analytical model out of source, on any target, pooled or with sources w
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
 from cost_models.validation import Prediction
 
 
-def _bench() -> object:
-    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_cost_model.py"
-    spec = importlib.util.spec_from_file_location("bench_cost_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def test_the_bench_flags_a_lut_model_more_than_two_points_worse_than_the_analytical() -> None:
+def test_the_bench_flags_a_lut_model_more_than_two_points_worse_than_the_analytical(load_script) -> None:
     # 4 sources of 3 rows: analytical LUT 10 % off everywhere; the lut model leaves LUT alone but moves one
     # source's FF from 10 % to 40 % off (pooled median 10 -> 10, sources weighted median 10 -> 10) and
     # three sources' latency from 10 % to 20 % off (median 10 -> 20 both ways: flagged)
@@ -35,7 +25,7 @@ def test_the_bench_flags_a_lut_model_more_than_two_points_worse_than_the_analyti
                 "lut": {"lut": 110.0, "ff": lut_ff, "latency_cycles": lut_latency},
             }
             preds.append(Prediction(f"s{i}", "hls", "dense", i, measured, predicted))
-    bench = _bench()
+    bench = load_script("bench_cost_model")
     markdown, data, flags = bench.lut_vs_analytical(preds)
     assert data["hls"]["lut"]["pooled"]["difference"] == pytest.approx(0.0)
     assert data["hls"]["lut"]["pooled"]["rows_changed"] == 0

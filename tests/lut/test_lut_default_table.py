@@ -3,7 +3,6 @@ reproducible from the calibration data by scripts/build_lut_table.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,8 +11,6 @@ from cost_models.lut import DEFAULT_TABLE, LutModel, analytical_fingerprint, loa
 from hw_templates.config import HardwareConfig, Strategy
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_default_table_loads_and_states_its_provenance() -> None:
@@ -52,10 +49,10 @@ def test_the_registered_model_uses_the_default_table() -> None:
         assert set(cost.intervals) == {"lut", "ff", "dsp", "bram18", "latency_cycles"}
 
 
-def test_the_default_table_is_reproducible_from_the_calibration_data(calibration_path: Path, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("build_lut_table", REPO / "scripts" / "build_lut_table.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)  # type: ignore[union-attr]
+def test_the_default_table_is_reproducible_from_the_calibration_data(
+    calibration_path: Path, tmp_path: Path, load_script
+) -> None:
+    script = load_script("build_lut_table")
     shipped = json.loads(DEFAULT_TABLE.read_text())
     out = tmp_path / "rebuilt.json"
     assert (

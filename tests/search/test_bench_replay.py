@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 
 
-def _bench() -> object:
-    path = Path(__file__).resolve().parents[2] / "scripts" / "bench_samplers.py"
-    spec = importlib.util.spec_from_file_location("bench_samplers", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_samplers", module)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-def test_a_replayed_stop_records_the_final_accuracy_once_the_best_epoch_is_behind() -> None:
-    bs = _bench()
+def test_a_replayed_stop_records_the_final_accuracy_once_the_best_epoch_is_behind(load_script) -> None:
+    bs = load_script("bench_samplers")
     table = bs.load_table()
     replay = bs.Replay(table, "fpga2", seed=0)
     # an architecture whose best validation epoch (the first maximum) comes before the last one
