@@ -36,6 +36,7 @@ import numpy as np
 
 from cost_models import intervals
 from cost_models.analytical import AnalyticalConstants, AnalyticalModel
+from cost_models.cost import Target
 from cost_models.ir import GraphBuilder, LayerGraph
 from cost_models.lut import analytical_fingerprint
 from cost_models.synth_data import SynthRecord, load_synth_dir
@@ -54,6 +55,7 @@ from cost_models.validation import (
     summarize_absolute,
 )
 from hw_templates.config import HardwareConfig, Strategy
+from hw_templates.errors import CodesignError
 from hw_templates.parts import resolve_part
 from hw_templates.precision import FixedType
 from hw_templates.reuse import valid_reuse_factors
@@ -85,6 +87,48 @@ def capped(records: Sequence[SynthRecord], cap: int) -> list[SynthRecord]:
         step = max(1, math.ceil(len(rows) / cap)) if cap > 0 else 1
         out += rows[::step]
     return out
+
+
+def held_out_predictions(
+    records: Sequence[SynthRecord], folds: dict[str, int], fold: int, models: dict, target: str
+) -> list[Prediction]:
+    """One held-out fold's rows that measured ``target``, estimated by ``models`` (``Target`` -> model) as the
+    analytical model; rows the model refuses are left out (the quick single-target benches share this)."""
+    out = []
+    for r in (r for r in records if folds[r.source] == fold and target in r.measured):
+        try:
+            estimate = getattr(models[r.target].estimate(r.graph, r.hw), target)
+        except CodesignError:
+            continue
+        kind = "hls" if r.target is Target.HLS else "synth"
+        out.append(
+            Prediction(r.source, kind, "", fold, {target: r.measured[target]}, {"analytical": {target: estimate}})
+        )
+    return out
+
+
+def print_target_figures(
+    predictions: Sequence[Prediction],
+    target: str,
+    decimals: int,
+    per_source: bool,
+    detail: Callable[[list[Prediction]], str] | None = None,
+) -> None:
+    """The quick single-target benches' output: median |error| per kind of row, pooled and with sources
+    weighted equally, and with ``per_source`` a line per source (``detail`` appends to it)."""
+
+    def cell(rows: Sequence[Prediction], kind: str | None, balanced: bool = False) -> str:
+        s = summarize(rows, "analytical", kind, target, balanced)
+        return f"{s.median_ape:.{decimals}f} % (within +-10 / +-25 %: {s.within10:.0f} / {s.within25:.0f} %)"
+
+    for kind in KINDS:
+        n = sum(1 for p in predictions if p.kind == kind)
+        print(f"{kind} rows ({n}): median |{LABELS[target]} error| {cell(predictions, kind)}; "
+              f"sources weighted equally {cell(predictions, kind, True)}")  # fmt: skip
+        if per_source:
+            for source in sorted({p.source for p in predictions if p.kind == kind}, key=str.lower):
+                rows = [p for p in predictions if p.kind == kind and p.source == source]
+                print(f"  {source} ({len(rows)}): {cell(rows, None)}{detail(rows) if detail else ''}")
 
 
 def refitter(cap: int, rounds: int) -> Callable[[Sequence[SynthRecord]], AnalyticalConstants]:

@@ -29,11 +29,10 @@ from cost_models.analytical import DEFAULT_CONSTANTS, AnalyticalConstants, Analy
 from cost_models.analytical.constants import FF_FEATURES
 from cost_models.cost import Target
 from cost_models.synth_data import SynthRecord, load_synth_dir
-from cost_models.validation import Prediction, source_folds, summarize
-from hw_templates.errors import CodesignError
+from cost_models.validation import Prediction, source_folds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cost_model import capped, fit_module  # scripts/ is not a package
+from bench_cost_model import capped, fit_module, held_out_predictions, print_target_figures  # scripts/: no package
 
 
 def fold_constants(
@@ -67,19 +66,8 @@ def fold_predictions(
         train = capped(fit.fitted_on([r for r in records if folds[r.source] != fold]), cap)
         ff, synth_ff = fit.fit_resource_coefs(fit.representable(train, consts), "ff", DEFAULT_CONSTANTS)
         models = {t: AnalyticalModel(t, consts.with_values(ff_coef=ff, synth_ff_coef=synth_ff)) for t in Target}
-        for r in (r for r in records if folds[r.source] == fold and "ff" in r.measured):
-            try:
-                estimate = models[r.target].estimate(r.graph, r.hw).ff
-            except CodesignError:
-                continue
-            kind = "hls" if r.target is Target.HLS else "synth"
-            out.append(Prediction(r.source, kind, "", fold, {"ff": r.measured["ff"]}, {"analytical": {"ff": estimate}}))
+        out += held_out_predictions(records, folds, fold, models, "ff")
     return out
-
-
-def cell(predictions: Sequence[Prediction], kind: str | None, balanced: bool = False) -> str:
-    s = summarize(predictions, "analytical", kind, "ff", balanced)
-    return f"{s.median_ape:.1f} % (within +-10 / +-25 %: {s.within10:.0f} / {s.within25:.0f} %)"
 
 
 def ratio(predictions: Sequence[Prediction]) -> float:
@@ -103,14 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.refresh and args.cache and args.cache.exists():
         args.cache.unlink()
     predictions = fold_predictions(records, folds, args.cap, fold_constants(records, folds, args.cap, args.cache))
-    for kind in ("hls", "synth"):
-        n = sum(1 for p in predictions if p.kind == kind)
-        print(f"{kind} rows ({n}): median |FF error| {cell(predictions, kind)}; "
-              f"sources weighted equally {cell(predictions, kind, True)}")  # fmt: skip
-        if args.per_source:
-            for source in sorted({p.source for p in predictions if p.kind == kind}, key=str.lower):
-                rows = [p for p in predictions if p.kind == kind and p.source == source]
-                print(f"  {source} ({len(rows)}): {cell(rows, None)}, estimate / measured {ratio(rows):.2f}")
+    print_target_figures(predictions, "ff", 1, args.per_source, lambda rows: f", estimate / measured {ratio(rows):.2f}")
     print(f"CPU time {time.process_time() - start:.0f} s")
     return 0
 

@@ -24,13 +24,10 @@ from pathlib import Path
 from cost_models.analytical import DEFAULT_CONSTANTS, AnalyticalModel
 from cost_models.cost import Target
 from cost_models.synth_data import SynthRecord, load_synth_dir
-from cost_models.validation import Prediction, source_folds, summarize
-from hw_templates.errors import CodesignError
+from cost_models.validation import Prediction, source_folds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cost_model import capped, fit_module  # scripts/ is not a package
-
-KINDS = {"hls": Target.HLS, "synth": Target.SYNTH}
+from bench_cost_model import capped, fit_module, held_out_predictions, print_target_figures  # scripts/: no package
 
 
 def fold_predictions(records: Sequence[SynthRecord], folds: dict[str, int], cap: int) -> list[Prediction]:
@@ -47,21 +44,8 @@ def fold_predictions(records: Sequence[SynthRecord], folds: dict[str, int], cap:
         lut, synth_lut = fit.fit_resource_coefs(rows, "lut", consts)
         consts = consts.with_values(lut_coef=lut, synth_lut_coef=synth_lut)
         models = {t: AnalyticalModel(t, consts) for t in Target}
-        for r in (r for r in records if folds[r.source] == fold and "lut" in r.measured):
-            try:
-                lut_estimate = models[r.target].estimate(r.graph, r.hw).lut
-            except CodesignError:
-                continue
-            kind = "hls" if r.target is Target.HLS else "synth"
-            out.append(
-                Prediction(r.source, kind, "", fold, {"lut": r.measured["lut"]}, {"analytical": {"lut": lut_estimate}})
-            )
+        out += held_out_predictions(records, folds, fold, models, "lut")
     return out
-
-
-def cell(predictions: Sequence[Prediction], kind: str | None, balanced: bool = False) -> str:
-    s = summarize(predictions, "analytical", kind, "lut", balanced)
-    return f"{s.median_ape:.0f} % (within +-10 / +-25 %: {s.within10:.0f} / {s.within25:.0f} %)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,14 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.process_time()
     records, _ = load_synth_dir(args.data)
     predictions = fold_predictions(records, source_folds(records, args.min_rows), args.cap)
-    for kind in KINDS:
-        n = sum(1 for p in predictions if p.kind == kind)
-        print(f"{kind} rows ({n}): median |LUT error| {cell(predictions, kind)}; "
-              f"sources weighted equally {cell(predictions, kind, True)}")  # fmt: skip
-        if args.per_source:
-            for source in sorted({p.source for p in predictions if p.kind == kind}, key=str.lower):
-                rows = [p for p in predictions if p.kind == kind and p.source == source]
-                print(f"  {source} ({len(rows)}): {cell(rows, None)}")
+    print_target_figures(predictions, "lut", 0, args.per_source)
     print(f"CPU time {time.process_time() - start:.0f} s")
     return 0
 
